@@ -1,0 +1,375 @@
+"""Benchmark: validate and store one large delivery against a database of earlier leads.
+
+    .venv/bin/python benchmarks/validate.py --rows 100000 [--db URL] [--keep]
+
+What is measured is exactly what production runs for a delivery file: ``leadgov.ingest.
+ingest_delivery`` (read, normalise, per-field rules, duplicate look-ups against the database,
+verdicts, bulk insert of the leads and their reasons) and the commit, in one transaction.
+
+What is NOT measured is the setup, done in a separate process so that it does not inflate this
+process's peak memory either:
+
+1. a fresh SQLite database in a temporary folder (or ``--db URL``) is migrated to the schema;
+2. it receives ``--history`` x rows earlier leads of other deliveries (three suppliers, all within
+   the 180-day window), generated in SQL; a share of the delivery's people (``--known``) is
+   planted among them with their real normalised email/phone and identity keys, so that
+   DUPLICATE_PREVIOUS and DUPLICATE_OTHER_SUPPLIER fire as they would in production;
+3. a realistic delivery (leadgov.synthetic: about 10 % defective rows, 5 % duplicates, mixed
+   phone formats) is written as CSV with the contract's supplier headers.
+
+The output ends with one JSON line (rows, total_s, peak_rss_mb, stages, counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+CONTRACT_PATH = ROOT / "config" / "contracts" / "acme-leads.yaml"
+#: The delivery date: fixed, so that every run validates the same file the same way.
+DELIVERY_DAY = date(2027, 3, 10)
+#: Earlier leads are grouped in deliveries of this many rows.
+HISTORY_ROWS_PER_DELIVERY = 1000
+#: Suppliers of the earlier deliveries: the contract's own (DUPLICATE_PREVIOUS) and two others
+#: (DUPLICATE_OTHER_SUPPLIER when the earlier lead was accepted).
+OTHER_SUPPLIERS = ("bench-history-b", "bench-history-c")
+STAGES = ("read", "normalise", "validate", "deduplicate", "store")
+
+
+# --------------------------------------------------------------------------------------------
+# Setup (runs in a child process).
+# --------------------------------------------------------------------------------------------
+
+
+def _setup(url: str, rows: int, history_factor: int, known_share: float, seed: int,
+           csv_path: str, report_path: str) -> None:
+    """Migrate, generate the delivery, plant the history; write what the parent needs to files."""
+    import numpy as np  # noqa: PLC0415
+
+    from config.contract import load_contract  # noqa: PLC0415
+    from config.settings import Settings  # noqa: PLC0415
+    from leadgov import synthetic  # noqa: PLC0415
+    from models.migrate import upgrade  # noqa: PLC0415
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    upgrade(url)
+    timings["migrate"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    contract = load_contract(CONTRACT_PATH)
+    frame = synthetic.generate_leads(rows, seed=seed, collected_before=DELIVERY_DAY)
+    timings["generate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    data = synthetic.to_delivery_csv(frame, contract.contract.delivery.columns, delimiter=";")
+    Path(csv_path).write_bytes(data)
+    timings["write_csv"] = time.perf_counter() - start
+
+    # People of this delivery that earlier deliveries already held: a random share of the rows
+    # whose email and phone are valid; a third keep only the email, a third only the phone.
+    rng = np.random.default_rng(seed + 1)
+    identities = synthetic.normalised_identities(frame)
+    candidates = np.flatnonzero((identities["email"].notna() & identities["phone"].notna()).to_numpy())
+    count = min(len(candidates), int(round(known_share * rows)))
+    known = identities.iloc[np.sort(rng.choice(candidates, size=count, replace=False))].reset_index(drop=True)
+    which = rng.integers(0, 3, size=count)
+    known.loc[which == 1, "phone"] = np.nan
+    known.loc[which == 2, "email"] = np.nan
+    del frame, identities
+
+    start = time.perf_counter()
+    hmac_key = Settings(database_url=url).hmac_key.get_secret_value()
+    planted = synthetic.identity_rows(count, seed=seed + 2, hmac_key=hmac_key, known=known)
+    planted["status"] = np.where(rng.random(count) < 0.85, "accepted", "rejected")
+    history = _populate(url, contract, history_factor * rows, planted)
+    timings["history"] = time.perf_counter() - start
+    Path(report_path).write_text(json.dumps({"timings": timings, "history": history,
+                                             "csv_bytes": len(data)}))
+
+
+def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
+    """Insert ``total`` earlier leads (random identity keys) plus the ``planted`` ones.
+
+    Deliveries are written from Python (a few thousand rows); leads are generated by the
+    database itself (one INSERT ... SELECT over deliveries x row numbers), which is several
+    times faster than sending ten million rows through the driver. On an empty lead table the
+    secondary indexes are dropped during the load and rebuilt after: sorting once beats ten
+    million random B-tree inserts.
+    """
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from models.db import get_engine  # noqa: PLC0415
+    from models.delivery import Lead  # noqa: PLC0415
+
+    engine = get_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    supplier = contract.contract.supplier
+    suppliers = (supplier.id, *OTHER_SUPPLIERS)
+    per = HISTORY_ROWS_PER_DELIVERY
+    deliveries = max(1, math.ceil(total / per))
+    with engine.begin() as conn:
+        if sqlite:
+            for pragma in ("synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY"):
+                conn.exec_driver_sql(f"PRAGMA {pragma}")
+        versions = _history_suppliers(conn, suppliers, supplier.name)
+        first = conn.execute(text("SELECT COALESCE(MAX(id), 0) + 1 FROM delivery")).scalar_one()
+        empty = conn.execute(text("SELECT COUNT(*) FROM (SELECT 1 FROM lead LIMIT 1) AS x")).scalar_one() == 0
+        conn.execute(text(
+            "INSERT INTO delivery (id, supplier_id, contract_version_id, file_name, file_sha256, "
+            "delivered_on, received_at, encoding, delimiter, delivered_count, accepted_count, "
+            "rejected_count, over_cap_count) VALUES (:id, :supplier_id, :version, :file_name, "
+            ":sha, :day, :received, 'utf-8', ';', :n, :n, 0, 0)"
+        ), [
+            {"id": d, "supplier_id": suppliers[d % 3], "version": versions[suppliers[d % 3]],
+             "file_name": f"history-{d}.csv", "sha": hashlib.sha256(f"bench-history-{d}".encode()).hexdigest(),
+             "day": DELIVERY_DAY - timedelta(days=1 + (d * 37) % 180), "received": datetime(2027, 1, 1),
+             "n": per}
+            for d in range(first, first + deliveries)
+        ])
+        indexes = [i for i in Lead.__table__.indexes] if empty else []
+        for index in indexes:
+            index.drop(bind=conn)
+        conn.execute(text(_bulk_leads_sql(sqlite)), {"first": first, "last": first + deliveries - 1, "per": per})
+        _insert_planted(conn, planted, first, deliveries, per)
+        for index in indexes:
+            index.create(bind=conn)
+    return {"deliveries": deliveries, "leads": deliveries * per + len(planted), "planted": len(planted)}
+
+
+def _history_suppliers(conn, suppliers: tuple[str, ...], contract_supplier_name: str) -> dict[str, int]:
+    """Supplier rows (created if missing) and one history contract version each: {supplier: id}.
+
+    The versions use their own contract ids, so the real contract registers without conflict.
+    """
+    from sqlalchemy import text  # noqa: PLC0415
+
+    versions = {}
+    now = datetime(2027, 1, 1)
+    for supplier in suppliers:
+        if conn.execute(text("SELECT 1 FROM supplier WHERE id = :id"), {"id": supplier}).first() is None:
+            name = contract_supplier_name if supplier == suppliers[0] else f"Benchmark {supplier}"
+            conn.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES (:id, :name, 'active', :now)"),
+                         {"id": supplier, "name": name, "now": now})
+        sha = hashlib.sha256(f"bench-history-contract-{supplier}".encode()).hexdigest()
+        found = conn.execute(text("SELECT id FROM contract_version WHERE sha256 = :sha"), {"sha": sha}).first()
+        if found is None:
+            conn.execute(text(
+                "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, "
+                "source_path, loaded_at) VALUES (:supplier, :cid, :sha, :sha, '', 'benchmark', :now)"
+            ), {"supplier": supplier, "cid": f"BENCH-HISTORY-{supplier}".upper(), "sha": sha, "now": now})
+            found = conn.execute(text("SELECT id FROM contract_version WHERE sha256 = :sha"), {"sha": sha}).first()
+        versions[supplier] = found[0]
+    return versions
+
+
+def _bulk_leads_sql(sqlite: bool) -> str:
+    """Leads of the history deliveries [first, last], ``per`` rows each, with random keys.
+
+    85 % accepted. Keys are the database's random 64-bit integers: they match nobody (the
+    chance that one equals a key of the delivery is about rows^2 x 10 / 2^64).
+    """
+    columns = "delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key"
+    if sqlite:
+        return (
+            "WITH RECURSIVE r(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM r WHERE k < :per) "
+            f"INSERT INTO lead ({columns}) "
+            "SELECT d.id, d.supplier_id, r.k, d.delivered_on, "
+            "CASE WHEN abs(random() % 100) < 85 THEN 'accepted' ELSE 'rejected' END, random(), random() "
+            "FROM delivery AS d CROSS JOIN r WHERE d.id BETWEEN :first AND :last ORDER BY d.id, r.k"
+        )
+    return (
+        f"INSERT INTO lead ({columns}) "
+        "SELECT d.id, d.supplier_id, r.k, d.delivered_on, "
+        "CASE WHEN random() < 0.85 THEN 'accepted' ELSE 'rejected' END, "
+        "(random() * 1.8e19 - 9.0e18)::bigint, (random() * 1.8e19 - 9.0e18)::bigint "
+        "FROM delivery AS d CROSS JOIN generate_series(1, :per) AS r(k) "
+        "WHERE d.id BETWEEN :first AND :last ORDER BY d.id, r.k"
+    )
+
+
+def _insert_planted(conn, planted, first: int, deliveries: int, per: int) -> None:
+    """The planted people, spread over the history deliveries after their random rows."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    if planted.empty:
+        return
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE bench_planted (j INTEGER, status VARCHAR(10), email TEXT, phone TEXT, "
+        "email_key BIGINT, phone_key BIGINT)"
+    )
+    rows = [
+        {"j": j, "status": status, "email": _none(email), "phone": _none(phone),
+         "email_key": _none(ek), "phone_key": _none(pk)}
+        for j, (status, email, phone, ek, pk) in enumerate(zip(
+            planted["status"], planted["email"], planted["phone"], planted["email_key"], planted["phone_key"]))
+    ]
+    conn.execute(text("INSERT INTO bench_planted VALUES (:j, :status, :email, :phone, :email_key, :phone_key)"), rows)
+    conn.execute(text(
+        "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, email, phone) "
+        "SELECT d.id, d.supplier_id, :per + 1 + p.j / :deliveries, d.delivered_on, p.status, p.email_key, "
+        "p.phone_key, p.email, p.phone FROM bench_planted AS p JOIN delivery AS d ON d.id = :first + p.j % :deliveries"
+    ), {"per": per, "deliveries": deliveries, "first": first})
+    conn.exec_driver_sql("DROP TABLE bench_planted")
+
+
+def _none(value):
+    """None for pandas' missing values (NaN, NA), the Python value otherwise."""
+    import pandas as pd  # noqa: PLC0415
+
+    return None if pd.isna(value) else (int(value) if hasattr(value, "__index__") else value)
+
+
+# --------------------------------------------------------------------------------------------
+# Measurement (this process).
+# --------------------------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (Linux reports ru_maxrss in KiB, macOS in bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def current_rss_mb() -> float:
+    try:
+        import psutil  # noqa: PLC0415
+    except ImportError:
+        return float("nan")
+    return psutil.Process().memory_info().rss / (1024 * 1024)
+
+
+def measure(url: str, csv_path: Path, rows: int) -> dict:
+    """Run the real ingestion once and return its figures."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from config.contract import load_contract  # noqa: PLC0415
+    from config.settings import Settings  # noqa: PLC0415
+    from leadgov.ingest import DeliveryFile, ingest_delivery  # noqa: PLC0415
+    from models.db import session_scope  # noqa: PLC0415
+
+    contract_file = load_contract(CONTRACT_PATH)
+    settings = Settings(database_url=url)
+    data = csv_path.read_bytes()
+    file = DeliveryFile(data=data, file_name="bench.csv", delivered_on=DELIVERY_DAY,
+                        sha256=hashlib.sha256(data).hexdigest())
+    del data
+    gc.collect()
+    before_mb = current_rss_mb()
+
+    timings: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with session_scope(url) as session:
+        outcome = ingest_delivery(session, file, contract_file, settings, timings=timings)
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+
+    if outcome.already_ingested:
+        raise SystemExit("this delivery is already stored in the database: use a fresh --db")
+    with session_scope(url) as session:
+        stored = session.execute(text("SELECT COUNT(*) FROM lead WHERE delivery_id = :d"),
+                                 {"d": outcome.delivery_id}).scalar_one()
+    return {
+        "total_s": total, "cpu_s": cpu, "load": max(load_before, os.getloadavg()[0]),
+        "timings": timings, "before_mb": before_mb, "peak_mb": peak_rss_mb(),
+        "counts": outcome.result.counts(), "reasons": outcome.result.reason_counts(), "stored": stored,
+    }
+
+
+def report(rows: int, setup: dict, result: dict) -> dict:
+    """Print the human-readable figures; return the JSON summary."""
+    timings = result["timings"]
+    print(f"setup (not measured): {', '.join(f'{k} {v:.1f}s' for k, v in setup['timings'].items())}; "
+          f"history: {setup['history']['leads']:,} earlier leads in {setup['history']['deliveries']:,} "
+          f"deliveries ({setup['history']['planted']:,} of them people of this delivery); "
+          f"file {setup['csv_bytes'] / 1e6:.1f} MB")
+    print(f"\nvalidate + store {rows:,} leads")
+    print(f"  {'stage':<12}{'seconds':>9}{'rows/s':>13}{'share':>8}")
+    total = result["total_s"]
+    for stage in STAGES:
+        seconds = timings.get(stage, 0.0)
+        print(f"  {stage:<12}{seconds:>9.2f}{_rate(rows, seconds):>13}{seconds / total:>8.0%}")
+    other = total - sum(timings.get(s, 0.0) for s in STAGES)
+    print(f"  {'other':<12}{other:>9.2f}{'':>13}{other / total:>8.0%}   (contract registration, look-ups, commit)")
+    print(f"  {'total':<12}{total:>9.2f}{_rate(rows, total):>13}")
+    print(f"  CPU time {result['cpu_s']:.2f} s (all threads); load average {result['load']:.1f} on "
+          f"{os.cpu_count()} CPUs{' - other processes compete: wall times are inflated' if result['load'] > 1.5 else ''}")
+    print(f"  memory: peak RSS {result['peak_mb']:,.0f} MB (before validating: {result['before_mb']:,.0f} MB)")
+
+    counts, reasons = result["counts"], result["reasons"]
+    print(f"\naccepted {counts['accepted']:,}, rejected {counts['rejected']:,} "
+          f"({counts['rejected'] / max(rows, 1):.1%}), over weekly cap {counts['over_cap']:,}; "
+          f"stored {result['stored']:,} leads")
+    for code, count in reasons.items():
+        print(f"  {code:<26}{count:>10,}")
+    missing = [c for c in ("DUPLICATE_IN_DELIVERY", "DUPLICATE_PREVIOUS") if not reasons.get(c)]
+    problems = [f"no {c} rejection" for c in missing]
+    if result["stored"] != rows:
+        problems.append(f"{result['stored']} leads stored instead of {rows}")
+    for problem in problems:
+        print(f"SANITY CHECK FAILED: {problem}")
+    return {
+        "rows": rows, "total_s": round(total, 3), "peak_rss_mb": round(result["peak_mb"], 1),
+        "cpu_s": round(result["cpu_s"], 3), "load_avg": round(result["load"], 2),
+        "stages": {s: round(timings.get(s, 0.0), 3) for s in STAGES},
+        "accepted": counts["accepted"], "rejected": counts["rejected"], "reasons": reasons,
+        "ok": not problems,
+    }
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, required=True, help="leads in the delivery")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temporary folder)")
+    parser.add_argument("--history", type=int, default=10, help="earlier leads per delivered lead (default 10)")
+    parser.add_argument("--known", type=float, default=0.05,
+                        help="share of the delivery's people already among the earlier leads (default 0.05)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, CSV)")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="leadgov-bench-"))
+    url = args.db or f"sqlite:///{(work / 'bench.db').as_posix()}"
+    csv_path, report_path = work / "delivery.csv", work / "setup.json"
+    try:
+        print(f"setting up {args.rows:,} leads and {args.history}x earlier leads in {url} ...", flush=True)
+        child = multiprocessing.get_context("spawn").Process(
+            target=_setup, args=(url, args.rows, args.history, args.known, args.seed, str(csv_path), str(report_path)))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            print(f"setup failed (exit code {child.exitcode})", file=sys.stderr)
+            return 2
+        setup = json.loads(report_path.read_text())
+        result = measure(url, csv_path, args.rows)
+        summary = report(args.rows, setup, result)
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(summary))
+    return 0 if summary["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Configuration: the runtime `Settings` and the contract file format."""

@@ -1,0 +1,49 @@
+"""Runtime settings, read once from the environment (prefix ``LEADGOV_``) or a ``.env`` file.
+
+Everything has an embedded default so that a fresh clone runs the demo with SQLite and no
+server; production overrides the database URL, the HMAC key and the Slack settings.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_HMAC_KEY = "leadgov-development-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    """leadgov's settings; each field can be set as ``LEADGOV_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEADGOV_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="Folder for the default SQLite database.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file in data_dir."
+    )
+    output_dir: Path = Field(Path("out"), description="Where result files and reports are written.")
+    locale: Literal["fr", "en"] = Field("fr", description="Language of cross-supplier output.")
+    timezone: str = Field("Europe/Paris", description="Zone of naive datetimes and of periods.")
+    default_phone_region: str = Field("FR", description="Region of national numbers in CRM exports.")
+    hmac_key: SecretStr = Field(
+        SecretStr(DEV_HMAC_KEY),
+        description="Key of the identity hashes and of the suppression list. Rotate with care.",
+    )
+    max_file_bytes: int = Field(512 * 1024 * 1024, description="Larger delivery files are refused.")
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'leadgov.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

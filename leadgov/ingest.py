@@ -1,0 +1,288 @@
+"""Validate one delivery file and store it: the code that the CLI and the flow share.
+
+The work is split in two halves so the flow can show them as tasks:
+``check_delivery`` is pure (read, normalise, per-field rules) and needs no database;
+``store_delivery`` runs in the caller's transaction: it looks up what is known about the
+delivery's people, decides, and stores the delivery, its leads and reasons all at once.
+"""
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from config.contract import ContractFile
+from config.settings import Settings
+from leadgov.identity import identity_keys
+from leadgov.normalise import emails, phones
+from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
+from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
+from leadgov.validation.people import KnownPeople, people_failures
+from leadgov.validation.prepare import PreparedLeads, prepare_leads
+from models import delivery_store as store
+from models.supplier import ensure_supplier, register_contract_version
+
+Timings = dict[str, float]
+
+
+@contextmanager
+def timed(timings: Timings | None, stage: str) -> Iterator[None]:
+    """Add the wall time of the block to ``timings[stage]`` (benchmarks print them)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class DeliveryFile:
+    """A delivery as received: its bytes, its name and the day it was received."""
+
+    data: bytes
+    file_name: str
+    delivered_on: date
+    sha256: str
+
+    @classmethod
+    def from_path(cls, path: Path, delivered_on: date, max_bytes: int) -> "DeliveryFile":
+        """Read a file, refusing it whole when it is larger than the settings allow."""
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFile(f"{path.name}: {size} bytes is more than the {max_bytes}-byte limit")
+        data = path.read_bytes()
+        return cls(data=data, file_name=path.name, delivered_on=delivered_on,
+                   sha256=hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class CheckedDelivery:
+    """A delivery after the pure half: normalised values and per-field reasons."""
+
+    file: DeliveryFile
+    contract: ContractFile
+    prepared: PreparedLeads
+    field_reasons: pd.DataFrame
+    email_keys: pd.Series
+    phone_keys: pd.Series
+    raw_records: pd.Series
+    encoding: str
+    delimiter: str | None
+    crm: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to a delivery: its id (None on a dry run), whether it was already stored,
+    and the verdicts (recomputed, or read back from the database for a repeated file)."""
+
+    delivery_id: int | None
+    already_ingested: bool
+    result: ValidationResult
+    timings: Timings = field(default_factory=dict)
+
+
+def read_options(contract: ContractFile) -> ReadOptions:
+    """How to read this contract's delivery files."""
+    d = contract.contract.delivery
+    return ReadOptions(
+        format=d.format, encoding=d.encoding, delimiter=d.delimiter, columns=dict(d.columns),
+        required_fields=tuple(contract.contract.exploitability.required_fields),
+    )
+
+
+def crm_people(data: bytes, settings: Settings, source: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The valid normalised emails and phones of a CRM export."""
+    crm = read_crm_export(data, source=source)
+    crm_emails = emails.normalise_emails(crm["email"])["email"].dropna()
+    crm_phones = phones.normalise_phones(crm["phone"], [settings.default_phone_region])["phone"].dropna()
+    return frozenset(crm_emails), frozenset(crm_phones)
+
+
+@dataclass(frozen=True)
+class NormalisedDelivery:
+    """A read delivery with its normalised values and identity keys."""
+
+    raw: RawDelivery
+    prepared: PreparedLeads
+    email_keys: pd.Series
+    phone_keys: pd.Series
+
+
+def read_file(file: DeliveryFile, contract: ContractFile) -> RawDelivery:
+    """Stage *read*: bytes to raw canonical text columns (or the whole file refused)."""
+    return read_delivery(file.data, read_options(contract), source=file.file_name)
+
+
+def normalise(raw: RawDelivery, file: DeliveryFile, contract: ContractFile, settings: Settings) -> NormalisedDelivery:
+    """Stage *normalise*: typed, normalised values and the identity keys."""
+    prepared = prepare_leads(raw.frame, contract.contract, file.delivered_on, settings.timezone)
+    key = settings.hmac_key.get_secret_value()
+    return NormalisedDelivery(raw, prepared, identity_keys(prepared.values["email"], key),
+                              identity_keys(prepared.values["phone"], key))
+
+
+def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: ContractFile, *,
+                 crm: tuple[frozenset[str], frozenset[str]] | None = None) -> CheckedDelivery:
+    """Stage *validate*: the per-field rules of the contract's schema."""
+    raw = normalised.raw
+    return CheckedDelivery(
+        file=file, contract=contract, prepared=normalised.prepared,
+        field_reasons=field_reasons(normalised.prepared, contract.contract, file.delivered_on),
+        email_keys=normalised.email_keys, phone_keys=normalised.phone_keys,
+        raw_records=pd.Series(raw.raw_records, index=raw.frame.index, dtype="str"),
+        encoding=raw.encoding, delimiter=raw.delimiter, crm=crm,
+    )
+
+
+def check_delivery(file: DeliveryFile, contract: ContractFile, settings: Settings, *,
+                   crm: tuple[frozenset[str], frozenset[str]] | None = None,
+                   timings: Timings | None = None) -> CheckedDelivery:
+    """The pure half: read, normalise and apply the per-field rules; no database needed."""
+    with timed(timings, "read"):
+        raw = read_file(file, contract)
+    with timed(timings, "normalise"):
+        normalised = normalise(raw, file, contract, settings)
+    with timed(timings, "validate"):
+        return check_fields(normalised, file, contract, crm=crm)
+
+
+def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
+    """Everything the database knows that the identity rules need, in a few set-based queries."""
+    c = checked.contract.contract
+    supplier_id = c.supplier.id
+    day = checked.file.delivered_on
+    since = day - pd.Timedelta(days=c.exclusions.dedup_window_days).to_pytimedelta()
+    values = checked.prepared.values
+    found: dict[str, set[str]] = {}
+    for column, keys in (("email", checked.email_keys), ("phone", checked.phone_keys)):
+        matches = store.identity_matches(session, key_column=f"{column}_key",
+                                         keys=keys.dropna().unique(), since=since, until=day)
+        matches = matches[matches["value"].isin(set(values[column].dropna()))]
+        same = matches["supplier_id"] == supplier_id
+        found[f"previous_{column}s"] = set(matches.loc[same, "value"])
+        found[f"other_{column}s"] = set(matches.loc[~same & (matches["status"] == "accepted"), "value"])
+    all_keys = pd.concat([checked.email_keys, checked.phone_keys]).dropna().unique()
+    suppressed_keys, proofs = store.suppression_candidates(session, all_keys)
+    crm_emails, crm_phones = checked.crm if checked.crm is not None else (None, None)
+    return KnownPeople(
+        previous_emails=frozenset(found["previous_emails"]),
+        previous_phones=frozenset(found["previous_phones"]),
+        other_supplier_emails=frozenset(found["other_emails"]),
+        other_supplier_phones=frozenset(found["other_phones"]),
+        crm_emails=crm_emails if c.exclusions.crm_check else None,
+        crm_phones=crm_phones if c.exclusions.crm_check else None,
+        suppressed_keys=suppressed_keys,
+        suppressed_proofs=proofs,
+        used_lead_ids=store.used_lead_ids(session, supplier_id, values["lead_id"].dropna()),
+        accepted_earlier_in_week=store.accepted_in_iso_week(session, supplier_id, day),
+    )
+
+
+def register_contract(session: Session, contract: ContractFile) -> int:
+    """Ensure the supplier and this exact contract version exist; return the version id."""
+    c = contract.contract
+    ensure_supplier(session, c.supplier.id, c.supplier.name)
+    version = register_contract_version(
+        session, supplier_id=c.supplier.id, contract_id=c.contract_id, sha256=contract.sha256,
+        terms_sha256=hashlib.sha256(c.model_dump_json().encode()).hexdigest(), content=contract.text, source_path=contract.path,
+        supersedes=c.supersedes, effective_from=c.effective_from,
+    )
+    return version.id
+
+
+def stored_result(session: Session, delivery_id: int) -> ValidationResult:
+    """The verdicts of a stored delivery, exactly as they were written the first time."""
+    leads = store.stored_leads(session, delivery_id)
+    reasons = store.stored_reasons(session, delivery_id)
+    index = pd.RangeIndex(len(leads))
+    reasons = order_reasons(pd.DataFrame({
+        "row": reasons["row_number"].astype("int64") - 1, "code": reasons["code"], "detail": reasons["detail"],
+    }))
+    verdicts = build_verdicts(pd.Series(leads["lead_id"].to_numpy(), index=index, dtype="str"), reasons)
+    verdicts["flags"] = pd.Series(leads["flags"].to_numpy(), index=index, dtype="str")
+    return ValidationResult(verdicts=verdicts, reasons=reasons)
+
+
+def store_delivery(session: Session, checked: CheckedDelivery, settings: Settings, *,
+                   dry_run: bool = False, timings: Timings | None = None) -> IngestOutcome:
+    """Decide and store a checked delivery in the caller's transaction (never commits).
+
+    A file already stored for this supplier (same bytes) is not stored again: its stored
+    verdicts are returned unchanged.
+    """
+    c = checked.contract.contract
+    version_id = register_contract(session, checked.contract)
+    existing = store.find_delivery(session, c.supplier.id, checked.file.sha256)
+    if existing is not None:
+        return IngestOutcome(existing.id, True, stored_result(session, existing.id), timings or {})
+    store.lock_supplier(session, c.supplier.id)
+    with timed(timings, "deduplicate"):
+        known = known_people(session, checked)
+        people = people_failures(checked.prepared.values, known, checked.email_keys,
+                                 checked.phone_keys, settings.hmac_key.get_secret_value())
+        result = decide(checked.prepared.values, c, known, checked.field_reasons, people)
+    if dry_run:
+        return IngestOutcome(None, False, result, timings or {})
+    with timed(timings, "store"):
+        delivery_id = _store(session, checked, result, version_id)
+    return IngestOutcome(delivery_id, False, result, timings or {})
+
+
+def _store(session: Session, checked: CheckedDelivery, result: ValidationResult, version_id: int) -> int:
+    counts = result.counts()
+    delivery = store.insert_delivery(
+        session, supplier_id=checked.contract.contract.supplier.id, contract_version_id=version_id,
+        file_name=checked.file.file_name, file_sha256=checked.file.sha256,
+        delivered_on=checked.file.delivered_on, encoding=checked.encoding,
+        delimiter=checked.delimiter, delivered_count=counts["delivered"],
+        accepted_count=counts["accepted"], rejected_count=counts["rejected"],
+        over_cap_count=counts["over_cap"],
+    )
+    store.insert_leads(session, lead_rows(checked, result, delivery.id))
+    reasons = result.reasons
+    store.insert_reasons(session, pd.DataFrame({
+        "delivery_id": delivery.id, "row_number": reasons["row"] + 1,
+        "code": reasons["code"], "detail": reasons["detail"],
+    }))
+    return delivery.id
+
+
+def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: int) -> pd.DataFrame:
+    """The lead table's columns for every row of the delivery."""
+    v = checked.prepared.values
+    verdicts = result.verdicts
+    frame = v.loc[:, [c for c in store.LEAD_COLUMNS if c in v.columns]].copy()
+    frame["delivery_id"] = delivery_id
+    frame["supplier_id"] = checked.contract.contract.supplier.id
+    frame["row_number"] = verdicts["row_number"]
+    frame["delivered_on"] = checked.file.delivered_on.isoformat()
+    frame["status"] = verdicts["status"]
+    frame["primary_reason"] = verdicts["primary_reason"]
+    frame["flags"] = verdicts["flags"]
+    frame["email_key"] = checked.email_keys
+    frame["phone_key"] = checked.phone_keys
+    frame["raw_record"] = checked.raw_records
+    return frame
+
+
+def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile, settings: Settings,
+                    *, crm_data: bytes | None = None, dry_run: bool = False,
+                    timings: Timings | None = None) -> IngestOutcome:
+    """Both halves in one call, for the command line and tests.
+
+    A file already stored for the supplier is recognised by its hash before it is even read.
+    """
+    existing = store.find_delivery(session, contract.contract.supplier.id, file.sha256)
+    if existing is not None:
+        return IngestOutcome(existing.id, True, stored_result(session, existing.id), timings or {})
+    crm = crm_people(crm_data, settings, "CRM export") if crm_data is not None else None
+    checked = check_delivery(file, contract, settings, crm=crm, timings=timings)
+    return store_delivery(session, checked, settings, dry_run=dry_run, timings=timings)

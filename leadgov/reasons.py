@@ -1,0 +1,83 @@
+"""The vocabulary of a lead's fate: rejection reasons, contest reasons, flags, statuses.
+
+The names are the spec's (spec/leads.md, spec/governance.md) and are used unchanged in the
+database, the result files, the reports and the alerts.
+"""
+
+from enum import StrEnum
+
+
+class RejectionReason(StrEnum):
+    """Why a delivered lead is rejected. Declaration order is the spec's table order:
+    the first reason that applies to a lead is its *primary* reason."""
+
+    NO_CONSENT = "NO_CONSENT"
+    MISSING_FIELD = "MISSING_FIELD"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_COMPANY_ID = "INVALID_COMPANY_ID"
+    INVALID_VALUE = "INVALID_VALUE"
+    DUPLICATE_IN_DELIVERY = "DUPLICATE_IN_DELIVERY"
+    DUPLICATE_PREVIOUS = "DUPLICATE_PREVIOUS"
+    DUPLICATE_OTHER_SUPPLIER = "DUPLICATE_OTHER_SUPPLIER"
+    ALREADY_IN_CRM = "ALREADY_IN_CRM"
+    SUPPRESSED = "SUPPRESSED"
+    COMPETITOR = "COMPETITOR"
+    EXCLUDED_LEGAL_FORM = "EXCLUDED_LEGAL_FORM"
+    STUDENT = "STUDENT"
+    STALE = "STALE"
+    GENERIC_EMAIL = "GENERIC_EMAIL"
+    FREE_EMAIL = "FREE_EMAIL"
+    OUT_OF_TARGET_GEO = "OUT_OF_TARGET_GEO"
+    OUT_OF_TARGET_SECTOR = "OUT_OF_TARGET_SECTOR"
+    OUT_OF_TARGET_SIZE = "OUT_OF_TARGET_SIZE"
+    OUT_OF_TARGET_FUNCTION = "OUT_OF_TARGET_FUNCTION"
+    OUT_OF_TARGET_BUDGET = "OUT_OF_TARGET_BUDGET"
+    OUT_OF_TARGET_MATURITY = "OUT_OF_TARGET_MATURITY"
+    UNAUTHORIZED_SOURCE = "UNAUTHORIZED_SOURCE"
+
+
+#: Position of each reason in the spec's table, for ordering a lead's reasons.
+REASON_ORDER: dict[str, int] = {reason.value: i for i, reason in enumerate(RejectionReason)}
+
+DUPLICATE_REASONS = frozenset(
+    {
+        RejectionReason.DUPLICATE_IN_DELIVERY,
+        RejectionReason.DUPLICATE_PREVIOUS,
+        RejectionReason.DUPLICATE_OTHER_SUPPLIER,
+        RejectionReason.ALREADY_IN_CRM,
+    }
+)
+DATA_ERROR_REASONS = frozenset(
+    {
+        RejectionReason.MISSING_FIELD,
+        RejectionReason.INVALID_EMAIL,
+        RejectionReason.INVALID_PHONE,
+        RejectionReason.INVALID_COMPANY_ID,
+        RejectionReason.INVALID_VALUE,
+    }
+)
+
+
+class ContestReason(StrEnum):
+    """Why the buyer's team contests an accepted lead after calling it."""
+
+    WRONG_NUMBER = "WRONG_NUMBER"
+    UNREACHABLE = "UNREACHABLE"
+    WRONG_PERSON = "WRONG_PERSON"
+    OUT_OF_TARGET_ON_CALL = "OUT_OF_TARGET_ON_CALL"
+    FAKE_LEAD = "FAKE_LEAD"
+    NO_CONSENT_ON_CALL = "NO_CONSENT_ON_CALL"
+
+
+class LeadFlag(StrEnum):
+    """Marks on a lead that are not rejections."""
+
+    OVER_WEEKLY_CAP = "OVER_WEEKLY_CAP"
+
+
+class LeadStatus(StrEnum):
+    """The automatic validation result of a delivered lead."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"

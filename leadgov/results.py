@@ -1,0 +1,60 @@
+"""The files a delivery produces: the result file (every row) and the supplier's return file.
+
+Both are CSV for a spreadsheet: UTF-8 with a BOM so Excel reads accents, ``;`` as delimiter for
+French contracts and ``,`` for English ones, and no cell a spreadsheet would run as a formula.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from leadgov.explanations import explain
+from leadgov.validation.engine import RESULT_COLUMNS
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DELIMITERS = {"fr": ";", "en": ","}
+RETURN_HEADERS = {
+    "fr": {"row_number": "ligne", "lead_id": "lead_id", "reasons": "motifs",
+           "explanation": "explication", "details": "détails"},
+    "en": {"row_number": "row_number", "lead_id": "lead_id", "reasons": "reasons",
+           "explanation": "explanation", "details": "details"},
+}
+
+
+def neutralise_formulas(column: pd.Series) -> pd.Series:
+    """Prefix with ``'`` the text cells a spreadsheet would execute (``=1+1``, ``@SUM``...)."""
+    as_text = column.astype("str")
+    risky = as_text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+    if not risky.any():
+        return column
+    return as_text.mask(risky, "'" + as_text)
+
+
+def _write(frame: pd.DataFrame, path: Path, locale: str) -> Path:
+    safe = frame.apply(neutralise_formulas)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe.to_csv(path, index=False, sep=DELIMITERS[locale], encoding="utf-8-sig", lineterminator="\r\n")
+    return path
+
+
+def write_result_file(verdicts: pd.DataFrame, path: Path, locale: str = "en") -> Path:
+    """The result of spec/leads.md: one row per delivered row, in file order."""
+    return _write(verdicts.loc[:, list(RESULT_COLUMNS)], path, locale)
+
+
+def return_frame(verdicts: pd.DataFrame, locale: str) -> pd.DataFrame:
+    """The rejected leads with their codes and a plain explanation in the contract's locale."""
+    rejected = verdicts[verdicts["status"] == "rejected"]
+    frame = pd.DataFrame({
+        "row_number": rejected["row_number"],
+        "lead_id": rejected["lead_id"],
+        "reasons": rejected["reasons"],
+        "explanation": [explain(codes, locale) for codes in rejected["reasons"]],
+        "details": rejected["details"],
+    })
+    return frame.rename(columns=RETURN_HEADERS[locale])
+
+
+def write_return_file(verdicts: pd.DataFrame, path: Path, locale: str) -> Path:
+    """The supplier's return file: what was rejected and why."""
+    return _write(return_frame(verdicts, locale), path, locale)

@@ -1,0 +1,187 @@
+"""One verdict per delivered row: every reason that applies, primary first, and the flags."""
+
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
+from datetime import date
+
+import pandas as pd
+
+from config.contract import Contract
+from leadgov.reasons import REASON_ORDER, LeadFlag, LeadStatus
+from leadgov.validation.people import KnownPeople, people_failures
+from leadgov.validation.prepare import PreparedLeads
+from leadgov.validation.rules import build_schema, facts_frame, field_failures
+
+RESULT_COLUMNS = ("row_number", "lead_id", "status", "reasons", "primary_reason", "details", "flags")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """``verdicts``: one row per delivered row, in file order, with the result-file columns.
+    ``reasons``: one row per (row, code) with its detail, rows in file order and codes in
+    the spec's order."""
+
+    verdicts: pd.DataFrame
+    reasons: pd.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        """Delivered, accepted, rejected and over-cap counts."""
+        status = self.verdicts["status"]
+        return {
+            "delivered": len(status),
+            "accepted": int((status == LeadStatus.ACCEPTED).sum()),
+            "rejected": int((status == LeadStatus.REJECTED).sum()),
+            "over_cap": int(self.verdicts["flags"].eq(LeadFlag.OVER_WEEKLY_CAP).sum()),
+        }
+
+    def reason_counts(self) -> dict[str, int]:
+        """Leads per reason code (each lead counted once per reason), in the spec's order."""
+        counts = self.reasons["code"].value_counts()
+        return {code: int(counts[code]) for code in sorted(counts.index, key=REASON_ORDER.__getitem__)}
+
+
+def field_reasons(prepared: PreparedLeads, contract: Contract, delivered_on: date) -> pd.DataFrame:
+    """(row, code, detail) for every per-field rule (the contract's pandera schema)."""
+    facts = facts_frame(prepared.values, prepared.missing, prepared.invalid)
+    failures = field_failures(facts, build_schema(contract, delivered_on))
+    return describe_failures(failures, prepared.values, contract, delivered_on)
+
+
+def decide(values: pd.DataFrame, contract: Contract, known: KnownPeople,
+           *reason_frames: pd.DataFrame) -> ValidationResult:
+    """Combine every reason into verdicts, then flag accepted leads over the weekly cap."""
+    reasons = order_reasons(pd.concat(reason_frames, ignore_index=True))
+    verdicts = build_verdicts(values["lead_id"], reasons)
+    verdicts["flags"] = over_cap_flags(verdicts["status"], contract.volumes.weekly_max,
+                                       known.accepted_earlier_in_week)
+    return ValidationResult(verdicts=verdicts, reasons=reasons)
+
+
+def validate_leads(prepared: PreparedLeads, contract: Contract, delivered_on: date,
+                   known: KnownPeople, *, email_keys: pd.Series, phone_keys: pd.Series,
+                   hmac_key: str) -> ValidationResult:
+    """Apply every rule of spec/leads.md to a prepared delivery, given what is already known."""
+    fields = field_reasons(prepared, contract, delivered_on)
+    people = people_failures(prepared.values, known, email_keys, phone_keys, hmac_key)
+    return decide(prepared.values, contract, known, fields, people)
+
+
+def over_cap_flags(status: pd.Series, weekly_max: int, accepted_before: int) -> pd.Series:
+    """OVER_WEEKLY_CAP on accepted leads beyond the week's maximum, counted in delivery order."""
+    accepted = status.eq(LeadStatus.ACCEPTED)
+    rank = accepted.cumsum() + accepted_before
+    over = accepted & (rank > weekly_max)
+    return pd.Series(pd.NA, index=status.index, dtype="str").mask(over, LeadFlag.OVER_WEEKLY_CAP.value)
+
+
+def order_reasons(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per (row, code), details of the same code joined, in file then spec order."""
+    if long.empty:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str),
+                             "detail": pd.Series(dtype=str)})
+    long = long.assign(order=long["code"].map(REASON_ORDER))
+    long = long.sort_values(["row", "order"], kind="stable")
+    grouped = long.groupby(["row", "order", "code"], sort=False)["detail"].agg("; ".join)
+    return grouped.reset_index()[["row", "code", "detail"]]
+
+
+def _join_by_row(rows, strings, sep: str) -> dict[int, str]:
+    """Join consecutive strings of the same row (``rows`` sorted) in one pass."""
+    return {row: sep.join(s for _, s in group)
+            for row, group in groupby(zip(rows, strings), key=itemgetter(0))}
+
+
+def _by_row(texts: dict[int, str], index: pd.Index) -> pd.Series:
+    return pd.Series([texts.get(i) for i in index], index=index, dtype="str")
+
+
+def build_verdicts(lead_ids: pd.Series, reasons: pd.DataFrame) -> pd.DataFrame:
+    """The result-file columns but flags, from the lead ids (index = row) and ordered reasons."""
+    index = lead_ids.index
+    rows = reasons["row"].tolist()
+    lines = (reasons["code"] + ": " + reasons["detail"]).tolist()
+    joined = _by_row(_join_by_row(rows, reasons["code"].tolist(), ";"), index)
+    details = _by_row(_join_by_row(rows, lines, " | "), index)
+    verdicts = pd.DataFrame({
+        "row_number": index.to_numpy() + 1,
+        "lead_id": lead_ids,
+        "status": LeadStatus.ACCEPTED.value,
+        "reasons": joined.fillna(""),
+        "primary_reason": _by_row(dict(zip(rows[::-1], reasons["code"].tolist()[::-1])), index),
+        "details": details.fillna(""),
+    }, index=index)
+    verdicts.loc[joined.notna(), "status"] = LeadStatus.REJECTED.value
+    return verdicts
+
+
+def describe_failures(failures: pd.DataFrame, values: pd.DataFrame, contract: Contract,
+                      delivered_on: date) -> pd.DataFrame:
+    """Human-readable details (never a lead's personal data) for pandera's failure cases."""
+    frames = []
+    for (code, column), group in failures.groupby(["code", "column"], sort=False):
+        rows = pd.Index(group["row"].to_numpy())
+        detail = _detail(code, column, rows, values, contract, delivered_on)
+        if not isinstance(detail, pd.Series):
+            detail = pd.Series(detail, index=rows)
+        frames.append(pd.DataFrame({"row": rows.to_numpy(dtype="int64"), "code": code,
+                                    "detail": detail.astype(str).to_numpy()}))
+    if not frames:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str),
+                             "detail": pd.Series(dtype=str)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contract: Contract,
+            delivered_on: date):
+    kind, _, field = column.partition("__")
+    v = values.loc[rows]
+    q = contract.qualification
+    if kind == "missing":
+        return f"{field} missing"
+    if kind == "invalid":
+        return {
+            "email": "email is not a valid address",
+            "phone": "phone is not a valid number of " + "/".join(contract.exploitability.phone_regions),
+            "siren": "siren has a wrong length or fails its checksum",
+            "collected_at": "collected_at unreadable or after the delivery date",
+            "lead_id": "lead_id already used by this supplier",
+        }.get(field, f"{field} unreadable")
+    text = lambda col: v[col].astype(str)  # noqa: E731
+    match code, column:
+        case "NO_CONSENT", _:
+            return "consent given after the delivery date"
+        case "COMPETITOR", "email_domain":
+            return "email domain " + text("email_domain") + " is a competitor's"
+        case "COMPETITOR", _:
+            return "SIREN is a competitor's"
+        case "EXCLUDED_LEGAL_FORM", _:
+            return "legal form '" + text("legal_form_words") + "' is excluded"
+        case "STUDENT", "email_domain":
+            return "academic email domain " + text("email_domain")
+        case "STUDENT", _:
+            return "job title names a student, intern or apprentice"
+        case "STALE", _:
+            age = (pd.Timestamp(delivered_on) - v["collected_at"].dt.normalize()).dt.days
+            return "collected " + age.astype(str) + f" days before delivery (max {contract.exploitability.max_age_days})"
+        case "GENERIC_EMAIL", _:
+            return "role address " + text("email_local") + "@"
+        case "FREE_EMAIL", _:
+            return "webmail domain " + text("email_domain")
+        case "OUT_OF_TARGET_GEO", "country":
+            return "country " + text("country") + " not targeted"
+        case "OUT_OF_TARGET_GEO", _:
+            return "department " + text("department") + " not targeted"
+        case "OUT_OF_TARGET_SECTOR", _:
+            return "NAF " + text("naf_code") + " outside the target sectors"
+        case "OUT_OF_TARGET_SIZE", _:
+            return "employees " + text("employees") + f" outside {q.min_employees or 0}..{q.max_employees or '∞'}"
+        case "OUT_OF_TARGET_FUNCTION", _:
+            return "job title outside the target functions"
+        case "OUT_OF_TARGET_BUDGET", _:
+            return "budget " + text("budget_eur") + f" EUR below {q.min_budget_eur}"
+        case "OUT_OF_TARGET_MATURITY", _:
+            return "project horizon " + text("project_horizon_months") + f" months above {q.max_project_horizon_months}"
+        case "UNAUTHORIZED_SOURCE", _:
+            return "source " + text("source") + " not allowed"
+    return code

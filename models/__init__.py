@@ -1,0 +1,20 @@
+"""The database: typed SQLAlchemy 2 models and the session-taking functions that read and write them.
+
+Functions in this package take a ``Session`` (or a ``Connection``) and never commit: the caller
+owns the transaction, so that one delivery is stored whole or not at all.
+"""
+
+from models.base import Base
+from models.delivery import Delivery, Lead, LeadReason
+from models.suppression import SuppressionEntry
+from models.supplier import ContractVersion, Supplier
+
+__all__ = [
+    "Base",
+    "ContractVersion",
+    "Delivery",
+    "Lead",
+    "LeadReason",
+    "Supplier",
+    "SuppressionEntry",
+]

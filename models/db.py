@@ -1,0 +1,52 @@
+"""Engines and sessions: one place that knows how to connect to SQLite or PostgreSQL."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs (the driver leadgov installs)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Foreign keys on, WAL so readers never block the writer, and a patient lock wait."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process; a SQLite file's folder is created on first use.
+
+    ``hide_parameters``: a failed statement's error must not carry the leads' personal data.
+    """
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, hide_parameters=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A unit of work: commits on success, rolls back on any error, always closes."""
+    factory = sessionmaker(get_engine(url), expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,107 @@
+"""Deliveries, their leads and each lead's rejection reasons."""
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntPK, utcnow
+
+
+class Delivery(Base):
+    """One file received from one supplier, validated under one contract version.
+
+    The (supplier, file hash) pair is unique: the same bytes are never stored twice, even when two
+    validations race (the database refuses the second).
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("supplier_id", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"), index=True)
+    contract_version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    delivered_on: Mapped[date] = mapped_column(index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    encoding: Mapped[str] = mapped_column(String(20))
+    delimiter: Mapped[str | None] = mapped_column(String(2))
+    delivered_count: Mapped[int] = mapped_column(Integer)
+    accepted_count: Mapped[int] = mapped_column(Integer)
+    rejected_count: Mapped[int] = mapped_column(Integer)
+    over_cap_count: Mapped[int] = mapped_column(Integer)
+
+
+class Lead(Base):
+    """One delivered row: normalised fields, the raw record, identity keys and the verdict.
+
+    ``email_key``/``phone_key`` are keyed 64-bit hashes of the *valid* normalised email and phone
+    (see ``leadgov.identity``); duplicate look-ups join on them.
+    """
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "row_number"),
+        Index("ix_lead_email_key_delivered_on", "email_key", "delivered_on"),
+        Index("ix_lead_phone_key_delivered_on", "phone_key", "delivered_on"),
+        Index("ix_lead_supplier_id_lead_id", "supplier_id", "lead_id"),
+        Index("ix_lead_supplier_id_delivered_on", "supplier_id", "delivered_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id"))
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    delivered_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10))
+    primary_reason: Mapped[str | None] = mapped_column(String(40))
+    flags: Mapped[str | None] = mapped_column(String(100))
+    email_key: Mapped[int | None] = mapped_column(BigInteger)
+    phone_key: Mapped[int | None] = mapped_column(BigInteger)
+
+    lead_id: Mapped[str | None] = mapped_column(String(200))
+    collected_at: Mapped[datetime | None]
+    company_name: Mapped[str | None] = mapped_column(Text)
+    siren: Mapped[str | None] = mapped_column(String(9))
+    naf_code: Mapped[str | None] = mapped_column(String(20))
+    employees: Mapped[int | None] = mapped_column(BigInteger)
+    legal_form: Mapped[str | None] = mapped_column(Text)
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(3))
+    country: Mapped[str | None] = mapped_column(String(10))
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    job_title: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(10))
+    budget_eur: Mapped[float | None] = mapped_column(Float)
+    project_horizon_months: Mapped[int | None] = mapped_column(BigInteger)
+    need: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    campaign: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime | None]
+    consent_proof: Mapped[str | None] = mapped_column(Text)
+    replaces_lead_id: Mapped[str | None] = mapped_column(String(200))
+    raw_record: Mapped[str | None] = mapped_column(Text)
+
+
+class LeadReason(Base):
+    """One rejection reason of one lead, with its human-readable detail (never personal data).
+
+    It points at its lead by (delivery, row number) so a delivery's reasons can be bulk-inserted
+    beside its leads without reading back their generated ids.
+    """
+
+    __tablename__ = "lead_reason"
+    __table_args__ = (
+        ForeignKeyConstraint(["delivery_id", "row_number"], ["lead.delivery_id", "lead.row_number"]),
+        Index("ix_lead_reason_delivery_id_row_number", "delivery_id", "row_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(Integer)
+    row_number: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,192 @@
+"""Session-taking functions that read and write deliveries, leads and their reasons.
+
+They never commit. Look-ups send the delivery's keys in one statement (a JSON array on SQLite,
+an array on PostgreSQL) and join them on indexed columns: one round-trip per look-up, never one
+per lead. Bulk writes go through the driver (executemany on SQLite, COPY on PostgreSQL) in
+chunks, because the ORM would cost ten times more per row.
+"""
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Date, bindparam, func, select, text
+from sqlalchemy.orm import Session
+
+from models.delivery import Delivery, Lead, LeadReason
+from models.supplier import Supplier
+from models.suppression import SuppressionEntry
+
+CHUNK_ROWS = 20_000
+
+#: Lead columns written by ``insert_leads``, in order.
+LEAD_COLUMNS = (
+    "delivery_id", "supplier_id", "row_number", "delivered_on", "status", "primary_reason",
+    "flags", "email_key", "phone_key", "lead_id", "collected_at", "company_name", "siren",
+    "naf_code", "employees", "legal_form", "postal_code", "department", "country", "first_name",
+    "last_name", "job_title", "email", "phone", "language", "budget_eur",
+    "project_horizon_months", "need", "source", "campaign", "consent_at", "consent_proof",
+    "replaces_lead_id", "raw_record",
+)  # fmt: skip
+REASON_COLUMNS = ("delivery_id", "row_number", "code", "detail")
+DATETIME_COLUMNS = ("collected_at", "consent_at")
+
+
+def is_sqlite(session: Session) -> bool:
+    """Whether the session is bound to SQLite (the other supported dialect is PostgreSQL)."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def find_delivery(session: Session, supplier_id: str, file_sha256: str) -> Delivery | None:
+    """The delivery already stored for these bytes from this supplier, if any."""
+    return session.scalar(
+        select(Delivery).where(Delivery.supplier_id == supplier_id, Delivery.file_sha256 == file_sha256)
+    )
+
+
+def lock_supplier(session: Session, supplier_id: str) -> None:
+    """Serialise deliveries of one supplier (PostgreSQL row lock; SQLite has one writer anyway)."""
+    session.execute(select(Supplier.id).where(Supplier.id == supplier_id).with_for_update())
+
+
+def _values_source(session: Session, param: str, kind: str) -> str:
+    """SQL for a one-column row source ``k(value)`` fed by one bound parameter."""
+    if is_sqlite(session):
+        return f"(SELECT DISTINCT value FROM json_each(:{param})) AS k"
+    return f"(SELECT DISTINCT value FROM unnest(CAST(:{param} AS {kind}[])) AS u(value)) AS k"
+
+
+def _bind_list(session: Session, values: Sequence) -> object:
+    return json.dumps(list(values)) if is_sqlite(session) else list(values)
+
+
+def identity_matches(session: Session, *, key_column: str, keys: Iterable[int], since: date,
+                     until: date) -> pd.DataFrame:
+    """Stored leads delivered in [since, until] whose email or phone key is among ``keys``.
+
+    Returns the stored normalised value (``value``), ``supplier_id`` and ``status`` of each, so
+    the caller can confirm the match on the value itself.
+    """
+    keys = [int(k) for k in keys]
+    value_column = {"email_key": "email", "phone_key": "phone"}[key_column]
+    if not keys:
+        return pd.DataFrame(columns=["value", "supplier_id", "status"])
+    sql = text(
+        f"SELECT l.{value_column} AS value, l.supplier_id, l.status "
+        f"FROM {_values_source(session, 'keys', 'bigint')} CROSS JOIN lead AS l "
+        f"WHERE l.{key_column} = k.value AND l.delivered_on BETWEEN :since AND :until"
+    ).bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date))
+    rows = session.execute(sql, {"keys": _bind_list(session, keys), "since": since, "until": until})
+    return pd.DataFrame(rows.all(), columns=["value", "supplier_id", "status"])
+
+
+def used_lead_ids(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> frozenset[str]:
+    """Which of ``lead_ids`` this supplier already delivered."""
+    ids = sorted({str(i) for i in lead_ids})
+    if not ids:
+        return frozenset()
+    sql = text(
+        f"SELECT DISTINCT l.lead_id FROM {_values_source(session, 'ids', 'text')} CROSS JOIN lead AS l "
+        "WHERE l.supplier_id = :supplier AND l.lead_id = k.value"
+    )
+    rows = session.execute(sql, {"ids": _bind_list(session, ids), "supplier": supplier_id})
+    return frozenset(rows.scalars())
+
+
+def accepted_in_iso_week(session: Session, supplier_id: str, day: date) -> int:
+    """Accepted leads already stored for the supplier in the ISO week of ``day``."""
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    return session.scalar(
+        select(func.count()).select_from(Lead).where(
+            Lead.supplier_id == supplier_id,
+            Lead.delivered_on.between(monday, monday + timedelta(days=6)),
+            Lead.status == "accepted",
+        )
+    ) or 0
+
+
+def suppression_candidates(session: Session, keys: Iterable[int]) -> tuple[frozenset[int], frozenset[str]]:
+    """Suppression entries whose 64-bit key is among ``keys``: (their keys, their HMAC proofs)."""
+    keys = {int(k) for k in keys}
+    if not keys or not session.scalar(select(func.count()).select_from(SuppressionEntry)):
+        return frozenset(), frozenset()
+    sql = text(
+        f"SELECT s.identity_key, s.key_hmac FROM {_values_source(session, 'keys', 'bigint')} "
+        "CROSS JOIN suppression_entry AS s WHERE s.identity_key = k.value"
+    )
+    rows = session.execute(sql, {"keys": _bind_list(session, sorted(keys))}).all()
+    return frozenset(r[0] for r in rows), frozenset(r[1] for r in rows)
+
+
+def insert_delivery(session: Session, **fields) -> Delivery:
+    """Add the delivery row and flush, so its id exists for the leads."""
+    delivery = Delivery(**fields)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[list]:
+    """Columns as Python lists with None for missing values, in the database's formats."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if name in DATETIME_COLUMNS:
+            column = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else column.astype(object)
+        columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
+    return columns
+
+
+def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple]]:
+    for start in range(0, len(frame), CHUNK_ROWS):
+        yield list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite)))
+
+
+def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
+    """Append ``frame``'s rows to ``table`` (columns named as in the table) in the session's transaction."""
+    if frame.empty:
+        return
+    sqlite = is_sqlite(session)
+    names = ", ".join(frame.columns)
+    connection = session.connection()
+    if sqlite:
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})"
+        for rows in _chunks(frame, sqlite):
+            connection.exec_driver_sql(sql, rows)
+        return
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for rows in _chunks(frame, sqlite):
+            for row in rows:
+                copy.write_row(row)
+
+
+def insert_leads(session: Session, leads: pd.DataFrame) -> None:
+    """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS``."""
+    bulk_insert(session, Lead.__tablename__, leads.loc[:, list(LEAD_COLUMNS)])
+
+
+def insert_reasons(session: Session, reasons: pd.DataFrame) -> None:
+    """Store a delivery's reasons; ``reasons`` has exactly ``REASON_COLUMNS``."""
+    bulk_insert(session, LeadReason.__tablename__, reasons.loc[:, list(REASON_COLUMNS)])
+
+
+def stored_leads(session: Session, delivery_id: int) -> pd.DataFrame:
+    """The verdict columns of a stored delivery's leads, in file order."""
+    rows = session.execute(
+        select(Lead.row_number, Lead.lead_id, Lead.status, Lead.flags)
+        .where(Lead.delivery_id == delivery_id)
+        .order_by(Lead.row_number)
+    )
+    return pd.DataFrame(rows.all(), columns=["row_number", "lead_id", "status", "flags"])
+
+
+def stored_reasons(session: Session, delivery_id: int) -> pd.DataFrame:
+    """A stored delivery's reasons: row_number, code, detail."""
+    rows = session.execute(
+        select(LeadReason.row_number, LeadReason.code, LeadReason.detail).where(
+            LeadReason.delivery_id == delivery_id
+        )
+    )
+    return pd.DataFrame(rows.all(), columns=["row_number", "code", "detail"])

@@ -1,0 +1,35 @@
+"""Alembic environment: the URL comes from the caller (``leadgov db upgrade --db``) or the settings."""
+
+from alembic import context
+
+from config.settings import get_settings
+from models import Base
+from models.db import get_engine
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or get_settings().effective_database_url
+
+
+def run_migrations() -> None:
+    """Online migrations only: leadgov always has a live database to upgrade."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    with get_engine(url).connect() as connection:
+        _run(connection)
+        connection.commit()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=True,  # SQLite can only ALTER by copying the table
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,56 @@
+"""Shared fixtures: a migrated database per test, on SQLite and (when reachable) PostgreSQL."""
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+POSTGRES_URL = os.environ.get("LEADGOV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> bool:
+    try:
+        with create_engine(POSTGRES_URL).connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    return _postgres_available()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, postgres_available) -> str:
+    """A fresh database at the current schema: a SQLite file, or a new PostgreSQL schema."""
+    from models.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'leadgov.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not postgres_available:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        pytest.skip("PostgreSQL is not reachable")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    from models.db import get_engine
+
+    get_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -1,0 +1,131 @@
+"""Small builders of valid contracts and leads, so each test states only what it varies."""
+
+import copy
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from config.contract import Contract, ContractFile, parse_contract
+from leadgov.reading import CANONICAL_FIELDS
+from leadgov.validation.engine import ValidationResult, validate_leads
+from leadgov.validation.people import KnownPeople
+from leadgov.identity import identity_keys
+from leadgov.validation.prepare import prepare_leads
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE_CONTRACT = ROOT / "config" / "contracts" / "acme-leads.yaml"
+DELIVERED_ON = date(2027, 3, 1)
+HMAC_KEY = "test-key"
+TZ = "Europe/Paris"
+
+
+def contract_dict(**overrides: Any) -> dict:
+    """The example contract as a dict, with ``overrides`` given as dotted paths
+    (``qualification__min_employees=20`` or ``{"qualification.min_employees": 20}``)."""
+    data = copy.deepcopy(yaml.safe_load(BASE_CONTRACT.read_text(encoding="utf-8")))
+    for dotted, value in overrides.items():
+        *parents, leaf = dotted.replace("__", ".").split(".")
+        node = data
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is DELETE:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    return data
+
+
+DELETE = object()
+
+
+def make_contract_file(**overrides: Any) -> ContractFile:
+    """A loaded, validated contract built from the example plus ``overrides``."""
+    return parse_contract(yaml.safe_dump(contract_dict(**overrides), allow_unicode=True), "test-contract.yaml")
+
+
+def make_contract(**overrides: Any) -> Contract:
+    return make_contract_file(**overrides).contract
+
+
+def lead(n: int = 1, **overrides: Any) -> dict[str, str | None]:
+    """A lead accepted by the example contract on DELIVERED_ON; ``n`` makes its person unique."""
+    row = {
+        "lead_id": f"L-{n:05d}",
+        "collected_at": "2027-02-27 10:00",
+        "company_name": "Nexalog SAS",
+        "siren": "732829320",
+        "naf_code": "62.01Z",
+        "employees": "120",
+        "legal_form": "SAS",
+        "postal_code": "75011",
+        "country": "FR",
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "job_title": "Directrice des systèmes d'information",
+        "email": f"camille.martin{n}@nexalog.fr",
+        "phone": f"06 12 34 {n // 100 % 100:02d} {n % 100:02d}",
+        "budget_eur": "25000",
+        "project_horizon_months": "6",
+        "need": "Remplacer notre CRM avant l'été",
+        "source": "web_form",
+        "consent_at": "2027-02-27 10:00",
+        "consent_proof": "cert-7f3a9c",
+    }
+    row.update(overrides)
+    return row
+
+
+def raw_frame(rows: list[dict[str, str | None]]) -> pd.DataFrame:
+    """The reader's frame for these rows: every canonical field, trimmed text, NA when empty."""
+    frame = pd.DataFrame(rows, columns=list(CANONICAL_FIELDS), dtype="str")
+    frame = frame.apply(lambda s: s.str.strip())
+    return frame.mask(frame.eq(""))
+
+
+def validate_rows(rows: list[dict], contract: Contract | None = None, *,
+                  delivered_on: date = DELIVERED_ON, known: KnownPeople | None = None) -> ValidationResult:
+    """Validate rows without a database: what the database would know comes as ``known``."""
+    contract = contract or make_contract()
+    prepared = prepare_leads(raw_frame(rows), contract, delivered_on, TZ)
+    return validate_leads(
+        prepared, contract, delivered_on, known or KnownPeople(),
+        email_keys=identity_keys(prepared.values["email"], HMAC_KEY),
+        phone_keys=identity_keys(prepared.values["phone"], HMAC_KEY),
+        hmac_key=HMAC_KEY,
+    )
+
+
+def reasons_of(rows: list[dict], contract: Contract | None = None, **kwargs) -> list[list[str]]:
+    """Each row's reason codes, primary first."""
+    verdicts = validate_rows(rows, contract, **kwargs).verdicts
+    return [r.split(";") if r else [] for r in verdicts["reasons"]]
+
+
+def to_csv(rows: list[dict], headers: dict[str, str] | None = None, delimiter: str = ";") -> str:
+    """Rows as CSV text, with canonical fields renamed to supplier headers (header -> field)."""
+    frame = pd.DataFrame(rows)
+    if headers:
+        frame = frame.rename(columns={field: header for header, field in headers.items()})
+    return frame.to_csv(index=False, sep=delimiter)
+
+
+def delivery_file(rows: list[dict], delivered_on: date = DELIVERED_ON, *, contract: Contract | None = None,
+                  name: str = "delivery.csv", encoding: str = "utf-8"):
+    """A DeliveryFile holding ``rows`` as the supplier of ``contract`` would write them."""
+    import hashlib
+
+    from leadgov.ingest import DeliveryFile
+
+    contract = contract or make_contract()
+    data = to_csv(rows, dict(contract.delivery.columns)).encode(encoding)
+    return DeliveryFile(data=data, file_name=name, delivered_on=delivered_on,
+                        sha256=hashlib.sha256(data).hexdigest())
+
+
+def settings_for(db_url: str):
+    from config.settings import Settings
+
+    return Settings(database_url=db_url, hmac_key=HMAC_KEY)
