@@ -10,8 +10,10 @@ every data row comes out, in file order. Reading never judges a value: "abc" in 
 is read as text and rejected later, row by row, by the checks.
 
 Speed matters (a million rows must read in seconds), so CSV goes through pyarrow's
-multi-threaded reader; files it rejects (short rows, blank-looking lines, malformed rows) are
-re-read by pandas' C parser, which pads short rows and reports malformed ones precisely.
+multi-threaded reader and every later step is column-wise Arrow compute (no per-row Python).
+Files Arrow cannot take as they are (short rows, whitespace-only lines, over-long rows, an odd
+number of quote characters) are re-read by pandas' C parser, which pads short rows and
+reports malformed ones; both parsers give the same cells for the files both accept.
 Error messages name the file, the line and the header, never a cell value: cells are
 personal data and messages end up in logs, alerts and Slack.
 """
@@ -77,7 +79,7 @@ _DELIMITERS = ("auto", ";", ",", "\t")
 _SNIFFED = (";", ",", "\t")
 _DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab"}
 
-# Longest first: the UTF-8 BOM cannot be confused with the UTF-16 ones, but order is explicit.
+# Byte-order marks recognised by `auto`: (mark, codec to decode with, name reported as used).
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
@@ -149,8 +151,11 @@ class RawDelivery:
 
     `frame` has one row per data row (file order, RangeIndex) and every canonical field as a
     `TEXT_DTYPE` column: trimmed text, missing (NaN) when absent, empty or whitespace-only.
-    `raw_records` holds, per row, the row as delivered as a JSON object text (original headers
-    to original cell text, extra columns included) for the audit trail.
+    Rows whose every cell is blank (blank lines, `;;;` lines) are not rows. `raw_records` is a
+    `TEXT_DTYPE` Series aligned with `frame` holding, per row, the row as delivered as a JSON
+    object text (original headers to original cell text, extra columns included) for the
+    audit trail; for JSON files it is the object's text exactly as delivered. `encoding` is
+    one of utf-8, utf-8-sig, utf-16-le, utf-16-be, cp1252, latin-1.
     """
 
     frame: pd.DataFrame

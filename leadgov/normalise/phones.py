@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-from .text import as_arrow, map_distinct, to_bool_series, to_str_series
+from .text import as_arrow, ascii_digits, map_distinct, to_bool_series, to_str_series
 
 #: First digit-or-plus character is a plus sign, or the number starts with "00" (Python re, \d is
 #: Unicode like phonenumbers' own notion of a digit).
@@ -129,12 +129,16 @@ def _matches(nsn: pa.Array, desc: _Desc) -> np.ndarray:
 
 
 def _valid_by_metadata(nsn: pa.Array, validity: tuple[_Desc, tuple[_Desc, ...]]) -> np.ndarray:
-    """Whether each national significant number is valid for one region (see `_validity`)."""
+    """Whether each national significant number is valid for one region (see `_validity`).
+
+    Types sharing the same possible lengths are matched with one alternation (one RE2 pass)."""
     general, types = validity
-    any_type = np.zeros(len(nsn), dtype=bool)
+    by_lengths: dict[tuple[int, ...], list[str]] = {}
     for desc in types:
-        lengths = desc.lengths or general.lengths
-        any_type |= _matches(nsn, _Desc(lengths, desc.pattern))
+        by_lengths.setdefault(desc.lengths or general.lengths, []).append(desc.pattern)
+    any_type = np.zeros(len(nsn), dtype=bool)
+    for lengths, patterns in by_lengths.items():
+        any_type |= _matches(nsn, _Desc(lengths, "|".join(f"(?:{p})" for p in patterns)))
     return _matches(nsn, general) & any_type
 
 
@@ -251,7 +255,7 @@ def _fast_path(raw: pa.Array, regions: tuple[str, ...]) -> tuple[np.ndarray, pa.
     """(decided mask, E.164 or null) for the values decidable without phonenumbers.parse:
     the exact French shapes, international numbers of a country foreign to `regions`, and national
     numbers that the regions, walked in order, either validate as FR or cannot validate."""
-    digits = pc.replace_substring_regex(raw, r"[^0-9]", "")
+    digits = ascii_digits(raw)
     fr_national, fr_international, fr_valid = _fr_exact(raw, digits)
     valid = fr_international & fr_valid & ("FR" in regions)
     decided = fr_international | _foreign_international(raw, digits, regions)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,6 +81,21 @@ def map_distinct(arr: pa.Array, func: Callable[[str], object], type_: pa.DataTyp
         encoded = encoded.combine_chunks()
     mapped = pa.array([func(v) for v in encoded.dictionary.to_pylist()], type_)
     return pc.take(mapped, encoded.indices)
+
+
+def ascii_digits(arr: pa.Array) -> pa.Array:
+    """Each string reduced to its ASCII digits ("06 12.34" -> "061234"; null -> ""), in numpy over
+    the UTF-8 bytes (no regex: ~20x faster). Bytes of non-ASCII characters are never digits, so
+    the result is valid UTF-8."""
+    arr = pc.cast(pc.fill_null(arr, ""), pa.large_string())
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data_buffer = arr.buffers()[2]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]] if data_buffer else np.zeros(0, np.uint8)
+    keep = (data >= ord("0")) & (data <= ord("9"))
+    kept_before = np.concatenate([np.zeros(1, np.int64), np.cumsum(keep, dtype=np.int64)])
+    new_offsets = kept_before[offsets - offsets[0]]
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
 
 
 def blank_to_null(arr: pa.Array) -> pa.Array:

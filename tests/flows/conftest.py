@@ -1,0 +1,25 @@
+"""Flows run under Prefect's test harness: a temporary server with its own database."""
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+
+@pytest.fixture(autouse=True, scope="session")
+def prefect_harness(tmp_path_factory):
+    """One harness for the whole session; PREFECT_HOME is a temp dir, never ~/.prefect."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+
+
+@pytest.fixture
+def leadgov_env(monkeypatch, tmp_path):
+    """Settings for a flow run: a fresh SQLite database and output folder under tmp_path."""
+    from config.settings import get_settings
+
+    monkeypatch.setenv("LEADGOV_DATABASE_URL", f"sqlite:///{tmp_path / 'flow.db'}")
+    monkeypatch.setenv("LEADGOV_OUTPUT_DIR", str(tmp_path / "out"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

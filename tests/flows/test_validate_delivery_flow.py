@@ -1,0 +1,49 @@
+"""The validate_delivery flow under Prefect: same verdicts as the domain, stored once, artifacts published."""
+
+import asyncio
+
+import pandas as pd
+from prefect.client.orchestration import get_client
+
+from factories import BASE_CONTRACT, DELIVERED_ON, delivery_file, lead
+from flows.validate_delivery import DeliveryRequest, validate_delivery
+
+
+def write_delivery(folder, rows):
+    file = delivery_file(rows)
+    path = folder / "acme-2027-03-01.csv"
+    path.write_bytes(file.data)
+    return path
+
+
+async def latest_artifact(key: str):
+    async with get_client() as client:
+        return await client.read_latest_artifacts(limit=50)
+
+
+def test_flow_validates_stores_and_publishes(leadgov_env):
+    path = write_delivery(leadgov_env, [lead(1), lead(2, employees="1"), lead(3, email=lead(1)["email"])])
+    request = DeliveryRequest(contract_path=str(BASE_CONTRACT), delivery_path=str(path),
+                              delivered_on=DELIVERED_ON, out_dir=str(leadgov_env / "out"))
+    summary = validate_delivery(request)
+    assert (summary["delivered"], summary["accepted"], summary["rejected"]) == (3, 1, 2)
+    assert summary["reasons"] == {"DUPLICATE_IN_DELIVERY": 1, "OUT_OF_TARGET_SIZE": 1}
+    result = pd.read_csv(summary["result_file"], sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert result["reasons"].tolist() == ["", "OUT_OF_TARGET_SIZE", "DUPLICATE_IN_DELIVERY"]
+
+    again = validate_delivery(request)
+    assert again["already_ingested"] and again["delivery_id"] == summary["delivery_id"]
+
+    artifacts = asyncio.run(latest_artifact("delivery-acme-leads-summary"))
+    keys = {a.key for a in artifacts}
+    assert {"delivery-acme-leads-summary", "delivery-acme-leads-reasons"} <= keys
+    summary_artifact = next(a for a in artifacts if a.key == "delivery-acme-leads-summary")
+    assert "| 3 | 1 | 2 | 0 |" in summary_artifact.data
+    assert "camille" not in summary_artifact.data.lower()
+
+
+def test_flow_parameters_make_a_form():
+    schema = validate_delivery.parameters.model_dump()
+    request = schema["definitions"]["DeliveryRequest"]
+    assert request["properties"]["delivered_on"]["format"] == "date"
+    assert "never taken from the clock" in request["properties"]["delivered_on"]["description"]
