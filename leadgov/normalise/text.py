@@ -8,8 +8,8 @@ Unicode decomposition (to drop accents), which Python does once per *distinct* s
 and legal forms repeat a lot, so this is cheap.
 
 This module also holds the small Arrow helpers shared by the other normalisers (conversion of a
-Series to an Arrow string array and back, per-distinct-value mapping), so that every normaliser
-runs the same RE2 kernels whatever the input dtype (object or pyarrow-backed `str`).
+Series to an Arrow string array and back, per-distinct-value mapping, digit extraction), so that
+every normaliser runs the same RE2 kernels whatever the input dtype (object or pyarrow `str`).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_integers():
 @pytest.mark.parametrize(
     "raw, value",
     [("5000", 5000.0), ("5 000", 5000.0), ("5000.50", 5000.5), ("5000,50", 5000.5), ("5 000,50 €", 5000.5),
-     ("5000 EUR", 5000.0), ("€5000", 5000.0), ("5000€", 5000.0), ("5 000 euros", 5000.0), ("5.000,50", 5000.5),
+     ("5000 EUR", 5000.0), ("€5000", 5000.0), ("5000€", 5000.0), ("5 000 euros", 5000.0), ("5000 EUROS", 5000.0), ("EUR 12", 12.0), ("5.000,50", 5000.5),
      ("5,000.50", 5000.5), ("5.000", 5000.0), ("5,000", 5000.0), ("5,5", 5.5), ("0,5", 0.5),
      ("1.234.567,89", 1234567.89), ("1 234.5", 1234.5), ("1\u202f234,56\u00a0€", 1234.56), ("0", 0.0)],
 )  # fmt: skip
@@ -143,3 +143,11 @@ def test_departments():
     )
     assert list(departments.index) == list(range(20, 33))
     assert is_french_postal_code(codes).tolist() == [True] * 8 + [False] * 5
+
+
+def test_mixed_shapes_and_offsets_in_one_column():
+    s = pd.Series(["2027-03-01T10:00Z", "01/03/2027 10:00", "2027-07-01T10:00+02:00", "bad", "2027-07-01T10:00"])
+    values, invalid = as_lists(parse_datetimes(s, "auto", TZ))
+    assert values == [pd.Timestamp("2027-03-01 11:00"), pd.Timestamp("2027-03-01 10:00"),
+                      pd.Timestamp("2027-07-01 10:00"), None, pd.Timestamp("2027-07-01 10:00")]  # fmt: skip
+    assert invalid == [False, False, False, True, False]
