@@ -22,10 +22,13 @@ HMAC_KEY = "test-key"
 TZ = "Europe/Paris"
 
 
-def contract_dict(**overrides: Any) -> dict:
-    """The example contract as a dict, with ``overrides`` given as dotted paths
-    (``qualification__min_employees=20`` or ``{"qualification.min_employees": 20}``)."""
-    data = copy.deepcopy(yaml.safe_load(BASE_CONTRACT.read_text(encoding="utf-8")))
+DELETE = object()  # an override value meaning "remove this key"
+
+
+def with_overrides(overrides: dict[str, Any], base: dict | None = None) -> dict:
+    """``base`` (default: the example contract) with ``{"billing.freeze_if.gdpr_breach": False}``-style
+    overrides applied (``__`` may stand for ``.``); a value of ``DELETE`` removes the key."""
+    data = copy.deepcopy(base if base is not None else yaml.safe_load(BASE_CONTRACT.read_text(encoding="utf-8")))
     for dotted, value in overrides.items():
         *parents, leaf = dotted.replace("__", ".").split(".")
         node = data
@@ -38,7 +41,9 @@ def contract_dict(**overrides: Any) -> dict:
     return data
 
 
-DELETE = object()
+def contract_dict(**overrides: Any) -> dict:
+    """The example contract as a dict, with dotted-path ``overrides``."""
+    return with_overrides(overrides)
 
 
 def make_contract_file(**overrides: Any) -> ContractFile:

@@ -1,6 +1,5 @@
 """The contract file format: what loads, what is refused, and how the refusal reads."""
 
-import copy
 import hashlib
 import pickle
 from datetime import date
@@ -20,32 +19,16 @@ from config.contract import (
     load_contract,
     parse_contract,
 )
+from factories import DELETE, with_overrides
 from leadgov.reasons import ContestReason, RejectionReason
 
 EXAMPLE_PATH = CONTRACTS_DIR / "acme-leads.yaml"
 SHIPPED = sorted(CONTRACTS_DIR.glob("*.yaml"))
-DELETE = object()  # an override value meaning "remove this key"
 
 
 def example() -> dict[str, Any]:
     """The shipped example contract as plain data, a fresh copy each time."""
     return yaml.safe_load(EXAMPLE_PATH.read_text(encoding="utf-8"))
-
-
-def with_overrides(overrides: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``base`` (default: the example) with ``{"billing.freeze_if.gdpr_breach": False}``-style
-    overrides applied; a value of ``DELETE`` removes the key."""
-    data = copy.deepcopy(base if base is not None else example())
-    for dotted, value in overrides.items():
-        *parents, last = dotted.split(".")
-        node = data
-        for key in parents:
-            node = node.setdefault(key, {})
-        if value is DELETE:
-            node.pop(last, None)
-        else:
-            node[last] = value
-    return data
 
 
 def parse(overrides: dict[str, Any] | None = None, base: dict[str, Any] | None = None) -> ContractFile:
