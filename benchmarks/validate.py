@@ -147,6 +147,8 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
             index.drop(bind=conn)
         conn.execute(text(_bulk_leads_sql(sqlite)), {"first": first, "last": first + deliveries - 1, "per": per})
         _insert_planted(conn, planted, first, deliveries, per)
+        if not sqlite:  # explicit ids do not advance PostgreSQL's sequence: the next delivery would clash
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('delivery', 'id'), (SELECT MAX(id) FROM delivery))")
         for index in indexes:
             index.create(bind=conn)
     return {"deliveries": deliveries, "leads": deliveries * per + len(planted), "planted": len(planted)}

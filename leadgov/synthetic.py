@@ -11,7 +11,7 @@ Two properties make the output useful for duplicate detection:
 - **a person is a function of the row's global index** (``start_index + position``), not of the
   seed: the same index is the same person (name, company, email, phone) in every call. Disjoint
   index ranges therefore never share a person; overlapping ranges share people on purpose.
-  Emails and phones are unique per index for the first 230 million indices.
+  Emails and phones are unique per index for the first ``PHONE_CAPACITY`` (214 million) indices.
 - every other value (job title, formats, dates, budgets, defects) depends on ``seed``.
 
 All values are strings, as a CSV reader would give them, with "" for a missing value.
