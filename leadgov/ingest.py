@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -159,13 +159,15 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
     c = checked.contract.contract
     supplier_id = c.supplier.id
     day = checked.file.delivered_on
-    since = day - pd.Timedelta(days=c.exclusions.dedup_window_days).to_pytimedelta()
+    since = day - timedelta(days=c.exclusions.dedup_window_days)
     values = checked.prepared.values
     found: dict[str, set[str]] = {}
     for column, keys in (("email", checked.email_keys), ("phone", checked.phone_keys)):
         matches = store.identity_matches(session, key_column=f"{column}_key",
                                          keys=keys.dropna().unique(), since=since, until=day)
-        matches = matches[matches["value"].isin(set(values[column].dropna()))]
+        # A key match is confirmed on the value: only the few stored values are compared.
+        confirmed = values[column][values[column].isin(matches["value"].dropna().unique())]
+        matches = matches[matches["value"].isin(confirmed.unique())]
         same = matches["supplier_id"] == supplier_id
         found[f"previous_{column}s"] = set(matches.loc[same, "value"])
         found[f"other_{column}s"] = set(matches.loc[~same & (matches["status"] == "accepted"), "value"])

@@ -83,7 +83,7 @@ def identity_matches(session: Session, *, key_column: str, keys: Iterable[int], 
 
 def used_lead_ids(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> frozenset[str]:
     """Which of ``lead_ids`` this supplier already delivered."""
-    ids = sorted({str(i) for i in lead_ids})
+    ids = pd.Series(lead_ids, dtype="str").dropna().unique().tolist()
     if not ids:
         return frozenset()
     sql = text(
@@ -108,8 +108,10 @@ def accepted_in_iso_week(session: Session, supplier_id: str, day: date) -> int:
 
 def suppression_candidates(session: Session, keys: Iterable[int]) -> tuple[frozenset[int], frozenset[str]]:
     """Suppression entries whose 64-bit key is among ``keys``: (their keys, their HMAC proofs)."""
+    if not session.scalar(select(func.count()).select_from(SuppressionEntry)):
+        return frozenset(), frozenset()
     keys = {int(k) for k in keys}
-    if not keys or not session.scalar(select(func.count()).select_from(SuppressionEntry)):
+    if not keys:
         return frozenset(), frozenset()
     sql = text(
         f"SELECT s.identity_key, s.key_hmac FROM {_values_source(session, 'keys', 'bigint')} "

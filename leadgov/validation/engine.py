@@ -81,9 +81,12 @@ def order_reasons(long: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str),
                              "detail": pd.Series(dtype=str)})
     long = long.assign(order=long["code"].map(REASON_ORDER))
+    repeated = long.duplicated(["row", "code"], keep=False)
+    if repeated.any():  # e.g. INVALID_VALUE on two fields: one reason, both details
+        joined = long[repeated].groupby(["row", "order", "code"], sort=False)["detail"].agg("; ".join)
+        long = pd.concat([long[~repeated], joined.reset_index()], ignore_index=True)
     long = long.sort_values(["row", "order"], kind="stable")
-    grouped = long.groupby(["row", "order", "code"], sort=False)["detail"].agg("; ".join)
-    return grouped.reset_index()[["row", "code", "detail"]]
+    return long[["row", "code", "detail"]].reset_index(drop=True)
 
 
 def _join_by_row(rows, strings, sep: str) -> dict[int, str]:

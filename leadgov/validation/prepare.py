@@ -1,12 +1,15 @@
 """Turn a delivery's raw text columns into normalised, typed values plus missing/invalid flags."""
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from datetime import date
 
 import pandas as pd
 
 from config.contract import Contract
-from leadgov.normalise import company_ids, emails, phones, text, values
+from leadgov.normalise import company_ids, emails, phones, text
+from leadgov.normalise import values as parsers
 
 #: Text fields that are only trimmed (the reader already turned empty cells into NA).
 PLAIN_TEXT_FIELDS = (
@@ -47,81 +50,103 @@ class PreparedLeads:
     invalid: pd.DataFrame
 
 
+Columns = tuple[dict[str, pd.Series], dict[str, pd.Series]]  # (values, invalid flags)
+
+
 def prepare_leads(raw: pd.DataFrame, contract: Contract, delivered_on: date, tz: str) -> PreparedLeads:
-    """Normalise every canonical field of ``raw`` (the reader's frame) for ``contract``."""
-    out = pd.DataFrame(index=raw.index)
-    invalid = pd.DataFrame(False, index=raw.index, columns=raw.columns)
-    missing = raw.isna()
+    """Normalise every canonical field of ``raw`` (the reader's frame) for ``contract``.
 
-    for field in PLAIN_TEXT_FIELDS:
-        out[field] = raw[field]
+    The field groups are independent and their heavy work runs in Arrow kernels that release
+    the GIL, so they run on two threads.
+    """
+    jobs = [
+        partial(_prepare_email, raw),
+        partial(_prepare_phone, raw, contract.exploitability.phone_regions),
+        partial(_prepare_siren, raw),
+        partial(_prepare_numbers, raw),
+        partial(_prepare_dates, raw, contract.delivery.date_format, tz, delivered_on),
+        partial(_prepare_place, raw),
+        partial(_prepare_text, raw),
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda job: job(), jobs))
+    values = {field: raw[field] for field in PLAIN_TEXT_FIELDS}
+    invalid = {field: pd.Series(False, index=raw.index) for field in raw.columns}
+    for job_values, job_invalid in results:
+        values.update(job_values)
+        invalid.update(job_invalid)
+    return PreparedLeads(
+        values=pd.DataFrame(values, index=raw.index),
+        missing=raw.isna(),
+        invalid=pd.DataFrame(invalid, index=raw.index)[list(raw.columns)],
+    )
 
-    _prepare_email(raw, out, invalid)
-    _prepare_phone(raw, out, invalid, contract.exploitability.phone_regions)
-    _prepare_siren(raw, out, invalid)
-    _prepare_numbers(raw, out, invalid)
-    _prepare_dates(raw, out, invalid, contract.delivery.date_format, tz, delivered_on)
-    _prepare_place(raw, out, invalid)
 
-    out["naf_code"] = raw["naf_code"].str.upper().str.replace(r"[.\s]", "", regex=True)
-    out["source"] = raw["source"].str.lower()
-    out["language"] = raw["language"].str.lower()
-    out["job_title"] = raw["job_title"]
-    out["job_title_words"] = text.words(raw["job_title"])
-    out["legal_form"] = raw["legal_form"]
-    out["legal_form_words"] = text.words(raw["legal_form"])
-    return PreparedLeads(values=out, missing=missing, invalid=invalid)
+def _flag(valid: pd.Series) -> pd.Series:
+    """Invalid = present and not valid (``valid`` is NA where the value is missing)."""
+    return valid.eq(False).fillna(False).astype(bool)
 
 
-def _prepare_email(raw: pd.DataFrame, out: pd.DataFrame, invalid: pd.DataFrame) -> None:
+def _prepare_email(raw: pd.DataFrame) -> Columns:
     parsed = emails.normalise_emails(raw["email"])
-    out["email"] = parsed["email"]
-    out["email_local"] = parsed["local"]
-    out["email_domain"] = parsed["domain"]
-    invalid["email"] = parsed["valid"].eq(False).fillna(False).astype(bool)
+    values = {"email": parsed["email"], "email_local": parsed["local"], "email_domain": parsed["domain"]}
+    return values, {"email": _flag(parsed["valid"])}
 
 
-def _prepare_phone(raw, out, invalid, regions) -> None:
+def _prepare_phone(raw: pd.DataFrame, regions) -> Columns:
     parsed = phones.normalise_phones(raw["phone"], list(regions))
-    out["phone"] = parsed["phone"]
-    invalid["phone"] = parsed["valid"].eq(False).fillna(False).astype(bool)
+    return {"phone": parsed["phone"]}, {"phone": _flag(parsed["valid"])}
 
 
-def _prepare_siren(raw, out, invalid) -> None:
+def _prepare_siren(raw: pd.DataFrame) -> Columns:
     parsed = company_ids.normalise_sirens(raw["siren"])
-    out["siren"] = parsed["siren"]
-    invalid["siren"] = parsed["valid"].eq(False).fillna(False).astype(bool)
+    return {"siren": parsed["siren"]}, {"siren": _flag(parsed["valid"])}
 
 
-def _prepare_numbers(raw, out, invalid) -> None:
+def _prepare_numbers(raw: pd.DataFrame) -> Columns:
+    values, invalid = {}, {}
     for field, parse in (
-        ("employees", values.parse_integers),
-        ("project_horizon_months", values.parse_integers),
-        ("budget_eur", values.parse_amounts),
+        ("employees", parsers.parse_integers),
+        ("project_horizon_months", parsers.parse_integers),
+        ("budget_eur", parsers.parse_amounts),
     ):
         parsed = parse(raw[field])
-        out[field] = parsed["value"]
-        invalid[field] = parsed["invalid"].astype(bool)
+        values[field], invalid[field] = parsed["value"], parsed["invalid"].astype(bool)
+    return values, invalid
 
 
-def _prepare_dates(raw, out, invalid, date_format: str, tz: str, delivered_on: date) -> None:
+def _prepare_dates(raw: pd.DataFrame, date_format: str, tz: str, delivered_on: date) -> Columns:
     """Dates; a collection date after the delivery day is unreadable too (INVALID_VALUE)."""
+    values, invalid = {}, {}
     for field in ("collected_at", "consent_at"):
-        parsed = values.parse_datetimes(raw[field], date_format, tz)
-        out[field] = parsed["value"]
-        invalid[field] = parsed["invalid"].astype(bool)
-    after_delivery = out["collected_at"].dt.normalize() > pd.Timestamp(delivered_on)
-    after_delivery = after_delivery.fillna(False).astype(bool)
-    invalid["collected_at"] |= after_delivery
-    out.loc[after_delivery, "collected_at"] = pd.NaT
+        parsed = parsers.parse_datetimes(raw[field], date_format, tz)
+        values[field], invalid[field] = parsed["value"], parsed["invalid"].astype(bool)
+    after = (values["collected_at"].dt.normalize() > pd.Timestamp(delivered_on)).fillna(False).astype(bool)
+    invalid["collected_at"] = invalid["collected_at"] | after
+    values["collected_at"] = values["collected_at"].mask(after)
+    return values, invalid
 
 
-def _prepare_place(raw, out, invalid) -> None:
+def _prepare_place(raw: pd.DataFrame) -> Columns:
     """Country (absent = FR) and, for French leads, the postal code and its department."""
-    out["country"] = raw["country"].str.upper().fillna("FR")
-    french = out["country"].eq("FR")
+    country = raw["country"].str.upper().fillna("FR")
+    french = country.eq("FR")
     postal = raw["postal_code"]
-    bad_postal = french & postal.notna() & ~values.is_french_postal_code(postal).fillna(False)
-    invalid["postal_code"] = bad_postal.astype(bool)
-    out["postal_code"] = postal.where(~bad_postal)
-    out["department"] = values.department_from_postal_code(out["postal_code"].where(french))
+    bad_postal = (french & postal.notna() & ~parsers.is_french_postal_code(postal).fillna(False)).astype(bool)
+    postal = postal.where(~bad_postal)
+    department = parsers.department_from_postal_code(postal.where(french))
+    return ({"country": country, "postal_code": postal, "department": department},
+            {"postal_code": bad_postal})
+
+
+def _prepare_text(raw: pd.DataFrame) -> Columns:
+    """Codes in their canonical case, and titles and legal forms reduced to their words."""
+    return {
+        "naf_code": raw["naf_code"].str.upper().str.replace(r"[.\s]", "", regex=True),
+        "source": raw["source"].str.lower(),
+        "language": raw["language"].str.lower(),
+        "job_title": raw["job_title"],
+        "job_title_words": text.words(raw["job_title"]),
+        "legal_form": raw["legal_form"],
+        "legal_form_words": text.words(raw["legal_form"]),
+    }, {}
