@@ -49,7 +49,7 @@ def return_frame(verdicts: pd.DataFrame, locale: str) -> pd.DataFrame:
         "row_number": rejected["row_number"],
         "lead_id": rejected["lead_id"],
         "reasons": rejected["reasons"],
-        "explanation": [explain(codes, locale) for codes in rejected["reasons"]],
+        "explanation": rejected["reasons"].map({c: explain(c, locale) for c in rejected["reasons"].unique()}),
         "details": rejected["details"],
     })
     return frame.rename(columns=RETURN_HEADERS[locale])
