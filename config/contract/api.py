@@ -1,0 +1,56 @@
+"""The public entry points: load or parse a contract into a `ContractFile`, or raise `ContractError`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from config.contract.models import Contract
+from config.contract.problems import ContractError, describe_validation_error
+from config.contract.yaml_loading import MAX_CONTRACT_BYTES, _kind_of, _read_text, _read_yaml
+
+#: The shipped contracts (one YAML file per supplier contract): config/contracts/.
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+
+
+@dataclass(frozen=True)
+class ContractFile:
+    """A contract as loaded: its exact text (comments kept, for the stored copy), the hash that
+    identifies this version, and the validated model."""
+
+    path: str
+    text: str
+    sha256: str
+    contract: Contract
+
+
+def parse_contract(text: str, source: str = "<string>") -> ContractFile:
+    """Validate a contract given as YAML text; ``source`` names it in error messages.
+
+    Raises ContractError listing every problem found.
+    """
+    if len(text.encode("utf-8")) > MAX_CONTRACT_BYTES:
+        raise ContractError(source, [f"file larger than {MAX_CONTRACT_BYTES} bytes: not a contract"])
+    document, problems = _read_yaml(text, source)
+    if not isinstance(document, dict):
+        problems.append(
+            f"the file must be a mapping of contract keys (contract_id: ...), got {_kind_of(document)}"
+        )
+        raise ContractError(source, problems)
+    try:
+        contract = Contract.model_validate(document)
+    except ValidationError as exc:
+        raise ContractError(source, problems + describe_validation_error(exc)) from None
+    if problems:
+        raise ContractError(source, problems)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return ContractFile(path=source, text=text, sha256=digest, contract=contract)
+
+
+def load_contract(path: str | Path) -> ContractFile:
+    """Read and validate a contract file (UTF-8 YAML). Raises ContractError."""
+    source = str(path)
+    return parse_contract(_read_text(Path(path), source), source)
