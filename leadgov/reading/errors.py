@@ -1,0 +1,35 @@
+"""Why a file is refused whole: the one exception reading raises, safe to log and to pickle."""
+
+from __future__ import annotations
+
+
+class UnreadableFile(ValueError):
+    """The whole file is refused: nothing of it may be stored or billed.
+
+    The message names the file (`source`), the problem and, when known, the line. It never
+    contains a cell value, because cells are personal data and messages travel to logs and
+    alerts. `source`, `problem` and `line` are kept as attributes for callers that format
+    their own. Like any ValueError it can also be raised with one ready-made message
+    (`UnreadableFile("big.csv: too large")`); `source` is then None.
+    """
+
+    def __init__(self, source: str, problem: str | None = None, *, line: int | None = None) -> None:
+        if problem is None:
+            source, problem = None, source
+        self.source = source
+        self.problem = problem
+        self.line = line
+        where = source if line is None else f"{source}, line {line}"
+        super().__init__(problem if source is None else f"{where}: {problem}")
+
+    def __reduce__(self):  # noqa: ANN204 - keep source/line through pickling (Prefect, workers)
+        return _unreadable_file, (self.source, self.problem, self.line)
+
+
+def _unreadable_file(source: str | None, problem: str, line: int | None) -> UnreadableFile:
+    """Rebuild an unpickled UnreadableFile with its attributes."""
+    if source is None:
+        error = UnreadableFile(problem)
+        error.line = line
+        return error
+    return UnreadableFile(source, problem, line=line)
