@@ -52,6 +52,7 @@ from config.contract.value_types import (
     _refuse,
 )
 from config.contract.wording import _quote_all, _show
+from leadgov.fields import fold_header
 from leadgov.reasons import ContestReason, RejectionReason
 
 #: ``billing.non_billable_reasons`` when the contract does not say: the example's list
@@ -179,11 +180,6 @@ class Volumes(Block):
     def delivery_isoweekdays(self) -> frozenset[int]:
         """The delivery days as ISO weekday numbers (Monday = 1), as ``date.isoweekday()``."""
         return frozenset(WEEKDAYS.index(day) + 1 for day in self.delivery_weekdays)
-
-
-def fold_header(header: str) -> str:
-    """A header as compared with a file's header: case, surrounding spaces and BOM ignored."""
-    return header.replace("\ufeff", "").strip().casefold()
 
 
 class Delivery(Block):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -13,41 +13,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConst
 from pydantic_core import PydanticCustomError
 
 from config.contract.wording import _show
+from leadgov.fields import CANONICAL_FIELDS, CanonicalField  # noqa: F401 (re-exported)
 from leadgov.reasons import ContestReason, RejectionReason
 
 
-class CanonicalField(StrEnum):
-    """The canonical lead fields of spec/leads.md, in the spec's order.
-
-    Members are ``str``: ``CanonicalField.email == "email"``.
-    """
-
-    lead_id = "lead_id"
-    collected_at = "collected_at"
-    company_name = "company_name"
-    siren = "siren"
-    naf_code = "naf_code"
-    employees = "employees"
-    legal_form = "legal_form"
-    postal_code = "postal_code"
-    country = "country"
-    first_name = "first_name"
-    last_name = "last_name"
-    job_title = "job_title"
-    email = "email"
-    phone = "phone"
-    language = "language"
-    budget_eur = "budget_eur"
-    project_horizon_months = "project_horizon_months"
-    need = "need"
-    source = "source"
-    campaign = "campaign"
-    consent_at = "consent_at"
-    consent_proof = "consent_proof"
-    replaces_lead_id = "replaces_lead_id"
-
-
-CANONICAL_FIELDS: tuple[str, ...] = tuple(field.value for field in CanonicalField)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = typing.get_args(Weekday)

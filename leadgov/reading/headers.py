@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from leadgov.fields import fold_header
 from leadgov.reading.errors import UnreadableFile
 
 if TYPE_CHECKING:
     from leadgov.reading.options import ReadOptions
-
-
-def _norm_header(header: str) -> str:
-    """Header comparison key: without BOM, NFC (macOS writes accents decomposed), trimmed,
-    case-folded."""
-    return unicodedata.normalize("NFC", header.replace("\ufeff", "")).strip().casefold()
 
 
 def _display_header(header: str) -> str:
@@ -29,10 +23,10 @@ def _map_headers(
     """Column position -> canonical field. The contract's mapping wins; a header spelled like a
     canonical field passes as is. Two headers for one field refuse the file: picking one
     would silently bill or reject on the wrong data."""
-    by_mapping = {_norm_header(k): v for k, v in columns.items()}
+    by_mapping = {fold_header(k): v for k, v in columns.items()}
     claims: dict[str, list[int]] = {}
     for position, header in enumerate(headers):
-        key = _norm_header(header)
+        key = fold_header(header)
         target = by_mapping.get(key) or (key if key in fields else None)
         if target in fields:
             claims.setdefault(target, []).append(position)
@@ -57,6 +51,6 @@ def _check_required(positions: dict[int, str], options: ReadOptions, source: str
 def _expected_headers(target: str, columns: Mapping[str, str]) -> str:
     """The headers that would provide a canonical field, as a readable list."""
     names = [h for h, f in columns.items() if f == target]
-    if target not in {_norm_header(h) for h in names}:
+    if target not in {fold_header(h) for h in names}:
         names.append(target)
     return " or ".join(repr(n) for n in names)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from leadgov.reading.fields import CANONICAL_FIELDS
-from leadgov.reading.headers import _norm_header
+from leadgov.fields import fold_header
 
 
 _FORMATS = ("csv", "json")
@@ -51,11 +51,11 @@ def _check_columns(columns: Mapping[str, str]) -> None:
     """A mapping must target canonical fields, and two spellings of one header must agree."""
     seen: dict[str, tuple[str, str]] = {}
     for header, target in columns.items():
-        if not isinstance(header, str) or not _norm_header(header):
+        if not isinstance(header, str) or not fold_header(header):
             raise ValueError(f"columns: blank or non-text header {header!r}")
         if target not in CANONICAL_FIELDS:
             raise ValueError(f"columns: {header!r} maps to unknown canonical field {target!r}")
-        key = _norm_header(header)
+        key = fold_header(header)
         if key in seen and seen[key][1] != target:
             raise ValueError(
                 f"columns: {seen[key][0]!r} and {header!r} are the same header "
