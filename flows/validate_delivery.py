@@ -3,14 +3,13 @@
 from datetime import date
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field
 
-from leadgov.ingest import IngestOutcome
 from tasks.deliveries import (
     deduplicate_and_store,
     load_contract_file,
     normalise_leads,
+    publish_summary,
     read_delivery_file,
     receive_file,
     validate_fields,
@@ -43,35 +42,4 @@ def validate_delivery(request: DeliveryRequest) -> dict:
     checked = validate_fields(normalised, file, contract, request.crm_path)
     outcome = deduplicate_and_store(checked, request.dry_run)
     paths = write_results(outcome, contract, request.out_dir, file.file_name)
-    summary = summarise(outcome, contract.contract.supplier.id, file.file_name, paths)
-    publish(summary, outcome)
-    return summary
-
-
-def summarise(outcome: IngestOutcome, supplier_id: str, file_name: str, paths: dict[str, str]) -> dict:
-    """The run's result as plain data (what the artifacts and callers see)."""
-    return {
-        "supplier_id": supplier_id, "file": file_name, "delivery_id": outcome.delivery_id,
-        "already_ingested": outcome.already_ingested, **outcome.result.counts(),
-        "reasons": outcome.result.reason_counts(), **paths,
-    }
-
-
-def publish(summary: dict, outcome: IngestOutcome) -> None:
-    """A markdown summary and a per-reason table, under keys stable per supplier."""
-    supplier = summary["supplier_id"]
-    state = "already ingested, nothing stored again" if summary["already_ingested"] else "stored"
-    lines = [
-        f"# Delivery {summary['file']} ({supplier})",
-        "",
-        f"Delivery {summary['delivery_id']}: {state}.",
-        "",
-        "| delivered | accepted | rejected | over weekly cap |",
-        "| --- | --- | --- | --- |",
-        f"| {summary['delivered']} | {summary['accepted']} | {summary['rejected']} | {summary['over_cap']} |",
-    ]
-    create_markdown_artifact("\n".join(lines), key=f"delivery-{supplier}-summary",
-                             description="Latest delivery validation")
-    table = [{"reason": code, "leads": count} for code, count in summary["reasons"].items()]
-    create_table_artifact(table or [{"reason": "(none)", "leads": 0}], key=f"delivery-{supplier}-reasons",
-                          description="Rejections per reason of the latest delivery")
+    return publish_summary(outcome, contract.contract.supplier.id, file.file_name, paths)

@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import OperationalError
 
@@ -84,3 +85,30 @@ def write_results(outcome: IngestOutcome, contract: ContractFile, out_dir: str, 
         "result_file": str(write_result_file(verdicts, folder / f"{stem}.result.csv", locale)),
         "return_file": str(write_return_file(verdicts, folder / f"{stem}.returns.csv", locale)),
     }
+
+
+@task(cache_policy=NO_CACHE)
+def publish_summary(outcome: IngestOutcome, supplier_id: str, file_name: str, paths: dict[str, str]) -> dict:
+    """Publish the run's summary and per-reason table as artifacts (keys stable per supplier);
+    return the summary as plain data. Counts and codes only: never a lead's personal data."""
+    summary = {
+        "supplier_id": supplier_id, "file": file_name, "delivery_id": outcome.delivery_id,
+        "already_ingested": outcome.already_ingested, **outcome.result.counts(),
+        "reasons": outcome.result.reason_counts(), **paths,
+    }
+    state = "already ingested, nothing stored again" if outcome.already_ingested else "stored"
+    lines = [
+        f"# Delivery {file_name} ({supplier_id})",
+        "",
+        f"Delivery {outcome.delivery_id}: {state}.",
+        "",
+        "| delivered | accepted | rejected | over weekly cap |",
+        "| --- | --- | --- | --- |",
+        f"| {summary['delivered']} | {summary['accepted']} | {summary['rejected']} | {summary['over_cap']} |",
+    ]
+    create_markdown_artifact("\n".join(lines), key=f"delivery-{supplier_id}-summary",
+                             description="Latest delivery validation")
+    table = [{"reason": code, "leads": count} for code, count in summary["reasons"].items()]
+    create_table_artifact(table or [{"reason": "(none)", "leads": 0}], key=f"delivery-{supplier_id}-reasons",
+                          description="Rejections per reason of the latest delivery")
+    return summary
