@@ -145,41 +145,33 @@ def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[list]:
     return columns
 
 
-def _chunks(frame: pd.DataFrame, sqlite: bool, order: np.ndarray) -> Iterator[list[tuple]]:
+def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple]]:
     for start in range(0, len(frame), CHUNK_ROWS):
-        yield list(zip(*_python_columns(frame.iloc[order[start : start + CHUNK_ROWS]], sqlite)))
+        yield list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite)))
 
 
-def bulk_insert(session: Session, table: str, frame: pd.DataFrame, order: np.ndarray | None = None) -> None:
-    """Append ``frame``'s rows to ``table`` (columns named as in the table) in the session's
-    transaction, in ``order`` (positions) when given."""
+def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
+    """Append ``frame``'s rows to ``table`` (columns named as in the table) in the session's transaction."""
     if frame.empty:
         return
-    order = np.arange(len(frame)) if order is None else order
     sqlite = is_sqlite(session)
     names = ", ".join(frame.columns)
     connection = session.connection()
     if sqlite:
         sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})"
-        for rows in _chunks(frame, sqlite, order):
+        for rows in _chunks(frame, sqlite):
             connection.exec_driver_sql(sql, rows)
         return
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for rows in _chunks(frame, sqlite, order):
+        for rows in _chunks(frame, sqlite):
             for row in rows:
                 copy.write_row(row)
 
 
 def insert_leads(session: Session, leads: pd.DataFrame) -> None:
-    """Store a delivery's leads (``LEAD_COLUMNS``).
-
-    Rows go in email-key order: the keys are random, and inserting them sorted walks the key
-    index once instead of jumping around it. File order stays in ``row_number``.
-    """
-    keys = leads["email_key"].to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
-    order = np.argsort(keys, kind="stable")
-    bulk_insert(session, Lead.__tablename__, leads.loc[:, list(LEAD_COLUMNS)], order)
+    """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS``."""
+    bulk_insert(session, Lead.__tablename__, leads.loc[:, list(LEAD_COLUMNS)])
 
 
 def insert_reasons(session: Session, reasons: pd.DataFrame) -> None:
