@@ -154,6 +154,7 @@ def check_delivery(file: DeliveryFile, contract: ContractFile, settings: Setting
         return check_fields(normalised, file, contract, crm=crm)
 
 
+
 def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
     """Everything the database knows that the identity rules need, in a few set-based queries."""
     c = checked.contract.contract
@@ -261,18 +262,20 @@ def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: i
     """The lead table's columns for every row of the delivery."""
     v = checked.prepared.values
     verdicts = result.verdicts
-    frame = v.loc[:, [c for c in store.LEAD_COLUMNS if c in v.columns]].copy()
-    frame["delivery_id"] = delivery_id
-    frame["supplier_id"] = checked.contract.contract.supplier.id
-    frame["row_number"] = verdicts["row_number"]
-    frame["delivered_on"] = checked.file.delivered_on.isoformat()
-    frame["status"] = verdicts["status"]
-    frame["primary_reason"] = verdicts["primary_reason"]
-    frame["flags"] = verdicts["flags"]
-    frame["email_key"] = checked.email_keys
-    frame["phone_key"] = checked.phone_keys
-    frame["raw_record"] = checked.raw_records
-    return frame
+    columns = {c: v[c] for c in store.LEAD_COLUMNS if c in v.columns}  # references, no copy
+    columns.update(
+        delivery_id=delivery_id,
+        supplier_id=checked.contract.contract.supplier.id,
+        row_number=verdicts["row_number"],
+        delivered_on=checked.file.delivered_on.isoformat(),
+        status=verdicts["status"],
+        primary_reason=verdicts["primary_reason"],
+        flags=verdicts["flags"],
+        email_key=checked.email_keys,
+        phone_key=checked.phone_keys,
+        raw_record=checked.raw_records,
+    )
+    return pd.DataFrame(columns, index=v.index, copy=False)
 
 
 def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile, settings: Settings,
