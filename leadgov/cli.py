@@ -53,10 +53,7 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line and a non-zero exit code."""
     try:
         yield
-    except (Refused, UnreadableFile, ContractConflict) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except ContractError as exc:
+    except (Refused, UnreadableFile, ContractConflict, ContractError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except IntegrityError:

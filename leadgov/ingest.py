@@ -214,6 +214,15 @@ def stored_result(session: Session, delivery_id: int) -> ValidationResult:
     return ValidationResult(verdicts=verdicts, reasons=reasons)
 
 
+def already_ingested(session: Session, supplier_id: str, sha256: str,
+                     timings: Timings | None) -> IngestOutcome | None:
+    """The outcome of these bytes if this supplier already delivered them, else None."""
+    existing = store.find_delivery(session, supplier_id, sha256)
+    if existing is None:
+        return None
+    return IngestOutcome(existing.id, True, stored_result(session, existing.id), timings or {})
+
+
 def store_delivery(session: Session, checked: CheckedDelivery, settings: Settings, *,
                    dry_run: bool = False, timings: Timings | None = None) -> IngestOutcome:
     """Decide and store a checked delivery in the caller's transaction (never commits).
@@ -223,9 +232,9 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
     """
     c = checked.contract.contract
     version_id = register_contract(session, checked.contract)
-    existing = store.find_delivery(session, c.supplier.id, checked.file.sha256)
-    if existing is not None:
-        return IngestOutcome(existing.id, True, stored_result(session, existing.id), timings or {})
+    already = already_ingested(session, c.supplier.id, checked.file.sha256, timings)
+    if already is not None:
+        return already
     store.lock_supplier(session, c.supplier.id)
     with timed(timings, "deduplicate"):
         known = known_people(session, checked)
@@ -285,9 +294,9 @@ def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile
 
     A file already stored for the supplier is recognised by its hash before it is even read.
     """
-    existing = store.find_delivery(session, contract.contract.supplier.id, file.sha256)
-    if existing is not None:
-        return IngestOutcome(existing.id, True, stored_result(session, existing.id), timings or {})
+    already = already_ingested(session, contract.contract.supplier.id, file.sha256, timings)
+    if already is not None:
+        return already
     crm = crm_people(crm_data, settings, "CRM export") if crm_data is not None else None
     checked = check_delivery(file, contract, settings, crm=crm, timings=timings)
     return store_delivery(session, checked, settings, dry_run=dry_run, timings=timings)
