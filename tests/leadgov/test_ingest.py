@@ -109,6 +109,13 @@ def test_suppression_list_and_crm(db_url):
     assert reasons(outcome) == ["SUPPRESSED", "ALREADY_IN_CRM", "ALREADY_IN_CRM", ""]
 
 
+def test_crm_export_ignored_when_contract_has_no_crm_check(db_url):
+    crm = b"email\ncamille.martin1@nexalog.fr\n"
+    no_check = make_contract_file(**{"exclusions.crm_check": False, "contract_id": "ACME-NO-CRM"})
+    assert reasons(ingest(db_url, [lead(1)], contract=no_check, crm_data=crm, dry_run=True)) == [""]
+    assert reasons(ingest(db_url, [lead(1)], crm_data=crm, dry_run=True)) == ["ALREADY_IN_CRM"]
+
+
 def test_dry_run_stores_nothing(db_url):
     outcome = ingest(db_url, [lead(1)], dry_run=True)
     assert outcome.delivery_id is None and count(db_url, Lead) == 0 and count(db_url, Delivery) == 0

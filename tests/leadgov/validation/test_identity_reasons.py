@@ -44,14 +44,9 @@ def test_previous_and_other_supplier_from_known_people():
         ["DUPLICATE_PREVIOUS"], ["DUPLICATE_OTHER_SUPPLIER"], []]
 
 
-def test_crm_check_only_when_contract_enables_it():
-    from factories import make_contract
-
-    known = KnownPeople(crm_emails=frozenset({"camille.martin1@nexalog.fr"}), crm_phones=frozenset())
-    assert reasons_of([lead(1)], known=known) == [["ALREADY_IN_CRM"]]
-    # crm_check false: the ingest service passes None (tested there); an empty CRM matches nothing
-    assert reasons_of([lead(1)], make_contract(**{"exclusions.crm_check": False}),
-                      known=KnownPeople(crm_emails=frozenset(), crm_phones=frozenset())) == [[]]
+def test_crm_match_by_email_or_phone():
+    known = KnownPeople(crm_emails=frozenset({"camille.martin1@nexalog.fr"}), crm_phones=frozenset({"+33612340002"}))
+    assert reasons_of([lead(1), lead(2), lead(3)], known=known) == [["ALREADY_IN_CRM"], ["ALREADY_IN_CRM"], []]
 
 
 def test_suppressed_needs_the_hmac_not_only_the_key():

@@ -139,10 +139,11 @@ def test_reused_lead_id_is_invalid_value():
 def test_details_name_the_field_and_carry_no_personal_data():
     from factories import validate_rows
 
-    result = validate_rows([lead(1, email=None, phone="12", first_name="Zoé", budget_eur="100")])
-    details = result.verdicts["details"].iloc[0]
-    assert "email missing" in details and "budget 100" in details
-    assert "Zoé" not in details and "12" not in details.replace("budget", "")
+    row = lead(1, email=None, phone="06 12", first_name="Zoé", budget_eur="100")
+    details = validate_rows([row]).verdicts["details"].iloc[0]
+    assert "MISSING_FIELD: email missing" in details and "budget 100.0 EUR below" in details
+    assert "INVALID_PHONE: phone is not a valid number of FR" in details
+    assert not any(row[f] in details for f in ("first_name", "last_name", "phone", "company_name"))
 
 
 def test_primary_reason_and_status():
