@@ -139,10 +139,15 @@ def _prepare_place(raw: pd.DataFrame) -> Columns:
             {"postal_code": bad_postal})
 
 
+def normalise_naf_codes(codes: pd.Series) -> pd.Series:
+    """``62.01Z`` and ``6201z`` are the same code: upper case, no dots or spaces (codes and patterns)."""
+    return codes.str.upper().str.replace(r"[.\s]", "", regex=True)
+
+
 def _prepare_text(raw: pd.DataFrame) -> Columns:
     """Codes in their canonical case, and titles and legal forms reduced to their words."""
     return {
-        "naf_code": raw["naf_code"].str.upper().str.replace(r"[.\s]", "", regex=True),
+        "naf_code": normalise_naf_codes(raw["naf_code"]),
         "source": raw["source"].str.lower(),
         "language": raw["language"].str.lower(),
         "job_title": raw["job_title"],

@@ -13,6 +13,7 @@ import pandera.pandas as pa
 
 from config.contract import Contract
 from leadgov.normalise import emails, text
+from leadgov.validation.prepare import normalise_naf_codes
 from leadgov.reasons import RejectionReason as R
 
 CONSENT_FIELDS = ("consent_at", "consent_proof")
@@ -96,7 +97,7 @@ def _exclusion_rules(contract: Contract, delivered_on: date, add) -> None:
         domains = list(ex.competitor_domains)
         add("email_domain", _holds(R.COMPETITOR, lambda s: ~emails.domain_matches(s, domains)))
     if ex.competitor_sirens:
-        sirens = {"".join(c for c in s if c.isdigit()) for s in ex.competitor_sirens}
+        sirens = set(ex.competitor_sirens)  # the contract already holds them as 9 digits
         add("siren", _holds(R.COMPETITOR, lambda s: ~s.isin(sirens)))
     if ex.excluded_legal_forms:
         forms = set(text.words(pd.Series(list(ex.excluded_legal_forms), dtype="str")))
@@ -144,11 +145,6 @@ def _targeting_rules(contract: Contract, add) -> None:
         add("source", _holds(R.UNAUTHORIZED_SOURCE, lambda s: s.isin(sources)))
 
 
-def normalise_naf(code: str) -> str:
-    """``62.01Z`` and ``6201z`` are the same code: upper case, no dots or spaces."""
-    return "".join(ch for ch in code.upper() if ch not in ". ")
-
-
 def naf_predicate(include, exclude):
     """True where the NAF code matches an include pattern (if any) and no exclude pattern.
 
@@ -156,7 +152,7 @@ def naf_predicate(include, exclude):
     """
 
     def split(patterns):
-        normalised = [normalise_naf(p) for p in patterns]
+        normalised = normalise_naf_codes(pd.Series(list(patterns), dtype="str")).tolist()
         prefixes = tuple(p[:-1] for p in normalised if p.endswith("*"))
         exact = {p for p in normalised if not p.endswith("*")}
         return prefixes, exact
