@@ -5,16 +5,23 @@ owns the transaction, so that one delivery is stored whole or not at all.
 """
 
 from models.base import Base
+from models.billing import BillingLine, BillingStatement
 from models.delivery import Delivery, Lead, LeadReason
+from models.outcome import OutcomeEvent
+from models.replacement import ReplacementClaim
 from models.suppression import SuppressionEntry
 from models.supplier import ContractVersion, Supplier
 
 __all__ = [
     "Base",
+    "BillingLine",
+    "BillingStatement",
     "ContractVersion",
     "Delivery",
     "Lead",
     "LeadReason",
+    "OutcomeEvent",
+    "ReplacementClaim",
     "Supplier",
     "SuppressionEntry",
 ]

@@ -1,0 +1,36 @@
+"""What the buyer's team did with the leads: one row per imported outcome event."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntPK, utcnow
+
+
+class OutcomeEvent(Base):
+    """One event of the CRM or phoning tool's export (spec/governance.md, Outcomes).
+
+    ``at`` is stored in UTC (naive). The triple (lead, event, at) is unique: importing the same
+    export twice, or two exports that overlap, stores each event once.
+    """
+
+    __tablename__ = "outcome_event"
+    __table_args__ = (
+        UniqueConstraint("lead_pk", "event", "at"),
+        Index("ix_outcome_event_supplier_id_event", "supplier_id", "event"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    lead_pk: Mapped[int] = mapped_column(ForeignKey("lead.id"))
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"))
+    lead_id: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    contest_reason: Mapped[str | None] = mapped_column(String(40))
+    amount_eur: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    objection: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(500))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
