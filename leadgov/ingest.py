@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from config.contract import ContractFile
 from config.settings import Settings
+from leadgov.claims import record_delivery_claims
 from leadgov.identity import identity_keys
 from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
@@ -245,6 +246,8 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
         return IngestOutcome(None, False, result, timings or {})
     with timed(timings, "store"):
         delivery_id = _store(session, checked, result, version_id)
+    with timed(timings, "claims"):
+        record_delivery_claims(session, delivery_id, c)
     return IngestOutcome(delivery_id, False, result, timings or {})
 
 

@@ -81,3 +81,26 @@ class LeadStatus(StrEnum):
 
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+class OutcomeEventType(StrEnum):
+    """What the buyer's team did with a lead (spec/governance.md, Outcomes), in funnel order."""
+
+    CALL_ATTEMPT = "call_attempt"
+    REACHED = "reached"
+    APPOINTMENT_SET = "appointment_set"
+    APPOINTMENT_HELD = "appointment_held"
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
+    CONTEST = "contest"
+
+
+class ClaimStatus(StrEnum):
+    """Where a replacement claim stands (spec/governance.md, Replacements)."""
+
+    OPEN = "open"
+    FILLED = "filled"
+    OVERDUE = "overdue"
+    CREDITED = "credited"
+    NOT_OWED_CAP = "not_owed_cap"

@@ -31,7 +31,6 @@ LEAD_COLUMNS = (
     "replaces_lead_id", "raw_record",
 )  # fmt: skip
 REASON_COLUMNS = ("delivery_id", "row_number", "code", "detail")
-DATETIME_COLUMNS = ("collected_at", "consent_at")
 
 
 def is_sqlite(session: Session) -> bool:
@@ -135,11 +134,12 @@ def insert_delivery(session: Session, **fields) -> Delivery:
 
 
 def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[list]:
-    """Columns as Python lists with None for missing values, in the database's formats."""
+    """Columns as Python lists with None for missing values, in the database's formats
+    (datetime64 columns: text on SQLite, datetimes on PostgreSQL; dates: pass ISO text)."""
     columns = []
     for name in frame.columns:
         column = frame[name]
-        if name in DATETIME_COLUMNS:
+        if pd.api.types.is_datetime64_any_dtype(column):
             column = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else column.astype(object)
         columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
     return columns
