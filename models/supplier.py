@@ -80,3 +80,20 @@ def register_contract_version(
     session.add(version)
     session.flush()
     return version
+
+
+def contract_version_in_force(session: Session, supplier_id: str, day: date | None = None) -> ContractVersion | None:
+    """The supplier's contract version that governs ``day`` (default: the latest one).
+
+    Among the versions effective on that day (no ``effective_from``, or one not after it), the
+    latest effective date wins, then the latest loaded; a comment-only change is a new version
+    with the same terms, so which of those wins does not matter.
+    """
+    versions = session.scalars(
+        select(ContractVersion).where(ContractVersion.supplier_id == supplier_id).order_by(ContractVersion.id)
+    ).all()
+    if day is not None:
+        versions = [v for v in versions if v.effective_from is None or v.effective_from <= day]
+    if not versions:
+        return None
+    return max(versions, key=lambda v: (v.effective_from or date.min, v.id))

@@ -134,3 +134,22 @@ def settings_for(db_url: str):
     from config.settings import Settings
 
     return Settings(database_url=db_url, hmac_key=HMAC_KEY)
+
+
+def ingest(db_url: str, rows: list[dict], day: date = DELIVERED_ON, contract: ContractFile | None = None,
+           name: str = "d.csv", **kwargs):
+    """Validate and store ``rows`` as one delivery of ``contract``'s supplier, in its own transaction."""
+    from leadgov.ingest import ingest_delivery
+    from models.db import session_scope
+
+    contract = contract or make_contract_file()
+    file = delivery_file(rows, day, contract=contract.contract, name=name)
+    with session_scope(db_url) as session:
+        return ingest_delivery(session, file, contract, settings_for(db_url), **kwargs)
+
+
+def outcomes_csv(rows: list[dict], supplier_id: str = "acme-leads") -> bytes:
+    """An outcome export: each row a dict with lead_id, event, at and optional columns."""
+    columns = ["lead_id", "supplier_id", "event", "at", "contest_reason", "amount_eur", "objection", "note"]
+    frame = pd.DataFrame([{"supplier_id": supplier_id, **r} for r in rows], columns=columns)
+    return frame.to_csv(index=False, sep=";").encode("utf-8")

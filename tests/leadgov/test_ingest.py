@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from factories import (DELIVERED_ON, HMAC_KEY, delivery_file, lead, make_contract_file, settings_for)
+from factories import (DELIVERED_ON, HMAC_KEY, delivery_file, ingest, lead, make_contract_file, settings_for)
 from leadgov.identity import identity_keys, value_hmac
 from leadgov.ingest import ingest_delivery
 from models import ContractVersion, Delivery, Lead, LeadReason, SuppressionEntry
@@ -17,12 +17,6 @@ import pandas as pd
 
 ACME = make_contract_file()
 OTHER = make_contract_file(**{"contract_id": "DP-2027", "supplier.id": "datapulse", "supplier.name": "DataPulse"})
-
-
-def ingest(db_url, rows, day=DELIVERED_ON, contract=ACME, name="d.csv", **kwargs):
-    file = delivery_file(rows, day, contract=contract.contract, name=name)
-    with session_scope(db_url) as session:
-        return ingest_delivery(session, file, contract, settings_for(db_url), **kwargs)
 
 
 def count(db_url, model) -> int:

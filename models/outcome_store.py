@@ -1,0 +1,75 @@
+"""Reading what outcome imports need and storing outcome events, set-based."""
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from models.delivery import Delivery, Lead
+from models.delivery_store import bulk_insert
+from models.outcome import OutcomeEvent
+from models.supplier import ContractVersion, Supplier
+
+_CHUNK = 5_000
+
+
+def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def known_suppliers(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(Supplier.id)).all())
+
+
+def leads_named(session: Session, pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    """The leads that (supplier_id, lead_id) pairs name: lead_pk, status, delivered_on and the
+    contract version their delivery ran under. A reused lead_id names its first lead."""
+    pairs = sorted(set(pairs))
+    rows = []
+    for chunk in _chunks(pairs):
+        rows += session.execute(
+            select(Lead.supplier_id, Lead.lead_id, Lead.id, Lead.status, Lead.delivered_on,
+                   Delivery.contract_version_id)
+            .join(Delivery, Delivery.id == Lead.delivery_id)
+            .where(tuple_(Lead.supplier_id, Lead.lead_id).in_(chunk))
+        ).all()
+    frame = pd.DataFrame(rows, columns=["supplier_id", "lead_id", "lead_pk", "status", "delivered_on",
+                                        "contract_version_id"])
+    return frame.sort_values("lead_pk").drop_duplicates(["supplier_id", "lead_id"]).reset_index(drop=True)
+
+
+def stored_events(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
+    """Events already stored for these leads: lead_pk, event, at (naive UTC)."""
+    rows = []
+    for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
+        rows += session.execute(
+            select(OutcomeEvent.lead_pk, OutcomeEvent.event, OutcomeEvent.at).where(OutcomeEvent.lead_pk.in_(chunk))
+        ).all()
+    return pd.DataFrame(rows, columns=["lead_pk", "event", "at"])
+
+
+def contract_texts(session: Session, version_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """version id -> (content, source path) of stored contract versions."""
+    ids = sorted({int(v) for v in version_ids})
+    rows = session.execute(
+        select(ContractVersion.id, ContractVersion.content, ContractVersion.source_path)
+        .where(ContractVersion.id.in_(ids))
+    ).all() if ids else []
+    return {i: (content, path) for i, content, path in rows}
+
+
+def insert_events(session: Session, events: pd.DataFrame, source: str) -> None:
+    """Store checked events (lead_pk, supplier_id, lead_id, event, at, contest_reason, amount_eur,
+    objection, note)."""
+    if events.empty:
+        return
+    frame = events[["lead_pk", "supplier_id", "lead_id", "event", "at", "contest_reason", "amount_eur",
+                    "objection", "note"]].copy()
+    frame["at"] = frame["at"].astype("datetime64[ns]")
+    frame["amount_eur"] = frame["amount_eur"].astype(object).where(frame["amount_eur"].notna(), None)
+    frame["source"] = source[-500:]
+    frame["imported_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    frame["imported_at"] = frame["imported_at"].astype("datetime64[ns]")
+    bulk_insert(session, OutcomeEvent.__tablename__, frame)
