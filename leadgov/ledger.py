@@ -70,8 +70,9 @@ class Ledger:
     """One supplier's leads of a period with everything that happened to them.
 
     ``leads`` are the period's cohort; ``reasons`` and ``events`` belong to those leads (events
-    of any date, as known now); ``claims`` are the claims opened in the period, whatever the
-    delivery date of their lead. ``tz`` is the zone of local dates.
+    of any date, as known now); ``claims`` are the claims of those leads, whatever the day they
+    were opened. A billing ledger adds what a statement also needs (see
+    ``models.ledger_store.load_billing_ledger``). ``tz`` is the zone of local dates.
     """
 
     supplier_id: str

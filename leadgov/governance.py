@@ -1,0 +1,95 @@
+"""KPIs and monthly statements from the database: load a ledger, apply the pure rules, store.
+
+Functions take the caller's session and never commit (``leadgov billing statement`` and the
+flows own the transaction).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from config.contract import Contract, parse_contract
+from leadgov.billing import StatementDraft, compute_statement
+from leadgov.claims import check_overdue
+from leadgov.kpis import Kpis, compute_kpis
+from leadgov.periods import Period, month_period
+from models import billing_store, ledger_store
+from models.billing import BillingStatement
+from models.supplier import ContractVersion, contract_version_in_force
+
+
+class NoContract(LookupError):
+    """The supplier has no stored contract (no delivery was ever validated for it)."""
+
+
+def contract_for(session: Session, supplier_id: str, day: date | None) -> tuple[ContractVersion, Contract]:
+    """The stored contract version in force on ``day`` (default: the latest), parsed."""
+    version = contract_version_in_force(session, supplier_id, day)
+    if version is None:
+        raise NoContract(f"no contract stored for supplier {supplier_id!r}: validate one of its deliveries first")
+    return version, parse_contract(version.content, version.source_path).contract
+
+
+def _months(period: Period) -> list[str]:
+    months, day = [], period.start
+    while day <= period.end:
+        months.append(f"{day:%Y-%m}")
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def billed_amount(session: Session, supplier_id: str, period: Period, condition) -> Decimal | None:
+    """What the buyer was billed for the period (docs/governance-rules.md, KPIs): for months and
+    quarters, the latest statements' gross minus the cap excess; for a week, a delivery or the
+    pilot, the unit lines of the cohort's leads. None when no statement covers it yet."""
+    if period.kind in ("month", "quarter"):
+        statements = billing_store.latest_statements(session, supplier_id, _months(period))
+        if not statements:
+            return None
+        return sum((s.gross_eur - s.cap_excess_eur for s in statements), Decimal("0.00"))
+    if not billing_store.latest_statements(session, supplier_id):
+        return None
+    units = billing_store.billed_units(session, supplier_id, condition)
+    return sum((Decimal(str(a)) for a in units["amount_eur"]), Decimal("0.00"))
+
+
+def supplier_kpis(session: Session, supplier_id: str, period: Period, tz: str, as_of: date) -> Kpis:
+    """The supplier's KPIs for a period, under the contract in force at its end."""
+    _, contract = contract_for(session, supplier_id, period.end)
+    condition = ledger_store.cohort_condition(session, supplier_id, period, contract)
+    ledger = ledger_store.load_ledger(session, supplier_id, period, tz, contract)
+    return compute_kpis(ledger, contract, period, as_of=as_of,
+                        billed_eur=billed_amount(session, supplier_id, period, condition))
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A stored statement revision with the draft it was made from."""
+
+    stored: BillingStatement
+    draft: StatementDraft
+    contract_version: ContractVersion
+
+    def as_dict(self) -> dict:
+        return {**self.draft.as_dict(), "revision": self.stored.revision, "statement_id": self.stored.id,
+                "contract_version": {"id": self.contract_version.id, "contract_id": self.contract_version.contract_id,
+                                     "sha256": self.contract_version.sha256}}
+
+
+def bill_month(session: Session, supplier_id: str, year: int, month: int, tz: str, as_of: date) -> Statement:
+    """Compute and store the next revision of a month's statement.
+
+    Claims are first checked for overdue as of the day after the month (or ``as_of`` if
+    earlier), so the credits of the month are known; the contract is the one in force on the
+    month's last day.
+    """
+    period = month_period(year, month)
+    check_overdue(session, min(as_of, period.end + timedelta(days=1)), supplier_id)
+    version, contract = contract_for(session, supplier_id, period.end)
+    ledger = ledger_store.load_billing_ledger(session, supplier_id, period, tz)
+    draft = compute_statement(ledger, contract, period,
+                              billed_before=billing_store.billed_before(session, supplier_id, period.label))
+    stored = billing_store.store_statement(session, draft, version.id, as_of)
+    return Statement(stored, draft, version)

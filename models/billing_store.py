@@ -1,0 +1,93 @@
+"""Storing statements revision by revision, and reading back what earlier statements billed."""
+
+import json
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models.billing import BillingLine, BillingStatement
+from models.delivery_store import bulk_insert
+from models.replacement import ReplacementClaim
+
+
+def _latest_revisions(supplier_id: str):
+    """Subquery: (month, revision) of the latest revision of each month of the supplier."""
+    return (select(BillingStatement.month, func.max(BillingStatement.revision).label("revision"))
+            .where(BillingStatement.supplier_id == supplier_id).group_by(BillingStatement.month).subquery())
+
+
+def latest_statements(session: Session, supplier_id: str, months: list[str] | None = None) -> list[BillingStatement]:
+    """The latest revision of each month (optionally only ``months``), oldest month first."""
+    latest = _latest_revisions(supplier_id)
+    query = (select(BillingStatement)
+             .join(latest, (latest.c.month == BillingStatement.month) & (latest.c.revision == BillingStatement.revision))
+             .where(BillingStatement.supplier_id == supplier_id).order_by(BillingStatement.month))
+    if months is not None:
+        query = query.where(BillingStatement.month.in_(months))
+    return list(session.scalars(query).all())
+
+
+def billed_before(session: Session, supplier_id: str, month: str) -> frozenset[int]:
+    """Lead pks billed as units by the latest revisions of the months before ``month``."""
+    latest = _latest_revisions(supplier_id)
+    rows = session.scalars(
+        select(BillingLine.lead_pk).join(BillingStatement, BillingStatement.id == BillingLine.statement_id)
+        .join(latest, (latest.c.month == BillingStatement.month) & (latest.c.revision == BillingStatement.revision))
+        .where(BillingStatement.supplier_id == supplier_id, BillingStatement.month < month, BillingLine.kind == "unit")
+    ).all()
+    return frozenset(int(pk) for pk in rows)
+
+
+def billed_units(session: Session, supplier_id: str, lead_pks_condition) -> pd.DataFrame:
+    """Unit lines (lead_pk, amount_eur) of latest revisions for leads matching a condition on Lead."""
+    from models.delivery import Lead
+
+    latest = _latest_revisions(supplier_id)
+    rows = session.execute(
+        select(BillingLine.lead_pk, BillingLine.amount_eur)
+        .join(BillingStatement, BillingStatement.id == BillingLine.statement_id)
+        .join(latest, (latest.c.month == BillingStatement.month) & (latest.c.revision == BillingStatement.revision))
+        .join(Lead, Lead.id == BillingLine.lead_pk)
+        .where(BillingStatement.supplier_id == supplier_id, BillingLine.kind == "unit", lead_pks_condition)
+    ).all()
+    return pd.DataFrame(rows, columns=["lead_pk", "amount_eur"])
+
+
+def store_statement(session: Session, draft, contract_version_id: int, computed_on: date) -> BillingStatement:
+    """Add ``draft`` (a ``leadgov.billing.StatementDraft``) as the month's next revision, with its
+    lines, and mark its credited claims. Earlier revisions are left as they were."""
+    revision = (session.scalar(select(func.max(BillingStatement.revision)).where(
+        BillingStatement.supplier_id == draft.supplier_id, BillingStatement.month == draft.month)) or 0) + 1
+    statement = BillingStatement(
+        supplier_id=draft.supplier_id, month=draft.month, revision=revision, contract_version_id=contract_version_id,
+        model=draft.model, unit_price_eur=draft.unit_price_eur, fixed_fee_eur=draft.fixed_fee_eur,
+        billable_units=draft.billable_units, gross_eur=draft.gross_eur, budget_cap_eur=draft.budget_cap_eur,
+        cap_excess_eur=draft.cap_excess_eur, credits_eur=draft.credits_eur, amount_due_eur=draft.amount_due_eur,
+        frozen=draft.frozen, freeze_reasons=json.dumps(list(draft.freeze_reasons), ensure_ascii=False),
+    )
+    session.add(statement)
+    session.flush()
+    lines = pd.concat([
+        draft.units.assign(kind="unit", claim_id=None),
+        draft.credits.assign(kind="credit"),
+    ], ignore_index=True)
+    if not lines.empty:
+        lines = lines.assign(statement_id=statement.id, amount_eur=lines["amount_eur"].map(str))
+        lines["claim_id"] = lines["claim_id"].astype(object).where(lines["claim_id"].notna(), None)
+        bulk_insert(session, BillingLine.__tablename__,
+                    lines[["statement_id", "kind", "lead_pk", "lead_id", "claim_id", "amount_eur"]])
+    if draft.credited_claim_ids:
+        session.execute(update(ReplacementClaim), [
+            {"id": c, "status": "credited", "credited_on": computed_on, "credited_statement_id": statement.id}
+            for c in draft.credited_claim_ids
+        ])
+    return statement
+
+
+def statement_lines(session: Session, statement_id: int) -> pd.DataFrame:
+    rows = session.execute(select(BillingLine.kind, BillingLine.lead_id, BillingLine.claim_id, BillingLine.amount_eur)
+                           .where(BillingLine.statement_id == statement_id)
+                           .order_by(BillingLine.kind.desc(), BillingLine.lead_pk)).all()
+    return pd.DataFrame(rows, columns=["kind", "lead_id", "claim_id", "amount_eur"])

@@ -1,0 +1,125 @@
+"""Loading a supplier's ``Ledger`` for a period: a handful of set-based queries, never one per lead.
+
+The cohort (which leads a period is about, docs/governance-rules.md) is a SQL condition on the
+lead table, reused by every query so that reasons, events and claims are joined in the database.
+"""
+
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from config.contract import Contract
+from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger, typed_frame
+from leadgov.periods import Period, local_day_start
+from models.delivery import Lead, LeadReason
+from models.outcome import OutcomeEvent
+from models.replacement import ReplacementClaim
+
+
+def cohort_condition(session: Session, supplier_id: str, period: Period, contract: Contract | None = None):
+    """The SQL condition selecting the period's leads of the supplier."""
+    mine = Lead.supplier_id == supplier_id
+    if period.kind == "delivery":
+        return and_(mine, Lead.delivery_id == period.delivery_id)
+    if period.kind == "pilot":
+        return and_(mine, _pilot_condition(session, supplier_id, contract))
+    return and_(mine, Lead.delivered_on.between(period.start, period.end))
+
+
+def _pilot_condition(session: Session, supplier_id: str, contract: Contract | None):
+    """The supplier's first ``pilot.size`` leads (by delivery day, then storage order) among
+    those delivered within ``pilot.max_duration_days`` of its first delivery."""
+    if contract is None:
+        raise ValueError("the pilot cohort needs the supplier's contract")
+    first = session.scalar(select(Lead.delivered_on).where(Lead.supplier_id == supplier_id)
+                           .order_by(Lead.delivered_on).limit(1))
+    if first is None:
+        return false()
+    before = first + timedelta(days=contract.pilot.max_duration_days)
+    last = session.execute(
+        select(Lead.delivered_on, Lead.id).where(Lead.supplier_id == supplier_id, Lead.delivered_on < before)
+        .order_by(Lead.delivered_on, Lead.id).offset(contract.pilot.size - 1).limit(1)
+    ).first()
+    window = Lead.delivered_on < before
+    if last is None:
+        return window
+    day, pk = last
+    return and_(window, or_(Lead.delivered_on < day, and_(Lead.delivered_on == day, Lead.id <= pk)))
+
+
+def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def load_leads(session: Session, condition) -> pd.DataFrame:
+    query = select(Lead.id, Lead.lead_id, Lead.delivery_id, Lead.delivered_on, Lead.status,
+                   Lead.flags.like("%OVER_WEEKLY_CAP%"), Lead.replaces_lead_id).where(condition)
+    frame = _frame(session, query, list(LEAD_COLUMNS))
+    frame["over_cap"] = frame["over_cap"].fillna(False).astype(bool)
+    return frame
+
+
+def load_reasons(session: Session, condition) -> pd.DataFrame:
+    query = (select(Lead.id, LeadReason.code)
+             .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id, Lead.row_number == LeadReason.row_number))
+             .where(condition))
+    return _frame(session, query, ["lead_pk", "code"])
+
+
+_EVENT_FIELDS = [OutcomeEvent.lead_pk, OutcomeEvent.lead_id, OutcomeEvent.event, OutcomeEvent.at,
+                 OutcomeEvent.contest_reason, OutcomeEvent.amount_eur, OutcomeEvent.objection]
+
+
+def load_events(session: Session, condition) -> pd.DataFrame:
+    query = select(*_EVENT_FIELDS).join(Lead, Lead.id == OutcomeEvent.lead_pk).where(condition)
+    return _events_frame(_frame(session, query, list(EVENT_COLUMNS)))
+
+
+def _events_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["at"] = pd.to_datetime(frame["at"]).dt.tz_localize("UTC")  # stored as naive UTC
+    frame["amount_eur"] = pd.to_numeric(frame["amount_eur"], errors="coerce").astype("float64")
+    return frame
+
+
+_CLAIM_FIELDS = [ReplacementClaim.id, ReplacementClaim.lead_pk, ReplacementClaim.lead_id, ReplacementClaim.origin,
+                 ReplacementClaim.opened_on, ReplacementClaim.month, ReplacementClaim.due_on, ReplacementClaim.status,
+                 ReplacementClaim.filled_by_lead_pk, ReplacementClaim.filled_on, ReplacementClaim.overdue_on]
+
+
+def load_claims(session: Session, condition, *, on=ReplacementClaim.lead_pk) -> pd.DataFrame:
+    """Claims whose lead (or, with ``on=filled_by_lead_pk``, whose replacement) is in the cohort."""
+    query = select(*_CLAIM_FIELDS).join(Lead, Lead.id == on).where(condition)
+    return _frame(session, query, list(CLAIM_COLUMNS))
+
+
+def load_ledger(session: Session, supplier_id: str, period: Period, tz: str,
+                contract: Contract | None = None) -> Ledger:
+    """The period's cohort with its reasons, events (as known now) and claims: what KPIs need."""
+    condition = cohort_condition(session, supplier_id, period, contract)
+    return Ledger.build(supplier_id, leads=load_leads(session, condition), reasons=load_reasons(session, condition),
+                        events=load_events(session, condition), claims=load_claims(session, condition), tz=tz)
+
+
+def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: str) -> Ledger:
+    """The month's cohort plus what its statement also needs: claims filled by its leads or gone
+    overdue in the month, and appointments held in the month by leads of other months (leads
+    flagged OVER_WEEKLY_CAP are never billed, so their appointments are left out)."""
+    condition = cohort_condition(session, supplier_id, month)
+    claims = pd.concat([
+        load_claims(session, condition),
+        load_claims(session, condition, on=ReplacementClaim.filled_by_lead_pk),
+        _frame(session, select(*_CLAIM_FIELDS).where(ReplacementClaim.supplier_id == supplier_id,
+                                                     ReplacementClaim.overdue_on.between(month.start, month.end)),
+               list(CLAIM_COLUMNS)),
+    ], ignore_index=True).drop_duplicates("claim_id")
+    start, end = local_day_start(month.start, tz), local_day_start(month.end + timedelta(days=1), tz)
+    held = (select(*_EVENT_FIELDS).join(Lead, Lead.id == OutcomeEvent.lead_pk)
+            .where(Lead.supplier_id == supplier_id, ~condition, OutcomeEvent.event == "appointment_held",
+                   OutcomeEvent.at >= start, OutcomeEvent.at < end,
+                   or_(Lead.flags.is_(None), ~Lead.flags.like("%OVER_WEEKLY_CAP%"))))
+    events = pd.concat([load_events(session, condition), _events_frame(_frame(session, held, list(EVENT_COLUMNS)))],
+                       ignore_index=True)
+    return Ledger.build(supplier_id, leads=load_leads(session, condition), reasons=load_reasons(session, condition),
+                        events=events, claims=claims, tz=tz)
