@@ -1,76 +1,22 @@
-"""The ``leadgov`` command line: analysts' entry point to the same code the flows run.
-
-Commands call the domain directly (no Prefect server needed); every command that touches data
-takes ``--db URL`` and brings that database to the current schema first.
-"""
+"""``leadgov validate``, ``contract check``, ``db upgrade`` and ``demo``: the delivery commands."""
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from config.contract import ContractError, load_contract
+from config.contract import load_contract
 from config.settings import Settings, get_settings
+from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, user_errors
 from leadgov.ingest import DeliveryFile, IngestOutcome, ingest_delivery
-from leadgov.reading import UnreadableFile
 from leadgov.results import write_result_file, write_return_file
 from models.db import session_scope
-from models.migrate import upgrade
-from models.supplier import ContractConflict
 
-app = typer.Typer(help="Govern purchased B2B leads: contracts as code.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 contract_app = typer.Typer(help="Contract files.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(contract_app, name="contract")
-
-out = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: the settings').")]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class Refused(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one clear line and a non-zero exit code."""
-    try:
-        yield
-    except (Refused, UnreadableFile, ContractConflict, ContractError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except IntegrityError:
-        err.print("[red]error:[/red] the database refused the write (was the same file stored "
-                  "concurrently?); nothing was stored, run the command again", highlight=False)
-        raise typer.Exit(3) from None
-    except DBAPIError as exc:
-        err.print(f"[red]error:[/red] database error ({type(exc.orig).__name__}); nothing was "
-                  "stored; check --db / LEADGOV_DATABASE_URL and run again", highlight=False)
-        raise typer.Exit(3) from None
-
-
-def database_url(db: str | None, settings: Settings) -> str:
-    """The URL to use, migrated to the current schema."""
-    url = db or settings.effective_database_url
-    upgrade(url)
-    return url
 
 
 @db_app.command("upgrade")
@@ -90,7 +36,6 @@ def contract_check(path: Path) -> None:
               f"({contract.billing.model}, {contract.period.start} → {contract.period.end})")
 
 
-@app.command()
 def validate(
     contract: Annotated[Path, typer.Option(help="The supplier's contract (YAML).")],
     delivery: Annotated[Path, typer.Option(help="The delivered file (CSV or JSON).")],
@@ -169,11 +114,10 @@ def print_summary(outcome: IngestOutcome, name: str, format: OutputFormat, dry_r
         out.print(by_reason)
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-CONTRACTS = Path(__file__).resolve().parents[1] / "config" / "contracts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
 
 
-@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path("out/demo"),
     db: DbOption = None,
@@ -195,11 +139,3 @@ def demo(
               f"{delivery.name} on 2027-03-01 under contract {contract_file.contract.contract_id}")
     print_summary(outcome, delivery.name, OutputFormat.table, dry_run=False)
     out.print(f"result file: {result}\nsupplier return file: {returns}\ndatabase: {url}")
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app(prog_name="leadgov")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,61 @@
+"""What every leadgov command shares: consoles, options, formats and the user-error policy."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from config.contract import ContractError
+from config.settings import Settings
+from leadgov.reading import UnreadableFile
+from models.migrate import upgrade
+from models.supplier import ContractConflict
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: the settings').")]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Refused(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one clear line and a non-zero exit code."""
+    try:
+        yield
+    except (Refused, UnreadableFile, ContractConflict, ContractError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except IntegrityError:
+        err.print("[red]error:[/red] the database refused the write (was the same file stored "
+                  "concurrently?); nothing was stored, run the command again", highlight=False)
+        raise typer.Exit(3) from None
+    except DBAPIError as exc:
+        err.print(f"[red]error:[/red] database error ({type(exc.orig).__name__}); nothing was "
+                  "stored; check --db / LEADGOV_DATABASE_URL and run again", highlight=False)
+        raise typer.Exit(3) from None
+
+
+def database_url(db: str | None, settings: Settings) -> str:
+    """The URL to use, migrated to the current schema."""
+    url = db or settings.effective_database_url
+    upgrade(url)
+    return url
+
+
+def print_json(data) -> None:
+    """One JSON document on stdout (dates and decimals as text), for scripts."""
+    out.print_json(json.dumps(data, default=str))

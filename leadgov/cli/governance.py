@@ -1,0 +1,266 @@
+"""``leadgov outcomes import``, ``contest``, ``replacements``, ``kpis`` and ``billing``: what
+happened to the leads after delivery, and what it costs."""
+
+import csv
+import io
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from config.settings import get_settings
+from leadgov.claims import check_overdue
+from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, print_json, user_errors
+from leadgov.governance import NoContract, bill_month, supplier_kpis
+from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
+from leadgov.periods import BadPeriod, parse_period
+from leadgov.reasons import ClaimStatus
+from models import claim_store
+from models.db import session_scope
+
+outcomes_app = typer.Typer(help="Outcome events from the CRM or phoning tool.", no_args_is_help=True)
+replacements_app = typer.Typer(help="Replacement claims.", invoke_without_command=True)
+billing_app = typer.Typer(help="Monthly billing statements.", no_args_is_help=True)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@outcomes_app.command("import")
+def outcomes_import(
+    file: Annotated[Path, typer.Argument(help="Outcome export (CSV).")],
+    db: DbOption = None,
+    format: Annotated[OutputFormat, typer.Option(help="Summary format.")] = OutputFormat.table,
+) -> None:
+    """Import outcome events: each event stored once; unknown leads and refused contests listed by line."""
+    settings = get_settings()
+    with user_errors():
+        if not file.is_file():
+            raise Refused(f"{file}: no such file")
+        data = file.read_bytes()
+        if len(data) > settings.max_file_bytes:
+            raise Refused(f"{file}: larger than LEADGOV_MAX_FILE_BYTES ({settings.max_file_bytes} bytes)")
+        with session_scope(database_url(db, settings)) as session:
+            result = import_outcomes(session, data, str(file), settings.timezone)
+    print_import(result, format)
+
+
+def print_import(result: OutcomeImport, format: OutputFormat) -> None:
+    if format is OutputFormat.json:
+        print_json(result.as_dict())
+        return
+    out.print(f"{result.source}: {result.rows} rows: {result.stored} stored, {result.duplicated} "
+              f"duplicated (already stored), {result.refused} refused; {result.contests} contests, "
+              f"{result.claims.opened} replacement claims opened, {result.claims.not_owed_cap} over the monthly cap")
+    if result.refusals:
+        table = Table("line", "rule", "why")
+        for r in result.refusals:
+            table.add_row(str(r.line or "?"), r.rule, r.message)
+        out.print(table)
+
+
+def contest(
+    lead_id: Annotated[str, typer.Argument(help="The supplier's lead id.")],
+    supplier: Annotated[str, typer.Option(help="Supplier id (the contract's supplier.id).")],
+    reason: Annotated[str, typer.Option(help="One of the contract's contest_reasons.")],
+    note: Annotated[str | None, typer.Option(help="Free text kept with the contest.")] = None,
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601, local time; default: now).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Contest an accepted lead: accepted within the contract's window and with a listed reason."""
+    settings = get_settings()
+    when = at or datetime.now().astimezone().isoformat(timespec="seconds")
+    with user_errors():
+        rows = contest_row(lead_id, supplier, reason.upper(), when, note, settings.timezone)
+        if rows["refusal"].notna().any():
+            raise Refused(f"contest refused ({rows['refusal'].iloc[0][0]}): {rows['refusal'].iloc[0][1]}")
+        with session_scope(database_url(db, settings)) as session:
+            result, _ = store_rows(session, rows, "leadgov contest")
+            if result.refusals:
+                session.rollback()
+                refusal = result.refusals[0]
+                raise Refused(f"contest refused ({refusal.rule}): {refusal.message}")
+    if result.duplicated:
+        out.print(f"lead {lead_id} of {supplier}: this contest was already recorded")
+        return
+    claim = "a replacement claim is opened" if result.claims.opened else "the month's replacement cap is reached: claim recorded as not_owed_cap"
+    out.print(f"lead {lead_id} of {supplier}: contest {reason.upper()} recorded; {claim}")
+
+
+CLAIM_COLUMNS = ["id", "supplier_id", "lead_id", "origin", "reason", "opened_on", "due_on", "status", "filled_by",
+                 "filled_on", "overdue_on", "credited_on", "credited_statement_id"]
+
+
+@replacements_app.callback()
+def replacements(
+    ctx: typer.Context,
+    supplier: Annotated[str | None, typer.Option(help="Only this supplier.")] = None,
+    status: Annotated[ClaimStatus | None, typer.Option(help="Only claims in this status.")] = None,
+    format: Annotated[ListFormat, typer.Option(help="Output format.")] = ListFormat.table,
+    db: DbOption = None,
+) -> None:
+    """List replacement claims with their history (opened, filled by which lead, overdue, credited)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with user_errors(), session_scope(database_url(db, get_settings())) as session:
+        claims = claim_store.list_claims(session, supplier_id=supplier, status=status.value if status else None)
+    claims = claims[CLAIM_COLUMNS].astype(object).where(claims[CLAIM_COLUMNS].notna(), None)
+    records = claims.to_dict("records")
+    if format is ListFormat.json:
+        print_json(records)
+    elif format is ListFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CLAIM_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        shown = ["supplier_id", "lead_id", "origin", "opened_on", "due_on", "status", "filled_by"]
+        table = Table(*shown)
+        for r in records:
+            table.add_row(*("" if r[c] is None else str(r[c]) for c in shown))
+        out.print(table)
+        out.print(f"{len(records)} claims")
+
+
+@replacements_app.command("check")
+def replacements_check(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day of the check, YYYY-MM-DD (default: today).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Mark open claims past their deadline overdue (the daily check)."""
+    with user_errors():
+        try:
+            day = date.fromisoformat(as_of) if as_of else date.today()
+        except ValueError:
+            raise Refused(f"--as-of {as_of!r} is not a date like 2027-03-01") from None
+        with session_scope(database_url(db, get_settings())) as session:
+            overdue = check_overdue(session, day)
+    out.print(f"{overdue} claims became overdue (as of {day})")
+
+
+def _as_of(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text) if text else date.today()
+    except ValueError:
+        raise Refused(f"--as-of {text!r} is not a date like 2027-03-01") from None
+
+
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day the figures are computed for, YYYY-MM-DD "
+                                                                "(default: today).")]
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def kpis(
+    supplier: Annotated[str, typer.Option(help="Supplier id.")],
+    period: Annotated[str, typer.Option(help="2027-W09, 2027-03, 2027-Q1, delivery:ID or pilot.")],
+    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+) -> None:
+    """A supplier's KPIs for a period (the leads delivered in it, with their outcomes as known now)."""
+    settings = get_settings()
+    with user_errors():
+        try:
+            span = parse_period(period)
+        except BadPeriod as exc:
+            raise Refused(str(exc)) from None
+        with session_scope(database_url(db, settings)) as session:
+            try:
+                figures = supplier_kpis(session, supplier, span, settings.timezone, _as_of(as_of))
+            except NoContract as exc:
+                raise Refused(str(exc)) from None
+    data = figures.as_dict()
+    if format is OutputFormat.json:
+        print_json(data)
+        return
+    table = Table("KPI", "value", title=f"{supplier} · {span.label}")
+    for name in ("delivered", "accepted", "rejected", "contested", "over_cap"):
+        table.add_row(name, str(data[name]))
+    for name in ("reject_rate", "duplicate_rate", "data_error_rate", "first_contact_sla", "reachability",
+                 "appointment_rate", "opportunity_rate", "win_rate", "replacement_fill_rate"):
+        table.add_row(name, _percent(data[name]))
+    volume = data["volume"]
+    if volume["status"] is not None:
+        table.add_row("volume_vs_target", f"{volume['delivered']} ({volume['status']}: "
+                      f"{volume['minimum']}..{volume['maximum']})")
+    for name in ("billed_eur", "cost_per_accepted", "cost_per_appointment", "cost_per_opportunity", "cost_per_won"):
+        table.add_row(name, "n/a" if data[name] is None else f"{data[name]:.2f} €")
+    for reason in data["reason_breakdown"]:
+        table.add_row(f"  {reason['code']}", f"{reason['count']} ({_percent(reason['share'])})")
+    out.print(table)
+
+
+@billing_app.command("statement")
+def billing_statement(
+    supplier: Annotated[str, typer.Option(help="Supplier id.")],
+    month: Annotated[str, typer.Option(help="Calendar month, YYYY-MM.")],
+    format: Annotated[ListFormat, typer.Option(help="table, json, or csv (one line per unit and credit).")]
+    = ListFormat.table,
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+) -> None:
+    """Compute the month's statement and store it as a new revision (earlier revisions are kept)."""
+    settings = get_settings()
+    with user_errors():
+        try:
+            span = parse_period(month)
+        except BadPeriod:
+            span = None
+        if span is None or span.kind != "month":
+            raise Refused(f"--month {month!r} is not a month like 2027-03")
+        with session_scope(database_url(db, settings)) as session:
+            try:
+                statement = bill_month(session, supplier, span.start.year, span.start.month,
+                                       settings.timezone, _as_of(as_of))
+            except NoContract as exc:
+                raise Refused(str(exc)) from None
+            data = statement.as_dict()
+    if format is ListFormat.json:
+        print_json(data)
+    elif format is ListFormat.csv:
+        print_statement_csv(data)
+    else:
+        print_statement_table(data)
+
+
+def print_statement_csv(data: dict) -> None:
+    """One line per billed unit and credit note: what the supplier's invoice is checked against."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["supplier_id", "month", "revision", "kind", "lead_id", "claim_id", "amount_eur"])
+    head = [data["supplier_id"], data["month"], data["revision"]]
+    for lead_id in data["billable_lead_ids"]:
+        writer.writerow([*head, "unit", lead_id, "", f"{data['unit_price_eur']:.2f}"])
+    for line in data["credit_lines"]:
+        writer.writerow([*head, "credit", line["lead_id"], line["claim_id"], f"{-line['amount_eur']:.2f}"])
+    typer.echo(buffer.getvalue(), nl=False)
+
+
+def print_statement_table(data: dict) -> None:
+    title = f"{data['supplier_id']} · {data['month']} · revision {data['revision']} · {data['model']}"
+    table = Table("line", "amount", title=title)
+    table.add_row(f"{data['billable_units']} units x {data['unit_price_eur']:.2f} €",
+                  f"{data['billable_units'] * data['unit_price_eur']:.2f} €")
+    if data["fixed_fee_eur"]:
+        table.add_row("fixed monthly fee", f"{data['fixed_fee_eur']:.2f} €")
+    table.add_row("gross", f"{data['gross_eur']:.2f} €")
+    table.add_row("over the budget cap (not billed)", f"-{data['cap_excess_eur']:.2f} €")
+    table.add_row(f"credit notes ({len(data['credit_lines'])})", f"-{data['credits_eur']:.2f} €")
+    table.add_row("[bold]amount due[/bold]", f"[bold]{data['amount_due_eur']:.2f} €[/bold]")
+    out.print(table)
+    if data["frozen"]:
+        out.print("[red]FROZEN[/red]: not payable until the committee releases it:")
+        for reason in data["freeze_reasons"]:
+            out.print(f"  - {reason}", highlight=False)
+    out.print(f"contract {data['contract_version']['contract_id']} (version {data['contract_version']['id']}); "
+              "lines by lead id: --format csv")
