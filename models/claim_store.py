@@ -130,4 +130,5 @@ def list_claims(session: Session, *, supplier_id: str | None = None, status: str
         query = query.where(ReplacementClaim.supplier_id == supplier_id)
     if status is not None:
         query = query.where(ReplacementClaim.status == status)
-    return pd.DataFrame(session.execute(query).all(), columns=[*CLAIM_FIELDS, "filled_by"])
+    frame = pd.DataFrame(session.execute(query).all(), columns=[*CLAIM_FIELDS, "filled_by"], dtype=object)
+    return frame.where(frame.notna(), None)
