@@ -274,6 +274,13 @@ def test_per_appointment_does_not_rebill_a_lead_billed_before():
     assert units_of(statement(book, contract("per_appointment"), billed_before={40})) == []
 
 
+def test_per_appointment_never_bills_a_lead_over_the_weekly_cap():
+    book = ledger(leads=[lead(1), lead(2, over_cap=True)],
+                  events=[event(1, "appointment_held", "2027-03-05 10:00"),
+                          event(2, "appointment_held", "2027-03-05 11:00")])
+    assert units_of(statement(book, contract("per_appointment"))) == [1]
+
+
 def test_per_appointment_counts_only_the_first_appointment_held():
     book = ledger(leads=[lead(1)],
                   events=[event(1, "appointment_held", "2027-03-20 10:00"),
