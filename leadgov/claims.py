@@ -57,8 +57,9 @@ def record_delivery_claims(session: Session, delivery_id: int, contract: Contrac
     return ClaimChanges(opened.opened, opened.not_owed_cap, len(matches.fills), len(matches.late))
 
 
-def check_overdue(session: Session, as_of: date, supplier_id: str | None = None) -> int:
-    """Mark open claims past their deadline overdue; how many were."""
+def check_overdue(session: Session, as_of: date, supplier_id: str | None = None) -> pd.DataFrame:
+    """Mark open claims past their deadline overdue; the claims that just went overdue
+    (claim_id, due_on, supplier_id, lead_id, overdue_on)."""
     overdue = overdue_claims(claim_store.open_claims(session, supplier_id), as_of)
     claim_store.mark_overdue(session, overdue)
-    return len(overdue)
+    return overdue

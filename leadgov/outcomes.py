@@ -56,6 +56,23 @@ class OutcomeImport:
                 "refusals": [r.__dict__ for r in self.refusals]}
 
 
+#: A time followed by an offset (a bare date's "-03" is not an offset).
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _utc_and_local_day(text: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
+    """(naive UTC to the second, local day) of each ``at``. A value with an offset is exact; a
+    local value that occurs twice (the autumn DST change) is taken at its first occurrence, and
+    one that does not exist (the spring gap) is moved forward (docs/governance-rules.md, Time)."""
+    local = parse_datetimes(text, "auto", tz)["value"].dt.floor("s")
+    utc = local.dt.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").dt.tz_convert("UTC")
+    explicit = text.str.strip().str.contains(_OFFSET, na=False) & local.notna()
+    if explicit.any():
+        exact = pd.to_datetime(text[explicit].str.strip(), utc=True, format="ISO8601", errors="coerce")
+        utc = utc.where(~explicit, exact.dt.floor("s"))
+    return utc.dt.tz_localize(None), local.dt.normalize()
+
+
 def parse_rows(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Typed rows: ``at`` as naive UTC to the second, ``day`` its local date, ``amount_eur``
     as a float, plus ``refusal`` (rule, message) for rows unreadable on their own."""
@@ -65,10 +82,7 @@ def parse_rows(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     rows["event"] = frame["event"].str.lower().astype(object).where(frame["event"].notna(), None)
     rows["contest_reason"] = frame["contest_reason"].str.upper().astype(object).where(
         frame["contest_reason"].notna(), None)
-    at = parse_datetimes(frame["at"], "auto", tz)
-    local = at["value"].dt.floor("s")
-    rows["at"] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC").dt.tz_localize(None)
-    rows["day"] = local.dt.normalize()
+    rows["at"], rows["day"] = _utc_and_local_day(frame["at"], tz)
     amounts = parse_amounts(frame["amount_eur"])
     rows["amount_eur"] = amounts["value"].astype("float64")
     checks = [

@@ -83,9 +83,8 @@ def match_replacements(leads: pd.DataFrame, open_claims: pd.DataFrame) -> Matche
 
 
 def overdue_claims(claims: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Open claims (claim_id, status, due_on) whose deadline is before ``as_of``, with their
-    overdue_on (the day after the deadline, whenever the check runs)."""
+    """Open claims (claim_id, status, due_on, ...) whose deadline is before ``as_of``, with their
+    overdue_on (the day after the deadline, whenever the check runs); other columns are kept."""
     due = pd.to_datetime(claims["due_on"])
     late = claims[(claims["status"] == ClaimStatus.OPEN.value) & (due < pd.Timestamp(as_of))]
-    return pd.DataFrame({"claim_id": late["claim_id"],
-                         "overdue_on": pd.to_datetime(late["due_on"]) + pd.Timedelta(days=1)}).reset_index(drop=True)
+    return late.drop(columns="status").assign(overdue_on=due[late.index] + pd.Timedelta(days=1)).reset_index(drop=True)

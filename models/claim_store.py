@@ -112,12 +112,12 @@ def mark_overdue(session: Session, overdue: pd.DataFrame) -> None:
 
 
 def open_claims(session: Session, supplier_id: str | None = None) -> pd.DataFrame:
-    """Every open claim: claim_id, status, due_on (what the overdue check looks at)."""
-    query = select(ReplacementClaim.id, ReplacementClaim.status, ReplacementClaim.due_on).where(
-        ReplacementClaim.status == "open")
+    """Every open claim: claim_id, status, due_on, supplier_id, lead_id (what the overdue check needs)."""
+    query = select(ReplacementClaim.id, ReplacementClaim.status, ReplacementClaim.due_on,
+                   ReplacementClaim.supplier_id, ReplacementClaim.lead_id).where(ReplacementClaim.status == "open")
     if supplier_id is not None:
         query = query.where(ReplacementClaim.supplier_id == supplier_id)
-    return pd.DataFrame(session.execute(query).all(), columns=["claim_id", "status", "due_on"])
+    return pd.DataFrame(session.execute(query).all(), columns=["claim_id", "status", "due_on", "supplier_id", "lead_id"])
 
 
 def list_claims(session: Session, *, supplier_id: str | None = None, status: str | None = None) -> pd.DataFrame:

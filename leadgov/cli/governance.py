@@ -142,7 +142,7 @@ def replacements_check(
             raise Refused(f"--as-of {as_of!r} is not a date like 2027-03-01") from None
         with session_scope(database_url(db, get_settings())) as session:
             overdue = check_overdue(session, day)
-    out.print(f"{overdue} claims became overdue (as of {day})")
+    out.print(f"{len(overdue)} claims became overdue (as of {day})")
 
 
 def _as_of(text: str | None) -> date:

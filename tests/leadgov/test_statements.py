@@ -52,9 +52,9 @@ def test_claim_lifecycle_through_deliveries(db_url):
     assert after["L-00003"]["status"] == "open"
     assert "L-00011" not in after  # a rejected replacement opens no claim of its own
     with session_scope(db_url) as session:
-        assert check_overdue(session, date(2027, 3, 11)) == 0  # due on the 11th: still open that day
+        assert len(check_overdue(session, date(2027, 3, 11))) == 0  # due on the 11th: still open that day
     with session_scope(db_url) as session:
-        assert check_overdue(session, date(2027, 3, 12)) == 2
+        assert len(check_overdue(session, date(2027, 3, 12))) == 2
     after = claims(db_url)
     assert after["L-00003"]["status"] == "overdue" and after["L-00003"]["overdue_on"] == date(2027, 3, 12)
     # a late replacement fills nothing; rejected, it is an ordinary lead with its own claim
