@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         description="Key of the identity hashes and of the suppression list. Rotate with care.",
     )
     max_file_bytes: int = Field(512 * 1024 * 1024, description="Larger delivery files are refused.")
+    slack_bot_token: SecretStr | None = Field(
+        None, description="Bot token: alerts go through chat.postMessage to the contract's channels.")
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Incoming webhook, the alternative to a bot token (its channel is fixed).")
+    slack_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (ends with /).")
+    slack_timeout_seconds: float = Field(10.0, gt=0, description="Bound on one Slack HTTP request.")
 
     @property
     def effective_database_url(self) -> str:
