@@ -130,13 +130,15 @@ def check_rows(rows: pd.DataFrame, leads: pd.DataFrame, suppliers: frozenset[str
 
     key = ["lead_pk", "event", "at"]
     already = rows[key].merge(stored.assign(_stored=True), on=key, how="left")["_stored"].fillna(False).to_numpy(bool)
-    ok = rows["refusal"].isna()
-    rows["duplicate"] = ok & (already | rows[ok].duplicated(key).reindex(rows.index, fill_value=False))
-    _check_contests(rows, contracts, stored)
+    rows["duplicate"] = rows["refusal"].isna() & already
+    _check_contests(rows, contracts)
+    ok = rows["refusal"].isna() & ~rows["duplicate"]  # a refused row repeated is refused again, on its own line
+    rows["duplicate"] |= ok & rows[ok].duplicated(key).reindex(rows.index, fill_value=False)
+    _check_contested_once(rows, stored)
     return rows
 
 
-def _check_contests(rows: pd.DataFrame, contracts: dict[int, Contract], stored: pd.DataFrame) -> None:
+def _check_contests(rows: pd.DataFrame, contracts: dict[int, Contract]) -> None:
     """The contest rules (docs/governance-rules.md, Contests), on the contest rows still standing."""
     contest = (rows["event"] == OutcomeEventType.CONTEST.value) & rows["refusal"].isna() & ~rows["duplicate"]
     if not contest.any():
@@ -153,6 +155,11 @@ def _check_contests(rows: pd.DataFrame, contracts: dict[int, Contract], stored: 
             + terms.map(lambda t: ", ".join(t.contest_reasons) if t is not None else "") + ")")
     _refuse(rows, contest & (rows["day"] > last_day), "CONTEST_LATE",
             "contest after the contest window: the last day was " + last_day.dt.strftime("%Y-%m-%d"))
+
+
+def _check_contested_once(rows: pd.DataFrame, stored: pd.DataFrame) -> None:
+    """A lead is contested once: a later contest (another time) of a contested lead is refused."""
+    contest = (rows["event"] == OutcomeEventType.CONTEST.value) & rows["refusal"].isna() & ~rows["duplicate"]
     before = set(stored.loc[stored["event"] == OutcomeEventType.CONTEST.value, "lead_pk"].astype(int))
     standing = contest & rows["refusal"].isna()
     again = standing & (rows["lead_pk"].isin(before) | rows[standing].duplicated("lead_pk").reindex(
