@@ -1,0 +1,393 @@
+"""An alert as a Slack message (Block Kit plus a plain-text fallback), in the contract's language.
+
+Every sentence lives in ``WORDING``, one dict per locale: the labels, then per alert type its title,
+the name of its figure, a one-sentence summary, an optional details line and the next step.
+Templates take ``{name}`` values that ``_values`` prepares already formatted for the locale
+(rates "18,5 %" / "18.5%", dates "08/03/2027" / "8 Mar 2027"). Only the facts a template names
+are shown, so nothing else an alert carries ever reaches Slack. Values from data are escaped for
+Slack mrkdwn (``&``, ``<``, ``>``); the templates themselves contain none of those characters.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from string import Formatter
+
+from leadgov.alerts.types import Alert, AlertType
+
+#: How a type's figure and threshold read: a share, a count or an amount in EUR.
+RATE, COUNT, EUR = "rate", "count", "eur"
+UNITS: dict[AlertType, str] = {
+    AlertType.REJECTION_SPIKE: RATE,
+    AlertType.DUPLICATE_SURGE: RATE,
+    AlertType.SLA_BREACH: RATE,
+    AlertType.BILLING_FROZEN: EUR,
+}
+#: At most this many lead ids are listed in a message; the rest are counted.
+MAX_LEAD_IDS = 20
+
+EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+
+WORDING: dict[str, dict] = {
+    "fr": {
+        "labels": {
+            "supplier": "Fournisseur", "period": "Période", "threshold": "Seuil",
+            "next": "Prochaine étape", "all_suppliers": "tous les fournisseurs", "more": "+{n} autres",
+        },
+        "periods": {"delivery": "livraison {id}", "week": "semaine {label}", "pilot": "pilote"},
+        "bounds": {"threshold": "du seuil du contrat", "trend": "de la tendance des 4 dernières semaines"},
+        AlertType.REJECTION_SPIKE: {
+            "title": "Pic de rejets",
+            "figure": "Taux de rejet",
+            "summary": "{supplier}, {period} : taux de rejet de {figure}, au-dessus {bound} ({threshold}).",
+            "details": "Principaux motifs : {top_reasons}",
+            "next": "La fenêtre de contestation se ferme le {contest_window_closes} : "
+                    "envoyer le rapport de retour au fournisseur.",
+            "next_week": "Revoir avec le fournisseur les motifs de rejet de la semaine.",
+        },
+        AlertType.DUPLICATE_SURGE: {
+            "title": "Hausse des doublons",
+            "figure": "Taux de doublons",
+            "summary": "{supplier}, {period} : taux de doublons de {figure}, "
+                       "au-dessus du seuil de gel de la facturation ({threshold}).",
+            "next": "Demander au fournisseur de dédoublonner avant livraison ; "
+                    "au-delà de ce seuil sur le mois, le relevé est gelé.",
+        },
+        AlertType.GDPR_BREACH: {
+            "title": "Incident RGPD",
+            "figure": "Leads concernés",
+            "summary": "{supplier}, {period} : {figure} lead(s) sans consentement valable.",
+            "next": "Ne plus appeler les leads concernés et prévenir le DPO.",
+            "next_freeze": "Ne plus appeler les leads concernés et prévenir le DPO ; le relevé du mois sera gelé.",
+        },
+        AlertType.VOLUME_SHORTFALL: {
+            "title": "Volume insuffisant",
+            "figure": "Leads livrés",
+            "summary": "{supplier}, {period} : {figure} leads livrés, sous le plancher de {threshold} "
+                       "(80 % de l'objectif de {weekly_target}).",
+            "next": "Demander au fournisseur un plan de rattrapage pour la semaine suivante.",
+        },
+        AlertType.VOLUME_EXCESS: {
+            "title": "Volume excédentaire",
+            "figure": "Leads livrés",
+            "summary": "{supplier}, {period} : {figure} leads livrés, au-dessus du maximum de {threshold}.",
+            "next": "Les leads au-delà du maximum sont marqués OVER_WEEKLY_CAP et non facturés : "
+                    "rappeler le plafond au fournisseur.",
+        },
+        AlertType.DELIVERY_MISSING: {
+            "title": "Livraison manquante",
+            "figure": "Livraisons",
+            "summary": "{supplier} : aucune livraison le {expected_on}, jour de livraison prévu.",
+            "next": "Demander au fournisseur si la livraison est en retard ou annulée.",
+        },
+        AlertType.REPLACEMENT_OVERDUE: {
+            "title": "Remplacements en retard",
+            "figure": "Réclamations",
+            "summary": "{supplier} : {figure} remplacement(s) non livré(s) à temps "
+                       "(échéance {due_on}) : {lead_ids}.",
+            "next": "Avoir sur le relevé de {credit_month} pour chaque lead qui avait été facturé.",
+        },
+        AlertType.SLA_BREACH: {
+            "title": "SLA de premier contact manqué",
+            "figure": "Appelés en {sla_hours} h",
+            "summary": "Notre équipe, {period} : {figure} des leads acceptés (fournisseur {supplier}) "
+                       "appelés en moins de {sla_hours} h (objectif {threshold}).",
+            "next": "Point interne : revoir la capacité d'appel de l'équipe (pas un manquement du fournisseur).",
+        },
+        AlertType.BILLING_FROZEN: {
+            "title": "Facturation gelée",
+            "figure": "Montant dû",
+            "summary": "{supplier} : le relevé de {period} (révision {revision}, {figure}) est gelé, non payable.",
+            "details": "Motifs : {freeze_reasons}",
+            "next": "Le comité examine les motifs et débloque le relevé avant tout paiement.",
+        },
+        AlertType.PILOT_VERDICT: {
+            "title": "Verdict du pilote",
+            "figure": "Verdict",
+            "summary": "{supplier} : le pilote est terminé, verdict {verdict}.",
+            "details": "Motifs : {reasons}",
+            "next": "Le responsable du contrat enregistre sa décision (approuver, renégocier, résilier).",
+            "report": "Rapport : {report_path}",
+        },
+        AlertType.QUARTERLY_REVIEW: {
+            "title": "Revue trimestrielle",
+            "figure": "Fournisseurs",
+            "summary": "Revue de gouvernance {period} publiée pour {suppliers} fournisseur(s).",
+            "next": "Lire le rapport avant le comité.",
+            "report": "Rapport : {report_path}",
+        },
+    },
+    "en": {
+        "labels": {
+            "supplier": "Supplier", "period": "Period", "threshold": "Threshold",
+            "next": "Next step", "all_suppliers": "all suppliers", "more": "+{n} more",
+        },
+        "periods": {"delivery": "delivery {id}", "week": "week {label}", "pilot": "pilot"},
+        "bounds": {"threshold": "the contract's limit", "trend": "the trailing 4-week trend"},
+        AlertType.REJECTION_SPIKE: {
+            "title": "Rejection spike",
+            "figure": "Reject rate",
+            "summary": "{supplier}: reject rate {figure} for {period}, above {bound} ({threshold}).",
+            "details": "Top reasons: {top_reasons}",
+            "next": "The contest window closes on {contest_window_closes}: send the return report to the supplier.",
+            "next_week": "Review the week's rejection reasons with the supplier.",
+        },
+        AlertType.DUPLICATE_SURGE: {
+            "title": "Duplicate surge",
+            "figure": "Duplicate rate",
+            "summary": "{supplier}: duplicate rate {figure} for {period}, "
+                       "above the billing freeze limit ({threshold}).",
+            "next": "Ask the supplier to deduplicate before delivering; "
+                    "above this limit over the month, the statement is frozen.",
+        },
+        AlertType.GDPR_BREACH: {
+            "title": "GDPR breach",
+            "figure": "Leads concerned",
+            "summary": "{supplier}: {figure} lead(s) without valid consent for {period}.",
+            "next": "Stop calling the leads concerned and inform the DPO.",
+            "next_freeze": "Stop calling the leads concerned and inform the DPO; the month's statement will be frozen.",
+        },
+        AlertType.VOLUME_SHORTFALL: {
+            "title": "Volume shortfall",
+            "figure": "Leads delivered",
+            "summary": "{supplier}: {figure} leads delivered in {period}, below the floor of {threshold} "
+                       "(80% of the {weekly_target} target).",
+            "next": "Ask the supplier for a catch-up plan for next week.",
+        },
+        AlertType.VOLUME_EXCESS: {
+            "title": "Volume excess",
+            "figure": "Leads delivered",
+            "summary": "{supplier}: {figure} leads delivered in {period}, above the maximum of {threshold}.",
+            "next": "Leads beyond the maximum are flagged OVER_WEEKLY_CAP and not billed: "
+                    "remind the supplier of the cap.",
+        },
+        AlertType.DELIVERY_MISSING: {
+            "title": "Missing delivery",
+            "figure": "Deliveries",
+            "summary": "{supplier}: no delivery on {expected_on}, an expected delivery day.",
+            "next": "Ask the supplier whether the delivery is late or cancelled.",
+        },
+        AlertType.REPLACEMENT_OVERDUE: {
+            "title": "Replacements overdue",
+            "figure": "Claims",
+            "summary": "{supplier}: {figure} replacement(s) not delivered in time (due {due_on}): {lead_ids}.",
+            "next": "Credit note on the {credit_month} statement for each of these leads that was billed.",
+        },
+        AlertType.SLA_BREACH: {
+            "title": "First-contact SLA missed",
+            "figure": "Called within {sla_hours} h",
+            "summary": "Our team called {figure} of {supplier}'s accepted leads within {sla_hours} h "
+                       "in {period} (target {threshold}).",
+            "next": "Internal: review the team's calling capacity (not a supplier failure).",
+        },
+        AlertType.BILLING_FROZEN: {
+            "title": "Billing frozen",
+            "figure": "Amount due",
+            "summary": "{supplier}: the {period} statement (revision {revision}, {figure}) is frozen, not payable.",
+            "details": "Reasons: {freeze_reasons}",
+            "next": "The committee reviews the reasons and releases the statement before any payment.",
+        },
+        AlertType.PILOT_VERDICT: {
+            "title": "Pilot verdict",
+            "figure": "Verdict",
+            "summary": "{supplier}: the pilot has ended, verdict {verdict}.",
+            "details": "Reasons: {reasons}",
+            "next": "The contract owner records a decision (approve, renegotiate, terminate).",
+            "report": "Report: {report_path}",
+        },
+        AlertType.QUARTERLY_REVIEW: {
+            "title": "Quarterly review",
+            "figure": "Suppliers",
+            "summary": "Governance review {period} published for {suppliers} supplier(s).",
+            "next": "Read the report before the committee.",
+            "report": "Report: {report_path}",
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to post: ``text`` is the notification and fallback, ``blocks`` the Block Kit layout."""
+
+    text: str
+    blocks: list[dict]
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: only ``&``, ``<`` and ``>`` (``&`` first)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- numbers and dates per locale --------------------------------------------------------------
+
+def _decimal(value: float, places: str) -> Decimal:
+    return Decimal(repr(float(value))).quantize(Decimal(places), ROUND_HALF_UP)
+
+
+def _grouped(value: Decimal, locale: str) -> str:
+    """``1234.5`` as "1 234,5" (fr) or "1,234.5" (en)."""
+    text = f"{abs(value):,}"
+    if locale == "fr":
+        text = text.replace(",", " ").replace(".", ",")
+    return ("-" if value < 0 else "") + text
+
+
+def format_rate(value: float, locale: str) -> str:
+    """A fraction as a percentage with one decimal: 0.185 -> "18,5 %" (fr), "18.5%" (en)."""
+    text = _grouped(_decimal(value * 100, "0.1"), locale)
+    return f"{text} %" if locale == "fr" else f"{text}%"
+
+
+def format_count(value: float, locale: str) -> str:
+    """A whole count as is, a fractional one (e.g. 0.8 x target) with one decimal."""
+    if float(value).is_integer():
+        return _grouped(Decimal(int(value)), locale)
+    return _grouped(_decimal(value, "0.1"), locale)
+
+
+def format_eur(value: float, locale: str) -> str:
+    text = _grouped(_decimal(value, "0.01"), locale)
+    if locale == "fr":
+        return f"{text} €"
+    return f"-€{text[1:]}" if text.startswith("-") else f"€{text}"
+
+
+def format_date(value: date | str, locale: str) -> str:
+    """08/03/2027 (fr), 8 Mar 2027 (en)."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    if locale == "fr":
+        return day.strftime("%d/%m/%Y")
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_month(label: str, locale: str) -> str:
+    """"2027-03" as "mars 2027" (fr) or "Mar 2027" (en)."""
+    year, month = int(label[:4]), int(label[5:7])
+    return f"{(FR_MONTHS if locale == 'fr' else EN_MONTHS)[month - 1]} {year}"
+
+
+def format_period(label: str, locale: str) -> str:
+    """A period label for reading: deliveries, weeks and days in words; others as they are."""
+    words = WORDING[locale]["periods"]
+    kind, _, rest = label.partition(":")
+    try:
+        if kind == "delivery" and rest:
+            return words["delivery"].format(id=rest)
+        if kind in ("day", "overdue") and rest:
+            return format_date(rest, locale)
+        if label == "pilot":
+            return words["pilot"]
+        if len(label) == 8 and label[4:6] == "-W":
+            return words["week"].format(label=label)
+        if len(label) == 7 and label[4] == "-" and label[5:].isdigit():
+            return format_month(label, locale)
+    except ValueError:
+        pass
+    return label
+
+
+def _value(value: object, unit: str, locale: str) -> str:
+    if unit == RATE:
+        return format_rate(value, locale)
+    if unit == EUR:
+        return format_eur(value, locale)
+    return format_count(value, locale)
+
+
+# --- message -----------------------------------------------------------------------------------
+
+def _lead_ids(ids: list, locale: str) -> str:
+    shown = ", ".join(str(i) for i in ids[:MAX_LEAD_IDS])
+    more = len(ids) - MAX_LEAD_IDS
+    return shown if more <= 0 else f"{shown} ({WORDING[locale]['labels']['more'].format(n=more)})"
+
+
+def _values(alert: Alert, locale: str) -> dict[str, str]:
+    """Every value a template of ``alert``'s type may name, formatted and escaped."""
+    words = WORDING[locale]
+    facts: Mapping[str, object] = alert.facts
+    unit = UNITS.get(alert.type, COUNT)
+    values = {
+        "supplier": alert.supplier_name or words["labels"]["all_suppliers"],
+        "period": format_period(alert.period, locale),
+        "figure": "" if alert.figure is None else _value(alert.figure, unit, locale),
+        "threshold": "" if alert.threshold is None else _value(alert.threshold, unit, locale),
+    }
+    if alert.type == AlertType.REJECTION_SPIKE:
+        values["bound"] = words["bounds"][str(facts.get("rule", "threshold"))]
+        values["top_reasons"] = ", ".join(f"{r['code']} ({r['count']})" for r in facts.get("top_reasons") or [])
+        if facts.get("contest_window_closes"):
+            values["contest_window_closes"] = format_date(str(facts["contest_window_closes"]), locale)
+    elif alert.type == AlertType.VOLUME_SHORTFALL:
+        values["weekly_target"] = format_count(facts.get("weekly_target", 0), locale)
+    elif alert.type == AlertType.DELIVERY_MISSING:
+        values["expected_on"] = format_date(str(facts.get("expected_on") or alert.period.partition(":")[2]), locale)
+    elif alert.type == AlertType.REPLACEMENT_OVERDUE:
+        values["lead_ids"] = _lead_ids(list(facts.get("lead_ids") or []), locale)
+        values["due_on"] = ", ".join(format_date(str(d), locale) for d in facts.get("due_on") or [])
+        values["credit_month"] = format_month(str(facts["credit_month"]), locale) if facts.get("credit_month") else ""
+    elif alert.type == AlertType.SLA_BREACH:
+        values["sla_hours"] = format_count(facts.get("sla_hours", 0), locale)
+    elif alert.type == AlertType.BILLING_FROZEN:
+        values["revision"] = str(facts.get("revision", ""))
+        values["freeze_reasons"] = "; ".join(str(r) for r in facts.get("freeze_reasons") or [])
+    elif alert.type == AlertType.PILOT_VERDICT:
+        values["verdict"] = str(facts.get("verdict", ""))
+        values["figure"] = values["verdict"]
+        values["reasons"] = "; ".join(str(r) for r in facts.get("reasons") or [])
+    elif alert.type == AlertType.QUARTERLY_REVIEW:
+        values["suppliers"] = format_count(facts.get("suppliers", 0), locale)
+        values["figure"] = values["suppliers"]
+    if facts.get("report_path"):
+        values["report_path"] = str(facts["report_path"])
+    return {name: escape(value) for name, value in values.items()}
+
+
+def _next_step(alert: Alert, wording: dict, values: dict[str, str]) -> str:
+    """The type's next step, in the variant its facts call for, plus the report when there is one."""
+    key = "next"
+    if alert.type == AlertType.REJECTION_SPIKE and "contest_window_closes" not in values:
+        key = "next_week"
+    elif alert.type == AlertType.GDPR_BREACH and alert.facts.get("freezes_statement"):
+        key = "next_freeze"
+    step = wording[key].format_map(values)
+    if "report" in wording and "report_path" in values:
+        step = f"{step} {wording['report'].format_map(values)}"
+    return step
+
+
+def _names(template: str) -> list[str]:
+    """The ``{names}`` a template uses."""
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
+
+
+def render(alert: Alert) -> Message:
+    """The Slack message of ``alert`` in ``alert.locale``."""
+    locale = alert.locale if alert.locale in WORDING else "en"
+    words = WORDING[locale]
+    labels, wording = words["labels"], words[alert.type]
+    values = _values(alert, locale)
+    summary = wording["summary"].format_map(values)
+    next_step = _next_step(alert, wording, values)
+    fields = [(labels["supplier"], values["supplier"]), (labels["period"], values["period"])]
+    if values["figure"]:
+        fields.append((wording["figure"].format_map(values), values["figure"]))
+    if values["threshold"]:
+        fields.append((labels["threshold"], values["threshold"]))
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": wording["title"], "emoji": False}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields]},
+    ]
+    if "details" in wording and all(values.get(name) for name in _names(wording["details"])):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": wording["details"].format_map(values)}})
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{labels['next']}* : {next_step}"
+                                     if locale == "fr" else f"*{labels['next']}:* {next_step}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn",
+                                          "text": f"`{alert.type.value}` · `{escape(alert.key)}`"}]},
+    ]
+    return Message(text=f"{summary} {next_step}", blocks=blocks)

@@ -1,0 +1,242 @@
+"""When an alert fires (spec/governance.md, Alerts): plain functions from figures to ``Alert`` values.
+
+No database, no Slack: the caller computes the KPIs (``leadgov.kpis``), reads the claims and the
+statements, and hands the resulting alerts to whatever sends them once per ``Alert.key``. Every rule
+fires on a strict inequality, so a figure exactly at its threshold never fires. ``figure`` and
+``threshold`` are fractions for rates, counts for volumes and incidents, EUR for a statement;
+``facts`` holds only JSON values and lead ids, never personal data.
+"""
+
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+
+from config.contract import Contract
+from config.contract.value_types import WEEKDAYS
+from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
+from leadgov.kpis import Kpis
+
+#: A finished week below this share of ``volumes.weekly_target`` is a shortfall.
+SHORTFALL_SHARE = 0.8
+#: The trend rule compares a week with this many earlier weeks that have a rate.
+TREND_WEEKS = 4
+#: A delivery spike names at most this many reason codes.
+TOP_REASONS = 3
+PILOT_VERDICTS = frozenset({"GO", "STOP", "RENEGOTIATE"})
+
+
+def _alert(contract: Contract, kind: AlertType, period: str, *, figure: float | None = None,
+           threshold: float | None = None, **facts: object) -> Alert:
+    """An alert of ``contract``'s supplier, on the channel its type goes to."""
+    channels = contract.alerts
+    return Alert(
+        type=kind, supplier_id=contract.supplier.id, supplier_name=contract.supplier.name, period=period,
+        channel=channels.committee_channel if kind in COMMITTEE_ALERTS else channels.slack_channel,
+        locale=contract.locale, figure=figure, threshold=threshold, facts=facts,
+    )
+
+
+def _enough_leads(count: int, contract: Contract) -> bool:
+    return count >= contract.alerts.min_leads_for_rate_alerts
+
+
+def _top_reasons(kpis: Kpis) -> list[dict]:
+    """The most frequent reason codes, ties in the spec's order (the breakdown's order)."""
+    ranked = sorted(kpis.reason_breakdown, key=lambda row: -row["count"])  # stable: keeps spec order
+    return [{"code": str(row["code"]), "count": int(row["count"])} for row in ranked[:TOP_REASONS]]
+
+
+def _duplicate_surge(kpis: Kpis, contract: Contract, period: str) -> list[Alert]:
+    limit = contract.billing.freeze_if.duplicate_rate_above
+    rate = kpis.duplicate_rate
+    if limit is None or rate is None or not _enough_leads(kpis.delivered, contract) or not rate > limit:
+        return []
+    return [_alert(contract, AlertType.DUPLICATE_SURGE, period, figure=rate, threshold=limit,
+                   delivered=kpis.delivered, duplicates=kpis.duplicates)]
+
+
+def _gdpr_breach(kpis: Kpis, contract: Contract, period: str) -> list[Alert]:
+    """Not a rate alert: a single incident fires, whatever the volume."""
+    if kpis.gdpr_incidents <= 0:
+        return []
+    return [_alert(contract, AlertType.GDPR_BREACH, period, figure=kpis.gdpr_incidents, threshold=0,
+                   delivered=kpis.delivered, freezes_statement=contract.billing.freeze_if.gdpr_breach)]
+
+
+def _check_kind(kpis: Kpis, kind: str, function: str) -> None:
+    if kpis.kind != kind:
+        raise ValueError(f"{function} needs the KPIs of one {kind}, got a {kpis.kind} ({kpis.period})")
+
+
+def delivery_alerts(kpis: Kpis, contract: Contract, *, delivery_id: int, delivered_on: date) -> list[Alert]:
+    """Alerts on one delivery's KPIs: REJECTION_SPIKE, DUPLICATE_SURGE, GDPR_BREACH."""
+    _check_kind(kpis, "delivery", "delivery_alerts")
+    period = f"delivery:{delivery_id}"
+    alerts = []
+    limit = contract.quality.max_reject_rate
+    rate = kpis.reject_rate
+    if rate is not None and _enough_leads(kpis.delivered, contract) and rate > limit:
+        closes = delivered_on + timedelta(days=contract.replacement.contest_window_days)
+        alerts.append(_alert(
+            contract, AlertType.REJECTION_SPIKE, period, figure=rate, threshold=limit,
+            rule="threshold", delivered=kpis.delivered, rejected=kpis.rejected, contested=kpis.contested,
+            delivered_on=delivered_on.isoformat(), contest_window_closes=closes.isoformat(),
+            top_reasons=_top_reasons(kpis),
+        ))
+    return alerts + _duplicate_surge(kpis, contract, period) + _gdpr_breach(kpis, contract, period)
+
+
+def _trend(earlier_reject_rates: Iterable[float | None]) -> tuple[float, float] | None:
+    """(mean, sample std dev) of the last ``TREND_WEEKS`` earlier rates that exist; None with fewer."""
+    rates = [float(r) for r in earlier_reject_rates if r is not None][-TREND_WEEKS:]
+    if len(rates) < TREND_WEEKS:
+        return None
+    return statistics.mean(rates), statistics.stdev(rates)
+
+
+def _rejection_spike_week(kpis: Kpis, contract: Contract,
+                          earlier_reject_rates: list[float | None]) -> list[Alert]:
+    rate = kpis.reject_rate
+    if rate is None or not _enough_leads(kpis.delivered, contract):
+        return []
+    trend = _trend(earlier_reject_rates)
+    crossed = []  # (bound, rule), threshold first so that it wins a tie
+    if rate > contract.quality.max_reject_rate:
+        crossed.append((contract.quality.max_reject_rate, "threshold"))
+    if trend is not None:
+        mean, std = trend
+        bound = mean + contract.alerts.reject_spike_sigma * std
+        if rate > bound:
+            crossed.append((bound, "trend"))
+    if not crossed:
+        return []
+    threshold, rule = min(crossed, key=lambda pair: pair[0])
+    return [_alert(
+        contract, AlertType.REJECTION_SPIKE, kpis.period, figure=rate, threshold=threshold, rule=rule,
+        max_reject_rate=contract.quality.max_reject_rate,
+        mean=None if trend is None else trend[0], std=None if trend is None else trend[1],
+        sigma=contract.alerts.reject_spike_sigma,
+        delivered=kpis.delivered, rejected=kpis.rejected, contested=kpis.contested,
+        top_reasons=_top_reasons(kpis),
+    )]
+
+
+def _volume(kpis: Kpis, contract: Contract) -> list[Alert]:
+    volumes = contract.volumes
+    facts = {"delivered": kpis.delivered, "weekly_target": volumes.weekly_target,
+             "weekly_max": volumes.weekly_max, "over_cap": kpis.over_cap}
+    floor = volumes.weekly_target * SHORTFALL_SHARE
+    if kpis.delivered < floor:
+        return [_alert(contract, AlertType.VOLUME_SHORTFALL, kpis.period, figure=kpis.delivered,
+                       threshold=floor, **facts)]
+    if kpis.delivered > volumes.weekly_max:
+        return [_alert(contract, AlertType.VOLUME_EXCESS, kpis.period, figure=kpis.delivered,
+                       threshold=volumes.weekly_max, **facts)]
+    return []
+
+
+def _sla_breach(kpis: Kpis, contract: Contract) -> list[Alert]:
+    """About our own team's calls, not the supplier: counted on accepted leads."""
+    share, target = kpis.first_contact_sla, contract.quality.first_contact_sla_share
+    if share is None or not _enough_leads(kpis.accepted, contract) or not share < target:
+        return []
+    return [_alert(contract, AlertType.SLA_BREACH, kpis.period, figure=share, threshold=target,
+                   concerns="our_team", accepted=kpis.accepted,
+                   called_within_sla=kpis.first_contact_within_sla,
+                   sla_hours=contract.quality.first_contact_sla_hours)]
+
+
+def week_alerts(kpis: Kpis, contract: Contract, *, earlier_reject_rates: list[float | None],
+                finished: bool) -> list[Alert]:
+    """Alerts on one ISO week's KPIs. ``earlier_reject_rates``: the weeks before, oldest first
+    (None for a week without leads). Volumes and the SLA are judged only once the week is ``finished``.
+    No GDPR_BREACH here: each breach is alerted once, by its delivery or by its contest."""
+    _check_kind(kpis, "week", "week_alerts")
+    alerts = _rejection_spike_week(kpis, contract, earlier_reject_rates) + _duplicate_surge(kpis, contract, kpis.period)
+    if finished:
+        alerts += _volume(kpis, contract) + _sla_breach(kpis, contract)
+    return alerts
+
+
+def contest_gdpr_alerts(contract: Contract, contests: list[Mapping]) -> list[Alert]:
+    """GDPR_BREACH for each contest NO_CONSENT_ON_CALL (dicts with lead_id and contest_reason):
+    one event per contested lead (period ``contest:<lead_id>``), whatever the volume."""
+    return [_alert(contract, AlertType.GDPR_BREACH, f"contest:{c['lead_id']}", figure=1, threshold=0,
+                   lead_ids=[str(c["lead_id"])], freezes_statement=contract.billing.freeze_if.gdpr_breach)
+            for c in contests if c.get("contest_reason") == "NO_CONSENT_ON_CALL"]
+
+
+def delivery_missing_alerts(contract: Contract, *, delivered_days: set[date], since: date,
+                            as_of: date) -> list[Alert]:
+    """One alert per expected delivery day from ``since`` with no delivery, once the next day is
+    over (``day + 1 < as_of``). Days outside the contract's period expect nothing."""
+    weekdays = contract.volumes.delivery_isoweekdays
+    first = max(since, contract.period.start)
+    last = min(as_of - timedelta(days=2), contract.period.end)
+    alerts = []
+    day = first
+    while day <= last:
+        if day.isoweekday() in weekdays and day not in delivered_days:
+            alerts.append(_alert(contract, AlertType.DELIVERY_MISSING, f"day:{day.isoformat()}",
+                                 expected_on=day.isoformat(), weekday=WEEKDAYS[day.weekday()],
+                                 late_after=(day + timedelta(days=1)).isoformat()))
+        day += timedelta(days=1)
+    return alerts
+
+
+def _day(value: object) -> date:
+    """A date from a date, a datetime (pandas Timestamps included) or an ISO string."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def replacement_overdue_alerts(contract: Contract, claims: list[Mapping]) -> list[Alert]:
+    """One alert per day on which claims became overdue (claims: claim_id, lead_id, due_on,
+    overdue_on). A billed lead's overdue claim is credited on the statement of that day's month."""
+    by_day: dict[date, list[Mapping]] = {}
+    for claim in claims:
+        by_day.setdefault(_day(claim["overdue_on"]), []).append(claim)
+    alerts = []
+    for day in sorted(by_day):
+        group = by_day[day]
+        alerts.append(_alert(
+            contract, AlertType.REPLACEMENT_OVERDUE, f"overdue:{day.isoformat()}", figure=len(group),
+            claim_ids=sorted(int(c["claim_id"]) for c in group),
+            lead_ids=sorted(str(c["lead_id"]) for c in group),
+            due_on=sorted({_day(c["due_on"]).isoformat() for c in group}),
+            overdue_on=day.isoformat(), credit_month=f"{day.year:04d}-{day.month:02d}",
+        ))
+    return alerts
+
+
+def billing_frozen_alert(contract: Contract, statement: Mapping) -> list[Alert]:
+    """A frozen statement, once per month: a later revision frozen again is the same event."""
+    if not statement.get("frozen"):
+        return []
+    amount = statement.get("amount_due_eur")
+    return [_alert(contract, AlertType.BILLING_FROZEN, str(statement["month"]),
+                   figure=None if amount is None else float(amount),
+                   revision=statement.get("revision"), amount_due_eur=None if amount is None else float(amount),
+                   freeze_reasons=[str(r) for r in statement.get("freeze_reasons") or []])]
+
+
+def pilot_verdict_alert(contract: Contract, *, verdict: str, reasons: list[str],
+                        report_path: str | None) -> list[Alert]:
+    """The end of the supplier's pilot, for the committee."""
+    if verdict not in PILOT_VERDICTS:
+        raise ValueError(f"unknown pilot verdict {verdict!r}: use one of {', '.join(sorted(PILOT_VERDICTS))}")
+    return [_alert(contract, AlertType.PILOT_VERDICT, "pilot", verdict=verdict,
+                   reasons=[str(r) for r in reasons], report_path=report_path)]
+
+
+def quarterly_review_alert(*, quarter: str, channel: str, locale: str, report_path: str | None,
+                           suppliers: int) -> list[Alert]:
+    """A published cross-supplier review: supplier "all", on the channel the caller names."""
+    if locale not in ("fr", "en"):
+        raise ValueError(f"unknown locale {locale!r}: use fr or en")
+    return [Alert(type=AlertType.QUARTERLY_REVIEW, supplier_id="all", supplier_name="", period=quarter,
+                  channel=channel, locale=locale, figure=None, threshold=None,
+                  facts={"suppliers": suppliers, "report_path": report_path})]
