@@ -6,7 +6,7 @@ leads they name, it decides which rows are stored, which are duplicates and whic
 caller's transaction.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -44,6 +44,8 @@ class OutcomeImport:
     refusals: list[Refusal]
     contests: int = 0
     claims: ClaimChanges = field(default_factory=ClaimChanges)
+    #: The contests stored: supplier_id, lead_id, contest_reason, delivered_on (for the alerts).
+    contested: tuple[dict, ...] = ()
 
     @property
     def refused(self) -> int:
@@ -196,8 +198,9 @@ def store_rows(session: Session, rows: pd.DataFrame, source: str) -> tuple[Outco
         changes = ClaimChanges(changes.opened + opened.opened, changes.not_owed_cap + opened.not_owed_cap)
     refused = checked[checked["refusal"].notna()]
     refusals = [Refusal(None, rule, message) for rule, message in refused["refusal"]]
+    contested = tuple(contests[["supplier_id", "lead_id", "contest_reason", "delivered_on"]].to_dict("records"))
     result = OutcomeImport(source, len(rows), len(keep), int(checked["duplicate"].sum()), refusals,
-                           len(contests), changes)
+                           len(contests), changes, contested)
     return result, refused["row"].tolist()
 
 
@@ -210,8 +213,7 @@ def import_outcomes(session: Session, data: bytes, source: str, tz: str) -> Outc
         lines = record_lines(data, delimiter)
         refusals = [Refusal(lines[r] if r < len(lines) else None, x.rule, x.message)
                     for r, x in zip(refused_rows, result.refusals)]
-        result = OutcomeImport(result.source, result.rows, result.stored, result.duplicated, refusals,
-                               result.contests, result.claims)
+        result = replace(result, refusals=refusals)
     return result
 
 

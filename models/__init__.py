@@ -4,6 +4,7 @@ Functions in this package take a ``Session`` (or a ``Connection``) and never com
 owns the transaction, so that one delivery is stored whole or not at all.
 """
 
+from models.alert import OutboxAlert
 from models.base import Base
 from models.billing import BillingLine, BillingStatement
 from models.delivery import Delivery, Lead, LeadReason
@@ -20,6 +21,7 @@ __all__ = [
     "Delivery",
     "Lead",
     "LeadReason",
+    "OutboxAlert",
     "OutcomeEvent",
     "ReplacementClaim",
     "Supplier",

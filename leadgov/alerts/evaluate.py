@@ -1,0 +1,91 @@
+"""When alerts are evaluated: after each stored delivery, outcomes import, overdue check and
+statement, from what the database holds (so a rerun finds the same alerts, already stored)."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.contract import Contract
+from leadgov.alerts import rules
+from leadgov.alerts.outbox import record
+from leadgov.governance import contract_for, supplier_kpis
+from leadgov.periods import Period, week_of
+from models.delivery import Delivery
+
+#: How many earlier weeks are looked at to find the four the trend rule needs.
+TREND_LOOKBACK_WEEKS = 8
+
+
+def earlier_reject_rates(session: Session, supplier_id: str, week: Period, tz: str, as_of: date) -> list[float | None]:
+    """Reject rates of the weeks before ``week``, oldest first."""
+    rates = []
+    for back in range(TREND_LOOKBACK_WEEKS, 0, -1):
+        earlier = week_of(week.start - timedelta(weeks=back))
+        rates.append(supplier_kpis(session, supplier_id, earlier, tz, as_of).reject_rate)
+    return rates
+
+
+def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
+                *, finished: bool):
+    kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
+    return rules.week_alerts(kpis, contract, finished=finished,
+                             earlier_reject_rates=earlier_reject_rates(session, supplier_id, week, tz, as_of))
+
+
+def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> list[str]:
+    """The delivery's own alerts and its ISO week's running ones (volume and SLA wait for the
+    week to finish: ``check_finished_weeks``)."""
+    delivery = session.get(Delivery, delivery_id)
+    _, contract = contract_for(session, delivery.supplier_id, delivery.delivered_on)
+    kpis = supplier_kpis(session, delivery.supplier_id, Period("delivery", f"delivery:{delivery_id}",
+                                                                 delivery_id=delivery_id), tz, as_of)
+    alerts = rules.delivery_alerts(kpis, contract, delivery_id=delivery_id, delivered_on=delivery.delivered_on)
+    alerts += week_alerts(session, delivery.supplier_id, contract, week_of(delivery.delivered_on), tz, as_of,
+                          finished=False)
+    return record(session, alerts)
+
+
+def after_outcomes(session: Session, contested: list[dict], tz: str, as_of: date) -> list[str]:
+    """After an outcomes import: a GDPR_BREACH per NO_CONSENT_ON_CALL contest, and the running
+    alerts of the weeks whose reject rate the contests raised."""
+    keys: list[str] = []
+    by_supplier: dict[str, list[dict]] = {}
+    for contest in contested:
+        by_supplier.setdefault(contest["supplier_id"], []).append(contest)
+    for supplier_id, contests in sorted(by_supplier.items()):
+        _, contract = contract_for(session, supplier_id, None)
+        alerts = rules.contest_gdpr_alerts(contract, contests)
+        for week in sorted({week_of(c["delivered_on"]) for c in contests}, key=lambda w: w.start):
+            alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=False)
+        keys += record(session, alerts)
+    return keys
+
+
+def after_overdue(session: Session, overdue) -> list[str]:
+    """REPLACEMENT_OVERDUE for the claims that just went overdue (``check_overdue``'s frame)."""
+    keys: list[str] = []
+    for supplier_id, claims in overdue.groupby("supplier_id"):
+        _, contract = contract_for(session, supplier_id, None)
+        keys += record(session, rules.replacement_overdue_alerts(contract, claims.to_dict("records")))
+    return keys
+
+
+def after_statement(session: Session, supplier_id: str, statement: dict) -> list[str]:
+    _, contract = contract_for(session, supplier_id, None)
+    return record(session, rules.billing_frozen_alert(contract, statement))
+
+
+def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: str, weeks: int = 1) -> list[str]:
+    """The weekly check: volume, SLA and spike rules of the last ``weeks`` finished ISO weeks, and
+    expected deliveries that did not come."""
+    _, contract = contract_for(session, supplier_id, None)
+    alerts = []
+    last = week_of(as_of - timedelta(weeks=1))
+    for back in range(weeks - 1, -1, -1):
+        week = week_of(last.start - timedelta(weeks=back))
+        alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=True)
+    delivered = set(session.scalars(select(Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)))
+    since = week_of(last.start - timedelta(weeks=weeks - 1)).start
+    alerts += rules.delivery_missing_alerts(contract, delivered_days=delivered, since=since, as_of=as_of)
+    return record(session, alerts)

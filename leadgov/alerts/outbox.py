@@ -1,0 +1,96 @@
+"""Alerts go to the outbox first (in the transaction of the step that raised them), then to Slack.
+
+A send that fails is kept as ``failed`` and retried by the next run; it never fails the
+validation, import or billing that raised the alert. Without Slack settings, alerts stay
+``pending`` and a log line says so (never their content: facts stay in the database).
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from leadgov.alerts.messages import render
+from leadgov.alerts.types import Alert
+from models import alert_store
+from models.db import session_scope
+
+log = logging.getLogger("leadgov.alerts")
+
+
+def record(session: Session, alerts: list[Alert]) -> list[str]:
+    """Store the alerts not stored yet, rendered in their locale; the new keys."""
+    rows = []
+    for alert in alerts:
+        message = render(alert)
+        rows.append({
+            "key": alert.key, "type": alert.type.value, "supplier_id": alert.supplier_id, "period": alert.period,
+            "figure": alert.figure, "threshold": alert.threshold, "channel": alert.channel, "locale": alert.locale,
+            "facts": json.dumps(dict(alert.facts), ensure_ascii=False, default=str),
+            "text": message.text, "blocks": json.dumps(message.blocks, ensure_ascii=False),
+        })
+    return alert_store.add_alerts(session, rows)
+
+
+@dataclass(frozen=True)
+class SendSummary:
+    sent: int = 0
+    failed: int = 0
+    kept: int = 0
+
+
+def send_pending(url: str, sender) -> SendSummary:
+    """Send every pending or failed alert with ``sender`` (a ``SlackSender``, or None when Slack
+    is not configured). Each alert's outcome is committed on its own, so a crash mid-run loses
+    nothing and sends nothing twice."""
+    with session_scope(url) as session:
+        taken = [(a.id, a.key, a.channel, a.text, json.loads(a.blocks)) for a in alert_store.claim_for_sending(session)]
+    sent = failed = kept = 0
+    for alert_id, key, channel, text, blocks in taken:
+        if sender is None:
+            with session_scope(url) as session:
+                alert_store.release(session, alert_id)
+            log.info("alert %s kept in the outbox: Slack is not configured", key)
+            kept += 1
+            continue
+        try:
+            sender.post(channel, text, blocks)
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the alert for the next run
+            with session_scope(url) as session:
+                alert_store.mark_failed(session, alert_id, f"{type(exc).__name__}: {exc}")
+            log.warning("alert %s not sent (%s); kept for the next run", key, type(exc).__name__)
+            failed += 1
+            continue
+        with session_scope(url) as session:
+            alert_store.mark_sent(session, alert_id)
+        sent += 1
+    return SendSummary(sent, failed, kept)
+
+
+@dataclass(frozen=True)
+class AlertRun:
+    """What one evaluation did: the new alert keys, the send summary, and an error that kept
+    the alerts from being evaluated (the step that raised them has already been stored)."""
+
+    new: tuple[str, ...] = ()
+    sent: SendSummary = SendSummary()
+    error: str | None = None
+
+
+def evaluate_and_send(url: str, settings, evaluate) -> AlertRun:
+    """Run ``evaluate(session) -> new keys`` in its own transaction, then send what is pending.
+
+    Called after the step's own commit: an alert problem never undoes or fails a validation, an
+    import or a statement. If evaluation fails, the next run of the same step or of
+    ``leadgov alerts check`` finds the alerts again from the stored data.
+    """
+    from leadgov.alerts.slack import SlackSender
+
+    try:
+        with session_scope(url) as session:
+            new = tuple(evaluate(session))
+    except Exception as exc:  # noqa: BLE001 - reported, never raised into the caller's step
+        log.warning("alerts not evaluated (%s); they will be on the next run", type(exc).__name__)
+        return AlertRun(error=f"alerts not evaluated ({type(exc).__name__}); run `leadgov alerts check`")
+    return AlertRun(new, send_pending(url, SlackSender.from_settings(settings)))

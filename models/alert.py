@@ -1,0 +1,40 @@
+"""The alert outbox: every alert stored once under its key, then sent (or kept) from here."""
+
+from datetime import datetime
+
+from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+
+class OutboxAlert(Base):
+    """One alert event (spec/governance.md, Alerts) and its delivery state.
+
+    ``key`` = type|supplier|period is unique: a rerun, a retry or a second worker that raises
+    the same alert finds it stored and adds nothing, so it is sent once. ``status``: pending
+    (not sent yet, or Slack not configured), sending (a worker holds it since ``claimed_at``),
+    sent, failed (kept and retried by the next run; ``last_error`` says why).
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    type: Mapped[str] = mapped_column(String(30))
+    supplier_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(40))
+    figure: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    channel: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(2))
+    facts: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,76 @@
+"""Writing alerts into the outbox exactly once, and moving them through their delivery states."""
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models.alert import OutboxAlert
+from models.base import utcnow
+
+#: A worker that claimed an alert and vanished (killed mid-send) releases it after this long.
+STALE_CLAIM = timedelta(minutes=15)
+
+
+def add_alerts(session: Session, rows: list[dict]) -> list[str]:
+    """Insert alerts whose key is not stored yet (INSERT ... ON CONFLICT DO NOTHING, so two
+    workers racing on the same alert store it once); return the keys that were new."""
+    if not rows:
+        return []
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    statement = (dialect.insert(OutboxAlert)
+                 .values([{**r, "status": "pending", "attempts": 0, "created_at": now} for r in rows])
+                 .on_conflict_do_nothing(index_elements=["key"])
+                 .returning(OutboxAlert.key))
+    return list(session.scalars(statement).all())
+
+
+def claim_for_sending(session: Session, now: datetime | None = None) -> list[OutboxAlert]:
+    """Take the alerts to send (pending, failed, or held too long by a vanished worker) and
+    mark them ``sending``: a second worker running at the same time gets none of them."""
+    now = now or utcnow()
+    candidates = session.scalars(select(OutboxAlert.id).where(or_(
+        OutboxAlert.status.in_(["pending", "failed"]),
+        (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM),
+    )).order_by(OutboxAlert.id)).all()
+    taken = []
+    for alert_id in candidates:
+        result = session.execute(
+            update(OutboxAlert).where(OutboxAlert.id == alert_id, or_(
+                OutboxAlert.status.in_(["pending", "failed"]),
+                (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM),
+            )).values(status="sending", claimed_at=now)
+        )
+        if result.rowcount == 1:
+            taken.append(alert_id)
+    return list(session.scalars(select(OutboxAlert).where(OutboxAlert.id.in_(taken)).order_by(OutboxAlert.id)))
+
+
+def mark_sent(session: Session, alert_id: int) -> None:
+    session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(
+        status="sent", sent_at=utcnow(), attempts=OutboxAlert.attempts + 1, last_error=None))
+
+
+def mark_failed(session: Session, alert_id: int, error: str) -> None:
+    session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(
+        status="failed", attempts=OutboxAlert.attempts + 1, last_error=error[:1000]))
+
+
+def release(session: Session, alert_id: int) -> None:
+    """Back to pending without an attempt (nothing configured to send it with)."""
+    session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(status="pending", claimed_at=None))
+
+
+def list_alerts(session: Session, status: str | None = None) -> list[dict]:
+    query = select(OutboxAlert).order_by(OutboxAlert.id)
+    if status is not None:
+        query = query.where(OutboxAlert.status == status)
+    return [{
+        "id": a.id, "key": a.key, "type": a.type, "supplier_id": a.supplier_id, "period": a.period,
+        "figure": a.figure, "threshold": a.threshold, "channel": a.channel, "status": a.status,
+        "attempts": a.attempts, "last_error": a.last_error, "created_at": a.created_at, "sent_at": a.sent_at,
+        "facts": json.loads(a.facts),
+    } for a in session.scalars(query)]
