@@ -3,14 +3,14 @@
 Commands call the domain directly (no Prefect server needed); every command that touches data
 takes ``--db URL`` and brings that database to the current schema first. One module per area:
 ``deliveries`` (validate, contract check, db upgrade, demo), ``governance`` (outcomes, contests,
-replacements, KPIs, billing).
+replacements, KPIs, billing), ``alerts`` (the Slack outbox).
 """
 
 import sys
 
 import typer
 
-from leadgov.cli import deliveries, governance
+from leadgov.cli import alerts, deliveries, governance
 
 app = typer.Typer(help="Govern purchased B2B leads: contracts as code.", no_args_is_help=True)
 app.add_typer(deliveries.db_app, name="db")
@@ -22,6 +22,7 @@ app.command()(governance.contest)
 app.add_typer(governance.replacements_app, name="replacements")
 app.command()(governance.kpis)
 app.add_typer(governance.billing_app, name="billing")
+app.add_typer(alerts.alerts_app, name="alerts")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -59,3 +59,13 @@ def database_url(db: str | None, settings: Settings) -> str:
 def print_json(data) -> None:
     """One JSON document on stdout (dates and decimals as text), for scripts."""
     out.print_json(json.dumps(data, default=str))
+
+
+def report_alerts(run) -> None:
+    """One line on stderr about the alerts a step raised (stdout stays the step's own output)."""
+    if run.error:
+        err.print(f"warning: {run.error}", highlight=False)
+        return
+    if run.new or run.sent.sent or run.sent.failed or run.sent.kept:
+        err.print(f"alerts: {len(run.new)} new; sent {run.sent.sent}, failed {run.sent.failed} (kept for the "
+                  f"next run), kept in the outbox {run.sent.kept} (Slack not configured)", highlight=False)

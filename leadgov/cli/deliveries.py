@@ -10,7 +10,9 @@ from rich.table import Table
 
 from config.contract import load_contract
 from config.settings import Settings, get_settings
-from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, user_errors
+from leadgov.alerts.evaluate import after_delivery
+from leadgov.alerts.outbox import evaluate_and_send
+from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, report_alerts, user_errors
 from leadgov.ingest import DeliveryFile, IngestOutcome, ingest_delivery
 from leadgov.results import write_result_file, write_return_file
 from models.db import session_scope
@@ -50,12 +52,15 @@ def validate(
     """Validate one delivery against its contract, store it, and write the result file."""
     settings = get_settings()
     with user_errors():
-        outcome, contract_file = run_validation(contract, delivery, delivered_on, crm, db, settings, dry_run)
+        outcome, contract_file, url = run_validation(contract, delivery, delivered_on, crm, db, settings, dry_run)
         locale = contract_file.contract.locale
         write_result_file(outcome.result.verdicts, out_path, locale)
         if returns is not None:
             write_return_file(outcome.result.verdicts, returns, locale)
     print_summary(outcome, delivery.name, format, dry_run)
+    if not dry_run:
+        report_alerts(evaluate_and_send(url, settings, lambda session: after_delivery(
+            session, outcome.delivery_id, settings.timezone, date.today())))
     if crm is None and contract_file.contract.exclusions.crm_check and not outcome.already_ingested:
         err.print("warning: the contract asks for a CRM check (exclusions.crm_check) but no --crm "
                   "export was given: ALREADY_IN_CRM was not checked", highlight=False)
@@ -84,7 +89,7 @@ def run_validation(contract_path: Path, delivery_path: Path, delivered_on: str, 
         outcome = ingest_delivery(session, file, contract_file, settings, crm_data=crm_data, dry_run=dry_run)
         if dry_run:
             session.rollback()
-    return outcome, contract_file
+    return outcome, contract_file, url
 
 
 def print_summary(outcome: IngestOutcome, name: str, format: OutputFormat, dry_run: bool) -> None:
@@ -130,7 +135,7 @@ def demo(
             (settings.data_dir / f"demo.db{suffix}").unlink(missing_ok=True)
     delivery = EXAMPLES / "acme-leads-2027-03-01.csv"
     with user_errors():
-        outcome, contract_file = run_validation(CONTRACTS / "acme-leads.yaml", delivery, "2027-03-01",
+        outcome, contract_file, _ = run_validation(CONTRACTS / "acme-leads.yaml", delivery, "2027-03-01",
                                                 EXAMPLES / "crm-export.csv", url, settings, dry_run=False)
         locale = contract_file.contract.locale
         result = write_result_file(outcome.result.verdicts, out_dir / "acme-leads-2027-03-01.result.csv", locale)

@@ -13,7 +13,10 @@ from rich.table import Table
 
 from config.settings import get_settings
 from leadgov.claims import check_overdue
-from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, print_json, user_errors
+from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
+from leadgov.alerts.outbox import evaluate_and_send
+from leadgov.cli.common import (DbOption, OutputFormat, Refused, database_url, err, out, print_json, report_alerts,
+                                user_errors)
 from leadgov.governance import NoContract, bill_month, supplier_kpis
 from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
 from leadgov.periods import BadPeriod, parse_period
@@ -46,9 +49,12 @@ def outcomes_import(
         data = file.read_bytes()
         if len(data) > settings.max_file_bytes:
             raise Refused(f"{file}: larger than LEADGOV_MAX_FILE_BYTES ({settings.max_file_bytes} bytes)")
-        with session_scope(database_url(db, settings)) as session:
+        url = database_url(db, settings)
+        with session_scope(url) as session:
             result = import_outcomes(session, data, str(file), settings.timezone)
     print_import(result, format)
+    report_alerts(evaluate_and_send(url, settings, lambda session: after_outcomes(
+        session, list(result.contested), settings.timezone, date.today())))
 
 
 def print_import(result: OutcomeImport, format: OutputFormat) -> None:
@@ -80,7 +86,8 @@ def contest(
         rows = contest_row(lead_id, supplier, reason.upper(), when, note, settings.timezone)
         if rows["refusal"].notna().any():
             raise Refused(f"contest refused ({rows['refusal'].iloc[0][0]}): {rows['refusal'].iloc[0][1]}")
-        with session_scope(database_url(db, settings)) as session:
+        url = database_url(db, settings)
+        with session_scope(url) as session:
             result, _ = store_rows(session, rows, "leadgov contest")
             if result.refusals:
                 session.rollback()
@@ -91,6 +98,8 @@ def contest(
         return
     claim = "a replacement claim is opened" if result.claims.opened else "the month's replacement cap is reached: claim recorded as not_owed_cap"
     out.print(f"lead {lead_id} of {supplier}: contest {reason.upper()} recorded; {claim}")
+    report_alerts(evaluate_and_send(url, settings, lambda session: after_outcomes(
+        session, list(result.contested), settings.timezone, date.today())))
 
 
 CLAIM_COLUMNS = ["id", "supplier_id", "lead_id", "origin", "reason", "opened_on", "due_on", "status", "filled_by",
@@ -140,9 +149,12 @@ def replacements_check(
             day = date.fromisoformat(as_of) if as_of else date.today()
         except ValueError:
             raise Refused(f"--as-of {as_of!r} is not a date like 2027-03-01") from None
-        with session_scope(database_url(db, get_settings())) as session:
+        settings = get_settings()
+        url = database_url(db, settings)
+        with session_scope(url) as session:
             overdue = check_overdue(session, day)
     out.print(f"{len(overdue)} claims became overdue (as of {day})")
+    report_alerts(evaluate_and_send(url, settings, lambda session: after_overdue(session, overdue)))
 
 
 def _as_of(text: str | None) -> date:
@@ -218,7 +230,8 @@ def billing_statement(
             span = None
         if span is None or span.kind != "month":
             raise Refused(f"--month {month!r} is not a month like 2027-03")
-        with session_scope(database_url(db, settings)) as session:
+        url = database_url(db, settings)
+        with session_scope(url) as session:
             try:
                 statement = bill_month(session, supplier, span.start.year, span.start.month,
                                        settings.timezone, _as_of(as_of))
@@ -231,6 +244,7 @@ def billing_statement(
         print_statement_csv(data)
     else:
         print_statement_table(data)
+    report_alerts(evaluate_and_send(url, settings, lambda session: after_statement(session, supplier, data)))
 
 
 def print_statement_csv(data: dict) -> None:

@@ -152,3 +152,28 @@ def test_kpis_from_the_database(db_url):
     # per_qualified_lead: L1 and L2 billed (L3 contested), 2 x 45.00
     assert march.billed_eur == Decimal("90.00") and march.cost_per_accepted == Decimal("30.00")
     assert week.billed_eur == Decimal("90.00") and week.delivered == 4  # 1 March is in ISO week 9
+
+
+def test_delivery_and_pilot_cohorts(db_url):
+    # pilot: size 3, max 30 days. 1 March: 2 leads; 5 March: 2 leads; 10 April (day 40): 1 lead
+    contract = make_contract_file(**NO_CAP, **{"pilot.size": 3, "pilot.max_duration_days": 30})
+    first = ingest(db_url, [lead(1), lead(2, email="bad")], contract=contract)
+    day = date(2027, 3, 5)
+    ingest(db_url, [fresh(3, day), fresh(4, day)], day=day, contract=contract, name="b.csv")
+    ingest(db_url, [fresh(5, date(2027, 4, 10))], day=date(2027, 4, 10), contract=contract, name="c.csv")
+    with session_scope(db_url) as session:
+        delivery = supplier_kpis(session, "acme-leads", parse_period(f"delivery:{first.delivery_id}"), TZ,
+                                 date(2027, 5, 1))
+        pilot = supplier_kpis(session, "acme-leads", parse_period("pilot"), TZ, date(2027, 5, 1))
+    assert (delivery.delivered, delivery.rejected, delivery.volume.status) == (2, 1, None)
+    assert (pilot.delivered, pilot.accepted, pilot.rejected) == (3, 2, 1)  # L1, L2 and the first of 5 March
+
+
+def test_pilot_cohort_stops_at_its_duration(db_url):
+    contract = make_contract_file(**NO_CAP, **{"pilot.size": 100, "pilot.max_duration_days": 30})
+    ingest(db_url, [lead(1)], contract=contract)
+    ingest(db_url, [fresh(2, date(2027, 3, 30))], day=date(2027, 3, 30), contract=contract, name="b.csv")
+    ingest(db_url, [fresh(3, date(2027, 3, 31))], day=date(2027, 3, 31), contract=contract, name="c.csv")
+    with session_scope(db_url) as session:
+        pilot = supplier_kpis(session, "acme-leads", parse_period("pilot"), TZ, date(2027, 5, 1))
+    assert pilot.delivered == 2  # 1 and 30 March are within 30 days of 1 March; 31 March is not
