@@ -116,6 +116,7 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
 
     from models.db import get_engine  # noqa: PLC0415
     from models.delivery import Lead  # noqa: PLC0415
+    from models.identity_store import rebuild_runs  # noqa: PLC0415
 
     engine = get_engine(url)
     sqlite = engine.dialect.name == "sqlite"
@@ -151,6 +152,7 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
             conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('delivery', 'id'), (SELECT MAX(id) FROM delivery))")
         for index in indexes:
             index.create(bind=conn)
+        rebuild_runs(conn, range(first, first + deliveries))  # each delivery's sorted identity keys
     return {"deliveries": deliveries, "leads": deliveries * per + len(planted), "planted": len(planted)}
 
 

@@ -27,6 +27,7 @@ from leadgov.validation.engine import ValidationResult, build_verdicts, decide, 
 from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
 from models import delivery_store as store
+from models import identity_store
 from models.supplier import ensure_supplier, register_contract_version
 
 Timings = dict[str, float]
@@ -165,8 +166,8 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
     values = checked.prepared.values
     found: dict[str, set[str]] = {}
     for column, keys in (("email", checked.email_keys), ("phone", checked.phone_keys)):
-        matches = store.identity_matches(session, key_column=f"{column}_key",
-                                         keys=keys.dropna().unique(), since=since, until=day)
+        matches = identity_store.identity_matches(session, kind=column, keys=keys.dropna().unique(),
+                                                  since=since, until=day)
         # A key match is confirmed on the value: only the few stored values are compared.
         confirmed = values[column][values[column].isin(matches["value"].dropna().unique())]
         matches = matches[matches["value"].isin(confirmed.unique())]
@@ -262,6 +263,9 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
         over_cap_count=counts["over_cap"],
     )
     store.insert_leads(session, lead_rows(checked, result, delivery.id))
+    identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
+                               delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
+                               keys={"email": checked.email_keys, "phone": checked.phone_keys})
     reasons = result.reasons
     store.insert_reasons(session, pd.DataFrame({
         "delivery_id": delivery.id, "row_number": reasons["row"] + 1,

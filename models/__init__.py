@@ -8,6 +8,7 @@ from models.alert import OutboxAlert
 from models.base import Base
 from models.billing import BillingLine, BillingStatement
 from models.delivery import Delivery, Lead, LeadReason
+from models.identity import IdentityRun
 from models.outcome import OutcomeEvent
 from models.replacement import ReplacementClaim
 from models.suppression import SuppressionEntry
@@ -19,6 +20,7 @@ __all__ = [
     "BillingStatement",
     "ContractVersion",
     "Delivery",
+    "IdentityRun",
     "Lead",
     "LeadReason",
     "OutboxAlert",

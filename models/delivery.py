@@ -37,14 +37,13 @@ class Lead(Base):
     """One delivered row: normalised fields, the raw record, identity keys and the verdict.
 
     ``email_key``/``phone_key`` are keyed 64-bit hashes of the *valid* normalised email and phone
-    (see ``leadgov.identity``); duplicate look-ups join on them.
+    (see ``leadgov.identity``); duplicate look-ups search them in the delivery's identity runs
+    (``models.identity``), so they carry no index here.
     """
 
     __tablename__ = "lead"
     __table_args__ = (
         UniqueConstraint("delivery_id", "row_number"),
-        Index("ix_lead_email_key_delivered_on", "email_key", "delivered_on"),
-        Index("ix_lead_phone_key_delivered_on", "phone_key", "delivered_on"),
         Index("ix_lead_supplier_id_lead_id", "supplier_id", "lead_id"),
         Index("ix_lead_supplier_id_delivered_on", "supplier_id", "delivered_on"),
     )

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, bindparam, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from models.delivery import Delivery, Lead, LeadReason
@@ -63,26 +63,6 @@ def _bind_list(session: Session, values: Iterable) -> object:
     distinct = np.unique(np.asarray(list(values) if not isinstance(values, np.ndarray) else values))
     items = distinct.tolist()
     return json.dumps(items) if is_sqlite(session) else items
-
-
-def identity_matches(session: Session, *, key_column: str, keys: Iterable[int], since: date,
-                     until: date) -> pd.DataFrame:
-    """Stored leads delivered in [since, until] whose email or phone key is among ``keys``.
-
-    Returns the stored normalised value (``value``), ``supplier_id`` and ``status`` of each, so
-    the caller can confirm the match on the value itself.
-    """
-    keys = np.asarray(keys, dtype=np.int64)
-    value_column = {"email_key": "email", "phone_key": "phone"}[key_column]
-    if not len(keys):
-        return pd.DataFrame(columns=["value", "supplier_id", "status"])
-    sql = text(
-        f"SELECT l.{value_column} AS value, l.supplier_id, l.status "
-        f"FROM {_values_source(session, 'keys', 'bigint')} CROSS JOIN lead AS l "
-        f"WHERE l.{key_column} = k.value AND l.delivered_on BETWEEN :since AND :until"
-    ).bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date))
-    rows = session.execute(sql, {"keys": _bind_list(session, keys), "since": since, "until": until})
-    return pd.DataFrame(rows.all(), columns=["value", "supplier_id", "status"])
 
 
 def used_lead_ids(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> frozenset[str]:

@@ -19,9 +19,69 @@ def test_upgrade_is_idempotent_and_names_constraints(db_url):
     upgrade(db_url)
     inspector = inspect(get_engine(db_url))
     assert {"supplier", "contract_version", "delivery", "lead", "lead_reason", "suppression_entry",
-            "outcome_event", "replacement_claim", "billing_statement", "billing_line", "alert"} <= set(
+            "outcome_event", "replacement_claim", "billing_statement", "billing_line", "alert", "identity_run"} <= set(
         inspector.get_table_names())
     unique = {u["name"] for u in inspector.get_unique_constraints("delivery")}
     assert "uq_delivery_supplier_id_file_sha256" in unique
     indexes = {i["name"] for i in inspector.get_indexes("lead")}
-    assert {"ix_lead_email_key_delivered_on", "ix_lead_phone_key_delivered_on"} <= indexes
+    assert {"ix_lead_supplier_id_lead_id", "ix_lead_supplier_id_delivered_on"} <= indexes
+    assert not {"ix_lead_email_key_delivered_on", "ix_lead_phone_key_delivered_on"} & indexes
+
+
+def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
+    """A database that stored leads before identity runs existed keeps finding their duplicates."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from models.db import session_scope
+    from models.identity_store import identity_matches
+
+    from alembic import command
+    from models.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0003")
+    with get_engine(db_url).begin() as connection:
+        connection.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
+        connection.execute(text(
+            "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, loaded_at) "
+            "VALUES ('s', 'C', 'x', 'x', '', 'p', '2027-01-01')"))
+        connection.execute(text(
+            "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "
+            "encoding, delivered_count, accepted_count, rejected_count, over_cap_count) "
+            "VALUES ('s', 1, 'f', 'h', '2027-02-01', '2027-02-01', 'utf-8', 2, 2, 0, 0)"))
+        connection.execute(text(
+            "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, email) "
+            "VALUES (1, 's', 1, '2027-02-01', 'accepted', 42, NULL, 'a@b.fr'), "
+            "(1, 's', 2, '2027-02-01', 'rejected', -7, 99, 'c@d.fr')"))
+    upgrade(db_url)
+    with session_scope(db_url) as session:
+        found = identity_matches(session, kind="email", keys=[42, 5], since=date(2027, 1, 1), until=date(2027, 3, 1))
+        phones = identity_matches(session, kind="phone", keys=[99], since=date(2027, 2, 2), until=date(2027, 3, 1))
+    assert found.values.tolist() == [["a@b.fr", "s", "accepted"]]
+    assert phones.empty  # outside the window
+
+
+def test_rebuilt_runs_keep_64_bit_keys_exact(db_url):
+    """Keys near 2^63 do not survive a float: the rebuild must not go through one."""
+    from sqlalchemy import text
+
+    from models.identity_store import rebuild_runs
+    import numpy as np
+
+    big = 2**62 + 1
+    with get_engine(db_url).begin() as connection:
+        connection.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
+        connection.execute(text(
+            "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, loaded_at) "
+            "VALUES ('s', 'C', 'x', 'x', '', 'p', '2027-01-01')"))
+        connection.execute(text(
+            "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "
+            "encoding, delivered_count, accepted_count, rejected_count, over_cap_count) "
+            "VALUES ('s', 1, 'f', 'h', '2027-02-01', '2027-02-01', 'utf-8', 2, 2, 0, 0)"))
+        connection.execute(text(
+            "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key) "
+            f"VALUES (1, 's', 1, '2027-02-01', 'accepted', {big}, NULL), (1, 's', 2, '2027-02-01', 'accepted', NULL, 3)"))
+        assert rebuild_runs(connection) == 1
+        keys = connection.execute(text("SELECT keys FROM identity_run WHERE kind = 'email'")).scalar_one()
+    assert np.frombuffer(keys, dtype="<i8").tolist() == [big]

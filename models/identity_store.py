@@ -1,0 +1,110 @@
+"""Writing and searching identity runs (see ``models.identity``), set-based and vectorised."""
+
+from collections.abc import Iterable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, false, select, text
+from sqlalchemy.orm import Session
+
+from models.delivery import Lead
+from models.identity import IdentityRun
+
+KINDS = ("email", "phone")
+
+
+def encode_run(keys: pd.Series, row_numbers: np.ndarray) -> tuple[bytes, bytes, int] | None:
+    """(sorted keys, their row numbers, size) as little-endian blobs; None when no key is set."""
+    present = keys.notna().to_numpy()
+    if not present.any():
+        return None
+    values = keys.to_numpy(dtype=np.int64, na_value=0)[present]
+    rows = np.asarray(row_numbers, dtype=np.int32)[present]
+    order = np.argsort(values, kind="stable")
+    return values[order].astype("<i8").tobytes(), rows[order].astype("<i4").tobytes(), int(present.sum())
+
+
+def insert_runs(session: Session, *, delivery_id: int, supplier_id: str, delivered_on: date,
+                keys: dict[str, pd.Series], row_numbers: np.ndarray) -> None:
+    """One run per kind of the delivery (``keys``: kind -> the rows' keys, NA where invalid)."""
+    for kind in KINDS:
+        run = encode_run(keys[kind], row_numbers)
+        if run is not None:
+            blob, rows, size = run
+            session.add(IdentityRun(delivery_id=delivery_id, supplier_id=supplier_id, delivered_on=delivered_on,
+                                    kind=kind, size=size, keys=blob, rows=rows))
+    session.flush()
+
+
+def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, until: date) -> pd.DataFrame:
+    """(delivery_id, row_number) of stored keys of ``kind`` in the window that are in ``wanted``
+    (sorted, distinct): every run of the window is read and searched at once."""
+    runs = session.execute(
+        select(IdentityRun.delivery_id, IdentityRun.keys, IdentityRun.rows).where(
+            IdentityRun.kind == kind, IdentityRun.delivered_on.between(since, until))
+    ).all()
+    if not runs:
+        return pd.DataFrame({"delivery_id": [], "row_number": []}, dtype="int64")
+    stored = np.concatenate([np.frombuffer(r.keys, dtype="<i8") for r in runs])
+    rows = np.concatenate([np.frombuffer(r.rows, dtype="<i4") for r in runs])
+    deliveries = np.repeat([r.delivery_id for r in runs], [len(r.keys) // 8 for r in runs])
+    position = np.minimum(np.searchsorted(wanted, stored), len(wanted) - 1)
+    hit = wanted[position] == stored
+    return pd.DataFrame({"delivery_id": deliveries[hit].astype("int64"), "row_number": rows[hit].astype("int64")})
+
+
+def identity_matches(session: Session, *, kind: str, keys: Iterable[int], since: date, until: date) -> pd.DataFrame:
+    """Stored leads delivered in [since, until] whose ``kind`` (email or phone) key is among
+    ``keys``: their stored value (``value``), ``supplier_id`` and ``status``, so that the caller
+    confirms each match on the value itself."""
+    columns = ["value", "supplier_id", "status"]
+    wanted = np.unique(np.asarray(keys, dtype=np.int64))
+    if not len(wanted):
+        return pd.DataFrame(columns=columns)
+    hits = _matched_rows(session, kind, wanted, since, until)
+    if hits.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(_leads_at(session, kind, hits), columns=columns)
+
+
+def _leads_at(session: Session, kind: str, hits: pd.DataFrame) -> list:
+    """The value, supplier and status of the leads at (delivery_id, row_number), in one statement."""
+    hits = hits.sort_values(["delivery_id", "row_number"])
+    if session.get_bind().dialect.name == "sqlite":
+        pairs = "[" + ",".join(f"[{d},{r}]" for d, r in zip(hits["delivery_id"], hits["row_number"])) + "]"
+        sql = text(f"SELECT l.{kind}, l.supplier_id, l.status FROM json_each(:pairs) AS k JOIN lead AS l "
+                   "ON l.delivery_id = json_extract(k.value, '$[0]') AND l.row_number = json_extract(k.value, '$[1]')")
+        return session.execute(sql, {"pairs": pairs}).all()
+    sql = text(f"SELECT l.{kind}, l.supplier_id, l.status FROM unnest(CAST(:d AS bigint[]), CAST(:r AS bigint[])) "
+               "AS k(delivery_id, row_number) JOIN lead AS l "
+               "ON l.delivery_id = k.delivery_id AND l.row_number = k.row_number")
+    return session.execute(sql, {"d": hits["delivery_id"].tolist(), "r": hits["row_number"].tolist()}).all()
+
+
+def rebuild_runs(connection: Connection, delivery_ids: Iterable[int] | None = None) -> int:
+    """(Re)write the runs of stored deliveries from their leads' keys (migration, benchmark set-up);
+    how many deliveries were done."""
+    query = select(Lead.delivery_id, Lead.supplier_id, Lead.delivered_on, Lead.row_number, Lead.email_key,
+                   Lead.phone_key).order_by(Lead.delivery_id)
+    if delivery_ids is not None:
+        ids = sorted(set(delivery_ids))
+        query = query.where(Lead.delivery_id.between(ids[0], ids[-1])) if ids else query.where(false())
+    leads = pd.DataFrame(connection.execute(query).all(), dtype=object,
+                         columns=["delivery_id", "supplier_id", "delivered_on", "row_number", "email", "phone"])
+    for kind in KINDS:  # exact 64-bit keys: a float column (pandas' default with None) would round them
+        leads[kind] = pd.array(leads[kind].tolist(), dtype="Int64")
+    if delivery_ids is not None:
+        leads = leads[leads["delivery_id"].isin(set(delivery_ids))]
+    connection.execute(IdentityRun.__table__.delete().where(IdentityRun.delivery_id.in_(leads["delivery_id"].unique().tolist())))
+    rows = []
+    for delivery_id, group in leads.groupby("delivery_id", sort=True):
+        for kind in KINDS:
+            run = encode_run(group[kind], group["row_number"].to_numpy())
+            if run is not None:
+                rows.append({"delivery_id": int(delivery_id), "supplier_id": group["supplier_id"].iloc[0],
+                             "delivered_on": group["delivered_on"].iloc[0], "kind": kind, "size": run[2],
+                             "keys": run[0], "rows": run[1]})
+    for start in range(0, len(rows), 5_000):
+        connection.execute(IdentityRun.__table__.insert(), rows[start:start + 5_000])
+    return leads["delivery_id"].nunique()
