@@ -3,18 +3,26 @@
 Every sentence lives in ``WORDING``, one dict per locale: the labels, then per alert type its title,
 the name of its figure, a one-sentence summary, an optional details line and the next step.
 Templates take ``{name}`` values that ``_values`` prepares already formatted for the locale
-(rates "18,5 %" / "18.5%", dates "08/03/2027" / "8 Mar 2027"). Only the facts a template names
+(rates "18,5 %" / "18.5%", dates "08/03/2027" / "8 Mar 2027") by ``leadgov.formatting``, which the
+reports use too, so a figure reads the same in Slack and in a report. Only the facts a template names
 are shown, so nothing else an alert carries ever reaches Slack. Values from data are escaped for
 Slack mrkdwn (``&``, ``<``, ``>``); the templates themselves contain none of those characters.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from string import Formatter
 
 from leadgov.alerts.types import Alert, AlertType
+from leadgov.formatting import (  # noqa: F401  (re-exported: callers and tests import them from here)
+    EN_MONTHS,
+    FR_MONTHS,
+    format_count,
+    format_date,
+    format_eur,
+    format_month,
+    format_rate,
+)
 
 #: How a type's figure and threshold read: a share, a count or an amount in EUR.
 RATE, COUNT, EUR = "rate", "count", "eur"
@@ -26,10 +34,6 @@ UNITS: dict[AlertType, str] = {
 }
 #: At most this many lead ids are listed in a message; the rest are counted.
 MAX_LEAD_IDS = 20
-
-EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
 
 WORDING: dict[str, dict] = {
     "fr": {
@@ -222,53 +226,7 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# --- numbers and dates per locale --------------------------------------------------------------
-
-def _decimal(value: float, places: str) -> Decimal:
-    return Decimal(repr(float(value))).quantize(Decimal(places), ROUND_HALF_UP)
-
-
-def _grouped(value: Decimal, locale: str) -> str:
-    """``1234.5`` as "1 234,5" (fr) or "1,234.5" (en)."""
-    text = f"{abs(value):,}"
-    if locale == "fr":
-        text = text.replace(",", " ").replace(".", ",")
-    return ("-" if value < 0 else "") + text
-
-
-def format_rate(value: float, locale: str) -> str:
-    """A fraction as a percentage with one decimal: 0.185 -> "18,5 %" (fr), "18.5%" (en)."""
-    text = _grouped(_decimal(value * 100, "0.1"), locale)
-    return f"{text} %" if locale == "fr" else f"{text}%"
-
-
-def format_count(value: float, locale: str) -> str:
-    """A whole count as is, a fractional one (e.g. 0.8 x target) with one decimal."""
-    if float(value).is_integer():
-        return _grouped(Decimal(int(value)), locale)
-    return _grouped(_decimal(value, "0.1"), locale)
-
-
-def format_eur(value: float, locale: str) -> str:
-    text = _grouped(_decimal(value, "0.01"), locale)
-    if locale == "fr":
-        return f"{text} €"
-    return f"-€{text[1:]}" if text.startswith("-") else f"€{text}"
-
-
-def format_date(value: date | str, locale: str) -> str:
-    """08/03/2027 (fr), 8 Mar 2027 (en)."""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    if locale == "fr":
-        return day.strftime("%d/%m/%Y")
-    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
-
-
-def format_month(label: str, locale: str) -> str:
-    """"2027-03" as "mars 2027" (fr) or "Mar 2027" (en)."""
-    year, month = int(label[:4]), int(label[5:7])
-    return f"{(FR_MONTHS if locale == 'fr' else EN_MONTHS)[month - 1]} {year}"
-
+# --- periods (numbers and dates: leadgov.formatting) -------------------------------------------
 
 def format_period(label: str, locale: str) -> str:
     """A period label for reading: deliveries, weeks and days in words; others as they are."""
