@@ -1,0 +1,1 @@
+"""Self-contained HTML reports: templates, charts and the data each report shows."""
