@@ -12,9 +12,12 @@ from leadgov.alerts.outbox import record
 from leadgov.governance import contract_for, supplier_kpis
 from leadgov.periods import Period, week_of
 from models.delivery import Delivery
+from models.replacement import ReplacementClaim
 
 #: How many earlier weeks are looked at to find the four the trend rule needs.
 TREND_LOOKBACK_WEEKS = 8
+#: Claims gone overdue this long ago or less are (re)considered for REPLACEMENT_OVERDUE.
+OVERDUE_LOOKBACK = timedelta(days=90)
 
 
 def earlier_reject_rates(session: Session, supplier_id: str, week: Period, tz: str, as_of: date) -> list[float | None]:
@@ -43,7 +46,7 @@ def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> 
     alerts = rules.delivery_alerts(kpis, contract, delivery_id=delivery_id, delivered_on=delivery.delivered_on)
     alerts += week_alerts(session, delivery.supplier_id, contract, week_of(delivery.delivered_on), tz, as_of,
                           finished=False)
-    return record(session, alerts)
+    return record(session, alerts) + after_overdue(session)  # a late replacement moves its claim overdue
 
 
 def after_outcomes(session: Session, contested: list[dict], tz: str, as_of: date) -> list[str]:
@@ -62,18 +65,32 @@ def after_outcomes(session: Session, contested: list[dict], tz: str, as_of: date
     return keys
 
 
-def after_overdue(session: Session, overdue) -> list[str]:
-    """REPLACEMENT_OVERDUE for the claims that just went overdue (``check_overdue``'s frame)."""
+def after_overdue(session: Session, today: date | None = None) -> list[str]:
+    """REPLACEMENT_OVERDUE for the claims stored as overdue (or since credited) in the last
+    ``OVERDUE_LOOKBACK``, whichever step moved them: the daily check, a statement, a late
+    replacement. One alert per supplier and overdue day, so a rerun adds nothing."""
+    since = (today or date.today()) - OVERDUE_LOOKBACK
+    claims = session.execute(
+        select(ReplacementClaim.supplier_id, ReplacementClaim.id, ReplacementClaim.lead_id, ReplacementClaim.due_on,
+               ReplacementClaim.overdue_on)
+        .where(ReplacementClaim.status.in_(["overdue", "credited"]), ReplacementClaim.overdue_on >= since)
+        .order_by(ReplacementClaim.supplier_id, ReplacementClaim.overdue_on, ReplacementClaim.id)
+    ).all()
+    by_supplier: dict[str, list[dict]] = {}
+    for supplier_id, claim_id, lead_id, due_on, overdue_on in claims:
+        by_supplier.setdefault(supplier_id, []).append(
+            {"claim_id": claim_id, "lead_id": lead_id, "due_on": due_on, "overdue_on": overdue_on})
     keys: list[str] = []
-    for supplier_id, claims in overdue.groupby("supplier_id"):
+    for supplier_id, rows in by_supplier.items():
         _, contract = contract_for(session, supplier_id, None)
-        keys += record(session, rules.replacement_overdue_alerts(contract, claims.to_dict("records")))
+        keys += record(session, rules.replacement_overdue_alerts(contract, rows))
     return keys
 
 
 def after_statement(session: Session, supplier_id: str, statement: dict) -> list[str]:
+    """BILLING_FROZEN, and the claims the statement's overdue check moved."""
     _, contract = contract_for(session, supplier_id, None)
-    return record(session, rules.billing_frozen_alert(contract, statement))
+    return record(session, rules.billing_frozen_alert(contract, statement)) + after_overdue(session)
 
 
 def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: str, weeks: int = 1) -> list[str]:

@@ -15,6 +15,7 @@ from config.contract import Contract
 from config.contract.value_types import WEEKDAYS
 from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
 from leadgov.kpis import Kpis
+from leadgov.periods import parse_period
 
 #: A finished week below this share of ``volumes.weekly_target`` is a shortfall.
 SHORTFALL_SHARE = 0.8
@@ -121,7 +122,16 @@ def _rejection_spike_week(kpis: Kpis, contract: Contract,
     )]
 
 
+def _within_contract(kpis: Kpis, contract: Contract) -> bool:
+    """Whether the whole week lies in the contract's period: the contracted weekly volume is owed
+    only for those (a week that straddles the start or the end is not judged)."""
+    week = parse_period(kpis.period)
+    return contract.period.start <= week.start and week.end <= contract.period.end
+
+
 def _volume(kpis: Kpis, contract: Contract) -> list[Alert]:
+    if not _within_contract(kpis, contract):
+        return []
     volumes = contract.volumes
     facts = {"delivered": kpis.delivered, "weekly_target": volumes.weekly_target,
              "weekly_max": volumes.weekly_max, "over_cap": kpis.over_cap}

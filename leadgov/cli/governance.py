@@ -154,7 +154,7 @@ def replacements_check(
         with session_scope(url) as session:
             overdue = check_overdue(session, day)
     out.print(f"{len(overdue)} claims became overdue (as of {day})")
-    report_alerts(evaluate_and_send(url, settings, lambda session: after_overdue(session, overdue)))
+    report_alerts(evaluate_and_send(url, settings, after_overdue))
 
 
 def _as_of(text: str | None) -> date:
