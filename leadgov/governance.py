@@ -32,6 +32,12 @@ def contract_for(session: Session, supplier_id: str, day: date | None) -> tuple[
     return version, parse_contract(version.content, version.source_path).contract
 
 
+def contract_of_version(session: Session, version_id: int) -> tuple[ContractVersion, Contract]:
+    """A stored contract version (the one a delivery or a statement ran under), parsed."""
+    version = session.get(ContractVersion, version_id)
+    return version, parse_contract(version.content, version.source_path).contract
+
+
 def _months(period: Period) -> list[str]:
     months, day = [], period.start
     while day <= period.end:

@@ -3,14 +3,14 @@
 Commands call the domain directly (no Prefect server needed); every command that touches data
 takes ``--db URL`` and brings that database to the current schema first. One module per area:
 ``deliveries`` (validate, contract check, db upgrade, demo), ``governance`` (outcomes, contests,
-replacements, KPIs, billing), ``alerts`` (the Slack outbox).
+replacements, KPIs, billing), ``alerts`` (the Slack outbox), ``reports`` (HTML reports).
 """
 
 import sys
 
 import typer
 
-from leadgov.cli import alerts, deliveries, governance
+from leadgov.cli import alerts, deliveries, governance, reports
 
 app = typer.Typer(help="Govern purchased B2B leads: contracts as code.", no_args_is_help=True)
 app.add_typer(deliveries.db_app, name="db")
@@ -23,6 +23,7 @@ app.add_typer(governance.replacements_app, name="replacements")
 app.command()(governance.kpis)
 app.add_typer(governance.billing_app, name="billing")
 app.add_typer(alerts.alerts_app, name="alerts")
+app.add_typer(reports.report_app, name="report")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,50 @@
+"""Rendering reports: one Jinja2 environment, autoescaped and strict, shared by every report.
+
+Reports are self-contained HTML files (CSS and SVG charts inline, no request to any other host),
+so they open offline and survive being e-mailed or attached to Slack. Numbers, money and dates
+go through ``leadgov.formatting``: a figure reads the same in a report, an alert and the CLI.
+"""
+
+from datetime import date, datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from leadgov import formatting
+from reports.i18n import LABELS
+
+_ENV = Environment(
+    loader=PackageLoader("reports", "templates"),
+    autoescape=True,  # every template is HTML, whatever its file name
+    undefined=StrictUndefined,  # a missing figure fails loudly instead of printing nothing
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(template: str, locale: str, **context) -> str:
+    """The HTML of ``template`` in ``locale`` ("fr" or "en")."""
+    labels = LABELS[locale]
+    tools = {
+        "t": lambda key, **values: labels[key].format(**values) if values else labels[key],
+        "money": lambda v: formatting.format_money(v, locale),
+        "rate": lambda v: formatting.format_rate(v, locale),
+        "number": lambda v: formatting.format_number(v, locale),
+        "day": lambda v: formatting.format_date(v, locale),
+        "svg": Markup,  # charts are built by reports.charts, which escapes every text it writes
+        "locale": locale,
+        "generated_on": date.today(),
+    }
+    return _ENV.get_template(template).render(**tools, **context)
+
+
+def write(html: str, path: Path) -> Path:
+    """Write a report (UTF-8) and return its path; folders are created as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def stamp() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,127 @@
+"""Each report rendered from a seeded database (SQLite and PostgreSQL): its figures are the KPI
+and billing modules' figures, it references no other host, and data is escaped."""
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from factories import ingest, lead, make_contract_file, outcomes_csv
+from leadgov.formatting import format_money, format_number, format_rate
+from leadgov.governance import bill_month, supplier_kpis
+from leadgov.outcomes import import_outcomes
+from leadgov.periods import parse_period
+from models.db import session_scope
+from reports.pilot import write_pilot_report
+from reports.returns import write_returns_report
+from reports.review import MATURITY_DAYS, review_context, write_review_report
+from reports.statement import write_statement_report
+
+TZ = "Europe/Paris"
+HOSTILE = "ACME <script>alert(1)</script> & Fils"
+CONTRACT = make_contract_file(**{"replacement.max_replacement_share": 1.0, "supplier.name": HOSTILE})
+AS_OF = date(2027, 4, 20)
+
+
+def week_rows(week: int, first: int) -> list[dict]:
+    """10 leads delivered on the Monday of ISO week ``week`` of 2027; every fifth is INVALID_EMAIL."""
+    day = date.fromisocalendar(2027, week, 1)
+    stamp = f"{day.isoformat()} 08:00"
+    return [lead(first + i, collected_at=stamp, consent_at=stamp, **({"email": "bad"} if i % 5 == 0 else {}))
+            for i in range(10)]
+
+
+@pytest.fixture
+def seeded(db_url):
+    """Six weeks of deliveries (W01-W06), a few outcomes, statements for January and February."""
+    deliveries = [ingest(db_url, week_rows(w, 10 * w), day=date.fromisocalendar(2027, w, 1), contract=CONTRACT,
+                         name=f"w{w}.csv").delivery_id for w in range(1, 7)]
+    with session_scope(db_url) as session:
+        import_outcomes(session, outcomes_csv([
+            {"lead_id": "L-00011", "event": "call_attempt", "at": "2027-01-04 11:00"},
+            {"lead_id": "L-00011", "event": "reached", "at": "2027-01-04 11:05"},
+            {"lead_id": "L-00011", "event": "appointment_set", "at": "2027-01-05 10:00", "objection": "prix"},
+            {"lead_id": "L-00012", "event": "contest", "at": "2027-01-06 10:00", "contest_reason": "FAKE_LEAD"},
+        ]), "outcomes.csv", TZ)
+    with session_scope(db_url) as session:
+        for month in (1, 2):
+            bill_month(session, "acme-leads", 2027, month, TZ, date(2027, 4, 1))
+    return deliveries
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def assert_self_contained(html: str) -> None:
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", html, re.I)
+    assert re.findall(r"https?://[^\s\"'<>]+", html) in ([], ["http://www.w3.org/2000/svg"] * html.count("<svg"))
+    assert "<script" not in html.lower() and "<link" not in html.lower()
+
+
+def test_returns_report(db_url, seeded, tmp_path):
+    with session_scope(db_url) as session:
+        path = write_returns_report(session, seeded[0], tmp_path)
+    html = path.read_text(encoding="utf-8")
+    text = text_of(html)
+    assert_self_contained(html)
+    assert "ACME &lt;script&gt;alert(1)&lt;/script&gt; &amp; Fils" in html
+    # delivered 4 January: contest window (7 days) closes 11/01, replacements due (10 days) 14/01
+    assert "11/01/2027" in text and "14/01/2027" in text
+    assert re.search(r"INVALID_EMAIL 2 20,0 %", text)          # 2 of 10 rejected INVALID_EMAIL
+    assert "L-00010" in text and "L-00015" in text and "L-00011" not in text  # rejected leads only
+
+
+def test_statement_report(db_url, seeded, tmp_path):
+    with session_scope(db_url) as session:
+        path = write_statement_report(session, "acme-leads", "2027-01", tmp_path)
+    html = path.read_text(encoding="utf-8")
+    text = text_of(html)
+    assert_self_contained(html)
+    # January: the Mondays of W01-W04 = 4, 11, 18, 25 January -> 40 leads, 8 rejected, 1 contested (L-00012):
+    # 31 billable x 45,00 € = 1 395,00 €; data errors 8/40 = 20 % > 10 %: frozen
+    assert "31 unités × 45,00 €" in text and "1 395,00 €" in text
+    assert "GELÉ" in text and "DATA_ERROR_RATE" in text
+    assert "L-00012" not in text.split("Unités facturées")[1]  # contested: not billed
+
+
+def test_review_report_figures_match_the_kpi_module(db_url, seeded, tmp_path):
+    with session_scope(db_url) as session:
+        path = write_review_report(session, "2027-Q1", TZ, AS_OF, "fr", tmp_path)
+        quarter = supplier_kpis(session, "acme-leads", parse_period("2027-Q1"), TZ, AS_OF)
+        context = review_context(session, "2027-Q1", TZ, AS_OF, "fr")
+    html = path.read_text(encoding="utf-8")
+    text = text_of(html)
+    assert_self_contained(html)
+    assert "ACME &lt;script&gt;" in html and "<script>alert" not in html
+    assert format_rate(quarter.reject_rate, "fr") in text                    # (12 rejected + 1 contested) / 60
+    assert quarter.reject_rate == pytest.approx(13 / 60)
+    assert format_number(quarter.accepted, "fr") == "48"
+    assert format_money(quarter.billed_eur, "fr") in text                    # the statements' gross - cap excess
+    assert quarter.billed_eur == Decimal("45.00") * (31 + 16)                # January 31 units, February 16
+    assert html.count("<svg") == 3
+    section = context["suppliers"][0]
+    assert section["recommendation"].action in {"renegotiate", "progressive_exit"}
+    # weeks whose leads are not MATURITY_DAYS old on 20 April are named
+    young = [f"2027-W{w:02d}" for w in range(1, 14) if date.fromisocalendar(2027, w, 7) + timedelta(days=MATURITY_DAYS) > AS_OF]
+    assert context["young_weeks"] == young and ", ".join(young) in text
+
+
+def test_review_in_english_formats_money_the_english_way(db_url, seeded, tmp_path):
+    with session_scope(db_url) as session:
+        html = write_review_report(session, "2027-Q1", TZ, AS_OF, "en", tmp_path).read_text(encoding="utf-8")
+    # billed in the quarter: January 31 units + February 16 units (W05, W06: 20 leads, 4 rejected) x 45.00
+    assert "Quarterly lead supplier review: 2027-Q1" in html and "€2,115.00" in text_of(html)
+
+
+def test_pilot_report(db_url, seeded, tmp_path):
+    with session_scope(db_url) as session:
+        html = write_pilot_report(session, "acme-leads", TZ, AS_OF, tmp_path).read_text(encoding="utf-8")
+    text = text_of(html)
+    assert_self_contained(html)
+    # the pilot is the first 30 days: W01-W05 (4 Jan - 1 Feb) = 50 leads, 10 rejected + 1 contested
+    assert "Cohorte de 50 leads" in text
+    assert "22,0 % (11 / 50)" in text
+    assert "RENEGOTIATE" in text and "prix (1)" in text
