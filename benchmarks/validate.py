@@ -258,6 +258,26 @@ def current_rss_mb() -> float:
     return psutil.Process().memory_info().rss / (1024 * 1024)
 
 
+def _record_stage_peaks() -> dict[str, float]:
+    """Have ``leadgov.ingest.timed`` also note the process's peak RSS at the end of each stage,
+    so the report says which stage set the peak."""
+    import contextlib  # noqa: PLC0415
+
+    from leadgov import ingest  # noqa: PLC0415
+
+    peaks: dict[str, float] = {}
+    original = ingest.timed
+
+    @contextlib.contextmanager
+    def timed(timings, stage):
+        with original(timings, stage):
+            yield
+        peaks[stage] = peak_rss_mb()
+
+    ingest.timed = timed
+    return peaks
+
+
 def measure(url: str, csv_path: Path, rows: int) -> dict:
     """Run the real ingestion once and return its figures."""
     from sqlalchemy import text  # noqa: PLC0415
@@ -277,6 +297,7 @@ def measure(url: str, csv_path: Path, rows: int) -> dict:
     before_mb = current_rss_mb()
 
     timings: dict[str, float] = {}
+    peaks = _record_stage_peaks()
     load_before = os.getloadavg()[0]
     start, cpu_start = time.perf_counter(), time.process_time()
     with session_scope(url) as session:
@@ -290,7 +311,7 @@ def measure(url: str, csv_path: Path, rows: int) -> dict:
                                  {"d": outcome.delivery_id}).scalar_one()
     return {
         "total_s": total, "cpu_s": cpu, "load": max(load_before, os.getloadavg()[0]),
-        "timings": timings, "before_mb": before_mb, "peak_mb": peak_rss_mb(),
+        "timings": timings, "before_mb": before_mb, "peak_mb": peak_rss_mb(), "stage_peaks_mb": peaks,
         "counts": outcome.result.counts(), "reasons": outcome.result.reason_counts(), "stored": stored,
     }
 
@@ -314,6 +335,8 @@ def report(rows: int, setup: dict, result: dict) -> dict:
     print(f"  CPU time {result['cpu_s']:.2f} s (all threads); load average {result['load']:.1f} on "
           f"{os.cpu_count()} CPUs{' - other processes compete: wall times are inflated' if result['load'] > 1.5 else ''}")
     print(f"  memory: peak RSS {result['peak_mb']:,.0f} MB (before validating: {result['before_mb']:,.0f} MB)")
+    print("  peak RSS at the end of each stage: " + ", ".join(
+        f"{stage} {mb:,.0f} MB" for stage, mb in result["stage_peaks_mb"].items()))
 
     counts, reasons = result["counts"], result["reasons"]
     print(f"\naccepted {counts['accepted']:,}, rejected {counts['rejected']:,} "

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.contract import Contract
@@ -43,9 +43,12 @@ def record_delivery_claims(session: Session, delivery_id: int, contract: Contrac
     """After a delivery is stored: its replacements fill the open claims they name, and each of
     its rejected leads opens a claim (unless it is itself the replacement of an open claim)."""
     supplier_id = contract.supplier.id
+    # Only the leads that can open or fill a claim: the rejected ones and the replacements.
     leads = pd.DataFrame(session.execute(
         select(Lead.id, Lead.lead_id, Lead.status, Lead.replaces_lead_id, Lead.delivered_on, Lead.primary_reason)
-        .where(Lead.delivery_id == delivery_id).order_by(Lead.row_number)
+        .where(Lead.delivery_id == delivery_id,
+               or_(Lead.status == LeadStatus.REJECTED.value, Lead.replaces_lead_id.is_not(None)))
+        .order_by(Lead.row_number)
     ).all(), columns=["lead_pk", "lead_id", "status", "replaces_lead_id", "delivered_on", "reason"])
     named = leads["replaces_lead_id"].dropna()
     matches = match_replacements(leads, claim_store.open_claims_for(session, supplier_id, named))

@@ -28,7 +28,7 @@ from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
 from models import delivery_store as store
 from models import identity_store
-from models.supplier import ensure_supplier, register_contract_version
+from models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 
 Timings = dict[str, float]
 
@@ -233,6 +233,7 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
     verdicts are returned unchanged.
     """
     c = checked.contract.contract
+    refuse_if_terminated(session, c.supplier.id)
     version_id = register_contract(session, checked.contract)
     already = already_ingested(session, c.supplier.id, checked.file.sha256, timings)
     if already is not None:
@@ -301,6 +302,7 @@ def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile
 
     A file already stored for the supplier is recognised by its hash before it is even read.
     """
+    refuse_if_terminated(session, contract.contract.supplier.id)
     already = already_ingested(session, contract.contract.supplier.id, file.sha256, timings)
     if already is not None:
         return already

@@ -10,6 +10,7 @@ from models.billing import BillingLine, BillingStatement
 from models.delivery import Delivery, Lead, LeadReason
 from models.identity import IdentityRun
 from models.outcome import OutcomeEvent
+from models.pilot import PilotDecision
 from models.replacement import ReplacementClaim
 from models.suppression import SuppressionEntry
 from models.supplier import ContractVersion, Supplier
@@ -25,6 +26,7 @@ __all__ = [
     "LeadReason",
     "OutboxAlert",
     "OutcomeEvent",
+    "PilotDecision",
     "ReplacementClaim",
     "Supplier",
     "SuppressionEntry",

@@ -15,7 +15,7 @@ class Supplier(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20), default="active")
+    state: Mapped[str] = mapped_column(String(20), default="pilot")  # pilot > active | renegotiating | terminated
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -34,6 +34,19 @@ class ContractVersion(Base):
     supersedes: Mapped[str | None] = mapped_column(String(100))
     effective_from: Mapped[date | None]
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupplierTerminated(ValueError):
+    """A delivery from a supplier whose contract owner terminated it after its pilot."""
+
+
+def refuse_if_terminated(session: Session, supplier_id: str) -> None:
+    supplier = session.get(Supplier, supplier_id)
+    if supplier is not None and supplier.state == "terminated":
+        raise SupplierTerminated(
+            f"supplier {supplier_id} was terminated after its pilot: its deliveries are refused "
+            "(see `leadgov report pilot --supplier {supplier_id}` and the recorded decision)".replace(
+                "{supplier_id}", supplier_id))
 
 
 class ContractConflict(ValueError):

@@ -14,7 +14,7 @@ from config.contract import ContractError
 from config.settings import Settings
 from leadgov.reading import UnreadableFile
 from models.migrate import upgrade
-from models.supplier import ContractConflict
+from models.supplier import ContractConflict, SupplierTerminated
 
 out = Console()
 err = Console(stderr=True)
@@ -36,7 +36,7 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line and a non-zero exit code."""
     try:
         yield
-    except (Refused, UnreadableFile, ContractConflict, ContractError) as exc:
+    except (Refused, UnreadableFile, ContractConflict, ContractError, SupplierTerminated) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except IntegrityError:

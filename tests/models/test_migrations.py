@@ -19,7 +19,7 @@ def test_upgrade_is_idempotent_and_names_constraints(db_url):
     upgrade(db_url)
     inspector = inspect(get_engine(db_url))
     assert {"supplier", "contract_version", "delivery", "lead", "lead_reason", "suppression_entry",
-            "outcome_event", "replacement_claim", "billing_statement", "billing_line", "alert", "identity_run"} <= set(
+            "outcome_event", "replacement_claim", "billing_statement", "billing_line", "alert", "identity_run", "pilot_decision"} <= set(
         inspector.get_table_names())
     unique = {u["name"] for u in inspector.get_unique_constraints("delivery")}
     assert "uq_delivery_supplier_id_file_sha256" in unique

@@ -1,0 +1,51 @@
+"""Pilot decisions: the contract owner's answer to a pilot verdict, and the supplier's new state."""
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, utcnow
+from models.supplier import Supplier
+
+Decision = Literal["approve", "renegotiate", "terminate"]
+
+#: The supplier's state after each decision (a supplier starts in ``pilot``).
+STATE_AFTER: dict[str, str] = {"approve": "active", "renegotiate": "renegotiating", "terminate": "terminated"}
+
+
+class PilotDecision(Base):
+    """One decision on a pilot: the verdict leadgov recommended and what the owner decided, why."""
+
+    __tablename__ = "pilot_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(12))
+    decision: Mapped[str] = mapped_column(String(12))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report_path: Mapped[str | None] = mapped_column(String(500))
+
+
+def record_decision(session: Session, *, supplier_id: str, verdict: str, decision: Decision, comment: str,
+                    decided_by: str, report_path: str | None = None) -> PilotDecision:
+    """Store the decision and move the supplier to the state it implies (never commits)."""
+    if decision not in STATE_AFTER:
+        raise ValueError(f"unknown decision {decision!r}: approve, renegotiate or terminate")
+    supplier = session.get(Supplier, supplier_id)
+    if supplier is None:
+        raise LookupError(f"unknown supplier {supplier_id!r}")
+    row = PilotDecision(supplier_id=supplier_id, verdict=verdict, decision=decision, comment=comment,
+                        decided_by=decided_by, report_path=report_path)
+    session.add(row)
+    supplier.state = STATE_AFTER[decision]
+    session.flush()
+    return row
+
+
+def decisions(session: Session, supplier_id: str) -> list[PilotDecision]:
+    return list(session.scalars(select(PilotDecision).where(PilotDecision.supplier_id == supplier_id)
+                                .order_by(PilotDecision.decided_at, PilotDecision.id)))
