@@ -10,13 +10,13 @@ import sys
 
 import typer
 
-from leadgov.cli import alerts, deliveries, governance, reports
+from leadgov.cli import alerts, deliveries, demo, governance, reports
 
 app = typer.Typer(help="Govern purchased B2B leads: contracts as code.", no_args_is_help=True)
 app.add_typer(deliveries.db_app, name="db")
 app.add_typer(deliveries.contract_app, name="contract")
 app.command()(deliveries.validate)
-app.command()(deliveries.demo)
+app.command()(demo.demo)
 app.add_typer(governance.outcomes_app, name="outcomes")
 app.command()(governance.contest)
 app.add_typer(governance.replacements_app, name="replacements")

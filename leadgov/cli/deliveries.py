@@ -117,30 +117,3 @@ def print_summary(outcome: IngestOutcome, name: str, format: OutputFormat, dry_r
         for code, count in reasons.items():
             by_reason.add_row(code, str(count))
         out.print(by_reason)
-
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
-
-
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path("out/demo"),
-    db: DbOption = None,
-) -> None:
-    """Run the demo on embedded defaults: validate the example delivery into a fresh demo database."""
-    settings = get_settings()
-    url = db or f"sqlite:///{(settings.data_dir / 'demo.db').as_posix()}"
-    if db is None:
-        for suffix in ("", "-wal", "-shm"):
-            (settings.data_dir / f"demo.db{suffix}").unlink(missing_ok=True)
-    delivery = EXAMPLES / "acme-leads-2027-03-01.csv"
-    with user_errors():
-        outcome, contract_file, _ = run_validation(CONTRACTS / "acme-leads.yaml", delivery, "2027-03-01",
-                                                EXAMPLES / "crm-export.csv", url, settings, dry_run=False)
-        locale = contract_file.contract.locale
-        result = write_result_file(outcome.result.verdicts, out_dir / "acme-leads-2027-03-01.result.csv", locale)
-        returns = write_return_file(outcome.result.verdicts, out_dir / "acme-leads-2027-03-01.returns.csv", locale)
-    out.print(f"[bold]leadgov demo[/bold]: {contract_file.contract.supplier.name} delivered "
-              f"{delivery.name} on 2027-03-01 under contract {contract_file.contract.contract_id}")
-    print_summary(outcome, delivery.name, OutputFormat.table, dry_run=False)
-    out.print(f"result file: {result}\nsupplier return file: {returns}\ndatabase: {url}")

@@ -1,0 +1,41 @@
+"""The main job: ``leadgov demo`` plays a quarter end to end and tells the story it promises."""
+
+from typer.testing import CliRunner
+
+from config.settings import get_settings
+from leadgov.cli import app
+from models import alert_store
+from models.db import session_scope
+from models.pilot import decisions
+from models.supplier import Supplier
+
+
+def test_demo_plays_the_quarter(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEADGOV_DATA_DIR", str(tmp_path / "data"))
+    for name in ("LEADGOV_SLACK_BOT_TOKEN", "LEADGOV_SLACK_WEBHOOK_URL", "LEADGOV_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out")])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    reports = tmp_path / "out" / "reports"
+    names = sorted(p.name for p in reports.iterdir())
+    assert "review-2027-Q1.html" in names
+    assert {f"pilot-{s}.html" for s in ("acme-leads", "datapulse", "prospectia")} <= set(names)
+    assert {f"statement-{s}-2027-03-r1.html" for s in ("acme-leads", "datapulse", "prospectia")} <= set(names)
+    assert any(n.startswith("returns-delivery-") for n in names)
+    review = (reports / "review-2027-Q1.html").read_text(encoding="utf-8")
+    assert all(name in review for name in ("ACME Leads SAS", "DataPulse", "Prospectia"))
+
+    url = f"sqlite:///{tmp_path / 'data' / 'demo.db'}"
+    with session_scope(url) as session:
+        keys = [a["key"] for a in alert_store.list_alerts(session)]
+        states = {s.id: s.state for s in session.query(Supplier)}
+        verdicts = {s: [d.verdict for d in decisions(session, s)] for s in states}
+    assert keys.count("REJECTION_SPIKE|datapulse|2027-W07") == 1          # the week-7 spike, raised once
+    assert len(keys) == len(set(keys))                                   # every alert once
+    assert verdicts["acme-leads"] == ["GO"] and states["acme-leads"] == "active"
+    assert verdicts["prospectia"][0] in {"STOP", "RENEGOTIATE"}          # the pilot that fails
+    assert "QUARTERLY_REVIEW|all|2027-Q1" in keys
+    assert any(k.startswith("REPLACEMENT_OVERDUE|datapulse|") for k in keys)  # late replacements
+    assert "2027-Q1" in result.output and "Reports" in result.output
