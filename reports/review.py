@@ -22,6 +22,7 @@ from leadgov.recommendation import recommend
 from models import billing_store
 from models.delivery import Lead
 from models.outcome import OutcomeEvent
+from models.pilot import decisions
 from models.supplier import Supplier
 from reports import charts
 from reports.i18n import LABELS
@@ -100,6 +101,8 @@ def supplier_section(session: Session, supplier: Supplier, quarter: Period, tz: 
         "funnel": {row["stage"]: row["count"] for row in conversion.funnel},
         "recommendation": recommend(kpis, contract, frozen_months=len(amounts.frozen_months), previous=previous),
         "contests": contests_of(session, supplier.id, quarter),
+        "pilot_decisions": [{"at": d.decided_at.date(), "verdict": d.verdict, "decision": d.decision,
+                             "comment": d.comment} for d in decisions(session, supplier.id)],
         "charts": {
             "reject": charts.line_chart(
                 [(w.label[-3:], k.reject_rate) for w, k in zip(weeks, weekly)], title=labels["chart_reject"],

@@ -125,3 +125,25 @@ def test_pilot_report(db_url, seeded, tmp_path):
     assert "Cohorte de 50 leads" in text
     assert "22,0 % (11 / 50)" in text
     assert "RENEGOTIATE" in text and "prix (1)" in text
+
+
+def test_report_commands_print_the_path_they_wrote(db_url, seeded, tmp_path):
+    from typer.testing import CliRunner
+
+    from leadgov.cli import app
+
+    runner = CliRunner()
+    commands = {
+        "review-2027-Q1.html": ["report", "review", "--quarter", "2027-Q1", "--as-of", "2027-04-20"],
+        "pilot-acme-leads.html": ["report", "pilot", "--supplier", "acme-leads", "--as-of", "2027-04-20"],
+        "statement-acme-leads-2027-02-r1.html": ["report", "statement", "--supplier", "acme-leads", "--month", "2027-02"],
+        f"returns-delivery-{seeded[1]}.html": ["report", "returns", "--delivery", str(seeded[1])],
+    }
+    for name, args in commands.items():
+        result = runner.invoke(app, [*args, "--out", str(tmp_path), "--db", db_url])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip().replace("\n", "") == str(tmp_path / name)
+        assert (tmp_path / name).is_file()
+    missing = runner.invoke(app, ["report", "statement", "--supplier", "acme-leads", "--month", "2027-06",
+                                  "--out", str(tmp_path), "--db", db_url])
+    assert missing.exit_code == 2 and "no statement for acme-leads in 2027-06" in missing.output
