@@ -372,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of the delivery's people already among the earlier leads (default 0.05)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, CSV)")
+    parser.add_argument("--setup-only", action="store_true",
+                        help="build the database and the file, keep them, measure nothing (to profile by hand: "
+                             "copy bench.db and call measure() on the copy)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="leadgov-bench-"))
@@ -387,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"setup failed (exit code {child.exitcode})", file=sys.stderr)
             return 2
         setup = json.loads(report_path.read_text())
+        if args.setup_only:
+            args.keep = True
+            return 0
         result = measure(url, csv_path, args.rows)
         summary = report(args.rows, setup, result)
     finally:

@@ -31,15 +31,17 @@ class PilotDecision(Base):
 
 
 def record_decision(session: Session, *, supplier_id: str, verdict: str, decision: Decision, comment: str,
-                    decided_by: str, report_path: str | None = None) -> PilotDecision:
-    """Store the decision and move the supplier to the state it implies (never commits)."""
+                    decided_by: str, report_path: str | None = None,
+                    decided_at: datetime | None = None) -> PilotDecision:
+    """Store the decision and move the supplier to the state it implies (never commits).
+    ``decided_at`` defaults to now (a replay, like the demo, gives its own day)."""
     if decision not in STATE_AFTER:
         raise ValueError(f"unknown decision {decision!r}: approve, renegotiate or terminate")
     supplier = session.get(Supplier, supplier_id)
     if supplier is None:
         raise LookupError(f"unknown supplier {supplier_id!r}")
     row = PilotDecision(supplier_id=supplier_id, verdict=verdict, decision=decision, comment=comment,
-                        decided_by=decided_by, report_path=report_path)
+                        decided_by=decided_by, report_path=report_path, decided_at=decided_at or utcnow())
     session.add(row)
     supplier.state = STATE_AFTER[decision]
     session.flush()

@@ -1,6 +1,5 @@
 """``leadgov alerts``: the outbox of Slack alerts, its sending and the weekly check."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from config.settings import get_settings
 from leadgov.alerts.evaluate import check_finished_weeks
 from leadgov.alerts.outbox import evaluate_and_send, send_pending
 from leadgov.alerts.slack import SlackSender
-from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, out, print_json, report_alerts, user_errors
+from leadgov.cli.common import DbOption, OutputFormat, database_url, out, parse_as_of, print_json, report_alerts, user_errors
 from models import alert_store
 from models.db import session_scope
 from models.supplier import Supplier
@@ -73,10 +72,7 @@ def alerts_check(
     """The weekly check: volumes, SLA and spikes of finished weeks, and missing deliveries."""
     settings = get_settings()
     with user_errors():
-        try:
-            day = date.fromisoformat(as_of) if as_of else date.today()
-        except ValueError:
-            raise Refused(f"--as-of {as_of!r} is not a date like 2027-03-01") from None
+        day = parse_as_of(as_of)
         url = database_url(db, settings)
         with session_scope(url) as session:
             suppliers = session.scalars(select(Supplier.id).where(Supplier.state != "terminated")).all()

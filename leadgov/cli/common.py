@@ -1,6 +1,7 @@
 """What every leadgov command shares: consoles, options, formats and the user-error policy."""
 
 import json
+from datetime import date
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -54,6 +55,18 @@ def database_url(db: str | None, settings: Settings) -> str:
     url = db or settings.effective_database_url
     upgrade(url)
     return url
+
+
+def parse_as_of(text: str | None) -> date:
+    """An ``--as-of`` day (YYYY-MM-DD), today when absent, or a clear refusal."""
+    try:
+        return date.fromisoformat(text) if text else date.today()
+    except ValueError:
+        raise Refused(f"--as-of {text!r} is not a date like 2027-03-01") from None
+
+
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day the figures are computed for, YYYY-MM-DD "
+                                                                "(default: today).")]
 
 
 def print_json(data) -> None:

@@ -15,8 +15,8 @@ from config.settings import get_settings
 from leadgov.claims import check_overdue
 from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
 from leadgov.alerts.outbox import evaluate_and_send
-from leadgov.cli.common import (DbOption, OutputFormat, Refused, database_url, err, out, print_json, report_alerts,
-                                user_errors)
+from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
+                                print_json, report_alerts, user_errors)
 from leadgov.governance import NoContract, bill_month, supplier_kpis
 from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
 from leadgov.periods import BadPeriod, parse_period
@@ -145,27 +145,13 @@ def replacements_check(
 ) -> None:
     """Mark open claims past their deadline overdue (the daily check)."""
     with user_errors():
-        try:
-            day = date.fromisoformat(as_of) if as_of else date.today()
-        except ValueError:
-            raise Refused(f"--as-of {as_of!r} is not a date like 2027-03-01") from None
+        day = parse_as_of(as_of)
         settings = get_settings()
         url = database_url(db, settings)
         with session_scope(url) as session:
             overdue = check_overdue(session, day)
     out.print(f"{len(overdue)} claims became overdue (as of {day})")
     report_alerts(evaluate_and_send(url, settings, after_overdue))
-
-
-def _as_of(text: str | None) -> date:
-    try:
-        return date.fromisoformat(text) if text else date.today()
-    except ValueError:
-        raise Refused(f"--as-of {text!r} is not a date like 2027-03-01") from None
-
-
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day the figures are computed for, YYYY-MM-DD "
-                                                                "(default: today).")]
 
 
 def _percent(value) -> str:
@@ -188,7 +174,7 @@ def kpis(
             raise Refused(str(exc)) from None
         with session_scope(database_url(db, settings)) as session:
             try:
-                figures = supplier_kpis(session, supplier, span, settings.timezone, _as_of(as_of))
+                figures = supplier_kpis(session, supplier, span, settings.timezone, parse_as_of(as_of))
             except NoContract as exc:
                 raise Refused(str(exc)) from None
     data = figures.as_dict()
@@ -234,7 +220,7 @@ def billing_statement(
         with session_scope(url) as session:
             try:
                 statement = bill_month(session, supplier, span.start.year, span.start.month,
-                                       settings.timezone, _as_of(as_of))
+                                       settings.timezone, parse_as_of(as_of))
             except NoContract as exc:
                 raise Refused(str(exc)) from None
             data = statement.as_dict()

@@ -1,31 +1,22 @@
 """``leadgov report``: write the HTML reports and print where."""
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from config.settings import get_settings
-from leadgov.cli.common import DbOption, Refused, database_url, out, user_errors
+from leadgov.cli.common import AsOfOption, DbOption, Refused, database_url, out, parse_as_of, user_errors
 from leadgov.governance import NoContract
 from models.db import session_scope
 
 report_app = typer.Typer(help="Self-contained HTML reports (open offline, safe to e-mail).", no_args_is_help=True)
 
 OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for the report (default: <output_dir>/reports).")]
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day the figures are computed for (default: today).")]
 
 
 def _out(out_dir: Path | None) -> Path:
     return out_dir or get_settings().output_dir / "reports"
-
-
-def _day(text: str | None) -> date:
-    try:
-        return date.fromisoformat(text) if text else date.today()
-    except ValueError:
-        raise Refused(f"--as-of {text!r} is not a date like 2027-04-01") from None
 
 
 def _write(build) -> None:
@@ -50,7 +41,7 @@ def report_review(
 
     def build():
         with session_scope(database_url(db, settings)) as session:
-            return write_review_report(session, quarter, settings.timezone, _day(as_of), settings.locale, _out(out_dir))
+            return write_review_report(session, quarter, settings.timezone, parse_as_of(as_of), settings.locale, _out(out_dir))
     _write(build)
 
 
@@ -95,5 +86,5 @@ def report_pilot(
 
     def build():
         with session_scope(database_url(db, settings)) as session:
-            return write_pilot_report(session, supplier, settings.timezone, _day(as_of), _out(out_dir))
+            return write_pilot_report(session, supplier, settings.timezone, parse_as_of(as_of), _out(out_dir))
     _write(build)

@@ -46,7 +46,7 @@ PROFILES: tuple[Profile, ...] = (
     Profile("acme-leads", "acme-leads.yaml", 0, LOW,
             Conversion(sla_met=0.92, reach=0.72, appointment=0.16, held=0.85, opportunity=0.55, won=0.4,
                        contest=0.02),
-            replace_on_time=0.9, replace_late=0.0),
+            replace_on_time=1.0, replace_late=0.0),
     Profile("datapulse", "datapulse.yaml", 2_000_000,
             Defects(invalid_phone=0.02, invalid_email=0.01, missing_field=0.01, stale=0.01, out_of_target=0.0,
                     generic_or_free_email=0.01, no_consent=0.0, duplicate_in_delivery=0.02),

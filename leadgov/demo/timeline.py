@@ -174,7 +174,8 @@ def close_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
         supplier.pilot_decision = DECISION_FOR[verdict.verdict]
         record_decision(session, supplier_id=sid, verdict=verdict.verdict, decision=supplier.pilot_decision,
                         comment="decided by the demo from the verdict", decided_by="leadgov demo",
-                        report_path=str(supplier.pilot_report))
+                        report_path=str(supplier.pilot_report),
+                        decided_at=datetime(day.year, day.month, day.day, 9))
     run.alert(lambda session: record(session, pilot_verdict_alert(
         supplier.contract.contract, verdict=verdict.verdict, reasons=verdict.reasons,
         report_path=str(supplier.pilot_report))))

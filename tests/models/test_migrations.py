@@ -42,14 +42,7 @@ def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
 
     command.downgrade(alembic_config(db_url), "0003")
     with get_engine(db_url).begin() as connection:
-        connection.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
-        connection.execute(text(
-            "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, loaded_at) "
-            "VALUES ('s', 'C', 'x', 'x', '', 'p', '2027-01-01')"))
-        connection.execute(text(
-            "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "
-            "encoding, delivered_count, accepted_count, rejected_count, over_cap_count) "
-            "VALUES ('s', 1, 'f', 'h', '2027-02-01', '2027-02-01', 'utf-8', 2, 2, 0, 0)"))
+        _one_delivery(connection)
         connection.execute(text(
             "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, email) "
             "VALUES (1, 's', 1, '2027-02-01', 'accepted', 42, NULL, 'a@b.fr'), "
@@ -71,17 +64,24 @@ def test_rebuilt_runs_keep_64_bit_keys_exact(db_url):
 
     big = 2**62 + 1
     with get_engine(db_url).begin() as connection:
-        connection.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
-        connection.execute(text(
-            "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, loaded_at) "
-            "VALUES ('s', 'C', 'x', 'x', '', 'p', '2027-01-01')"))
-        connection.execute(text(
-            "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "
-            "encoding, delivered_count, accepted_count, rejected_count, over_cap_count) "
-            "VALUES ('s', 1, 'f', 'h', '2027-02-01', '2027-02-01', 'utf-8', 2, 2, 0, 0)"))
+        _one_delivery(connection)
         connection.execute(text(
             "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key) "
             f"VALUES (1, 's', 1, '2027-02-01', 'accepted', {big}, NULL), (1, 's', 2, '2027-02-01', 'accepted', NULL, 3)"))
         assert rebuild_runs(connection) == 1
         keys = connection.execute(text("SELECT keys FROM identity_run WHERE kind = 'email'")).scalar_one()
     assert np.frombuffer(keys, dtype="<i8").tolist() == [big]
+
+
+def _one_delivery(connection) -> None:
+    """Supplier 's', one contract version and delivery 1 (2027-02-01), in raw SQL: valid at any revision."""
+    from sqlalchemy import text
+
+    connection.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
+    connection.execute(text(
+        "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, loaded_at) "
+        "VALUES ('s', 'C', 'x', 'x', '', 'p', '2027-01-01')"))
+    connection.execute(text(
+        "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "
+        "encoding, delivered_count, accepted_count, rejected_count, over_cap_count) "
+        "VALUES ('s', 1, 'f', 'h', '2027-02-01', '2027-02-01', 'utf-8', 2, 2, 0, 0)"))
