@@ -1,0 +1,227 @@
+"""The supplier_pilot flow under Prefect: it pauses for the owner's decision, is resumed with input
+through the Prefect API, and stores the decision; too early it ends without pausing; without a
+decision in time it fails and records nothing."""
+
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect import tags
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
+from prefect.client.schemas.objects import StateType
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_runs import resume_flow_run
+
+from factories import BASE_CONTRACT, DELIVERED_ON, TZ, ingest, lead, outcomes_csv
+from flows.supplier_pilot import NoDecisionTaken, PilotRequest, supplier_pilot
+from leadgov.outcomes import import_outcomes
+from models.alert_store import list_alerts
+from models.db import session_scope
+from models.migrate import upgrade
+from models.pilot import decisions
+from models.supplier import Supplier
+
+SUPPLIER = "acme-leads"
+START = DELIVERED_ON  # 2027-03-01
+# Pilot window: deliveries before 31 March (30 days), so the last possible delivery is 30 March; its
+# contest window (7 days) closes at the end of 6 April: the pilot is matured from 7 April.
+MATURED_ON = date(2027, 4, 7)
+WAIT_SECONDS = 30
+
+
+def db_url() -> str:
+    from config.settings import get_settings
+
+    return get_settings().effective_database_url
+
+
+def seed_pilot() -> None:
+    """Ten accepted leads and one without consent (NO_CONSENT: a GDPR incident, so STOP), with calls."""
+    url = db_url()
+    upgrade(url)
+    rows = [lead(n) for n in range(1, 11)] + [lead(11, consent_at="", consent_proof="")]
+    ingest(url, rows, day=START, name="pilot-1.csv")
+    events = []
+    for n in range(1, 9):
+        events += [{"lead_id": f"L-{n:05d}", "event": "call_attempt", "at": "2027-03-01 14:00"},
+                   {"lead_id": f"L-{n:05d}", "event": "reached", "at": "2027-03-01 14:05"}]
+    events.append({"lead_id": "L-00001", "event": "appointment_set", "at": "2027-03-03 10:00", "objection": "prix"})
+    with session_scope(url) as session:
+        imported = import_outcomes(session, outcomes_csv(events), "outcomes.csv", TZ)
+        assert not imported.refusals, imported.refusals
+
+
+def request(**overrides) -> PilotRequest:
+    values = {"supplier_id": SUPPLIER, "contract_path": str(BASE_CONTRACT), "start_date": START,
+              "as_of": MATURED_ON, "decision_poll_seconds": 1, **overrides}
+    return PilotRequest(**values)
+
+
+def start_in_background(pilot: PilotRequest) -> tuple[threading.Thread, dict, str]:
+    """Run the flow in a thread (a paused in-process run blocks its thread); the tag finds its run."""
+    tag = f"test-{uuid.uuid4().hex[:12]}"
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            with tags(tag):
+                box["state"] = supplier_pilot(pilot, return_state=True)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"supplier-pilot-{tag}", daemon=True)
+    thread.start()
+    return thread, box, tag
+
+
+def wait_until_paused(tag: str, thread: threading.Thread, box: dict):
+    """The run's id once it is Paused and its decision form (input schema) is saved."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    seen = None
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            if not thread.is_alive():
+                pytest.fail(f"the flow ended before pausing: {box}")
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
+            if runs and runs[0].state is not None:
+                seen = runs[0].state
+                if seen.is_paused() and seen.state_details.run_input_keyset:
+                    try:
+                        client.read_flow_run_input(runs[0].id, seen.state_details.run_input_keyset["schema"])
+                        return runs[0].id
+                    except ObjectNotFound:
+                        pass  # paused, but the form is not saved yet
+            time.sleep(0.2)
+    pytest.fail(f"the flow run did not pause within {WAIT_SECONDS} s (last state: {seen})")
+
+
+def finished(thread: threading.Thread, box: dict):
+    thread.join(WAIT_SECONDS)
+    if thread.is_alive():
+        pytest.fail(f"the flow run did not finish within {WAIT_SECONDS} s")
+    if "error" in box:
+        raise box["error"]
+    return box["state"]
+
+
+def run_artifacts(flow_run_id) -> dict:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return {a.key: a for a in found if a.key}
+
+
+def state_types(flow_run_id) -> list[StateType]:
+    with get_client(sync_client=True) as client:
+        return [s.type for s in client.read_flow_run_states(flow_run_id)]
+
+
+def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
+    seed_pilot()
+    thread, box, tag = start_in_background(request())
+    flow_run_id = wait_until_paused(tag, thread, box)
+
+    # the verdict was published and alerted before the pause
+    artifacts = run_artifacts(flow_run_id)
+    assert {"pilot-acme-leads-verdict", "pilot-acme-leads-checks"} <= artifacts.keys()
+    with session_scope(db_url()) as session:
+        assert decisions(session, SUPPLIER) == []
+        assert session.get(Supplier, SUPPLIER).state == "pilot"
+
+    # the API checks the input against the form's schema: an unknown decision leaves the run paused
+    with pytest.raises(RuntimeError, match="Cannot resume this run"):
+        resume_flow_run(flow_run_id, run_input={"decision": "maybe", "comment": "GDPR"})
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(flow_run_id).state.is_paused()
+
+    resume_flow_run(flow_run_id, run_input={"decision": "terminate", "comment": "GDPR"})
+    state = finished(thread, box)
+
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert (result["verdict"], result["decision"], result["state"]) == ("STOP", "terminate", "terminated")
+    assert result["decided_by"] == "claire.martin@buyer.example"  # the form's default: the contract owner
+    assert any(r.startswith("STOP: gdpr_incidents 1") for r in result["reasons"])
+    assert StateType.PAUSED in state_types(flow_run_id)
+
+    with session_scope(db_url()) as session:
+        stored = decisions(session, SUPPLIER)
+        assert [(d.verdict, d.decision, d.comment, d.decided_by) for d in stored] == [
+            ("STOP", "terminate", "GDPR", "claire.martin@buyer.example")]
+        assert stored[0].report_path == result["report_path"]
+        assert session.get(Supplier, SUPPLIER).state == "terminated"
+        alerts = [a for a in list_alerts(session) if a["type"] == "PILOT_VERDICT"]
+    assert [(a["key"], a["channel"], a["facts"]["verdict"]) for a in alerts] == [
+        ("PILOT_VERDICT|acme-leads|pilot", "#lead-governance", "STOP")]
+    assert alerts[0]["status"] == "pending"  # Slack is not configured: kept in the outbox
+
+    report = Path(result["report_path"])
+    assert report == leadgov_env / "out" / "reports" / "pilot-acme-leads.html" and report.is_file()
+
+    artifacts = run_artifacts(flow_run_id)
+    verdict = artifacts["pilot-acme-leads-verdict"].data
+    assert "**STOP**" in verdict and "| reject_rate |" in verdict and "95 % CI" in verdict
+    assert "STOP: gdpr_incidents 1 > 0" in verdict
+    assert "camille" not in verdict.lower() and "nexalog.fr" not in verdict  # no personal data
+    checks = artifacts["pilot-acme-leads-checks"].data
+    assert all(name in checks for name in ("reject_rate", "reachability", "appointment_rate",
+                                          "first_contact_sla_share", "ci95_low", "ci95_high"))
+    assert "terminate" in artifacts["pilot-acme-leads-decision"].data
+
+
+def test_not_matured_ends_without_pausing_and_records_nothing(leadgov_env):
+    seed_pilot()
+    state = supplier_pilot(request(as_of=date(2027, 3, 20)), return_state=True)
+
+    assert state.is_completed() and state.name == "NotMatured"
+    assert "rerun on or after 2027-04-07" in state.message
+    result = state.result()
+    assert result == {"supplier_id": SUPPLIER, "matured": False, "as_of": "2027-03-20",
+                      "matured_on": "2027-04-07", "verdict": None, "decision": None, "state": "pilot"}
+    flow_run_id = state.state_details.flow_run_id
+    assert StateType.PAUSED not in state_types(flow_run_id)
+    artifacts = run_artifacts(flow_run_id)
+    assert "Rerun on or after 2027-04-07" in artifacts["pilot-acme-leads-verdict"].data
+    assert "pilot-acme-leads-checks" not in artifacts
+
+    with session_scope(db_url()) as session:
+        assert decisions(session, SUPPLIER) == []
+        assert session.get(Supplier, SUPPLIER).state == "pilot"
+        assert list_alerts(session) == []
+    assert not (leadgov_env / "out" / "reports").exists()
+
+
+def test_the_last_day_of_the_contest_window_is_not_matured(leadgov_env):
+    seed_pilot()
+    state = supplier_pilot(request(as_of=date(2027, 4, 6)), return_state=True)
+    assert state.name == "NotMatured" and state.result()["matured_on"] == "2027-04-07"
+
+
+def test_no_decision_in_time_fails_and_records_nothing(leadgov_env):
+    seed_pilot()
+    tag = f"test-{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
+    with tags(tag), pytest.raises(NoDecisionTaken, match="No decision taken .* within 2 s: nothing recorded"):
+        supplier_pilot(request(decision_timeout_seconds=2))
+    assert time.monotonic() - started < WAIT_SECONDS
+
+    with get_client(sync_client=True) as client:
+        (run,) = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
+    assert run.state.is_failed()  # the API fails a run leaving an expired pause, with its own message
+    assert StateType.PAUSED in state_types(run.id)
+    assert "No decision taken" in run_artifacts(run.id)["pilot-acme-leads-decision"].data
+    with session_scope(db_url()) as session:
+        assert decisions(session, SUPPLIER) == []
+        assert session.get(Supplier, SUPPLIER).state == "pilot"
+
+
+def test_flow_parameters_make_a_form():
+    schema = supplier_pilot.parameters.model_dump()
+    props = schema["definitions"]["PilotRequest"]["properties"]
+    assert props["start_date"]["format"] == "date"
+    assert {"supplier_id", "contract_path", "pilot_size", "start_date", "as_of", "decision_timeout_seconds"} <= \
+        props.keys()
+    assert all(p.get("description") for p in props.values())
