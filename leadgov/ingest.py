@@ -235,10 +235,12 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
     c = checked.contract.contract
     refuse_if_terminated(session, c.supplier.id)
     version_id = register_contract(session, checked.contract)
+    store.lock_deliveries(session, c.supplier.id)
+    # Checked under the lock: the same bytes validated twice at once are stored once, and the
+    # second validation finds the first one's delivery instead of failing on the constraint.
     already = already_ingested(session, c.supplier.id, checked.file.sha256, timings)
     if already is not None:
         return already
-    store.lock_supplier(session, c.supplier.id)
     with timed(timings, "deduplicate"):
         known = known_people(session, checked)
         people = people_failures(checked.prepared.values, known, checked.email_keys,

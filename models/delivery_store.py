@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from models.delivery import Delivery, Lead, LeadReason
@@ -45,9 +45,22 @@ def find_delivery(session: Session, supplier_id: str, file_sha256: str) -> Deliv
     )
 
 
-def lock_supplier(session: Session, supplier_id: str) -> None:
-    """Serialise deliveries of one supplier (PostgreSQL row lock; SQLite has one writer anyway)."""
-    session.execute(select(Supplier.id).where(Supplier.id == supplier_id).with_for_update())
+#: Key of the PostgreSQL advisory lock that serialises the storing of deliveries.
+DELIVERY_LOCK_KEY = 0x1EAD60F
+
+
+def lock_deliveries(session: Session, supplier_id: str) -> None:
+    """Serialise the storing of deliveries, of every supplier, until the transaction ends.
+
+    The identity rules read what other deliveries stored (earlier leads of this supplier, other
+    suppliers' accepted leads): two deliveries deciding at once would each miss the other.
+    PostgreSQL: a transaction-level advisory lock. SQLite: a write on the supplier row takes the
+    database's single write lock now, before the reads, instead of at the first insert.
+    """
+    if is_sqlite(session):
+        session.execute(update(Supplier).where(Supplier.id == supplier_id).values(name=Supplier.name))
+    else:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DELIVERY_LOCK_KEY})
 
 
 def _values_source(session: Session, param: str, kind: str) -> str:

@@ -46,7 +46,7 @@ def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> 
     alerts = rules.delivery_alerts(kpis, contract, delivery_id=delivery_id, delivered_on=delivery.delivered_on)
     alerts += week_alerts(session, delivery.supplier_id, contract, week_of(delivery.delivered_on), tz, as_of,
                           finished=False)
-    return record(session, alerts) + after_overdue(session)  # a late replacement moves its claim overdue
+    return record(session, alerts) + after_overdue(session, today=as_of)  # a late replacement moves its claim overdue
 
 
 def after_outcomes(session: Session, contested: list[dict], tz: str, as_of: date) -> list[str]:
@@ -87,10 +87,10 @@ def after_overdue(session: Session, today: date | None = None) -> list[str]:
     return keys
 
 
-def after_statement(session: Session, supplier_id: str, statement: dict) -> list[str]:
+def after_statement(session: Session, supplier_id: str, statement: dict, today: date | None = None) -> list[str]:
     """BILLING_FROZEN, and the claims the statement's overdue check moved."""
     _, contract = contract_for(session, supplier_id, None)
-    return record(session, rules.billing_frozen_alert(contract, statement)) + after_overdue(session)
+    return record(session, rules.billing_frozen_alert(contract, statement)) + after_overdue(session, today=today)
 
 
 def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: str, weeks: int = 1) -> list[str]:

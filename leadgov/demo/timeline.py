@@ -152,7 +152,7 @@ def monthly_billing(run: DemoRun, day: date) -> None:
             statement = bill_month(session, supplier.profile.supplier_id, month.year, month.month,
                                    run.settings.timezone, day)
             data = statement.as_dict()
-        run.alert(lambda session, s=supplier.profile.supplier_id, d=data: after_statement(session, s, d))
+        run.alert(lambda session, s=supplier.profile.supplier_id, d=data: after_statement(session, s, d, today=day))
 
 
 def pilot_due(supplier: SupplierRun) -> date:
