@@ -1,0 +1,156 @@
+"""``leadgov gdpr``: retention purge, a person's erasure, objection and data export, key rotation.
+
+Every command but ``export`` prints counts only: never an email, a phone or a name, not even the
+ones typed on the command line (terminal logs and CI output are kept longer than leads should be).
+docs/gdpr.md describes what each command changes; SECURITY.md where personal data lives.
+"""
+
+import os
+from typing import Annotated
+
+import typer
+
+from config.settings import get_settings
+from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
+                                print_json, user_errors)
+from leadgov.gdpr import (BadIdentifier, PersonRequest, RekeyRefused, erase, export_person, object_to_processing,
+                          person, purge, rekey)
+from models.db import session_scope
+
+gdpr_app = typer.Typer(help="Personal data: retention, erasure, objection, access, key rotation.",
+                       no_args_is_help=True)
+
+EmailOption = Annotated[list[str] | None, typer.Option("--email", help="The person's email (repeat for several).")]
+PhoneOption = Annotated[list[str] | None, typer.Option(
+    "--phone", help="The person's phone (repeat for several); +CC for a foreign number.")]
+RegionOption = Annotated[str | None, typer.Option(
+    "--region", help="Region of a phone written without its country code (default: LEADGOV_DEFAULT_PHONE_REGION).")]
+FormatOption = Annotated[OutputFormat, typer.Option(help="Output format.")]
+
+
+def _person(email: list[str] | None, phone: list[str] | None, region: str | None):
+    try:
+        return person(email or (), phone or (), region=region or get_settings().default_phone_region)
+    except BadIdentifier as exc:
+        raise Refused(str(exc)) from None
+
+
+@gdpr_app.command("purge")
+def purge_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be erased; change nothing.")] = False,
+    as_of: AsOfOption = None,
+    format: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Erase the personal data of leads older than their contract's gdpr.retention_days (by delivery day)."""
+    settings = get_settings()
+    with user_errors():
+        day = parse_as_of(as_of)
+        with session_scope(database_url(db, settings)) as session:
+            result = purge(session, day, dry_run=dry_run)
+    data = result.as_dict()
+    if format is OutputFormat.json:
+        print_json(data)
+    else:
+        verb = "would erase" if dry_run else "erased"
+        out.print(f"retention as of {day}: {verb} the personal data of {data['leads']} leads in "
+                  f"{data['deliveries']} deliveries, and {data['outcome_notes']} outcome notes", highlight=False)
+        for line in result.lines:
+            out.print(f"  {line.supplier_id} · {line.contract_id} (version {line.contract_version_id}): "
+                      f"{line.retention_days} days, delivered before {line.delivered_before}: {line.leads} leads",
+                      highlight=False)
+    for error in result.errors:
+        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    if result.errors:
+        raise typer.Exit(1)
+
+
+def _print_request(result: PersonRequest, format: OutputFormat) -> None:
+    if format is OutputFormat.json:
+        print_json(result.as_dict())
+        return
+    if result.action == "erase":
+        out.print(f"erased the personal data of {result.leads_erased} leads ({result.leads_found} found, "
+                  f"{result.suppliers} suppliers) and {result.outcome_notes_erased} outcome notes; "
+                  f"{result.identity_runs_changed} identity runs updated", highlight=False)
+    else:
+        out.print(f"{result.leads_found} leads of this person found ({result.suppliers} suppliers): kept",
+                  highlight=False)
+    out.print(f"suppression list: {result.suppression_added} entries added, {result.suppression_already_listed} "
+              f"already listed ({result.identifiers} emails and phones of this person); later deliveries of "
+              "this person are rejected SUPPRESSED", highlight=False)
+
+
+@gdpr_app.command("erase")
+def erase_command(
+    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None,
+    format: FormatOption = OutputFormat.table, db: DbOption = None,
+) -> None:
+    """Erase a person's data everywhere leadgov stores it and suppress them (right to erasure)."""
+    settings = get_settings()
+    with user_errors():
+        who = _person(email, phone, region)
+        with session_scope(database_url(db, settings)) as session:
+            result = erase(session, who, settings.hmac_key.get_secret_value())
+    _print_request(result, format)
+
+
+@gdpr_app.command("object")
+def object_command(
+    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None,
+    format: FormatOption = OutputFormat.table, db: DbOption = None,
+) -> None:
+    """Suppress a person without erasing their data (objection to prospecting)."""
+    settings = get_settings()
+    with user_errors():
+        who = _person(email, phone, region)
+        with session_scope(database_url(db, settings)) as session:
+            result = object_to_processing(session, who, settings.hmac_key.get_secret_value())
+    _print_request(result, format)
+
+
+@gdpr_app.command("export")
+def export_command(
+    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None, db: DbOption = None,
+) -> None:
+    """Print everything held on a person as JSON (right of access); no leads when nobody matches."""
+    settings = get_settings()
+    with user_errors():
+        who = _person(email, phone, region)
+        with session_scope(database_url(db, settings)) as session:
+            data = export_person(session, who, settings.hmac_key.get_secret_value())
+    print_json(data)
+
+
+@gdpr_app.command("rekey")
+def rekey_command(
+    new_key_env: Annotated[str, typer.Option(
+        help="Environment variable holding the new key (never on the command line).")] = "LEADGOV_NEW_HMAC_KEY",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rotate even if suppression entries of erased people cannot be carried over.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change; change nothing.")] = False,
+    format: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Recompute identity keys and suppression hashes from LEADGOV_HMAC_KEY (current) to a new key.
+
+    Stop every worker and scheduled flow first; once done, set LEADGOV_HMAC_KEY to the new key."""
+    settings = get_settings()
+    with user_errors():
+        new_key = os.environ.get(new_key_env, "")
+        if not new_key:
+            raise Refused(f"{new_key_env} is not set: put the new key in that environment variable")
+        with session_scope(database_url(db, settings)) as session:
+            try:
+                result = rekey(session, settings.hmac_key.get_secret_value(), new_key, force=force, dry_run=dry_run)
+            except RekeyRefused as exc:
+                raise Refused(str(exc)) from None
+    if format is OutputFormat.json:
+        print_json(result.as_dict())
+        return
+    verb = "would recompute" if dry_run else "recomputed"
+    out.print(f"{verb} the keys of {result.leads} leads, the identity runs of {result.deliveries} deliveries and "
+              f"{result.suppression_rekeyed} suppression entries; {result.suppression_lost} entries cannot be "
+              "carried over", highlight=False)
+    if not dry_run:
+        out.print(f"now set LEADGOV_HMAC_KEY to the value of {new_key_env} everywhere leadgov runs", highlight=False)
