@@ -23,11 +23,13 @@ from leadgov.claims import record_delivery_claims
 from leadgov.identity import identity_keys
 from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
+from leadgov.reasons import RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
 from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
 from models import delivery_store as store
 from models import identity_store
+from models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
 from models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 
 Timings = dict[str, float]
@@ -265,10 +267,11 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
         accepted_count=counts["accepted"], rejected_count=counts["rejected"],
         over_cap_count=counts["over_cap"],
     )
-    store.insert_leads(session, lead_rows(checked, result, delivery.id))
+    rows = lead_rows(checked, result, delivery.id)
+    store.insert_leads(session, rows)
     identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
                                delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
-                               keys={"email": checked.email_keys, "phone": checked.phone_keys})
+                               keys={"email": rows["email_key"], "phone": rows["phone_key"]})
     reasons = result.reasons
     store.insert_reasons(session, pd.DataFrame({
         "delivery_id": delivery.id, "row_number": reasons["row"] + 1,
@@ -294,7 +297,19 @@ def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: i
         phone_key=checked.phone_keys,
         raw_record=checked.raw_records,
     )
-    return pd.DataFrame(columns, index=v.index, copy=False)
+    return erase_suppressed(pd.DataFrame(columns, index=v.index, copy=False), verdicts["reasons"])
+
+
+def erase_suppressed(rows: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    """Leads rejected SUPPRESSED are stored already erased (docs/gdpr.md): the person objected
+    or was erased, so only the verdict is kept, not their data again."""
+    suppressed = reasons.str.contains(RejectionReason.SUPPRESSED.value, regex=False, na=False).to_numpy()
+    if not suppressed.any():
+        return rows
+    for column in (*PERSONAL_COLUMNS, *KEY_COLUMNS):
+        if column in rows.columns:
+            rows[column] = rows[column].mask(suppressed)
+    return rows
 
 
 def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile, settings: Settings,
