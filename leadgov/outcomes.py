@@ -120,6 +120,9 @@ def check_rows(rows: pd.DataFrame, leads: pd.DataFrame, suppliers: frozenset[str
     ``leads``: what ``outcome_store.leads_named`` found; ``contracts``: the contract each
     lead's delivery ran under, by version id; ``stored``: the events already stored for them.
     """
+    if rows.empty:  # a header-only export: nothing to check (and nothing for pandas to merge on)
+        return rows.assign(lead_pk=pd.array([], dtype="Int64"), duplicate=pd.Series([], dtype=bool),
+                           status=None, delivered_on=None, contract_version_id=None)
     rows = rows.merge(leads, on=["supplier_id", "lead_id"], how="left", suffixes=("", "_lead"))
     rows["lead_pk"] = rows["lead_pk"].astype("Int64")
     delivered = pd.to_datetime(rows["delivered_on"])

@@ -54,6 +54,6 @@ class BillingLine(Base):
     statement_id: Mapped[int] = mapped_column(ForeignKey("billing_statement.id"))
     kind: Mapped[str] = mapped_column(String(10))
     lead_pk: Mapped[int] = mapped_column(ForeignKey("lead.id"))
-    lead_id: Mapped[str | None] = mapped_column(String(200))
+    lead_id: Mapped[str | None] = mapped_column(Text)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("replacement_claim.id"))
     amount_eur: Mapped[Decimal] = mapped_column(Money)

@@ -21,7 +21,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"), index=True)
     contract_version_id: Mapped[int] = mapped_column(ForeignKey("contract_version.id"))
-    file_name: Mapped[str] = mapped_column(String(500))
+    file_name: Mapped[str] = mapped_column(Text)
     file_sha256: Mapped[str] = mapped_column(String(64))
     delivered_on: Mapped[date] = mapped_column(index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -35,6 +35,9 @@ class Delivery(Base):
 
 class Lead(Base):
     """One delivered row: normalised fields, the raw record, identity keys and the verdict.
+
+    Every column holding a supplier's value is unbounded text: a delivery decides what is
+    rejected, the database never truncates or refuses a value (PostgreSQL would, in a VARCHAR(n)).
 
     ``email_key``/``phone_key`` are keyed 64-bit hashes of the *valid* normalised email and phone
     (see ``leadgov.identity``); duplicate look-ups search them in the delivery's identity runs
@@ -59,22 +62,22 @@ class Lead(Base):
     email_key: Mapped[int | None] = mapped_column(BigInteger)
     phone_key: Mapped[int | None] = mapped_column(BigInteger)
 
-    lead_id: Mapped[str | None] = mapped_column(String(200))
+    lead_id: Mapped[str | None] = mapped_column(Text)
     collected_at: Mapped[datetime | None]
     company_name: Mapped[str | None] = mapped_column(Text)
-    siren: Mapped[str | None] = mapped_column(String(9))
-    naf_code: Mapped[str | None] = mapped_column(String(20))
+    siren: Mapped[str | None] = mapped_column(Text)
+    naf_code: Mapped[str | None] = mapped_column(Text)
     employees: Mapped[int | None] = mapped_column(BigInteger)
     legal_form: Mapped[str | None] = mapped_column(Text)
-    postal_code: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(Text)
     department: Mapped[str | None] = mapped_column(String(3))
-    country: Mapped[str | None] = mapped_column(String(10))
+    country: Mapped[str | None] = mapped_column(Text)
     first_name: Mapped[str | None] = mapped_column(Text)
     last_name: Mapped[str | None] = mapped_column(Text)
     job_title: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(Text)
     budget_eur: Mapped[float | None] = mapped_column(Float)
     project_horizon_months: Mapped[int | None] = mapped_column(BigInteger)
     need: Mapped[str | None] = mapped_column(Text)
@@ -82,7 +85,7 @@ class Lead(Base):
     campaign: Mapped[str | None] = mapped_column(Text)
     consent_at: Mapped[datetime | None]
     consent_proof: Mapped[str | None] = mapped_column(Text)
-    replaces_lead_id: Mapped[str | None] = mapped_column(String(200))
+    replaces_lead_id: Mapped[str | None] = mapped_column(Text)
     raw_record: Mapped[str | None] = mapped_column(Text)
 
 

@@ -25,12 +25,12 @@ class OutcomeEvent(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     lead_pk: Mapped[int] = mapped_column(ForeignKey("lead.id"))
     supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"))
-    lead_id: Mapped[str] = mapped_column(String(200))
+    lead_id: Mapped[str] = mapped_column(Text)
     event: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
-    contest_reason: Mapped[str | None] = mapped_column(String(40))
-    amount_eur: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
-    objection: Mapped[str | None] = mapped_column(String(100))
+    contest_reason: Mapped[str | None] = mapped_column(Text)
+    amount_eur: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # parse_amounts: up to 15 digits
+    objection: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(500))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)

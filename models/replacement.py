@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntPK
@@ -27,7 +27,7 @@ class ReplacementClaim(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     lead_pk: Mapped[int] = mapped_column(ForeignKey("lead.id"), unique=True)
     supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"))
-    lead_id: Mapped[str | None] = mapped_column(String(200))
+    lead_id: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(40))
     opened_on: Mapped[date]

@@ -68,7 +68,10 @@ def _duplicate_keys(node: yaml.Node, path: tuple[Any, ...] = ()) -> list[str]:
 
 def _read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
     """The YAML document and the duplicate-key problems; unreadable YAML raises ContractError."""
-    loader = _ContractLoader(text)
+    try:
+        loader = _ContractLoader(text)  # reads the stream: refuses control characters here
+    except yaml.YAMLError as exc:
+        raise ContractError(source, [f"YAML error: {exc}"]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -78,6 +81,8 @@ def _read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
         raise ContractError(source, [_yaml_problem(exc)]) from None
     except yaml.YAMLError as exc:
         raise ContractError(source, [f"YAML error: {exc}"]) from None
+    except RecursionError:
+        raise ContractError(source, ["nested too deeply to be a contract"]) from None
     finally:
         loader.dispose()
 

@@ -46,9 +46,9 @@ def outcomes_import(
     with user_errors():
         if not file.is_file():
             raise Refused(f"{file}: no such file")
-        data = file.read_bytes()
-        if len(data) > settings.max_file_bytes:
+        if file.stat().st_size > settings.max_file_bytes:  # checked before reading: the limit bounds memory
             raise Refused(f"{file}: larger than LEADGOV_MAX_FILE_BYTES ({settings.max_file_bytes} bytes)")
+        data = file.read_bytes()
         url = database_url(db, settings)
         with session_scope(url) as session:
             result = import_outcomes(session, data, str(file), settings.timezone)

@@ -30,7 +30,11 @@ def _csv_table(
     if delimiter == "auto":
         lone = max(_count_outside_quotes(header).values()) == 0
         delimiter = "," if lone and single_column_ok else sniff_delimiter(header, source=source)
-    width = len(next(csv.reader([header], delimiter=delimiter)))
+    try:
+        width = len(next(csv.reader([header], delimiter=delimiter)))
+    except csv.Error:  # a stray quote or a bare CR inside the header line
+        raise UnreadableFile(source, "the header line is malformed (a stray quote, or old Mac line endings?)",
+                             line=skipped + 1) from None
     if width < 2 and not single_column_ok:
         raise UnreadableFile(
             source,

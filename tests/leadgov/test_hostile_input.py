@@ -109,11 +109,6 @@ def on_postgresql(db_url: str) -> bool:
     return db_url.startswith("postgresql")
 
 
-def xfail_on_postgresql(request, db_url: str, reason: str) -> None:
-    if on_postgresql(db_url):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 @pytest.fixture
 def env(monkeypatch):
     """Set LEADGOV_* variables for a CLI run; the cached settings are re-read."""
@@ -186,9 +181,6 @@ def test_cli_outcomes_import_refuses_a_file_over_LEADGOV_MAX_FILE_BYTES(db_url, 
     assert counts(db_url)["outcome_event"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/cli/governance.py outcomes_import reads the whole file "
-                   "(file.read_bytes()) before comparing its size with LEADGOV_MAX_FILE_BYTES, so the limit "
-                   "does not bound memory; validate (DeliveryFile.from_path) checks stat() first")
 def test_cli_outcomes_import_refuses_an_oversized_file_without_reading_it(tmp_path, env, monkeypatch):
     path = tmp_path / "outcomes.csv"
     path.write_bytes(b"lead_id;supplier_id;event;at\n" + b"L-1;acme-leads;call_attempt;2027-03-02\n" * 100)
@@ -292,10 +284,6 @@ def test_file_cut_inside_a_character_with_utf8_declared_is_refused():
     assert_clean(str(error), "cut.csv, line 3", "Zoé")
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/reading/csv_files.py line 33 (_csv_table: "
-                   "csv.reader([header])) raises _csv.Error 'new-line character seen in unquoted field' on "
-                   "a file with classic Mac line endings (bare CR): the CLI shows a traceback (exit 1); "
-                   "expected: read with CR as the line end, or an UnreadableFile")
 @pytest.mark.parametrize("reader", ["delivery", "outcomes", "crm"])
 def test_bare_carriage_return_line_endings_do_not_crash_the_readers(reader):
     data = b"lead_id;email;supplier_id;event;at\rL1;a@x.fr;acme;call_attempt;2027-03-02\r"
@@ -308,11 +296,6 @@ def test_bare_carriage_return_line_endings_do_not_crash_the_readers(reader):
         assert_clean(str(error), "mac.csv")
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/reading/csv_files.py line 33: a header with a stray literal "
-                   "quote (an odd number of '\"', e.g. a header 'Ecran 27\"') makes delimiters._header_line take "
-                   "the rest of the file as the header, and csv.reader([header]) raises _csv.Error 'new-line "
-                   "character seen in unquoted field' (not UnreadableFile): the CLI shows a traceback. The same "
-                   "quote in a data row is read as text. Expected: read, or an UnreadableFile naming the header")
 @pytest.mark.parametrize(("reader", "data"), [
     ("delivery", b'lead_id;email;Ecran 27"\nL1;a@x.fr;y\n'),
     ("outcomes", b'lead_id;supplier_id;event;at;Note"\nL-1;acme-leads;call_attempt;2027-03-02;x\n'),
@@ -386,13 +369,6 @@ def test_a_100000_character_cell_is_read_by_both_csv_paths(quoted):
 
 
 def test_overlong_values_in_bounded_columns_do_not_crash_the_delivery(db_url, request):
-    xfail_on_postgresql(request, db_url, (
-        "models/delivery.py Lead: lead_id/replaces_lead_id String(200), country String(10), naf_code and "
-        "postal_code String(20) are VARCHAR(n) on PostgreSQL and nothing bounds these values before the COPY "
-        "(models/delivery_store.py bulk_insert): one row with country 'FRANCE METROPOLITAINE' or a NAF code "
-        "with its label makes psycopg raise StringDataRightTruncation (not wrapped in SQLAlchemy's DBAPIError, "
-        "so the CLI prints a traceback), the whole delivery fails and the error's CONTEXT quotes the cell "
-        "value; SQLite stores them. Expected: the row rejected (INVALID_VALUE) or stored, the others stored"))
     rows = [
         lead(1, lead_id="L" * 100_000),
         lead(2, country="FRANCE METROPOLITAINE"),
@@ -587,11 +563,6 @@ def test_outcome_refusal_names_the_line_of_a_nul_byte_and_a_cut():
     assert cut.value.line == 4 and "unterminated" in cut.value.problem
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/outcomes.py line 134 (check_rows): with 0 data rows the merge "
-                   "of rows[['lead_pk', 'event', 'at']] with the (empty, object-typed) stored events raises "
-                   "pandas ValueError 'You are trying to merge on datetime64[ns] and object columns for key at', "
-                   "so a header-only export crashes import_outcomes (CLI: traceback, exit 1) instead of "
-                   "importing 0 rows like a header-only delivery")
 def test_header_only_outcome_export_imports_nothing_without_error(db_url):
     ingest(db_url, [lead(1)])
     for data in (OUTCOME_HEADER, OUTCOME_HEADER.rstrip(b"\n"), codecs.BOM_UTF8 + OUTCOME_HEADER):
@@ -619,12 +590,6 @@ def test_outcome_note_of_100000_characters_is_stored_intact(db_url):
 
 
 def test_outcome_values_overflowing_their_columns_do_not_crash_the_import(db_url, request):
-    xfail_on_postgresql(request, db_url, (
-        "models/outcome.py OutcomeEvent: objection String(100) and amount_eur Numeric(14, 2) on PostgreSQL, "
-        "while leadgov/outcomes.py parse_rows bounds neither (parse_amounts accepts up to 15 integer digits): "
-        "an objection of 150 characters or an amount_eur of 999999999999999 makes the COPY raise "
-        "StringDataRightTruncation / NumericValueOutOfRange (raw psycopg errors quoting the value) and the "
-        "whole import fails; SQLite stores them. Expected: the row refused with its line, or stored"))
     ingest(db_url, [lead(1), lead(2), lead(3)])
     result = run_import(db_url, outcomes_csv([_event(1, objection="o" * 150), _event(2, amount_eur="999999999999999"),
                                               _event(3)]))
@@ -705,10 +670,6 @@ def test_huge_but_allowed_contract_is_refused_within_bounds():
     assert refused_contract(text, seconds=60).problems
 
 
-@pytest.mark.xfail(strict=True, reason="config/contract/yaml_loading.py _read_yaml catches only yaml.YAMLError: "
-                   "a deeply nested document (a few KB, e.g. 'a: ' + '[' * 5000) makes PyYAML's recursive "
-                   "composer raise RecursionError, which escapes parse_contract/load_contract (the CLI shows a "
-                   "traceback); expected: ContractError 'nested too deeply'")
 @pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000 + "\n",
                                   "a: " + "{b: " * 3000 + "1" + "}" * 3000 + "\n",
                                   "- " * 3000 + "x\n"])
@@ -716,10 +677,6 @@ def test_deeply_nested_contract_is_refused_not_crashed(text):
     refused_contract(text)
 
 
-@pytest.mark.xfail(strict=True, reason="config/contract/yaml_loading.py _read_yaml builds the loader "
-                   "(_ContractLoader(text)) outside its try: PyYAML's reader rejects non-printable characters "
-                   "(a NUL, \\x01, \\x7f...) in the constructor, so yaml.reader.ReaderError escapes "
-                   "parse_contract; expected: ContractError naming the position")
 @pytest.mark.parametrize("char", ["\x00", "\x01", "\x7f", "\ufffe"])
 def test_contract_with_a_control_character_is_refused_not_crashed(char):
     refused_contract(EXAMPLE_TEXT.replace("ACME Leads SAS", f"ACME{char}Leads", 1))
