@@ -235,11 +235,12 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
     verdicts are returned unchanged.
     """
     c = checked.contract.contract
+    # Everything below runs under the lock: a new supplier or contract version is registered
+    # once, and the same bytes validated twice at once are stored once (the second validation
+    # finds the first one's delivery instead of failing on a constraint).
+    store.lock_deliveries(session, c.supplier.id)
     refuse_if_terminated(session, c.supplier.id)
     version_id = register_contract(session, checked.contract)
-    store.lock_deliveries(session, c.supplier.id)
-    # Checked under the lock: the same bytes validated twice at once are stored once, and the
-    # second validation finds the first one's delivery instead of failing on the constraint.
     already = already_ingested(session, c.supplier.id, checked.file.sha256, timings)
     if already is not None:
         return already

@@ -1,5 +1,6 @@
 """Engines and sessions: one place that knows how to connect to SQLite or PostgreSQL."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -38,6 +39,7 @@ def get_engine(url: str) -> Engine:
     """
     url = normalise_url(url)
     parsed = make_url(url)
+    _ENGINE_LOG.addFilter(_no_result_rows)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +47,15 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+_ENGINE_LOG = logging.getLogger("sqlalchemy.engine.Engine")
+
+
+def _no_result_rows(record: logging.LogRecord) -> bool:
+    """At DEBUG, SQLAlchemy logs every fetched row: those hold leads' personal data, so they never
+    reach a log (``hide_parameters`` covers the statements' parameters, not the rows)."""
+    return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
 
 
 @contextmanager

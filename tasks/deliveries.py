@@ -29,7 +29,14 @@ def load_contract_file(contract_path: str) -> ContractFile:
     return load_contract(contract_path)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def file_unavailable(state) -> bool:
+    """Retry a read that the file system failed (a flaky share), never a refused or missing file."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=lambda task, run, state: file_unavailable(state))
 def receive_file(delivery_path: str, delivered_on: date) -> DeliveryFile:
     """Read the delivered bytes (retried: the file may sit on a flaky share)."""
     return DeliveryFile.from_path(Path(delivery_path), delivered_on, get_settings().max_file_bytes)
