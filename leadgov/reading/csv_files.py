@@ -47,6 +47,8 @@ def _csv_table(
         if exc.line is None or not skipped:
             raise
         raise UnreadableFile(source, exc.problem, line=exc.line + skipped) from None
+    if not columns or any(len(column) == 0 for column in columns):
+        raise UnreadableFile(source, "no header line (the file holds nothing but blank lines or marks)")
     headers = [column[0].as_py() for column in columns]
     return _Table(headers, [column.slice(1) for column in columns], None), delimiter
 
@@ -101,6 +103,8 @@ def _parse_csv_pandas(payload: bytes, delimiter: str, source: str) -> list[pa.Ch
         )
     except pd.errors.ParserError as exc:
         raise _csv_refusal(payload, delimiter, source, str(exc)) from None
+    except pd.errors.EmptyDataError:
+        raise UnreadableFile(source, "no header line (the file holds nothing but blank lines or marks)") from None
     return [_chunked(pa.array(frame[c].array, type=pa.string())) for c in frame.columns]
 
 

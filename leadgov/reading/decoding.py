@@ -45,12 +45,39 @@ def _to_utf8(data: bytes, encoding: str, *, source: str) -> tuple[bytes, str]:
     if encoding == "auto":
         if _is_utf8(data):
             return data, "utf-8"
+        _refuse_mixed(data, "cp1252", source)
         return _single_byte(data, "cp1252", source, declared=False), "cp1252"
     if data.isascii() or not _is_utf8(data):
+        _refuse_mixed(data, encoding, source)
         return _single_byte(data, encoding, source, declared=True), encoding
     raise UnreadableFile(
         source, f"declared encoding {encoding} but the file is UTF-8 (accents would be garbled)"
     )
+
+
+#: A UTF-8 encoded accented letter (U+00C0..U+00FF: à, é, ç, ô...): read as cp1252 or latin-1
+#: it is "Ã©"-style mojibake, which no French or English text contains.
+_UTF8_LETTER = re.compile(rb"\xC3[\x80-\xBF]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0E-\x1F]")
+
+
+def _refuse_mixed(data: bytes, codec: str, source: str) -> None:
+    """Refuse a file that is not UTF-8 as a whole but holds UTF-8 letters: two exports in two
+    encodings pasted together. Reading it as ``codec`` would garble the UTF-8 rows' names."""
+    letter = _UTF8_LETTER.search(data)
+    if letter is None or _CONTROL.search(data):  # binary content: refused as such later
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_line, other_line = _line(data, letter.start()), _line(data, exc.start)
+        raise UnreadableFile(
+            source, f"two encodings mixed: UTF-8 on line {utf8_line} and {codec} (byte 0x{data[exc.start]:02X}) "
+                    f"on line {other_line}; export the file again in one encoding", line=other_line) from None
+
+
+def _line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _bom_of(data: bytes) -> tuple[bytes, str, str] | None:

@@ -262,10 +262,6 @@ def test_file_cut_mid_row_keeps_the_whole_rows_and_rejects_the_cut_one(db_url):
     assert counts(db_url)["lead"] == 3 and counts(db_url)["delivery"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/reading/decoding.py _to_utf8 (encoding auto): a UTF-8 file "
-                   "cut inside a multi-byte character is no longer valid UTF-8, so the WHOLE file is decoded "
-                   "as cp1252 and every accented value of every row is silently stored as mojibake "
-                   "('Zoé' -> 'ZoÃ©'); expected: a refusal naming the offset, as with encoding utf-8")
 def test_utf8_file_cut_inside_a_character_is_not_silently_mangled():
     data = "lead_id;first_name;need\nL1;Zoé;x\nL2;Zoé;écran".encode()[:-5]
     assert data.endswith(b";\xc3")  # ends with half of "é"
@@ -311,10 +307,6 @@ def test_stray_quote_in_the_header_does_not_crash_the_readers(reader, data):
         assert_clean(str(error), "q.csv")
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/reading/csv_files.py: a CRM export whose only non-blank "
-                   "content is a byte-order mark after a blank line (b'\\n\\xef\\xbb\\xbf') makes pandas raise "
-                   "EmptyDataError (in _parse_csv_pandas) or, with a trailing CR, IndexError at line 46 "
-                   "(column[0] of an empty column); expected: UnreadableFile")
 @pytest.mark.parametrize("data", [b"\n\xef\xbb\xbf", b"\n\xef\xbb\xbf\r", b"\xef\xbb\xbf\n\xef\xbb\xbf"])
 def test_crm_export_of_a_stray_bom_is_refused_not_crashed(data):
     with pytest.raises(UnreadableFile):
@@ -436,11 +428,6 @@ def test_mixed_encodings_with_utf8_declared_are_refused_at_the_first_cp1252_byte
     assert_clean(str(error), "mixed.csv, line 3", "Zoé")
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/reading/decoding.py _to_utf8, encoding auto: a file that is "
-                   "not valid UTF-8 as a whole is decoded as cp1252 even when it holds valid non-ASCII UTF-8 "
-                   "sequences, so the UTF-8 rows are stored as mojibake ('Zoé' -> 'ZoÃ©') without any "
-                   "message. docs/validation-rules.md says 'else cp1252'; the purchasing rule to decide is "
-                   "refusing a mixed file (as the declared single-byte path intends)")
 def test_mixed_encodings_with_auto_are_not_silently_mangled():
     try:
         delivery = read_delivery(MIXED, ReadOptions(), source="mixed.csv")
@@ -450,21 +437,22 @@ def test_mixed_encodings_with_auto_are_not_silently_mangled():
     assert delivery.frame["first_name"].tolist() == ["Zoé", "Zoé"]
 
 
-@pytest.mark.xfail(strict=True, reason="leadgov/reading/decoding.py _to_utf8 (declared cp1252/latin-1): the "
-                   "wrong-declaration check only asks whether the WHOLE file is valid UTF-8, so a mixed file "
-                   "passes and its UTF-8 rows are stored as mojibake, although the docstring says valid "
-                   "non-ASCII UTF-8 bytes mean the wrong encoding was declared and refuse the file")
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
 def test_mixed_encodings_with_a_single_byte_encoding_declared_are_refused(encoding):
     error = refusal(MIXED, ReadOptions(encoding=encoding), source="mixed.csv")
     assert_clean(str(error), "mixed.csv", "Zoé")
 
 
-def test_mixed_encodings_with_auto_never_leave_invalid_text():
-    """Whatever the rule, the text handed on is valid Unicode and row 2 (cp1252) is read right."""
-    delivery = read_delivery(MIXED, ReadOptions(), source="mixed.csv")
-    assert delivery.encoding == "cp1252" and delivery.frame.at[1, "first_name"] == "Zoé"
-    assert all(isinstance(v, str) for v in delivery.frame["first_name"])
+def test_mixed_encodings_with_auto_name_both_lines():
+    """The refusal says where each encoding is, so the supplier knows which export to redo."""
+    error = refusal(MIXED, ReadOptions(), source="mixed.csv")
+    assert error.line == 3 and "UTF-8 on line 2" in error.problem and "cp1252 (byte 0xE9) on line 3" in error.problem
+
+
+def test_a_cp1252_file_of_french_names_is_not_taken_for_a_mixed_one():
+    text = "lead_id;first_name\nL1;Zoé ÉLÉONORE Françoise Gérant à l'œuvre\n"
+    delivery = read_delivery(text.encode("cp1252"), ReadOptions(), source="fr.csv")
+    assert delivery.encoding == "cp1252" and delivery.frame.at[0, "first_name"] == "Zoé ÉLÉONORE Françoise Gérant à l'œuvre"
 
 
 # --- formula injection ------------------------------------------------------------------------------
