@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from config.contract import ContractError, parse_contract
