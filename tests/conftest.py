@@ -3,6 +3,8 @@
 import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,16 +29,12 @@ def postgres_available() -> bool:
     return _postgres_available()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path, postgres_available) -> str:
-    """A fresh database at the current schema: a SQLite file, or a new PostgreSQL schema."""
+@contextmanager
+def postgres_schema(postgres_available: bool) -> Iterator[str]:
+    """A new PostgreSQL schema at the current migration, dropped afterwards: yields its URL."""
+    from models.db import get_engine
     from models.migrate import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'leadgov.db'}"
-        upgrade(url)
-        yield url
-        return
     if not postgres_available:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
@@ -46,11 +44,32 @@ def db_url(request, tmp_path, postgres_available) -> str:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    upgrade(url)
-    yield url
-    from models.db import get_engine
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
-    get_engine(url).dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+
+@pytest.fixture
+def pg_url(postgres_available) -> Iterator[str]:
+    """A fresh PostgreSQL database (a new schema), for tests about PostgreSQL itself."""
+    with postgres_schema(postgres_available) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, postgres_available) -> Iterator[str]:
+    """A fresh database at the current schema: a SQLite file, or a new PostgreSQL schema."""
+    from models.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'leadgov.db'}"
+        upgrade(url)
+        yield url
+        return
+    with postgres_schema(postgres_available) as url:
+        yield url

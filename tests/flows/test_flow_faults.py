@@ -11,7 +11,6 @@ real ones), so that the tests do not sleep for the production back-off.
 """
 
 import os
-import uuid
 
 import pytest
 import yaml
@@ -96,29 +95,6 @@ def test_an_unreachable_database_retries_the_storing_task_then_fails_clearly(lea
     assert "OperationalError" in state.message and "127.0.0.1" in state.message
     assert "Connection refused" in state.message  # says why, not just that it failed
     assert_nothing_secret([state.message, *flow_logs(flow_run_id)])
-
-
-@pytest.fixture
-def pg_url(postgres_available):
-    """A fresh PostgreSQL schema at the current schema version."""
-    from models.db import get_engine
-    from models.migrate import upgrade
-
-    if not postgres_available:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-        pytest.skip("PostgreSQL is not reachable")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    upgrade(url)
-    yield url
-    get_engine(url).dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.mark.postgres
