@@ -24,6 +24,8 @@ import httpx
 import pytest
 from prefect.client.orchestration import SyncPrefectClient
 
+from leadgov.cli.ui import stop, tail  # the same process handling as `leadgov ui`
+
 pytestmark = pytest.mark.prefect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,26 +78,6 @@ def start(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> subproc
     with log.open("w") as out, sigint_default():
         return subprocess.Popen([*PREFECT, *args], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def stop(process: subprocess.Popen, timeout: float = 15) -> None:
-    """Stop a process started with start_new_session=True and its children: TERM, then KILL."""
-    if process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
 @pytest.fixture(scope="module")
