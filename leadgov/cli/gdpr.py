@@ -81,18 +81,23 @@ def _print_request(result: PersonRequest, format: OutputFormat) -> None:
               "this person are rejected SUPPRESSED", highlight=False)
 
 
+def _suppress(action, email, phone, region, format, db) -> None:
+    """``erase`` and ``object``: the person named by the options, one action, the counts printed."""
+    settings = get_settings()
+    with user_errors():
+        who = _person(email, phone, region)
+        with session_scope(database_url(db, settings)) as session:
+            result = action(session, who, settings.hmac_key.get_secret_value())
+    _print_request(result, format)
+
+
 @gdpr_app.command("erase")
 def erase_command(
     email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None,
     format: FormatOption = OutputFormat.table, db: DbOption = None,
 ) -> None:
     """Erase a person's data everywhere leadgov stores it and suppress them (right to erasure)."""
-    settings = get_settings()
-    with user_errors():
-        who = _person(email, phone, region)
-        with session_scope(database_url(db, settings)) as session:
-            result = erase(session, who, settings.hmac_key.get_secret_value())
-    _print_request(result, format)
+    _suppress(erase, email, phone, region, format, db)
 
 
 @gdpr_app.command("object")
@@ -101,12 +106,7 @@ def object_command(
     format: FormatOption = OutputFormat.table, db: DbOption = None,
 ) -> None:
     """Suppress a person without erasing their data (objection to prospecting)."""
-    settings = get_settings()
-    with user_errors():
-        who = _person(email, phone, region)
-        with session_scope(database_url(db, settings)) as session:
-            result = object_to_processing(session, who, settings.hmac_key.get_secret_value())
-    _print_request(result, format)
+    _suppress(object_to_processing, email, phone, region, format, db)
 
 
 @gdpr_app.command("export")
