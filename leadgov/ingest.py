@@ -46,6 +46,18 @@ def timed(timings: Timings | None, stage: str) -> Iterator[None]:
             timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """A received file's bytes (delivery, CRM or outcome export), refused whole when missing or larger
+    than ``LEADGOV_MAX_FILE_BYTES``; the size is checked before reading, so the limit bounds memory."""
+    if not path.is_file():
+        raise UnreadableFile(f"{path.name}: no such file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnreadableFile(f"{path.name}: {size} bytes is more than the {max_bytes}-byte limit "
+                             "(LEADGOV_MAX_FILE_BYTES)")
+    return path.read_bytes()
+
+
 @dataclass(frozen=True)
 class DeliveryFile:
     """A delivery as received: its bytes, its name and the day it was received."""
@@ -58,10 +70,7 @@ class DeliveryFile:
     @classmethod
     def from_path(cls, path: Path, delivered_on: date, max_bytes: int) -> "DeliveryFile":
         """Read a file, refusing it whole when it is larger than the settings allow."""
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise UnreadableFile(f"{path.name}: {size} bytes is more than the {max_bytes}-byte limit")
-        data = path.read_bytes()
+        data = read_bounded(path, max_bytes)
         return cls(data=data, file_name=path.name, delivered_on=delivered_on,
                    sha256=hashlib.sha256(data).hexdigest())
 

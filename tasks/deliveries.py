@@ -59,7 +59,7 @@ def validate_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract
                     crm_path: str | None) -> CheckedDelivery:
     """Stage *validate*: the contract's per-field rules (and the CRM export, when given)."""
     settings = get_settings()
-    crm = ingest.crm_people(Path(crm_path).read_bytes(), settings, crm_path) if crm_path else None
+    crm = ingest.crm_people(ingest.read_bounded(Path(crm_path), settings.max_file_bytes), settings, crm_path) if crm_path else None
     return ingest.check_fields(normalised, file, contract, crm=crm)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from config.contract import parse_contract
 from config.settings import get_settings
+from leadgov.ingest import read_bounded
 from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
 from leadgov.alerts.outbox import AlertRun, evaluate_and_send, record
 from leadgov.alerts.rules import quarterly_review_alert
@@ -127,13 +128,7 @@ def upgrade_database() -> None:
       retry_condition_fn=lambda task, run, state: transient_io(state))
 def read_export(path: str) -> bytes:
     """Read an export's bytes, refusing it whole when larger than the settings allow."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    limit = get_settings().max_file_bytes
-    if file.stat().st_size > limit:
-        raise ValueError(f"{path}: larger than LEADGOV_MAX_FILE_BYTES ({limit} bytes)")
-    return file.read_bytes()
+    return read_bounded(Path(path), get_settings().max_file_bytes)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30],

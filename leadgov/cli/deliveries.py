@@ -13,7 +13,7 @@ from config.settings import Settings, get_settings
 from leadgov.alerts.evaluate import after_delivery
 from leadgov.alerts.outbox import evaluate_and_send
 from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, report_alerts, user_errors
-from leadgov.ingest import DeliveryFile, IngestOutcome, ingest_delivery
+from leadgov.ingest import DeliveryFile, IngestOutcome, ingest_delivery, read_bounded
 from leadgov.results import write_result_file, write_return_file
 from models.db import session_scope
 
@@ -83,7 +83,7 @@ def run_validation(contract_path: Path, delivery_path: Path, delivered_on: str, 
         if path is not None and not path.is_file():
             raise Refused(f"{path}: no such file")
     file = DeliveryFile.from_path(delivery_path, day, settings.max_file_bytes)
-    crm_data = crm.read_bytes() if crm is not None else None
+    crm_data = read_bounded(crm, settings.max_file_bytes) if crm is not None else None
     url = database_url(db, settings)
     with session_scope(url) as session:
         outcome = ingest_delivery(session, file, contract_file, settings, crm_data=crm_data, dry_run=dry_run)

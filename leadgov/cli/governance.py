@@ -18,6 +18,7 @@ from leadgov.alerts.outbox import evaluate_and_send
 from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
                                 print_json, report_alerts, user_errors)
 from leadgov.governance import NoContract, bill_month, supplier_kpis
+from leadgov.ingest import read_bounded
 from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
 from leadgov.periods import BadPeriod, parse_period
 from leadgov.reasons import ClaimStatus
@@ -44,11 +45,7 @@ def outcomes_import(
     """Import outcome events: each event stored once; unknown leads and refused contests listed by line."""
     settings = get_settings()
     with user_errors():
-        if not file.is_file():
-            raise Refused(f"{file}: no such file")
-        if file.stat().st_size > settings.max_file_bytes:  # checked before reading: the limit bounds memory
-            raise Refused(f"{file}: larger than LEADGOV_MAX_FILE_BYTES ({settings.max_file_bytes} bytes)")
-        data = file.read_bytes()
+        data = read_bounded(file, settings.max_file_bytes)
         url = database_url(db, settings)
         with session_scope(url) as session:
             result = import_outcomes(session, data, str(file), settings.timezone)

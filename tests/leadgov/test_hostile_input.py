@@ -152,7 +152,7 @@ def test_delivery_over_the_size_limit_is_refused_before_being_read(tmp_path, mon
         with pytest.raises(UnreadableFile) as caught:
             DeliveryFile.from_path(path, DELIVERED_ON, max_bytes=size - 1)
     message = str(caught.value)
-    assert message == f"huge.csv: {size} bytes is more than the {size - 1}-byte limit"
+    assert message == f"huge.csv: {size} bytes is more than the {size - 1}-byte limit (LEADGOV_MAX_FILE_BYTES)"
     assert DeliveryFile.from_path(path, DELIVERED_ON, max_bytes=size).data == path.read_bytes()  # at the limit: read
 
 
@@ -165,6 +165,17 @@ def test_cli_validate_refuses_a_delivery_over_LEADGOV_MAX_FILE_BYTES(db_url, tmp
     line = error_line(result.output)
     assert "huge.csv" in line and "200-byte limit" in line and SECRET_EMAIL not in line
     assert not (tmp_path / "result.csv").exists()
+    assert counts(db_url) == NOTHING
+
+
+def test_cli_validate_refuses_a_crm_export_over_LEADGOV_MAX_FILE_BYTES(db_url, tmp_path, env):
+    delivery, crm = tmp_path / "small.csv", tmp_path / "crm.csv"
+    delivery.write_bytes(csv_bytes([lead(1)]))
+    crm.write_text("email\n" + "\n".join(f"someone{i}@example.fr" for i in range(100)), encoding="utf-8")
+    env(LEADGOV_MAX_FILE_BYTES=str(len(delivery.read_bytes()) + 10))
+    result = cli_validate(db_url, tmp_path, delivery, "--crm", str(crm))
+    assert result.exit_code == 2, result.output
+    assert "crm.csv" in error_line(result.output) and "-byte limit" in error_line(result.output)
     assert counts(db_url) == NOTHING
 
 
