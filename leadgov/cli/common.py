@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from config.contract import ContractError
 from config.settings import Settings
+from leadgov.governance import NoContract
+from leadgov.periods import BadPeriod
 from leadgov.reading import UnreadableFile
 from models.migrate import upgrade
 from models.supplier import ContractConflict, SupplierTerminated
@@ -37,7 +39,8 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line and a non-zero exit code."""
     try:
         yield
-    except (Refused, UnreadableFile, ContractConflict, ContractError, SupplierTerminated) as exc:
+    except (Refused, UnreadableFile, ContractConflict, ContractError, SupplierTerminated, BadPeriod,
+            NoContract) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except IntegrityError:

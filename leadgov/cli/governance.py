@@ -17,7 +17,7 @@ from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_stateme
 from leadgov.alerts.outbox import evaluate_and_send
 from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
                                 print_json, report_alerts, user_errors)
-from leadgov.governance import NoContract, bill_month, supplier_kpis
+from leadgov.governance import bill_month, supplier_kpis
 from leadgov.ingest import read_bounded
 from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
 from leadgov.periods import BadPeriod, parse_period
@@ -165,15 +165,9 @@ def kpis(
     """A supplier's KPIs for a period (the leads delivered in it, with their outcomes as known now)."""
     settings = get_settings()
     with user_errors():
-        try:
-            span = parse_period(period)
-        except BadPeriod as exc:
-            raise Refused(str(exc)) from None
+        span = parse_period(period)
         with session_scope(database_url(db, settings)) as session:
-            try:
-                figures = supplier_kpis(session, supplier, span, settings.timezone, parse_as_of(as_of))
-            except NoContract as exc:
-                raise Refused(str(exc)) from None
+            figures = supplier_kpis(session, supplier, span, settings.timezone, parse_as_of(as_of))
     data = figures.as_dict()
     if format is OutputFormat.json:
         print_json(data)
@@ -215,11 +209,8 @@ def billing_statement(
             raise Refused(f"--month {month!r} is not a month like 2027-03")
         url = database_url(db, settings)
         with session_scope(url) as session:
-            try:
-                statement = bill_month(session, supplier, span.start.year, span.start.month,
-                                       settings.timezone, parse_as_of(as_of))
-            except NoContract as exc:
-                raise Refused(str(exc)) from None
+            statement = bill_month(session, supplier, span.start.year, span.start.month,
+                                   settings.timezone, parse_as_of(as_of))
             data = statement.as_dict()
     if format is ListFormat.json:
         print_json(data)
