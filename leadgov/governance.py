@@ -14,7 +14,7 @@ from config.contract import Contract, parse_contract
 from leadgov.billing import StatementDraft, compute_statement
 from leadgov.claims import check_overdue
 from leadgov.kpis import Kpis, compute_kpis
-from leadgov.periods import Period, month_period
+from leadgov.periods import Period, month_period, months_in
 from models import billing_store, ledger_store
 from models.billing import BillingStatement
 from models.supplier import ContractVersion, contract_version_in_force
@@ -38,20 +38,12 @@ def contract_of_version(session: Session, version_id: int) -> tuple[ContractVers
     return version, parse_contract(version.content, version.source_path).contract
 
 
-def _months(period: Period) -> list[str]:
-    months, day = [], period.start
-    while day <= period.end:
-        months.append(f"{day:%Y-%m}")
-        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return months
-
-
 def billed_amount(session: Session, supplier_id: str, period: Period, condition) -> Decimal | None:
     """What the buyer was billed for the period (docs/governance-rules.md, KPIs): for months and
     quarters, the latest statements' gross minus the cap excess; for a week, a delivery or the
     pilot, the unit lines of the cohort's leads. None when no statement covers it yet."""
     if period.kind in ("month", "quarter"):
-        statements = billing_store.latest_statements(session, supplier_id, _months(period))
+        statements = billing_store.latest_statements(session, supplier_id, months_in(period))
         if not statements:
             return None
         return sum((s.gross_eur - s.cap_excess_eur for s in statements), Decimal("0.00"))

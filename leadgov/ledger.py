@@ -4,6 +4,7 @@ The KPI and billing rules are functions of a ``Ledger``: tests build one by hand
 database loader (``models.ledger_store``) builds one with a few set-based queries.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -48,9 +49,9 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
-def typed_frame(columns: dict[str, str], rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
+def typed_frame(columns: dict[str, str], rows: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
     """A frame with exactly ``columns``, in their dtypes (missing optional columns are empty)."""
-    frame = pd.DataFrame(rows)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     out = {}
     for name, dtype in columns.items():
         values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype="object")
@@ -86,11 +87,8 @@ class Ledger:
     def build(cls, supplier_id: str, *, leads=(), reasons=(), events=(), claims=(),
               tz: str = "Europe/Paris") -> "Ledger":
         """A ledger from lists of dicts (or frames): what tests and loaders use."""
-        return cls(supplier_id, typed_frame(LEAD_COLUMNS, list(leads) if not isinstance(leads, pd.DataFrame) else leads),
-                   typed_frame(REASON_COLUMNS, list(reasons) if not isinstance(reasons, pd.DataFrame) else reasons),
-                   typed_frame(EVENT_COLUMNS, list(events) if not isinstance(events, pd.DataFrame) else events),
-                   typed_frame(CLAIM_COLUMNS, list(claims) if not isinstance(claims, pd.DataFrame) else claims),
-                   tz)
+        return cls(supplier_id, typed_frame(LEAD_COLUMNS, leads), typed_frame(REASON_COLUMNS, reasons),
+                   typed_frame(EVENT_COLUMNS, events), typed_frame(CLAIM_COLUMNS, claims), tz)
 
     def local_events(self) -> pd.DataFrame:
         """The events with ``at`` in local time and ``day`` its local date (midnight)."""

@@ -64,6 +64,15 @@ def month_of(day: date) -> Period:
     return month_period(day.year, day.month)
 
 
+def months_in(period: Period) -> list[str]:
+    """The "YYYY-MM" labels of the calendar months a dated period touches."""
+    months, day = [], period.start
+    while day <= period.end:
+        months.append(f"{day:%Y-%m}")
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
 def parse_period(label: str) -> Period:
     """The period a label names; BadPeriod says which forms are understood."""
     text = label.strip()

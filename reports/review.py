@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadgov.formatting import format_rate
 from leadgov.governance import contract_for, supplier_kpis
 from leadgov.kpis import Kpis
-from leadgov.periods import Period, parse_period, week_of
+from leadgov.periods import Period, months_in, parse_period, week_of
 from leadgov.recommendation import recommend
 from models import billing_store
 from models.delivery import Lead
@@ -61,8 +62,7 @@ class Amounts:
 def quarter_amounts(session: Session, supplier_id: str, quarter: Period) -> Amounts:
     """Billed (gross minus cap excess), frozen (amount due of frozen statements) and credited,
     from the latest revision of each month's statement."""
-    months = [f"{quarter.start.year}-{m:02d}" for m in range(quarter.start.month, quarter.end.month + 1)]
-    statements = billing_store.latest_statements(session, supplier_id, months)
+    statements = billing_store.latest_statements(session, supplier_id, months_in(quarter))
     zero = Decimal("0.00")
     return Amounts(
         billed=sum((s.gross_eur - s.cap_excess_eur for s in statements), zero),
@@ -107,7 +107,7 @@ def supplier_section(session: Session, supplier: Supplier, quarter: Period, tz: 
             "reject": charts.line_chart(
                 [(w.label[-3:], k.reject_rate) for w, k in zip(weeks, weekly)], title=labels["chart_reject"],
                 y_label=labels["reject_rate"], locale=locale, percent=True, threshold=contract.quality.max_reject_rate,
-                threshold_label=labels["threshold_line"].format(value=_pct(contract.quality.max_reject_rate, locale))),
+                threshold_label=labels["threshold_line"].format(value=format_rate(contract.quality.max_reject_rate, locale))),
             "volume": charts.bar_chart(
                 [(w.label[-3:], k.delivered) for w, k in zip(weeks, weekly)], title=labels["chart_volume"],
                 y_label=labels["leads_unit"], locale=locale, target=contract.volumes.weekly_target,
@@ -118,12 +118,6 @@ def supplier_section(session: Session, supplier: Supplier, quarter: Period, tz: 
                 locale=locale),
         },
     }
-
-
-def _pct(value: float, locale: str) -> str:
-    from leadgov.formatting import format_rate
-
-    return format_rate(value, locale)
 
 
 def _conversion(session: Session, supplier_id: str, quarter: Period, mature: list[Period], tz: str,

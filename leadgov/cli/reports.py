@@ -7,7 +7,6 @@ import typer
 
 from config.settings import get_settings
 from leadgov.cli.common import AsOfOption, DbOption, Refused, database_url, out, parse_as_of, user_errors
-from leadgov.governance import NoContract
 from models.db import session_scope
 
 report_app = typer.Typer(help="Self-contained HTML reports (open offline, safe to e-mail).", no_args_is_help=True)
@@ -24,7 +23,7 @@ def _write(build) -> None:
     with user_errors():
         try:
             path = build()
-        except (LookupError, ValueError, NoContract) as exc:
+        except (LookupError, ValueError) as exc:  # no such delivery, statement or quarter
             raise Refused(str(exc)) from None
     out.print(str(path), highlight=False, soft_wrap=True)
 
