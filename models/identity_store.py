@@ -58,7 +58,7 @@ def identity_matches(session: Session, *, kind: str, keys: Iterable[int], since:
     ``keys``: their stored value (``value``), ``supplier_id`` and ``status``, so that the caller
     confirms each match on the value itself."""
     columns = ["value", "supplier_id", "status"]
-    wanted = np.unique(np.asarray(keys, dtype=np.int64))
+    wanted = pd.unique(np.asarray(keys, dtype=np.int64))  # a hash table needs them distinct, not sorted
     if not len(wanted):
         return pd.DataFrame(columns=columns)
     hits = _matched_rows(session, kind, wanted, since, until)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
+from leadgov.arrow_memory import use_returning_pool
 from leadgov.reading.crm import read_crm_export
 from leadgov.reading.csv_files import _csv_table
 from leadgov.reading.decoding import _check_content, _to_utf8, decode
@@ -63,6 +64,7 @@ __all__ = [
 
 def read_delivery(data: bytes, options: ReadOptions, *, source: str = "<delivery>") -> RawDelivery:
     """Read one delivery file into canonical text columns, or refuse it whole."""
+    use_returning_pool()
     with ThreadPoolExecutor(max_workers=1) as background:
         digest = background.submit(_sha256, data)  # hashing releases the GIL: runs alongside
         payload, used = _to_utf8(data, options.encoding, source=source)

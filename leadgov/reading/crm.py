@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from leadgov.arrow_memory import use_returning_pool
 from leadgov.reading.csv_files import _csv_table
 from leadgov.reading.decoding import _check_content, _to_utf8
 from leadgov.reading.errors import UnreadableFile
@@ -19,6 +20,7 @@ def read_crm_export(data: bytes, *, source: str = "<crm>") -> pd.DataFrame:
     is accepted. An export with neither column cannot serve the ALREADY_IN_CRM check and is
     refused rather than silently matching nothing.
     """
+    use_returning_pool()
     payload, _ = _to_utf8(data, "auto", source=source)
     _check_content(payload, source)
     table, _ = _csv_table(payload, "auto", source, single_column_ok=True)
