@@ -13,6 +13,7 @@ from config.contract import Contract
 from leadgov.reasons import LeadStatus
 from leadgov.replacements import match_replacements, month_of, new_claims, overdue_claims
 from models import claim_store
+from models.db import query_frame
 from models.delivery import Lead
 
 
@@ -44,12 +45,12 @@ def record_delivery_claims(session: Session, delivery_id: int, contract: Contrac
     its rejected leads opens a claim (unless it is itself the replacement of an open claim)."""
     supplier_id = contract.supplier.id
     # Only the leads that can open or fill a claim: the rejected ones and the replacements.
-    leads = pd.DataFrame(session.execute(
+    leads = query_frame(session, (
         select(Lead.id, Lead.lead_id, Lead.status, Lead.replaces_lead_id, Lead.delivered_on, Lead.primary_reason)
         .where(Lead.delivery_id == delivery_id,
                or_(Lead.status == LeadStatus.REJECTED.value, Lead.replaces_lead_id.is_not(None)))
         .order_by(Lead.row_number)
-    ).all(), columns=["lead_pk", "lead_id", "status", "replaces_lead_id", "delivered_on", "reason"])
+    ), ["lead_pk", "lead_id", "status", "replaces_lead_id", "delivered_on", "reason"])
     named = leads["replaces_lead_id"].dropna()
     matches = match_replacements(leads, claim_store.open_claims_for(session, supplier_id, named))
     claim_store.mark_overdue(session, matches.late)

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from config.contract import Contract
@@ -40,9 +41,9 @@ def new_claims(candidates: pd.DataFrame, contract: Contract, *, owed_so_far: Map
     claims["opened_on"] = pd.to_datetime(claims["opened_on"]).astype("datetime64[ns]")
     claims["month"] = month_of(claims["opened_on"])
     share = contract.replacement.max_replacement_share
-    room = claims["month"].map(lambda m: owed_per_month(share, delivered.get(m, 0)) - owed_so_far.get(m, 0))
-    owed = claims.groupby("month").cumcount() < room
-    claims["status"] = owed.map({True: ClaimStatus.OPEN.value, False: ClaimStatus.NOT_OWED_CAP.value})
+    room = {m: owed_per_month(share, delivered.get(m, 0)) - owed_so_far.get(m, 0) for m in claims["month"].unique()}
+    owed = claims.groupby("month").cumcount() < claims["month"].map(room)
+    claims["status"] = np.where(owed, ClaimStatus.OPEN.value, ClaimStatus.NOT_OWED_CAP.value)
     deadline = pd.Timedelta(days=contract.replacement.replacement_deadline_days)
     claims["due_on"] = (claims["opened_on"] + deadline).where(owed)
     return claims

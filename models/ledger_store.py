@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from config.contract import Contract
 from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger, typed_frame
 from leadgov.periods import Period, local_day_start
+from models.db import query_frame
 from models.delivery import Lead, LeadReason
 from models.outcome import OutcomeEvent
 from models.replacement import ReplacementClaim
@@ -49,14 +50,10 @@ def _pilot_condition(session: Session, supplier_id: str, contract: Contract | No
     return and_(window, or_(Lead.delivered_on < day, and_(Lead.delivered_on == day, Lead.id <= pk)))
 
 
-def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
-
-
 def load_leads(session: Session, condition) -> pd.DataFrame:
     query = select(Lead.id, Lead.lead_id, Lead.delivery_id, Lead.delivered_on, Lead.status,
                    Lead.flags.like("%OVER_WEEKLY_CAP%"), Lead.replaces_lead_id).where(condition)
-    frame = _frame(session, query, list(LEAD_COLUMNS))
+    frame = query_frame(session, query, list(LEAD_COLUMNS))
     frame["over_cap"] = frame["over_cap"].fillna(False).astype(bool)
     return frame
 
@@ -65,7 +62,7 @@ def load_reasons(session: Session, condition) -> pd.DataFrame:
     query = (select(Lead.id, LeadReason.code)
              .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id, Lead.row_number == LeadReason.row_number))
              .where(condition))
-    return _frame(session, query, ["lead_pk", "code"])
+    return query_frame(session, query, ["lead_pk", "code"])
 
 
 _EVENT_FIELDS = [OutcomeEvent.lead_pk, OutcomeEvent.lead_id, OutcomeEvent.event, OutcomeEvent.at,
@@ -74,7 +71,7 @@ _EVENT_FIELDS = [OutcomeEvent.lead_pk, OutcomeEvent.lead_id, OutcomeEvent.event,
 
 def load_events(session: Session, condition) -> pd.DataFrame:
     query = select(*_EVENT_FIELDS).join(Lead, Lead.id == OutcomeEvent.lead_pk).where(condition)
-    return _events_frame(_frame(session, query, list(EVENT_COLUMNS)))
+    return _events_frame(query_frame(session, query, list(EVENT_COLUMNS)))
 
 
 def _events_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +88,7 @@ _CLAIM_FIELDS = [ReplacementClaim.id, ReplacementClaim.lead_pk, ReplacementClaim
 def load_claims(session: Session, condition, *, on=ReplacementClaim.lead_pk) -> pd.DataFrame:
     """Claims whose lead (or, with ``on=filled_by_lead_pk``, whose replacement) is in the cohort."""
     query = select(*_CLAIM_FIELDS).join(Lead, Lead.id == on).where(condition)
-    return _frame(session, query, list(CLAIM_COLUMNS))
+    return query_frame(session, query, list(CLAIM_COLUMNS))
 
 
 def load_ledger(session: Session, supplier_id: str, period: Period, tz: str,
@@ -110,7 +107,7 @@ def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: s
     claims = pd.concat([
         load_claims(session, condition),
         load_claims(session, condition, on=ReplacementClaim.filled_by_lead_pk),
-        _frame(session, select(*_CLAIM_FIELDS).where(ReplacementClaim.supplier_id == supplier_id,
+        query_frame(session, select(*_CLAIM_FIELDS).where(ReplacementClaim.supplier_id == supplier_id,
                                                      ReplacementClaim.overdue_on.between(month.start, month.end)),
                list(CLAIM_COLUMNS)),
     ], ignore_index=True).drop_duplicates("claim_id")
@@ -119,7 +116,7 @@ def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: s
             .where(Lead.supplier_id == supplier_id, ~condition, OutcomeEvent.event == "appointment_held",
                    OutcomeEvent.at >= start, OutcomeEvent.at < end,
                    or_(Lead.flags.is_(None), ~Lead.flags.like("%OVER_WEEKLY_CAP%"))))
-    events = pd.concat([load_events(session, condition), _events_frame(_frame(session, held, list(EVENT_COLUMNS)))],
+    events = pd.concat([load_events(session, condition), _events_frame(query_frame(session, held, list(EVENT_COLUMNS)))],
                        ignore_index=True)
     return Ledger.build(supplier_id, leads=load_leads(session, condition), reasons=load_reasons(session, condition),
                         events=events, claims=claims, tz=tz)
