@@ -8,7 +8,6 @@ chunks, because the ORM would cost ten times more per row.
 
 import json
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import numpy as np
@@ -145,20 +144,11 @@ def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[list]:
 
 
 def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple]]:
-    """The rows as tuples, CHUNK_ROWS at a time. The next chunk is converted on a thread while
-    the caller writes this one: the driver releases the GIL while the database works, so
-    the Python conversion (a third of the cost) overlaps the writing instead of adding to it."""
-
-    def rows(start: int) -> list[tuple]:
-        return list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite)))
-
-    with ThreadPoolExecutor(max_workers=1) as converter:
-        pending = converter.submit(rows, 0)
-        for start in range(CHUNK_ROWS, len(frame) + CHUNK_ROWS, CHUNK_ROWS):
-            ready = pending.result()
-            if start < len(frame):
-                pending = converter.submit(rows, start)
-            yield ready
+    """The rows as tuples, CHUNK_ROWS at a time. (Converting the next chunk on a thread while
+    the driver writes this one was slower: both need the GIL, and the driver waits for it
+    after every row.)"""
+    for start in range(0, len(frame), CHUNK_ROWS):
+        yield list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite)))
 
 
 def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:

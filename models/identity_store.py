@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Connection, false, select, text
 from sqlalchemy.orm import Session
 
+from models.db import rows_frame
 from models.delivery import Lead
 from models.identity import IdentityRun
 
@@ -64,7 +65,7 @@ def identity_matches(session: Session, *, kind: str, keys: Iterable[int], since:
     hits = _matched_rows(session, kind, wanted, since, until)
     if hits.empty:
         return pd.DataFrame(columns=columns)
-    return pd.DataFrame(_leads_at(session, kind, hits), columns=columns)
+    return rows_frame(_leads_at(session, kind, hits), columns)
 
 
 def _leads_at(session: Session, kind: str, hits: pd.DataFrame) -> list:

@@ -96,7 +96,8 @@ def _join_by_row(rows, strings, sep: str) -> dict[int, str]:
 
 
 def _by_row(texts: dict[int, str], index: pd.Index) -> pd.Series:
-    return pd.Series([texts.get(i) for i in index], index=index, dtype="str")
+    """``texts`` (only the rejected rows) on every row of ``index``, missing elsewhere."""
+    return pd.Series(list(texts.values()), index=list(texts), dtype="str").reindex(index)
 
 
 def build_verdicts(lead_ids: pd.Series, reasons: pd.DataFrame) -> pd.DataFrame:
