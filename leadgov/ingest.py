@@ -25,7 +25,7 @@ from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reasons import RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
-from leadgov.validation.people import KnownPeople, people_failures
+from leadgov.validation.people import KnownPeople, people_failures, text_in
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
 from models import delivery_store as store
 from models import identity_store
@@ -180,7 +180,7 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
         matches = identity_store.identity_matches(session, kind=column, keys=keys.dropna().unique(),
                                                   since=since, until=day)
         # A key match is confirmed on the value: only the few stored values are compared.
-        confirmed = values[column][values[column].isin(matches["value"].dropna().unique())]
+        confirmed = values[column][text_in(values[column], matches["value"].dropna().unique())]
         matches = matches[matches["value"].isin(confirmed.unique())]
         same = matches["supplier_id"] == supplier_id
         found[f"previous_{column}s"] = set(matches.loc[same, "value"])

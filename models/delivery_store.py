@@ -171,8 +171,14 @@ def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
 
 
 def insert_leads(session: Session, leads: pd.DataFrame) -> None:
-    """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS``."""
-    bulk_insert(session, Lead.__tablename__, leads.loc[:, list(LEAD_COLUMNS)])
+    """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS``.
+
+    A column no lead of the delivery fills (a supplier that sends no campaign, say) is left out
+    of the statement: the lead columns have no default, so the database stores NULL as it would
+    have, and a million NULLs are not converted and bound one by one.
+    """
+    leads = leads.loc[:, list(LEAD_COLUMNS)]
+    bulk_insert(session, Lead.__tablename__, leads.loc[:, leads.notna().any().to_numpy()])
 
 
 def insert_reasons(session: Session, reasons: pd.DataFrame) -> None:

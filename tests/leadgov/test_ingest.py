@@ -141,3 +141,12 @@ def test_contract_versions(db_url):
     amended = make_contract_file(**{"billing.unit_price_eur": 50.0, "supersedes": "ACME-2027-01",
                                     "effective_from": "2027-06-01"})
     assert not ingest(db_url, [lead(4)], contract=amended, name="d.csv").already_ingested
+
+
+def test_a_column_no_lead_fills_is_stored_null_and_a_filled_one_as_delivered(db_url):
+    """insert_leads leaves out the columns the delivery never fills: they must still read NULL."""
+    ingest(db_url, [lead(1, campaign=None), lead(2, campaign=None)])
+    ingest(db_url, [lead(3, campaign="printemps"), lead(4, campaign=None)], day=DELIVERED_ON + timedelta(days=1))
+    with session_scope(db_url) as session:
+        stored = dict(session.execute(select(Lead.lead_id, Lead.campaign)).all())
+    assert stored == {"L-00001": None, "L-00002": None, "L-00003": "printemps", "L-00004": None}
