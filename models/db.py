@@ -7,7 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,9 +70,9 @@ def session_scope(url: str) -> Iterator[Session]:
         yield session
 
 
-def query_frame(session: Session, query, columns: list[str], params: dict | None = None) -> pd.DataFrame:
+def query_frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
     """The rows of ``query`` as a dataframe with ``columns`` (see ``rows_frame``)."""
-    return rows_frame(session.execute(query, params).all(), columns)
+    return rows_frame(session.execute(query).all(), columns)
 
 
 def rows_frame(rows: list, columns: list[str]) -> pd.DataFrame:
