@@ -19,6 +19,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: Bytes of WAL file SQLite keeps on disk after a checkpoint (it would keep the largest ever written).
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """Foreign keys on, WAL so readers never block the writer, a patient lock wait, a large cache,
     and 16 KiB pages for a new database (a lead row is about 1 KB: a million of them stored
@@ -28,6 +32,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A large delivery grows the WAL file to its own size; once checkpointed, give the space back.
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.execute("PRAGMA busy_timeout=30000")
     # Duplicate look-ups and bulk inserts touch random pages of large indexes: keep them in memory.
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB

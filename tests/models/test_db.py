@@ -24,3 +24,35 @@ def test_an_existing_database_keeps_its_page_size(tmp_path):
     with get_engine(f"sqlite:///{path}").connect() as connection:
         assert connection.execute(text("PRAGMA page_size")).scalar_one() == 4096
         assert connection.execute(text("SELECT COUNT(*) FROM t")).scalar_one() == 0
+
+
+def test_the_wal_file_shrinks_back_after_a_large_transaction(tmp_path):
+    from models.db import WAL_SIZE_LIMIT
+
+    path = tmp_path / "big.db"
+    engine = get_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x BLOB)"))
+    with engine.begin() as connection:  # about 1.5 x the limit in one transaction
+        connection.execute(text("INSERT INTO t SELECT zeroblob(1048576) FROM "
+                                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 96) SELECT i FROM n)"))
+    wal = tmp_path / "big.db-wal"
+    assert wal.stat().st_size > WAL_SIZE_LIMIT
+    with engine.begin() as connection:  # the next writer restarts the checkpointed WAL
+        connection.execute(text("INSERT INTO t VALUES (x'00')"))
+    assert wal.stat().st_size <= WAL_SIZE_LIMIT
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM t")).scalar_one() == 97
+
+
+def test_sqlite_datetime_texts_are_strftime_to_the_microsecond():
+    import pandas as pd
+
+    from models.delivery_store import _sqlite_datetime_texts
+
+    column = pd.Series(pd.to_datetime(
+        ["2027-01-01 00:00:00", "1999-12-31 23:59:59.5", None, "1700-01-01 00:00:00.999999999",
+         "1969-12-31 23:59:59.9999995", "2027-03-07 03:51:08.123456789"], format="mixed"))
+    expected = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy(dtype=object, na_value=None).tolist()
+    assert _sqlite_datetime_texts(column) == expected
+    assert expected[4] == "1969-12-31 23:59:59.999999" and expected[2] is None
