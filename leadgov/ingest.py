@@ -181,7 +181,7 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
                                                   since=since, until=day)
         # A key match is confirmed on the value: only the few stored values are compared.
         confirmed = values[column][text_in(values[column], matches["value"].dropna().unique())]
-        matches = matches[matches["value"].isin(confirmed.unique())]
+        matches = matches[text_in(matches["value"], confirmed.unique())]
         same = matches["supplier_id"] == supplier_id
         found[f"previous_{column}s"] = set(matches.loc[same, "value"])
         found[f"other_{column}s"] = set(matches.loc[~same & (matches["status"] == "accepted"), "value"])

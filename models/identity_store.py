@@ -49,9 +49,10 @@ def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, 
         return pd.DataFrame({"delivery_id": [], "row_number": []}, dtype="int64")
     stored = np.concatenate([np.frombuffer(r.keys, dtype="<i8") for r in runs])
     rows = np.concatenate([np.frombuffer(r.rows, dtype="<i4") for r in runs])
-    deliveries = np.repeat([r.delivery_id for r in runs], [len(r.keys) // 8 for r in runs])
-    hit = pd.Index(wanted).get_indexer(stored) >= 0  # a hash table of the delivery's keys: O(stored keys)
-    return pd.DataFrame({"delivery_id": deliveries[hit].astype("int64"), "row_number": rows[hit].astype("int64")})
+    hit = np.flatnonzero(pd.Index(wanted).get_indexer(stored) >= 0)  # a hash table of the delivery's keys
+    ends = np.cumsum([len(r.keys) // 8 for r in runs])  # the run of each hit, without a delivery id per key
+    deliveries = np.asarray([r.delivery_id for r in runs], dtype="int64")[np.searchsorted(ends, hit, side="right")]
+    return pd.DataFrame({"delivery_id": deliveries, "row_number": rows[hit].astype("int64")})
 
 
 def identity_matches(session: Session, *, kind: str, keys: Iterable[int], since: date, until: date) -> pd.DataFrame:
