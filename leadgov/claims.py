@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.contract import Contract
 from leadgov.reasons import LeadStatus
 from leadgov.replacements import match_replacements, month_of, new_claims, overdue_claims
-from models import claim_store
-from models.db import query_frame
-from models.delivery import Lead
+from models import claim_store, delivery_store
 
 
 @dataclass(frozen=True)
@@ -40,22 +37,25 @@ def open_claims(session: Session, supplier_id: str, candidates: pd.DataFrame, co
     return ClaimChanges(opened=len(claims) - capped, not_owed_cap=capped)
 
 
-def record_delivery_claims(session: Session, delivery_id: int, contract: Contract) -> ClaimChanges:
+def record_delivery_claims(session: Session, delivery_id: int, contract: Contract,
+                           leads: pd.DataFrame) -> ClaimChanges:
     """After a delivery is stored: its replacements fill the open claims they name, and each of
-    its rejected leads opens a claim (unless it is itself the replacement of an open claim)."""
+    its rejected leads opens a claim (unless it is itself the replacement of an open claim).
+
+    ``leads``: the delivery's leads as just stored, in row order (row_number, lead_id, status,
+    replaces_lead_id, reason: the primary reason, delivered_on); their database ids are looked up
+    here. Passing them saves reading a million stored rows back.
+    """
     supplier_id = contract.supplier.id
     # Only the leads that can open or fill a claim: the rejected ones and the replacements.
-    leads = query_frame(session, (
-        select(Lead.id, Lead.lead_id, Lead.status, Lead.replaces_lead_id, Lead.delivered_on, Lead.primary_reason)
-        .where(Lead.delivery_id == delivery_id,
-               or_(Lead.status == LeadStatus.REJECTED.value, Lead.replaces_lead_id.is_not(None)))
-        .order_by(Lead.row_number)
-    ), ["lead_pk", "lead_id", "status", "replaces_lead_id", "delivered_on", "reason"])
-    named = leads["replaces_lead_id"].dropna()
-    matches = match_replacements(leads, claim_store.open_claims_for(session, supplier_id, named))
+    able = leads[(leads["status"] == LeadStatus.REJECTED.value) | leads["replaces_lead_id"].notna()]
+    able = able.astype(object).where(able.notna(), None).reset_index(drop=True)
+    able.insert(0, "lead_pk", delivery_store.lead_pks(session, delivery_id, able["row_number"].to_numpy(dtype="int64")))
+    named = able["replaces_lead_id"].dropna()
+    matches = match_replacements(able, claim_store.open_claims_for(session, supplier_id, named))
     claim_store.mark_overdue(session, matches.late)
     claim_store.mark_filled(session, matches.fills)
-    rejected = leads[(leads["status"] == LeadStatus.REJECTED.value) & ~leads["lead_pk"].isin(matches.no_own_claim)]
+    rejected = able[(able["status"] == LeadStatus.REJECTED.value) & ~able["lead_pk"].isin(matches.no_own_claim)]
     candidates = rejected.assign(origin="rejection", opened_on=rejected["delivered_on"])
     opened = open_claims(session, supplier_id, candidates, contract)
     return ClaimChanges(opened.opened, opened.not_owed_cap, len(matches.fills), len(matches.late))

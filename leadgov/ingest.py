@@ -263,8 +263,18 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
     with timed(timings, "store"):
         delivery_id = _store(session, checked, result, version_id)
     with timed(timings, "claims"):
-        record_delivery_claims(session, delivery_id, c)
+        record_delivery_claims(session, delivery_id, c, claim_leads(checked, result))
     return IngestOutcome(delivery_id, False, result, timings or {})
+
+
+def claim_leads(checked: CheckedDelivery, result: ValidationResult) -> pd.DataFrame:
+    """What the claims need of a stored delivery's leads, from memory (references, no copy)."""
+    verdicts = result.verdicts
+    return pd.DataFrame({
+        "row_number": verdicts["row_number"], "lead_id": verdicts["lead_id"], "status": verdicts["status"],
+        "replaces_lead_id": checked.prepared.values["replaces_lead_id"], "reason": verdicts["primary_reason"],
+        "delivered_on": checked.file.delivered_on,
+    }, index=verdicts.index)
 
 
 def _store(session: Session, checked: CheckedDelivery, result: ValidationResult, version_id: int) -> int:
