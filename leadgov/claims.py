@@ -49,6 +49,7 @@ def record_delivery_claims(session: Session, delivery_id: int, contract: Contrac
     supplier_id = contract.supplier.id
     # Only the leads that can open or fill a claim: the rejected ones and the replacements.
     able = leads[(leads["status"] == LeadStatus.REJECTED.value) | leads["replaces_lead_id"].notna()]
+    # Plain Python values with None, as the claim store's frames hold them (merged below).
     able = able.astype(object).where(able.notna(), None).reset_index(drop=True)
     able.insert(0, "lead_pk", delivery_store.lead_pks(session, delivery_id, able["row_number"].to_numpy(dtype="int64")))
     named = able["replaces_lead_id"].dropna()

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from models.db import rows_frame
 from models.delivery import Delivery, Lead, LeadReason
 from models.supplier import Supplier
 from models.suppression import SuppressionEntry
@@ -132,8 +133,8 @@ def lead_pks(session: Session, delivery_id: int, row_numbers: np.ndarray) -> np.
                "CROSS JOIN lead AS l WHERE l.delivery_id = :delivery AND l.row_number = k.value")
     found = session.execute(sql, {"rows": _bind_list(session, np.asarray(row_numbers, dtype="int64")),
                                   "delivery": delivery_id}).all()
-    ids = pd.Series([pk for _, pk in found], index=[row for row, _ in found], dtype="int64")
-    return ids.reindex(row_numbers).to_numpy(dtype="int64")
+    found = rows_frame(found, ["row_number", "id"])
+    return found.set_index("row_number")["id"].reindex(row_numbers).to_numpy(dtype="int64")
 
 
 def insert_delivery(session: Session, **fields) -> Delivery:
