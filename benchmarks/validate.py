@@ -62,10 +62,10 @@ def _setup(url: str, rows: int, history_factor: int, known_share: float, seed: i
     """Migrate, generate the delivery, plant the history; write what the parent needs to files."""
     import numpy as np  # noqa: PLC0415
 
-    from config.contract import load_contract  # noqa: PLC0415
-    from config.settings import Settings  # noqa: PLC0415
+    from leadgov.config.contract import load_contract  # noqa: PLC0415
+    from leadgov.config.settings import Settings  # noqa: PLC0415
     from leadgov import synthetic  # noqa: PLC0415
-    from models.migrate import upgrade  # noqa: PLC0415
+    from leadgov.models.migrate import upgrade  # noqa: PLC0415
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -114,9 +114,9 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
     """
     from sqlalchemy import text  # noqa: PLC0415
 
-    from models.db import get_engine  # noqa: PLC0415
-    from models.delivery import Lead  # noqa: PLC0415
-    from models.identity_store import rebuild_runs  # noqa: PLC0415
+    from leadgov.models.db import get_engine  # noqa: PLC0415
+    from leadgov.models.delivery import Lead  # noqa: PLC0415
+    from leadgov.models.identity_store import rebuild_runs  # noqa: PLC0415
 
     engine = get_engine(url)
     sqlite = engine.dialect.name == "sqlite"
@@ -282,10 +282,10 @@ def measure(url: str, csv_path: Path, rows: int) -> dict:
     """Run the real ingestion once and return its figures."""
     from sqlalchemy import text  # noqa: PLC0415
 
-    from config.contract import load_contract  # noqa: PLC0415
-    from config.settings import Settings  # noqa: PLC0415
+    from leadgov.config.contract import load_contract  # noqa: PLC0415
+    from leadgov.config.settings import Settings  # noqa: PLC0415
     from leadgov.ingest import DeliveryFile, ingest_delivery  # noqa: PLC0415
-    from models.db import session_scope  # noqa: PLC0415
+    from leadgov.models.db import session_scope  # noqa: PLC0415
 
     contract_file = load_contract(CONTRACT_PATH)
     settings = Settings(database_url=url)

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=2200)
     args = parser.parse_args()
 
-    from config.settings import Settings
+    from leadgov.config.settings import Settings
     from leadgov.demo import run_demo
 
     with tempfile.TemporaryDirectory() as folder:

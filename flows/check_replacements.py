@@ -6,7 +6,7 @@ from typing import Annotated
 from prefect import flow
 from pydantic import Field
 
-from tasks.governance import (local_today, mark_overdue_claims, publish_replacements_check, raise_overdue_alerts,
+from leadgov.tasks.governance import (local_today, mark_overdue_claims, publish_replacements_check, raise_overdue_alerts,
                               upgrade_database)
 
 

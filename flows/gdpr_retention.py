@@ -13,11 +13,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.gdpr import purge
-from models.db import session_scope
-from tasks.deliveries import database_unreachable
-from tasks.governance import local_today, upgrade_database
+from leadgov.models.db import session_scope
+from leadgov.tasks.deliveries import database_unreachable
+from leadgov.tasks.governance import local_today, upgrade_database
 
 
 class RetentionIncomplete(RuntimeError):

@@ -5,7 +5,7 @@ from typing import Annotated
 from prefect import flow
 from pydantic import Field
 
-from tasks.governance import publish_outcomes_import, raise_outcome_alerts, read_export, store_outcomes, upgrade_database
+from leadgov.tasks.governance import publish_outcomes_import, raise_outcome_alerts, read_export, store_outcomes, upgrade_database
 
 
 @flow(name="import_outcomes", flow_run_name="import outcomes {path}", log_prints=False)

@@ -6,7 +6,7 @@ from typing import Annotated
 from prefect import flow, unmapped
 from pydantic import Field
 
-from tasks.governance import (bill_supplier_month, collect, local_today, previous_month, publish_billing,
+from leadgov.tasks.governance import (bill_supplier_month, collect, local_today, previous_month, publish_billing,
                               raise_statement_alerts, suppliers_to_bill, upgrade_database, write_statement)
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"

@@ -6,7 +6,7 @@ from typing import Annotated
 from prefect import flow
 from pydantic import Field
 
-from tasks.governance import (local_today, previous_quarter, publish_quarterly_review, raise_quarterly_review_alert,
+from leadgov.tasks.governance import (local_today, previous_quarter, publish_quarterly_review, raise_quarterly_review_alert,
                               upgrade_database, write_quarterly_review)
 
 QUARTER = r"^\d{4}-Q[1-4]$"

@@ -30,10 +30,10 @@ from prefect.input import RunInput
 from prefect.states import Completed
 from pydantic import BaseModel, Field, create_model
 
-from config.settings import get_settings
-from models.pilot import Decision
-from tasks.deliveries import load_contract_file
-from tasks.pilot import (
+from leadgov.config.settings import get_settings
+from leadgov.models.pilot import Decision
+from leadgov.tasks.deliveries import load_contract_file
+from leadgov.tasks.pilot import (
     check_maturity,
     compute_verdict,
     publish_no_decision,

@@ -5,7 +5,7 @@ from datetime import date
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from tasks.deliveries import (
+from leadgov.tasks.deliveries import (
     deduplicate_and_store,
     load_contract_file,
     normalise_leads,

@@ -5,8 +5,8 @@ from datetime import date
 from prefect import flow, unmapped
 from pydantic import BaseModel, Field
 
-from tasks.governance import collect, upgrade_database
-from tasks.inbox import (
+from leadgov.tasks.governance import collect, upgrade_database
+from leadgov.tasks.inbox import (
     find_supplier_inboxes,
     publish_inbox_summary,
     resolve_contracts_dir,

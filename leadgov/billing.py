@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from config.contract.models import Billing, Contract
+from leadgov.config.contract.models import Billing, Contract
 from leadgov import cohort
 from leadgov.ledger import Ledger
 from leadgov.periods import Period

@@ -8,10 +8,10 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.reasons import LeadStatus
 from leadgov.replacements import match_replacements, month_of, new_claims, overdue_claims
-from models import claim_store, delivery_store
+from leadgov.models import claim_store, delivery_store
 
 
 @dataclass(frozen=True)

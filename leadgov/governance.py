@@ -10,14 +10,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from config.contract import Contract, parse_contract
+from leadgov.config.contract import Contract, parse_contract
 from leadgov.billing import StatementDraft, compute_statement
 from leadgov.claims import check_overdue
 from leadgov.kpis import Kpis, compute_kpis
 from leadgov.periods import Period, month_period, months_in
-from models import billing_store, ledger_store
-from models.billing import BillingStatement
-from models.supplier import ContractVersion, contract_version_in_force
+from leadgov.models import billing_store, ledger_store
+from leadgov.models.billing import BillingStatement
+from leadgov.models.supplier import ContractVersion, contract_version_in_force
 
 
 class NoContract(LookupError):

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from config.contract import ContractFile
-from config.settings import Settings
+from leadgov.config.contract import ContractFile
+from leadgov.config.settings import Settings
 from leadgov.claims import record_delivery_claims
 from leadgov.identity import identity_keys
 from leadgov.normalise import emails, phones
@@ -27,10 +27,10 @@ from leadgov.reasons import RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
 from leadgov.validation.people import KnownPeople, people_failures, text_in
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
-from models import delivery_store as store
-from models import identity_store
-from models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
-from models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
+from leadgov.models import delivery_store as store
+from leadgov.models import identity_store
+from leadgov.models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
+from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 
 Timings = dict[str, float]
 

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov import cohort
 from leadgov.cohort import share
 from leadgov.ledger import Ledger

@@ -13,13 +13,13 @@ from functools import lru_cache
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from config.contract import Contract, parse_contract
+from leadgov.config.contract import Contract, parse_contract
 from leadgov.claims import ClaimChanges, open_claims
 from leadgov.normalise.values import parse_amounts, parse_datetimes
 from leadgov.reading.outcomes import read_outcomes_export, record_lines
 from leadgov.reasons import LeadStatus, OutcomeEventType
-from models import outcome_store
-from models.supplier import contract_version_in_force
+from leadgov.models import outcome_store
+from leadgov.models.supplier import contract_version_in_force
 
 EVENT_NAMES = frozenset(e.value for e in OutcomeEventType)
 

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass
 from math import sqrt
 from typing import Literal
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.kpis import Kpis
 
 #: The two-sided 95 % normal quantile, Phi^-1(0.975).

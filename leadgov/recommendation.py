@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.kpis import Kpis
 from leadgov.pilot import MIN_REPLACEMENT_FILL_RATE, ordered_clauses, percent
 

@@ -12,7 +12,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.reasons import ClaimStatus, LeadStatus
 
 CANDIDATE_COLUMNS = ["lead_pk", "lead_id", "origin", "reason", "opened_on"]

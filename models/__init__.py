@@ -4,16 +4,16 @@ Functions in this package take a ``Session`` (or a ``Connection``) and never com
 owns the transaction, so that one delivery is stored whole or not at all.
 """
 
-from models.alert import OutboxAlert
-from models.base import Base
-from models.billing import BillingLine, BillingStatement
-from models.delivery import Delivery, Lead, LeadReason
-from models.identity import IdentityRun
-from models.outcome import OutcomeEvent
-from models.pilot import PilotDecision
-from models.replacement import ReplacementClaim
-from models.suppression import SuppressionEntry
-from models.supplier import ContractVersion, Supplier
+from leadgov.models.alert import OutboxAlert
+from leadgov.models.base import Base
+from leadgov.models.billing import BillingLine, BillingStatement
+from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.identity import IdentityRun
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.pilot import PilotDecision
+from leadgov.models.replacement import ReplacementClaim
+from leadgov.models.suppression import SuppressionEntry
+from leadgov.models.supplier import ContractVersion, Supplier
 
 __all__ = [
     "Base",

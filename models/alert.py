@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from leadgov.models.base import Base, utcnow
 
 
 class OutboxAlert(Base):

@@ -7,8 +7,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.alert import OutboxAlert
-from models.base import utcnow
+from leadgov.models.alert import OutboxAlert
+from leadgov.models.base import utcnow
 
 #: A worker that claimed an alert and vanished (killed mid-send) releases it after this long.
 STALE_CLAIM = timedelta(minutes=15)

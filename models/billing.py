@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigIntPK, utcnow
+from leadgov.models.base import Base, BigIntPK, utcnow
 
 Money = Numeric(14, 2)
 

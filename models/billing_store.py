@@ -7,9 +7,9 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.billing import BillingLine, BillingStatement
-from models.delivery_store import bulk_insert
-from models.replacement import ReplacementClaim
+from leadgov.models.billing import BillingLine, BillingStatement
+from leadgov.models.delivery_store import bulk_insert
+from leadgov.models.replacement import ReplacementClaim
 
 
 def _latest_revisions(supplier_id: str):
@@ -42,7 +42,7 @@ def billed_before(session: Session, supplier_id: str, month: str) -> frozenset[i
 
 def billed_units(session: Session, supplier_id: str, lead_pks_condition) -> pd.DataFrame:
     """Unit lines (lead_pk, amount_eur) of latest revisions for leads matching a condition on Lead."""
-    from models.delivery import Lead
+    from leadgov.models.delivery import Lead
 
     latest = _latest_revisions(supplier_id)
     rows = session.execute(

@@ -7,9 +7,9 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from models.delivery import Lead
-from models.delivery_store import bulk_insert
-from models.replacement import ReplacementClaim
+from leadgov.models.delivery import Lead
+from leadgov.models.delivery_store import bulk_insert
+from leadgov.models.replacement import ReplacementClaim
 
 CLAIM_FIELDS = ["id", "supplier_id", "lead_pk", "lead_id", "origin", "reason", "opened_on", "month", "due_on",
                 "status", "filled_by_lead_pk", "filled_on", "overdue_on", "credited_on", "credited_statement_id"]

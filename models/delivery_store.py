@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from models.db import rows_frame
-from models.delivery import Delivery, Lead, LeadReason
-from models.supplier import Supplier
-from models.suppression import SuppressionEntry
+from leadgov.models.db import rows_frame
+from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.supplier import Supplier
+from leadgov.models.suppression import SuppressionEntry
 
 CHUNK_ROWS = 20_000
 

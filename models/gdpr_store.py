@@ -19,13 +19,13 @@ import pandas as pd
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from models.delivery import Delivery, Lead, LeadReason
-from models.delivery_store import bulk_insert, is_sqlite
-from models.identity import IdentityRun
-from models.identity_store import rebuild_runs
-from models.outcome import OutcomeEvent
-from models.supplier import ContractVersion, Supplier
-from models.suppression import SuppressionEntry
+from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.delivery_store import bulk_insert, is_sqlite
+from leadgov.models.identity import IdentityRun
+from leadgov.models.identity_store import rebuild_runs
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.supplier import ContractVersion, Supplier
+from leadgov.models.suppression import SuppressionEntry
 
 #: The lead columns that hold the person's data (or may: free text written by or about them).
 PERSONAL_COLUMNS = ("first_name", "last_name", "job_title", "email", "phone", "need", "consent_proof",

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from leadgov.models.base import Base
 
 
 class IdentityRun(Base):

@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy import Connection, false, select, text
 from sqlalchemy.orm import Session
 
-from models.db import rows_frame
-from models.delivery import Lead
-from models.identity import IdentityRun
+from leadgov.models.db import rows_frame
+from leadgov.models.delivery import Lead
+from leadgov.models.identity import IdentityRun
 
 KINDS = ("email", "phone")
 

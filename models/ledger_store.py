@@ -10,13 +10,13 @@ import pandas as pd
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger, typed_frame
 from leadgov.periods import Period, local_day_start
-from models.db import query_frame
-from models.delivery import Lead, LeadReason
-from models.outcome import OutcomeEvent
-from models.replacement import ReplacementClaim
+from leadgov.models.db import query_frame
+from leadgov.models.delivery import Lead, LeadReason
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.replacement import ReplacementClaim
 
 
 def cohort_condition(session: Session, supplier_id: str, period: Period, contract: Contract | None = None):

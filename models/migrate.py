@@ -5,7 +5,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from models.db import normalise_url
+from leadgov.models.db import normalise_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -6,10 +6,10 @@ import pandas as pd
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from models.delivery import Delivery, Lead
-from models.delivery_store import bulk_insert
-from models.outcome import OutcomeEvent
-from models.supplier import ContractVersion, Supplier
+from leadgov.models.delivery import Delivery, Lead
+from leadgov.models.delivery_store import bulk_insert
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.supplier import ContractVersion, Supplier
 
 _CHUNK = 5_000
 

@@ -6,8 +6,8 @@ from typing import Literal
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, utcnow
-from models.supplier import Supplier
+from leadgov.models.base import Base, utcnow
+from leadgov.models.supplier import Supplier
 
 Decision = Literal["approve", "renegotiate", "terminate"]
 

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigIntPK
+from leadgov.models.base import Base, BigIntPK
 
 
 class ReplacementClaim(Base):

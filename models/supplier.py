@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, utcnow
+from leadgov.models.base import Base, utcnow
 
 
 class Supplier(Base):

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from leadgov.models.base import Base, utcnow
 
 
 class SuppressionEntry(Base):

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from leadgov.governance import contract_for, supplier_kpis
 from leadgov.periods import parse_period
 from leadgov.pilot import PilotVerdict, pilot_verdict
-from models import ledger_store
-from models.delivery import Lead
-from models.supplier import Supplier
-from reports.render import render, write
+from leadgov.models import ledger_store
+from leadgov.models.delivery import Lead
+from leadgov.models.supplier import Supplier
+from leadgov.reports.render import render, write
 
 
 def pilot_objections(session: Session, supplier_id: str, contract) -> dict[str, int]:

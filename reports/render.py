@@ -12,10 +12,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from leadgov import formatting
-from reports.i18n import LABELS
+from leadgov.reports.i18n import LABELS
 
 _ENV = Environment(
-    loader=PackageLoader("reports", "templates"),
+    loader=PackageLoader("leadgov.reports", "templates"),
     autoescape=True,  # every template is HTML, whatever its file name
     undefined=StrictUndefined,  # a missing figure fails loudly instead of printing nothing
     trim_blocks=True,

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from leadgov.explanations import explain
 from leadgov.governance import contract_of_version
 from leadgov.ingest import stored_result
-from models.delivery import Delivery
-from models.supplier import Supplier
-from reports.render import render, write
+from leadgov.models.delivery import Delivery
+from leadgov.models.supplier import Supplier
+from leadgov.reports.render import render, write
 
 
 def returns_context(session: Session, delivery_id: int) -> dict:

@@ -20,14 +20,14 @@ from leadgov.governance import contract_for, supplier_kpis
 from leadgov.kpis import Kpis
 from leadgov.periods import Period, months_in, parse_period, week_of
 from leadgov.recommendation import recommend
-from models import billing_store
-from models.delivery import Lead
-from models.outcome import OutcomeEvent
-from models.pilot import decisions
-from models.supplier import Supplier
-from reports import charts
-from reports.i18n import LABELS
-from reports.render import render, write
+from leadgov.models import billing_store
+from leadgov.models.delivery import Lead
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.pilot import decisions
+from leadgov.models.supplier import Supplier
+from leadgov.reports import charts
+from leadgov.reports.i18n import LABELS
+from leadgov.reports.render import render, write
 
 #: Days after its last delivery day before a week's conversion (appointments, opportunities,
 #: deals) is judged: about the time our team needs to call, meet and qualify.

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from leadgov.governance import contract_of_version
-from models import billing_store
-from models.supplier import Supplier
-from reports.render import render, write
+from leadgov.models import billing_store
+from leadgov.models.supplier import Supplier
+from leadgov.reports.render import render, write
 
 
 def statement_context(session: Session, supplier_id: str, month: str) -> dict:

@@ -8,14 +8,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import OperationalError
 
-from config.contract import ContractFile, load_contract
-from config.settings import get_settings
+from leadgov.config.contract import ContractFile, load_contract
+from leadgov.config.settings import get_settings
 from leadgov import ingest
 from leadgov.ingest import CheckedDelivery, DeliveryFile, IngestOutcome, NormalisedDelivery
 from leadgov.reading import RawDelivery
 from leadgov.results import write_result_file, write_return_file
-from models.db import session_scope
-from models.migrate import upgrade
+from leadgov.models.db import session_scope
+from leadgov.models.migrate import upgrade
 
 
 def database_unreachable(state) -> bool:

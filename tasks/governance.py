@@ -17,8 +17,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, wait
 from sqlalchemy import func, select
 
-from config.contract import parse_contract
-from config.settings import get_settings
+from leadgov.config.contract import parse_contract
+from leadgov.config.settings import get_settings
 from leadgov.ingest import read_bounded
 from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
 from leadgov.alerts.outbox import AlertRun, evaluate_and_send, record
@@ -27,13 +27,13 @@ from leadgov.claims import check_overdue
 from leadgov.governance import bill_month
 from leadgov.outcomes import import_outcomes as import_outcome_rows
 from leadgov.periods import parse_period
-from models.db import session_scope
-from models.delivery import Lead
-from models.migrate import upgrade
-from models.supplier import ContractVersion, Supplier, contract_version_in_force
-from reports.review import write_review_report
-from reports.statement import write_statement_report
-from tasks.deliveries import database_unreachable
+from leadgov.models.db import session_scope
+from leadgov.models.delivery import Lead
+from leadgov.models.migrate import upgrade
+from leadgov.models.supplier import ContractVersion, Supplier, contract_version_in_force
+from leadgov.reports.review import write_review_report
+from leadgov.reports.statement import write_statement_report
+from leadgov.tasks.deliveries import database_unreachable
 
 #: The committee channel when no stored contract names one.
 DEFAULT_COMMITTEE_CHANNEL = "#lead-governance"

@@ -15,16 +15,16 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from config.contract import load_contract
-from config.contract.api import CONTRACTS_DIR
-from config.settings import Settings, get_settings
+from leadgov.config.contract import load_contract
+from leadgov.config.contract.api import CONTRACTS_DIR
+from leadgov.config.settings import Settings, get_settings
 from leadgov.alerts.evaluate import after_delivery
 from leadgov.alerts.outbox import evaluate_and_send
 from leadgov.ingest import DeliveryFile, ingest_delivery
 from leadgov.reading import UnreadableFile
-from models.db import session_scope
-from models.supplier import SupplierTerminated
-from tasks.governance import alert_summary, local_today, transient_io
+from leadgov.models.db import session_scope
+from leadgov.models.supplier import SupplierTerminated
+from leadgov.tasks.governance import alert_summary, local_today, transient_io
 
 PROCESSED = "processed"
 REFUSED = "refused"

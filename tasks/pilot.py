@@ -15,19 +15,19 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import func, select
 
-from config.contract import ContractFile
-from config.settings import get_settings
+from leadgov.config.contract import ContractFile
+from leadgov.config.settings import get_settings
 from leadgov.alerts.outbox import evaluate_and_send, record
 from leadgov.alerts.rules import pilot_verdict_alert
 from leadgov.periods import parse_period
 from leadgov.pilot import percent
-from models import ledger_store
-from models.db import session_scope
-from models.delivery import Lead
-from models.migrate import upgrade
-from models.pilot import record_decision
-from models.supplier import Supplier
-from reports.pilot import pilot_context, write_pilot_report
+from leadgov.models import ledger_store
+from leadgov.models.db import session_scope
+from leadgov.models.delivery import Lead
+from leadgov.models.migrate import upgrade
+from leadgov.models.pilot import record_decision
+from leadgov.models.supplier import Supplier
+from leadgov.reports.pilot import pilot_context, write_pilot_report
 
 
 def artifact_key(supplier_id: str, what: str) -> str:

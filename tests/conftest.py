@@ -32,8 +32,8 @@ def postgres_available() -> bool:
 @contextmanager
 def postgres_schema(postgres_available: bool) -> Iterator[str]:
     """A new PostgreSQL schema at the current migration, dropped afterwards: yields its URL."""
-    from models.db import get_engine
-    from models.migrate import upgrade
+    from leadgov.models.db import get_engine
+    from leadgov.models.migrate import upgrade
 
     if not postgres_available:
         if os.environ.get("CI"):
@@ -64,7 +64,7 @@ def pg_url(postgres_available) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path, postgres_available) -> Iterator[str]:
     """A fresh database at the current schema: a SQLite file, or a new PostgreSQL schema."""
-    from models.migrate import upgrade
+    from leadgov.models.migrate import upgrade
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'leadgov.db'}"

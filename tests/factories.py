@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from config.contract import Contract, ContractFile, parse_contract
+from leadgov.config.contract import Contract, ContractFile, parse_contract
 from leadgov.reading import CANONICAL_FIELDS
 from leadgov.validation.engine import ValidationResult, validate_leads
 from leadgov.validation.people import KnownPeople
@@ -131,7 +131,7 @@ def delivery_file(rows: list[dict], delivered_on: date = DELIVERED_ON, *, contra
 
 
 def settings_for(db_url: str):
-    from config.settings import Settings
+    from leadgov.config.settings import Settings
 
     return Settings(database_url=db_url, hmac_key=HMAC_KEY)
 
@@ -140,7 +140,7 @@ def ingest(db_url: str, rows: list[dict], day: date = DELIVERED_ON, contract: Co
            name: str = "d.csv", **kwargs):
     """Validate and store ``rows`` as one delivery of ``contract``'s supplier, in its own transaction."""
     from leadgov.ingest import ingest_delivery
-    from models.db import session_scope
+    from leadgov.models.db import session_scope
 
     contract = contract or make_contract_file()
     file = delivery_file(rows, day, contract=contract.contract, name=name)

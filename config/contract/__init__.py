@@ -14,11 +14,11 @@
 #   yaml_loading.py  safe YAML: aliases refused, duplicate keys, size limit, reading the file
 #   wording.py       how values and key paths are shown in problem lines
 
-from config.contract.api import CONTRACTS_DIR, ContractFile, load_contract, parse_contract
-from config.contract.models import Contract
-from config.contract.problems import ContractError
-from config.contract.value_types import CanonicalField
-from config.contract.yaml_loading import MAX_CONTRACT_BYTES
+from leadgov.config.contract.api import CONTRACTS_DIR, ContractFile, load_contract, parse_contract
+from leadgov.config.contract.models import Contract
+from leadgov.config.contract.problems import ContractError
+from leadgov.config.contract.value_types import CanonicalField
+from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES
 
 __all__ = [
     "CONTRACTS_DIR",

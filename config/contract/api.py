@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from config.contract.models import Contract
-from config.contract.problems import ContractError, describe_validation_error
-from config.contract.yaml_loading import MAX_CONTRACT_BYTES, _kind_of, _read_text, _read_yaml
+from leadgov.config.contract.models import Contract
+from leadgov.config.contract.problems import ContractError, describe_validation_error
+from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES, _kind_of, _read_text, _read_yaml
 
 #: The shipped contracts (one YAML file per supplier contract): config/contracts/.
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"

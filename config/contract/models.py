@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.contract.value_types import (
+from leadgov.config.contract.value_types import (
     CANONICAL_FIELDS,
     WEEKDAYS,
     Canonical,
@@ -51,7 +51,7 @@ from config.contract.value_types import (
     _distinct,
     _refuse,
 )
-from config.contract.wording import _quote_all, _show
+from leadgov.config.contract.wording import _quote_all, _show
 from leadgov.fields import fold_header
 from leadgov.reasons import ContestReason, RejectionReason
 

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from config.contract.models import Contract
-from config.contract.wording import _key_path, _show
+from leadgov.config.contract.models import Contract
+from leadgov.config.contract.wording import _key_path, _show
 
 
 class ContractError(ValueError):

@@ -12,7 +12,7 @@ import phonenumbers
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from config.contract.wording import _show
+from leadgov.config.contract.wording import _show
 from leadgov.fields import CANONICAL_FIELDS, CanonicalField  # noqa: F401 (re-exported)
 from leadgov.reasons import ContestReason, RejectionReason
 

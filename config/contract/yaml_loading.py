@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from config.contract.problems import ContractError
-from config.contract.wording import _key_path, _show
+from leadgov.config.contract.problems import ContractError
+from leadgov.config.contract.wording import _key_path, _show
 
 #: Larger contract files are refused unread: a contract is a page or two, not a data file.
 MAX_CONTRACT_BYTES = 1024 * 1024

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.alerts import rules
 from leadgov.alerts.outbox import record
 from leadgov.governance import contract_for, supplier_kpis
 from leadgov.periods import Period, week_of
-from models.delivery import Delivery
-from models.replacement import ReplacementClaim
+from leadgov.models.delivery import Delivery
+from leadgov.models.replacement import ReplacementClaim
 
 #: How many earlier weeks are looked at to find the four the trend rule needs.
 TREND_LOOKBACK_WEEKS = 8

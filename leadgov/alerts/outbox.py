@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from leadgov.alerts.messages import render
 from leadgov.alerts.types import Alert
-from models import alert_store
-from models.db import session_scope
+from leadgov.models import alert_store
+from leadgov.models.db import session_scope
 
 log = logging.getLogger("leadgov.alerts")
 

@@ -11,8 +11,8 @@ import statistics
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
-from config.contract import Contract
-from config.contract.value_types import WEEKDAYS
+from leadgov.config.contract import Contract
+from leadgov.config.contract.value_types import WEEKDAYS
 from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
 from leadgov.kpis import Kpis
 from leadgov.periods import parse_period

@@ -47,7 +47,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from leadgov.config.settings import Settings
 
 #: Retries after the first attempt, for 429 and 5xx answers alike (the SDK's count is shared).
 MAX_RETRIES = 2

@@ -7,14 +7,14 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.alerts.evaluate import check_finished_weeks
 from leadgov.alerts.outbox import evaluate_and_send, send_pending
 from leadgov.alerts.slack import SlackSender
 from leadgov.cli.common import DbOption, OutputFormat, database_url, out, parse_as_of, print_json, report_alerts, user_errors
-from models import alert_store
-from models.db import session_scope
-from models.supplier import Supplier
+from leadgov.models import alert_store
+from leadgov.models.db import session_scope
+from leadgov.models.supplier import Supplier
 
 alerts_app = typer.Typer(help="Slack alerts: list the outbox, send it, run the weekly check.",
                          invoke_without_command=True)

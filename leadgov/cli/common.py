@@ -11,13 +11,13 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from config.contract import ContractError
-from config.settings import Settings
+from leadgov.config.contract import ContractError
+from leadgov.config.settings import Settings
 from leadgov.governance import NoContract
 from leadgov.periods import BadPeriod
 from leadgov.reading import UnreadableFile
-from models.migrate import upgrade
-from models.supplier import ContractConflict, SupplierTerminated
+from leadgov.models.migrate import upgrade
+from leadgov.models.supplier import ContractConflict, SupplierTerminated
 
 out = Console()
 err = Console(stderr=True)

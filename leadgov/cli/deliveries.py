@@ -8,14 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from config.contract import load_contract
-from config.settings import Settings, get_settings
+from leadgov.config.contract import load_contract
+from leadgov.config.settings import Settings, get_settings
 from leadgov.alerts.evaluate import after_delivery
 from leadgov.alerts.outbox import evaluate_and_send
 from leadgov.cli.common import DbOption, OutputFormat, Refused, database_url, err, out, report_alerts, user_errors
 from leadgov.ingest import DeliveryFile, IngestOutcome, ingest_delivery, read_bounded
 from leadgov.results import write_result_file, write_return_file
-from models.db import session_scope
+from leadgov.models.db import session_scope
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 contract_app = typer.Typer(help="Contract files.", no_args_is_help=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.cli.common import DbOption, out, user_errors
 from leadgov.formatting import format_money, format_rate
 

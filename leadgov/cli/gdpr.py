@@ -10,12 +10,12 @@ from typing import Annotated
 
 import typer
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
                                 print_json, user_errors)
 from leadgov.gdpr import (BadIdentifier, PersonRequest, RekeyRefused, erase, export_person, object_to_processing,
                           person, purge, rekey)
-from models.db import session_scope
+from leadgov.models.db import session_scope
 
 gdpr_app = typer.Typer(help="Personal data: retention, erasure, objection, access, key rotation.",
                        no_args_is_help=True)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.claims import check_overdue
 from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
 from leadgov.alerts.outbox import evaluate_and_send
@@ -22,8 +22,8 @@ from leadgov.ingest import read_bounded
 from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
 from leadgov.periods import BadPeriod, parse_period
 from leadgov.reasons import ClaimStatus
-from models import claim_store
-from models.db import session_scope
+from leadgov.models import claim_store
+from leadgov.models.db import session_scope
 
 outcomes_app = typer.Typer(help="Outcome events from the CRM or phoning tool.", no_args_is_help=True)
 replacements_app = typer.Typer(help="Replacement claims.", invoke_without_command=True)

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.cli.common import AsOfOption, DbOption, Refused, database_url, out, parse_as_of, user_errors
-from models.db import session_scope
+from leadgov.models.db import session_scope
 
 report_app = typer.Typer(help="Self-contained HTML reports (open offline, safe to e-mail).", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def report_review(
     out_dir: OutOption = None, as_of: AsOfOption = None, db: DbOption = None,
 ) -> None:
     """The quarterly governance review of every supplier, in the settings' locale."""
-    from reports.review import write_review_report
+    from leadgov.reports.review import write_review_report
 
     settings = get_settings()
 
@@ -51,7 +51,7 @@ def report_statement(
     out_dir: OutOption = None, db: DbOption = None,
 ) -> None:
     """The month's billing statement, line by line, in the contract's locale."""
-    from reports.statement import write_statement_report
+    from leadgov.reports.statement import write_statement_report
 
     def build():
         with session_scope(database_url(db, get_settings())) as session:
@@ -65,7 +65,7 @@ def report_returns(
     out_dir: OutOption = None, db: DbOption = None,
 ) -> None:
     """The supplier's return report of one delivery, in the contract's locale."""
-    from reports.returns import write_returns_report
+    from leadgov.reports.returns import write_returns_report
 
     def build():
         with session_scope(database_url(db, get_settings())) as session:
@@ -79,7 +79,7 @@ def report_pilot(
     out_dir: OutOption = None, as_of: AsOfOption = None, db: DbOption = None,
 ) -> None:
     """The supplier's pilot report: figures with 95 % intervals, verdict and reasons."""
-    from reports.pilot import write_pilot_report
+    from leadgov.reports.pilot import write_pilot_report
 
     settings = get_settings()
 

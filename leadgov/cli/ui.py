@@ -21,7 +21,7 @@ import httpx
 import typer
 import yaml
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.cli.common import err, out
 
 POOL = "leadgov-process"

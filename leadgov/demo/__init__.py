@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from config.settings import Settings
+from leadgov.config.settings import Settings
 from leadgov.demo.timeline import DemoRun, play_quarter, publish_review, start
 from leadgov.governance import supplier_kpis
 from leadgov.periods import parse_period
-from models import alert_store
-from models.db import session_scope
-from models.migrate import upgrade
+from leadgov.models import alert_store
+from leadgov.models.db import session_scope
+from leadgov.models.migrate import upgrade
 
 REVIEW_AS_OF = date(2027, 4, 20)  # three weeks after the quarter: its last weeks are not mature yet
 
@@ -42,8 +42,8 @@ def run_demo(url: str, settings: Settings, out_dir: Path) -> DemoResult:
 
 def write_other_reports(run: DemoRun) -> list[Path]:
     """March statements of every supplier, and the return report of DataPulse's week-7 spike."""
-    from reports.returns import write_returns_report
-    from reports.statement import write_statement_report
+    from leadgov.reports.returns import write_returns_report
+    from leadgov.reports.statement import write_statement_report
 
     paths = []
     with session_scope(run.url) as session:
@@ -58,7 +58,7 @@ def write_other_reports(run: DemoRun) -> list[Path]:
 
 
 def _week_of_delivery(session, delivery_id: int) -> int:
-    from models.delivery import Delivery
+    from leadgov.models.delivery import Delivery
 
     return session.get(Delivery, delivery_id).delivered_on.isocalendar()[1]
 

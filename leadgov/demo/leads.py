@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.demo.profiles import Profile
 from leadgov.normalise.values import parse_datetimes
 from leadgov.synthetic import Defects, generate_leads, to_delivery_csv

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from config.contract import ContractFile, load_contract
-from config.settings import Settings
+from leadgov.config.contract import ContractFile, load_contract
+from leadgov.config.settings import Settings
 from leadgov.alerts.evaluate import after_delivery, after_outcomes, after_overdue, after_statement, check_finished_weeks
 from leadgov.alerts.outbox import evaluate_and_send, record
 from leadgov.alerts.rules import pilot_verdict_alert, quarterly_review_alert
@@ -22,11 +22,11 @@ from leadgov.demo.profiles import PROFILES, Profile
 from leadgov.governance import bill_month
 from leadgov.ingest import DeliveryFile, ingest_delivery
 from leadgov.outcomes import import_outcomes
-from models.db import session_scope
-from models.pilot import record_decision
-from models.replacement import ReplacementClaim
-from models.supplier import SupplierTerminated
-from reports.pilot import write_pilot_report
+from leadgov.models.db import session_scope
+from leadgov.models.pilot import record_decision
+from leadgov.models.replacement import ReplacementClaim
+from leadgov.models.supplier import SupplierTerminated
+from leadgov.reports.pilot import write_pilot_report
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "config" / "contracts"
 FIRST_DAY = date(2027, 1, 4)          # Monday of ISO week 2027-W01
@@ -163,7 +163,7 @@ def pilot_due(supplier: SupplierRun) -> date:
 
 def close_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     """Report, verdict, alert to the committee, and the owner's decision (the demo answers itself)."""
-    from reports.pilot import pilot_context
+    from leadgov.reports.pilot import pilot_context
 
     import_known_outcomes(run, day)
     sid = supplier.profile.supplier_id
@@ -199,7 +199,7 @@ def play_quarter(run: DemoRun) -> None:
 
 
 def publish_review(run: DemoRun, as_of: date) -> Path:
-    from reports.review import write_review_report
+    from leadgov.reports.review import write_review_report
 
     import_known_outcomes(run, as_of)
     with session_scope(run.url) as session:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.reasons import REASON_ORDER, LeadFlag, LeadStatus
 from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.normalise import company_ids, emails, phones, text
 from leadgov.normalise import values as parsers
 

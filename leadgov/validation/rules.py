@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import pandera.pandas as pa
 
-from config.contract import Contract
+from leadgov.config.contract import Contract
 from leadgov.normalise import emails, text
 from leadgov.validation.prepare import normalise_naf_codes
 from leadgov.reasons import RejectionReason as R

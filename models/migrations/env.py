@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from config.settings import get_settings
-from models import Base
-from models.db import get_engine
+from leadgov.config.settings import get_settings
+from leadgov.models import Base
+from leadgov.models.db import get_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().effective_database_url

@@ -10,7 +10,7 @@ import pydantic
 import pytest
 import yaml
 
-from config.contract import (
+from leadgov.config.contract import (
     CONTRACTS_DIR,
     MAX_CONTRACT_BYTES,
     Contract,

@@ -16,7 +16,7 @@ def prefect_harness(tmp_path_factory):
 @pytest.fixture
 def leadgov_env(monkeypatch, tmp_path):
     """Settings for a flow run: a fresh SQLite database and output folder under tmp_path."""
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     monkeypatch.setenv("LEADGOV_DATABASE_URL", f"sqlite:///{tmp_path / 'flow.db'}")
     monkeypatch.setenv("LEADGOV_OUTPUT_DIR", str(tmp_path / "out"))

@@ -19,10 +19,10 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFi
 from prefect.logging.handlers import APILogWorker
 from sqlalchemy import create_engine, func, select, text
 
-import flows.validate_delivery as validate_module
+import leadgov.flows.validate_delivery as validate_module
 from factories import BASE_CONTRACT, DELIVERED_ON, contract_dict, delivery_file, lead
-from flows.validate_delivery import DeliveryRequest, validate_delivery
-from tasks import deliveries as delivery_tasks
+from leadgov.flows.validate_delivery import DeliveryRequest, validate_delivery
+from leadgov.tasks import deliveries as delivery_tasks
 
 pytestmark = pytest.mark.prefect
 #: The server tests/conftest.py uses (the same variable and default).
@@ -44,7 +44,7 @@ def no_backoff(monkeypatch, *names: str) -> None:
 
 
 def use_settings(monkeypatch, **values: str) -> None:
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     for name, value in values.items():
         monkeypatch.setenv(f"LEADGOV_{name.upper()}", value)
@@ -101,8 +101,8 @@ def test_an_unreachable_database_retries_the_storing_task_then_fails_clearly(lea
 def test_a_connection_lost_in_the_middle_of_storing_is_retried_and_stored_once(leadgov_env, monkeypatch, pg_url):
     """The server drops the session's connection just before the leads are copied: the attempt
     fails, the retry stores the whole delivery, once."""
-    from models import Delivery, Lead, delivery_store
-    from models.db import session_scope
+    from leadgov.models import Delivery, Lead, delivery_store
+    from leadgov.models.db import session_scope
 
     use_settings(monkeypatch, database_url=pg_url)
     no_backoff(monkeypatch, "deduplicate_and_store")

@@ -9,9 +9,9 @@ from prefect.artifacts import Artifact
 from sqlalchemy import func, select
 
 from factories import HMAC_KEY, ingest, lead, make_contract_file
-from flows.gdpr_retention import gdpr_retention
-from models.db import session_scope
-from models.delivery import Lead
+from leadgov.flows.gdpr_retention import gdpr_retention
+from leadgov.models.db import session_scope
+from leadgov.models.delivery import Lead
 
 pytestmark = pytest.mark.prefect
 
@@ -23,7 +23,7 @@ SHORT = make_contract_file(**{"contract_id": "SHORT-2027", "supplier.id": "short
 @pytest.fixture
 def env(leadgov_env, monkeypatch, db_url):
     """The flow's settings on the ``db_url`` database, with the factories' identity key."""
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     monkeypatch.setenv("LEADGOV_DATABASE_URL", db_url)
     monkeypatch.setenv("LEADGOV_HMAC_KEY", HMAC_KEY)

@@ -11,18 +11,18 @@ from prefect.artifacts import Artifact
 from sqlalchemy import func, select
 
 from factories import DELIVERED_ON, contract_dict, delivery_file, ingest, lead, make_contract_file, outcomes_csv
-from flows.check_replacements import check_replacements
-from flows.import_outcomes import import_outcomes
-from flows.monthly_billing import monthly_billing
-from flows.quarterly_review import quarterly_review
-from flows.weekly_delivery_validation import InboxRequest, weekly_delivery_validation
-from models.alert import OutboxAlert
-from models.billing import BillingStatement
-from models.db import session_scope
-from models.delivery import Delivery
-from models.outcome import OutcomeEvent
-from models.replacement import ReplacementClaim
-from tasks.governance import artifact_key, previous_month, previous_quarter
+from leadgov.flows.check_replacements import check_replacements
+from leadgov.flows.import_outcomes import import_outcomes
+from leadgov.flows.monthly_billing import monthly_billing
+from leadgov.flows.quarterly_review import quarterly_review
+from leadgov.flows.weekly_delivery_validation import InboxRequest, weekly_delivery_validation
+from leadgov.models.alert import OutboxAlert
+from leadgov.models.billing import BillingStatement
+from leadgov.models.db import session_scope
+from leadgov.models.delivery import Delivery
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.replacement import ReplacementClaim
+from leadgov.tasks.governance import artifact_key, previous_month, previous_quarter
 
 pytestmark = pytest.mark.prefect
 
@@ -34,8 +34,8 @@ GARBAGE = bytes(range(256)) * 20
 def env(leadgov_env, monkeypatch):
     """The flow settings, with the factories' identity key (deliveries seeded directly and through
     flows are deduplicated against each other); the URL of the migrated database."""
-    from config.settings import get_settings
-    from models.migrate import upgrade
+    from leadgov.config.settings import get_settings
+    from leadgov.models.migrate import upgrade
 
     monkeypatch.setenv("LEADGOV_HMAC_KEY", "test-key")
     get_settings.cache_clear()

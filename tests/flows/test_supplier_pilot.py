@@ -17,13 +17,13 @@ from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
 from factories import BASE_CONTRACT, DELIVERED_ON, TZ, ingest, lead, outcomes_csv
-from flows.supplier_pilot import NoDecisionTaken, PilotRequest, supplier_pilot
+from leadgov.flows.supplier_pilot import NoDecisionTaken, PilotRequest, supplier_pilot
 from leadgov.outcomes import import_outcomes
-from models.alert_store import list_alerts
-from models.db import session_scope
-from models.migrate import upgrade
-from models.pilot import decisions
-from models.supplier import Supplier
+from leadgov.models.alert_store import list_alerts
+from leadgov.models.db import session_scope
+from leadgov.models.migrate import upgrade
+from leadgov.models.pilot import decisions
+from leadgov.models.supplier import Supplier
 
 SUPPLIER = "acme-leads"
 START = DELIVERED_ON  # 2027-03-01
@@ -34,7 +34,7 @@ WAIT_SECONDS = 30
 
 
 def db_url() -> str:
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     return get_settings().effective_database_url
 

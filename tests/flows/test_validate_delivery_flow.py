@@ -6,7 +6,7 @@ import pandas as pd
 from prefect.client.orchestration import get_client
 
 from factories import BASE_CONTRACT, DELIVERED_ON, delivery_file, lead
-from flows.validate_delivery import DeliveryRequest, validate_delivery
+from leadgov.flows.validate_delivery import DeliveryRequest, validate_delivery
 
 
 def write_delivery(folder, rows):

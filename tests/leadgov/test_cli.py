@@ -14,7 +14,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     monkeypatch.setenv("LEADGOV_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     get_settings.cache_clear()

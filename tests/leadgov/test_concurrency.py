@@ -36,8 +36,8 @@ import yaml
 from sqlalchemy import create_engine, func, select, text, update
 
 from factories import DELIVERED_ON, HMAC_KEY, contract_dict, delivery_file, ingest, lead
-from models import Delivery, Lead, LeadReason, ReplacementClaim
-from models.db import session_scope
+from leadgov.models import Delivery, Lead, LeadReason, ReplacementClaim
+from leadgov.models.db import session_scope
 
 pytestmark = pytest.mark.postgres
 #: The server tests/conftest.py uses (the same variable and default).
@@ -97,8 +97,8 @@ CHILD = textwrap.dedent("""
 def new_pg_url(postgres_available):
     """``new_pg_url()``: a fresh PostgreSQL schema at the current schema version, dropped at the
     end of the module (PostgreSQL only: SQLite has one writer and no concurrent transactions)."""
-    from models.db import get_engine
-    from models.migrate import upgrade
+    from leadgov.models.db import get_engine
+    from leadgov.models.migrate import upgrade
 
     if not postgres_available:
         if os.environ.get("CI"):
@@ -191,7 +191,7 @@ def count(url: str, model, *where) -> int:
 def seed(url: str, contract: Path) -> None:
     """An earlier delivery under the same contract file (another ISO week, another person): the
     supplier and the contract version are already stored, the race is about the deliveries only."""
-    from config.contract import load_contract
+    from leadgov.config.contract import load_contract
 
     ingest(url, [lead(900, collected_at="2027-02-01 10:00", consent_at="2027-02-01 10:00")],
            day=date(2027, 2, 1), contract=load_contract(contract), name="seed.csv")
@@ -283,8 +283,8 @@ def test_two_files_of_a_supplier_at_once_are_both_stored_one_after_the_other(sto
 def test_failure_while_storing_claims_leaves_nothing_of_the_delivery(pg_url, monkeypatch):
     """The replacement fills its claim (UPDATE) and the rejected lead opens one (INSERT), then the
     connection is lost: no delivery, no lead, the first claim still open, no new claim."""
-    from config.contract import parse_contract
-    from models import claim_store
+    from leadgov.config.contract import parse_contract
+    from leadgov.models import claim_store
 
     terms = parse_contract(yaml.safe_dump(contract_dict(**{"replacement.max_replacement_share": 1.0}),
                                           allow_unicode=True), "contract.yaml")
@@ -326,7 +326,7 @@ def fake_slack(monkeypatch):
 
 
 def slack_settings(url: str, server):
-    from config.settings import Settings
+    from leadgov.config.settings import Settings
 
     return Settings(_env_file=None, database_url=url, slack_bot_token="xoxb-test", slack_webhook_url=None,
                     slack_base_url=server.api_url, slack_timeout_seconds=5)
@@ -334,7 +334,7 @@ def slack_settings(url: str, server):
 
 def pending_alerts(url: str) -> list[str]:
     """A delivery with half its leads rejected (rate alerts from 2 leads): its alerts recorded."""
-    from config.contract import parse_contract
+    from leadgov.config.contract import parse_contract
     from leadgov.alerts.evaluate import after_delivery
 
     terms = parse_contract(yaml.safe_dump(contract_dict(**{"alerts.min_leads_for_rate_alerts": 2}),
@@ -347,7 +347,7 @@ def pending_alerts(url: str) -> list[str]:
 
 
 def statuses(url: str) -> dict[str, tuple[str, int]]:
-    from models import alert_store
+    from leadgov.models import alert_store
 
     with session_scope(url) as session:
         return {a["key"]: (a["status"], a["attempts"]) for a in alert_store.list_alerts(session)}
@@ -380,8 +380,8 @@ def test_two_senders_at_once_post_each_alert_once(pg_url, fake_slack):
 def test_an_alert_left_sending_by_a_killed_worker_is_sent_once_its_claim_is_stale(pg_url, fake_slack):
     from leadgov.alerts.outbox import SendSummary, send_pending
     from leadgov.alerts.slack import SlackSender
-    from models import alert_store
-    from models.alert import OutboxAlert
+    from leadgov.models import alert_store
+    from leadgov.models.alert import OutboxAlert
 
     keys = pending_alerts(pg_url)
     with session_scope(pg_url) as session:  # a worker claims them, then is killed before posting

@@ -2,12 +2,12 @@
 
 from typer.testing import CliRunner
 
-from config.settings import get_settings
+from leadgov.config.settings import get_settings
 from leadgov.cli import app
-from models import alert_store
-from models.db import session_scope
-from models.pilot import decisions
-from models.supplier import Supplier
+from leadgov.models import alert_store
+from leadgov.models.db import session_scope
+from leadgov.models.pilot import decisions
+from leadgov.models.supplier import Supplier
 
 
 def test_demo_plays_the_quarter(tmp_path, monkeypatch):

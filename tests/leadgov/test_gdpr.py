@@ -20,9 +20,9 @@ from leadgov.governance import bill_month, supplier_kpis
 from leadgov.identity import identity_keys, value_hmac
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
-from models import (BillingLine, Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim,
+from leadgov.models import (BillingLine, Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim,
                     SuppressionEntry)
-from models.db import session_scope
+from leadgov.models.db import session_scope
 
 runner = CliRunner()
 
@@ -40,7 +40,7 @@ ERASED_COLUMNS = ["first_name", "last_name", "job_title", "email", "phone", "nee
 @pytest.fixture(autouse=True)
 def settings_key(monkeypatch):
     """The commands' settings use the factories' key (as the stored deliveries did)."""
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     monkeypatch.setenv("LEADGOV_HMAC_KEY", HMAC_KEY)
     monkeypatch.setenv("LEADGOV_DEFAULT_PHONE_REGION", "FR")
@@ -371,7 +371,7 @@ NEW_KEY = "the-new-key"
 
 
 def ingest_with_key(db_url, rows, day, key, name, contract=None):
-    from config.settings import Settings
+    from leadgov.config.settings import Settings
     from leadgov.ingest import ingest_delivery
 
     contract = contract or make_contract_file()

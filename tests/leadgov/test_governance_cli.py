@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from factories import ingest, lead, outcomes_csv
 from leadgov.cli import app
-from models import BillingStatement, OutcomeEvent, ReplacementClaim
-from models.db import session_scope
+from leadgov.models import BillingStatement, OutcomeEvent, ReplacementClaim
+from leadgov.models.db import session_scope
 
 runner = CliRunner()
 

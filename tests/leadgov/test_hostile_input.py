@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from config.contract import ContractError, load_contract, parse_contract
-from config.contract.yaml_loading import MAX_CONTRACT_BYTES
+from leadgov.config.contract import ContractError, load_contract, parse_contract
+from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES
 from factories import (BASE_CONTRACT, DELIVERED_ON, TZ, delivery_file, ingest, lead, make_contract_file,
                        outcomes_csv, settings_for)
 from leadgov.cli import app
@@ -37,8 +37,8 @@ from leadgov.outcomes import import_outcomes
 from leadgov.reading import ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reading.outcomes import read_outcomes_export
 from leadgov.results import FORMULA_START, write_result_file, write_return_file
-from models import Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim
-from models.db import session_scope
+from leadgov.models import Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim
+from leadgov.models.db import session_scope
 
 runner = CliRunner()
 ACME = make_contract_file()
@@ -112,7 +112,7 @@ def on_postgresql(db_url: str) -> bool:
 @pytest.fixture
 def env(monkeypatch):
     """Set LEADGOV_* variables for a CLI run; the cached settings are re-read."""
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     def set_env(**values: str) -> None:
         for key, value in values.items():

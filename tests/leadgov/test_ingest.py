@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from factories import (DELIVERED_ON, HMAC_KEY, delivery_file, ingest, lead, make_contract_file, settings_for)
 from leadgov.identity import identity_keys, value_hmac
 from leadgov.ingest import ingest_delivery
-from models import ContractVersion, Delivery, Lead, LeadReason, SuppressionEntry
-from models import delivery_store
-from models.db import session_scope
-from models.supplier import ContractConflict
+from leadgov.models import ContractVersion, Delivery, Lead, LeadReason, SuppressionEntry
+from leadgov.models import delivery_store
+from leadgov.models.db import session_scope
+from leadgov.models.supplier import ContractConflict
 
 import pandas as pd
 
@@ -130,7 +130,7 @@ def test_failure_while_storing_leaves_nothing(db_url, monkeypatch):
 def test_contract_versions(db_url):
     ingest(db_url, [lead(1)], name="a.csv")
     commented = make_contract_file()
-    from config.contract import parse_contract
+    from leadgov.config.contract import parse_contract
 
     commented = parse_contract(ACME.text + "\n# signed copy in the shared drive\n", "acme.yaml")
     ingest(db_url, [lead(2)], contract=commented, name="b.csv")

@@ -151,7 +151,7 @@ def env(tmp_path, monkeypatch, fake_slack):
     """Settings for the CLI: a SQLite database, rate alerts from 2 leads, Slack at the fake server."""
     import yaml
 
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     contract = tmp_path / "acme.yaml"
     contract.write_text(yaml.safe_dump(contract_dict(**{"alerts.min_leads_for_rate_alerts": 2}),
@@ -176,8 +176,8 @@ def cli(outputs: dict[str, str], *argv: str, code: int = 0):
 
 
 def outbox_text(tmp_path: Path) -> dict[str, str]:
-    from models.alert import OutboxAlert
-    from models.db import session_scope
+    from leadgov.models.alert import OutboxAlert
+    from leadgov.models.db import session_scope
 
     with session_scope(f"sqlite:///{tmp_path / 'leadgov.db'}") as session:
         rows = session.execute(select(OutboxAlert.key, OutboxAlert.text, OutboxAlert.blocks, OutboxAlert.facts,
@@ -345,7 +345,7 @@ def test_validate_delivery_flow_holds_no_personal_data(prefect_server, env, all_
                                                 FlowRunFilterId, LogFilter, LogFilterFlowRunId)
     from prefect.logging.handlers import APILogWorker
 
-    from flows.validate_delivery import DeliveryRequest, validate_delivery
+    from leadgov.flows.validate_delivery import DeliveryRequest, validate_delivery
 
     tmp_path, contract = env
     path = tmp_path / "acme-2027-03-01.csv"

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from factories import TZ, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.outcomes import import_outcomes
 from leadgov.reading import UnreadableFile
-from models import Lead, OutcomeEvent, ReplacementClaim, claim_store
-from models.db import session_scope
+from leadgov.models import Lead, OutcomeEvent, ReplacementClaim, claim_store
+from leadgov.models.db import session_scope
 
 HEADER = "lead_id;supplier_id;event;at;contest_reason;amount_eur;objection;note"
 
@@ -391,7 +391,7 @@ def _after(real):
     return broken
 
 
-@pytest.mark.parametrize("target", ["models.outcome_store.insert_events", "leadgov.outcomes.open_claims"])
+@pytest.mark.parametrize("target", ["leadgov.models.outcome_store.insert_events", "leadgov.outcomes.open_claims"])
 def test_failure_while_storing_leaves_nothing(db_url, monkeypatch, target):
     deliver(db_url, rejected={20})
     module, name = target.rsplit(".", 1)

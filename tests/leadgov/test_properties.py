@@ -24,7 +24,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from config.contract import ContractError, parse_contract
+from leadgov.config.contract import ContractError, parse_contract
 from factories import BASE_CONTRACT, with_overrides
 from leadgov.normalise.company_ids import normalise_sirens
 from leadgov.normalise.emails import normalise_emails

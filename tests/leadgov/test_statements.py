@@ -12,9 +12,9 @@ from leadgov.claims import check_overdue
 from leadgov.governance import bill_month, supplier_kpis
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
-from models import BillingStatement
-from models.claim_store import list_claims
-from models.db import session_scope
+from leadgov.models import BillingStatement
+from leadgov.models.claim_store import list_claims
+from leadgov.models.db import session_scope
 
 TZ = "Europe/Paris"
 NO_CAP = {"replacement.max_replacement_share": 1.0}

@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from models.db import get_engine
+from leadgov.models.db import get_engine
 
 
 def test_a_new_sqlite_database_has_16k_pages_and_wal(tmp_path):
@@ -27,7 +27,7 @@ def test_an_existing_database_keeps_its_page_size(tmp_path):
 
 
 def test_the_wal_file_shrinks_back_after_a_large_transaction(tmp_path):
-    from models.db import WAL_SIZE_LIMIT
+    from leadgov.models.db import WAL_SIZE_LIMIT
 
     path = tmp_path / "big.db"
     engine = get_engine(f"sqlite:///{path}")
@@ -48,7 +48,7 @@ def test_the_wal_file_shrinks_back_after_a_large_transaction(tmp_path):
 def test_sqlite_datetime_texts_are_strftime_to_the_microsecond():
     import pandas as pd
 
-    from models.delivery_store import _sqlite_datetime_texts
+    from leadgov.models.delivery_store import _sqlite_datetime_texts
 
     column = pd.Series(pd.to_datetime(
         ["2027-01-01 00:00:00", "1999-12-31 23:59:59.5", None, "1700-01-01 00:00:00.999999999",

@@ -4,9 +4,9 @@ import numpy as np
 from sqlalchemy import select
 
 from factories import ingest, lead
-from models import Lead
-from models.db import session_scope
-from models.delivery_store import lead_pks
+from leadgov.models import Lead
+from leadgov.models.db import session_scope
+from leadgov.models.delivery_store import lead_pks
 
 
 def test_lead_pks_follow_the_asked_row_numbers(db_url):

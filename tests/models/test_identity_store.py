@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from factories import DELIVERED_ON, HMAC_KEY, ingest, lead, make_contract_file
 from leadgov.identity import identity_keys
-from models.db import session_scope
-from models.identity_store import identity_matches
+from leadgov.models.db import session_scope
+from leadgov.models.identity_store import identity_matches
 
 import pandas as pd
 

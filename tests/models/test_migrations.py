@@ -4,9 +4,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from models import Base
-from models.db import get_engine
-from models.migrate import upgrade
+from leadgov.models import Base
+from leadgov.models.db import get_engine
+from leadgov.models.migrate import upgrade
 
 
 def test_migrated_schema_matches_models(db_url):
@@ -34,11 +34,11 @@ def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
 
     from sqlalchemy import text
 
-    from models.db import session_scope
-    from models.identity_store import identity_matches
+    from leadgov.models.db import session_scope
+    from leadgov.models.identity_store import identity_matches
 
     from alembic import command
-    from models.migrate import alembic_config
+    from leadgov.models.migrate import alembic_config
 
     command.downgrade(alembic_config(db_url), "0003")
     with get_engine(db_url).begin() as connection:
@@ -59,7 +59,7 @@ def test_rebuilt_runs_keep_64_bit_keys_exact(db_url):
     """Keys near 2^63 do not survive a float: the rebuild must not go through one."""
     from sqlalchemy import text
 
-    from models.identity_store import rebuild_runs
+    from leadgov.models.identity_store import rebuild_runs
     import numpy as np
 
     big = 2**62 + 1

@@ -3,9 +3,9 @@
 import pytest
 
 from factories import ingest, lead
-from models.db import session_scope
-from models.pilot import decisions, record_decision
-from models.supplier import Supplier, SupplierTerminated
+from leadgov.models.db import session_scope
+from leadgov.models.pilot import decisions, record_decision
+from leadgov.models.supplier import Supplier, SupplierTerminated
 
 
 @pytest.mark.parametrize(("decision", "state"), [("approve", "active"), ("renegotiate", "renegotiating"),

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reports.charts import bar_chart, funnel_chart, line_chart
+from leadgov.reports.charts import bar_chart, funnel_chart, line_chart
 
 NS = "{http://www.w3.org/2000/svg}"
 XMLNS = 'xmlns="http://www.w3.org/2000/svg"'

@@ -12,11 +12,11 @@ from leadgov.formatting import format_money, format_number, format_rate
 from leadgov.governance import bill_month, supplier_kpis
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
-from models.db import session_scope
-from reports.pilot import write_pilot_report
-from reports.returns import write_returns_report
-from reports.review import MATURITY_DAYS, review_context, write_review_report
-from reports.statement import write_statement_report
+from leadgov.models.db import session_scope
+from leadgov.reports.pilot import write_pilot_report
+from leadgov.reports.returns import write_returns_report
+from leadgov.reports.review import MATURITY_DAYS, review_context, write_review_report
+from leadgov.reports.statement import write_statement_report
 
 TZ = "Europe/Paris"
 HOSTILE = "ACME <script>alert(1)</script> & Fils"

@@ -7,7 +7,7 @@ Create Date: 2026-11-26
 from alembic import op
 import sqlalchemy as sa
 
-from models.identity_store import rebuild_runs
+from leadgov.models.identity_store import rebuild_runs
 
 
 revision = '0004'

@@ -3,7 +3,7 @@
 import pytest
 from slack_server import FakeSlack
 
-from config.settings import Settings
+from leadgov.config.settings import Settings
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy",
                    "ALL_PROXY", "all_proxy")

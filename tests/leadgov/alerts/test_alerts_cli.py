@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from factories import BASE_CONTRACT, delivery_file, ingest, lead, outcomes_csv
 from leadgov.cli import app
-from models.alert import OutboxAlert
-from models.db import session_scope
-from models.delivery import Delivery
+from leadgov.models.alert import OutboxAlert
+from leadgov.models.db import session_scope
+from leadgov.models.delivery import Delivery
 
 runner = CliRunner()
 
@@ -26,7 +26,7 @@ SUPPLIER = "acme-leads"
 
 def use_slack(monkeypatch, slack_server=None) -> None:
     """Point the bot-token settings at ``slack_server``, or leave Slack unconfigured (None)."""
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     monkeypatch.delenv("LEADGOV_SLACK_WEBHOOK_URL", raising=False)
     if slack_server is None:
@@ -41,7 +41,7 @@ def use_slack(monkeypatch, slack_server=None) -> None:
 @pytest.fixture
 def env(monkeypatch, db_url, slack_server):
     """The test database and the fake Slack, from the environment as in production."""
-    from config.settings import get_settings
+    from leadgov.config.settings import get_settings
 
     monkeypatch.setenv("LEADGOV_DATABASE_URL", db_url)
     use_slack(monkeypatch, slack_server)

@@ -20,9 +20,9 @@ from leadgov.alerts.slack import SlackSender
 from leadgov.claims import check_overdue
 from leadgov.governance import bill_month
 from leadgov.outcomes import import_outcomes
-from models import alert_store
-from models.alert import OutboxAlert
-from models.db import session_scope
+from leadgov.models import alert_store
+from leadgov.models.alert import OutboxAlert
+from leadgov.models.db import session_scope
 
 TZ = "Europe/Paris"
 SUPPLIER = "acme-leads"
