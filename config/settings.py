@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         SecretStr(DEV_HMAC_KEY),
         description="Key of the identity hashes and of the suppression list. Rotate with care.",
     )
+    crm_export: Path | None = Field(
+        None, description="The CRM export (CSV with email, phone) that contracts with exclusions.crm_check "
+                          "are checked against (ALREADY_IN_CRM), when a door is not given one.")
     max_file_bytes: int = Field(512 * 1024 * 1024, description="Larger delivery files are refused.")
     slack_bot_token: SecretStr | None = Field(
         None, description="Bot token: alerts go through chat.postMessage to the contract's channels.")

@@ -33,6 +33,8 @@ from leadgov.models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
 from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 
 Timings = dict[str, float]
+#: The valid normalised emails and phones of a CRM export.
+CrmPeople = tuple[frozenset[str], frozenset[str]]
 
 
 @contextmanager
@@ -88,7 +90,7 @@ class CheckedDelivery:
     raw_records: pd.Series
     encoding: str
     delimiter: str | None
-    crm: tuple[frozenset[str], frozenset[str]] | None = None
+    crm: CrmPeople | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def read_options(contract: ContractFile) -> ReadOptions:
     )
 
 
-def crm_people(data: bytes, settings: Settings, source: str) -> tuple[frozenset[str], frozenset[str]]:
+def crm_people(data: bytes, settings: Settings, source: str) -> CrmPeople:
     """The valid normalised emails and phones of a CRM export."""
     crm = read_crm_export(data, source=source)
     crm_emails = emails.normalise_emails(crm["email"])["email"].dropna()
@@ -143,7 +145,7 @@ def normalise(raw: RawDelivery, file: DeliveryFile, contract: ContractFile, sett
 
 
 def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: ContractFile, *,
-                 crm: tuple[frozenset[str], frozenset[str]] | None = None) -> CheckedDelivery:
+                 crm: CrmPeople | None = None) -> CheckedDelivery:
     """Stage *validate*: the per-field rules of the contract's schema."""
     raw = normalised.raw
     return CheckedDelivery(
@@ -156,7 +158,7 @@ def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: C
 
 
 def check_delivery(file: DeliveryFile, contract: ContractFile, settings: Settings, *,
-                   crm: tuple[frozenset[str], frozenset[str]] | None = None,
+                   crm: CrmPeople | None = None,
                    timings: Timings | None = None) -> CheckedDelivery:
     """The pure half: read, normalise and apply the per-field rules; no database needed."""
     with timed(timings, "read"):

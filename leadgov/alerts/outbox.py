@@ -7,6 +7,7 @@ validation, import or billing that raised the alert. Without Slack settings, ale
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -78,19 +79,25 @@ class AlertRun:
     error: str | None = None
 
 
-def evaluate_and_send(url: str, settings, evaluate) -> AlertRun:
-    """Run ``evaluate(session) -> new keys`` in its own transaction, then send what is pending.
+def evaluate_alerts(url: str, evaluate: Callable[[Session], list[str]]) -> tuple[tuple[str, ...], str | None]:
+    """Run ``evaluate(session) -> new keys`` in its own transaction: (new keys, None), or ((), why not).
 
     Called after the step's own commit: an alert problem never undoes or fails a validation, an
-    import or a statement. If evaluation fails, the next run of the same step or of
-    ``leadgov alerts check`` finds the alerts again from the stored data.
+    import or a statement. If evaluation fails, the next run of the same step or of the weekly
+    checks finds the alerts again from the stored data.
     """
-    from leadgov.alerts.slack import SlackSender
-
     try:
         with session_scope(url) as session:
-            new = tuple(evaluate(session))
+            return tuple(evaluate(session)), None
     except Exception as exc:  # noqa: BLE001 - reported, never raised into the caller's step
         log.warning("alerts not evaluated (%s); they will be on the next run", type(exc).__name__)
-        return AlertRun(error=f"alerts not evaluated ({type(exc).__name__}); run `leadgov alerts check`")
+        return (), f"alerts not evaluated ({type(exc).__name__}); run `leadgov alerts check`"
+
+
+def evaluate_and_send(url: str, settings, evaluate) -> AlertRun:  # TODO(services): remove once every door uses Runtime.alerts
+    from leadgov.alerts.slack import SlackSender
+
+    new, error = evaluate_alerts(url, evaluate)
+    if error is not None:
+        return AlertRun(error=error)
     return AlertRun(new, send_pending(url, SlackSender.from_settings(settings)))

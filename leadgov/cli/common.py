@@ -12,7 +12,9 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from leadgov.config.contract import ContractError
-from leadgov.config.settings import Settings
+from leadgov.config.settings import Settings, get_settings
+from leadgov.errors import Refused
+from leadgov.services.runtime import Runtime, build_runtime
 from leadgov.governance import NoContract
 from leadgov.periods import BadPeriod
 from leadgov.reading import UnreadableFile
@@ -28,10 +30,6 @@ DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (defaul
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-class Refused(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
 
 
 @contextmanager
@@ -51,6 +49,12 @@ def user_errors() -> Iterator[None]:
         err.print(f"[red]error:[/red] database error ({type(exc.orig).__name__}); nothing was "
                   "stored; check --db / LEADGOV_DATABASE_URL and run again", highlight=False)
         raise typer.Exit(3) from None
+
+
+def cli_runtime(db: str | None, settings: Settings | None = None) -> Runtime:
+    """The runtime of one command: the settings, ``--db`` or the settings' database (migrated),
+    Slack from the settings, the wall clock in the settings' zone. Call it inside ``user_errors``."""
+    return build_runtime(settings or get_settings(), database_url=db)
 
 
 def database_url(db: str | None, settings: Settings) -> str:

@@ -1,0 +1,190 @@
+"""Process one delivery: the job behind ``leadgov validate``, the ``validate_delivery`` flow, every file
+of an inbox and the demo's deliveries.
+
+Steps, in this order (``process_delivery``): receive the contract and the file; look for the same
+bytes already stored for the supplier (then nothing is read or stored again); read the CRM export
+when the contract asks for the CRM check; read, normalise and check the fields (pure); look up the
+people, decide and store in one transaction (claims included); write the result and return files;
+raise the alerts after the commit. A refusal (unreadable file, contract refused, CRM export missing,
+terminated supplier) stops before anything is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from leadgov.alerts.evaluate import after_delivery
+from leadgov.alerts.outbox import AlertRun
+from leadgov.config.contract import ContractFile, load_contract
+from leadgov.errors import Refused
+from leadgov.ingest import (
+    CheckedDelivery,
+    CrmPeople,
+    DeliveryFile,
+    IngestOutcome,
+    already_ingested,
+    check_delivery,
+    crm_people,
+    read_bounded,
+    store_delivery,
+)
+from leadgov.models.supplier import refuse_if_terminated
+from leadgov.results import write_result_file, write_return_file
+from leadgov.services.runtime import Runtime
+from leadgov.services.steps import StepRunner, run_directly
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """One delivered file, under which contract, received on which day, and where its files go."""
+
+    contract_path: Path
+    delivery_path: Path
+    delivered_on: date
+    #: The CRM export; default the settings' ``crm_export``. Required when the contract has crm_check.
+    crm_path: Path | None = None
+    result_file: Path | None = None
+    return_file: Path | None = None
+    dry_run: bool = False
+
+    def with_files_in(self, folder: Path) -> DeliveryRequest:
+        """The same request writing ``<file stem>.result.csv`` and ``<file stem>.returns.csv`` in ``folder``."""
+        stem = self.delivery_path.stem
+        return replace(self, result_file=folder / f"{stem}.result.csv", return_file=folder / f"{stem}.returns.csv")
+
+
+@dataclass(frozen=True)
+class ReceivedDelivery:
+    """The request with its contract loaded and the file's bytes read (bounded)."""
+
+    request: DeliveryRequest
+    contract: ContractFile
+    file: DeliveryFile
+
+    @property
+    def supplier_id(self) -> str:
+        return self.contract.contract.supplier.id
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    delivered: int
+    accepted: int
+    rejected: int
+    over_cap: int
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to a delivery; the verdicts (one row per lead) for the doors that show them."""
+
+    supplier_id: str
+    file_name: str
+    delivered_on: date
+    delivery_id: int | None
+    already_ingested: bool
+    dry_run: bool
+    counts: DeliveryCounts
+    reasons: dict[str, int]
+    crm_checked: bool
+    result_file: Path | None
+    return_file: Path | None
+    alerts: AlertRun
+    verdicts: pd.DataFrame = field(repr=False, compare=False)
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+
+def receive(runtime: Runtime, request: DeliveryRequest) -> ReceivedDelivery:
+    """Load the contract (refused with every problem) and read the file (refused when missing or too large)."""
+    contract = load_contract(request.contract_path)
+    file = DeliveryFile.from_path(request.delivery_path, request.delivered_on, runtime.settings.max_file_bytes)
+    return ReceivedDelivery(request, contract, file)
+
+
+def find_stored(runtime: Runtime, received: ReceivedDelivery) -> IngestOutcome | None:
+    """The stored outcome of these bytes if the supplier already delivered them (nothing is read
+    again), else None; a terminated supplier's delivery is refused here."""
+    with runtime.sessions() as session:
+        refuse_if_terminated(session, received.supplier_id)
+        return already_ingested(session, received.supplier_id, received.file.sha256, None)
+
+
+def crm_path(runtime: Runtime, received: ReceivedDelivery) -> Path | None:
+    """The CRM export this delivery is checked against: the request's, else the settings'."""
+    return received.request.crm_path or runtime.settings.crm_export
+
+
+def read_crm(runtime: Runtime, received: ReceivedDelivery) -> CrmPeople | None:
+    """The CRM export's people when the contract asks for the CRM check; a missing export is refused."""
+    if not received.contract.contract.exclusions.crm_check:
+        return None
+    path = crm_path(runtime, received)
+    if path is None:
+        raise Refused(f"{received.contract.path}: the contract of {received.supplier_id} asks for the CRM check "
+                      "(exclusions.crm_check: true) but no CRM export was given: pass --crm FILE or set "
+                      "LEADGOV_CRM_EXPORT; nothing was stored")
+    data = read_bounded(path, runtime.settings.max_file_bytes)
+    return crm_people(data, runtime.settings, path.name)
+
+
+def check(runtime: Runtime, received: ReceivedDelivery, crm: CrmPeople | None) -> CheckedDelivery:
+    """Read, normalise and apply the per-field rules (pure: no database)."""
+    return check_delivery(received.file, received.contract, runtime.settings, crm=crm)
+
+
+def store(runtime: Runtime, checked: CheckedDelivery, dry_run: bool) -> IngestOutcome:
+    """Identity rules, verdicts, the delivery, its leads, reasons and claims: one transaction
+    (a dry run rolls it back). Safe to retry: committed bytes are recognised by their hash."""
+    with runtime.sessions() as session:
+        outcome = store_delivery(session, checked, runtime.settings, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    return outcome
+
+
+def write_files(runtime: Runtime, received: ReceivedDelivery,
+                outcome: IngestOutcome) -> tuple[Path | None, Path | None]:
+    """The result file and the supplier's return file, where the request asks for them."""
+    locale = received.contract.contract.locale
+    verdicts = outcome.result.verdicts
+    request = received.request
+    result = write_result_file(verdicts, request.result_file, locale) if request.result_file else None
+    returns = write_return_file(verdicts, request.return_file, locale) if request.return_file else None
+    return result, returns
+
+
+def raise_alerts(runtime: Runtime, delivery_id: int) -> AlertRun:
+    """The delivery's alerts and its week's running ones, after the commit; then the outbox is sent."""
+    today = runtime.clock.today()
+    return runtime.alerts(lambda session: after_delivery(session, delivery_id, runtime.timezone, today))
+
+
+# --- the job -----------------------------------------------------------------------------------
+
+
+def process_delivery(runtime: Runtime, request: DeliveryRequest, *,
+                     steps: StepRunner = run_directly) -> DeliveryResult:
+    """Receive, check, store, write the files and raise the alerts of one delivery."""
+    received = steps(receive, runtime, request)
+    outcome = steps(find_stored, runtime, received)
+    crm_checked = False
+    if outcome is None:
+        crm = steps(read_crm, runtime, received)
+        crm_checked = crm is not None
+        checked = steps(check, runtime, received, crm)
+        outcome = steps(store, runtime, checked, request.dry_run)
+    result_file, return_file = steps(write_files, runtime, received, outcome)
+    alerts = steps(raise_alerts, runtime, outcome.delivery_id) if outcome.delivery_id is not None else AlertRun()
+    counts = outcome.result.counts()
+    return DeliveryResult(
+        supplier_id=received.supplier_id, file_name=received.file.file_name, delivered_on=request.delivered_on,
+        delivery_id=outcome.delivery_id, already_ingested=outcome.already_ingested, dry_run=request.dry_run,
+        counts=DeliveryCounts(**counts), reasons=dict(outcome.result.reason_counts()), crm_checked=crm_checked,
+        result_file=result_file, return_file=return_file, alerts=alerts, verdicts=outcome.result.verdicts,
+    )

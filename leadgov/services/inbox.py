@@ -1,0 +1,210 @@
+"""Process an inbox: every supplier's new files, each one exactly as ``leadgov validate`` would.
+
+The inbox holds one folder per supplier id; its contract is ``<supplier id>.yaml`` in the contracts
+folder. Each new file (by name order, so deduplication sees them in that order) goes through
+``process_delivery`` with the day it was received (its modification date in the settings' zone,
+unless the request names the day) and its result and return files written under
+``<out_dir>/<supplier id>/``; then it is moved to ``<supplier>/processed/``, or to
+``<supplier>/refused/`` with ``<file>.reason.txt`` beside it when it is refused whole (nothing of it
+stored). A supplier whose contract is missing or invalid, or whose contract asks for the CRM check
+with no CRM export given, fails as a whole: its files stay in the inbox for the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from leadgov.config.contract import ContractError, load_contract
+from leadgov.errors import Refused
+from leadgov.models.supplier import ContractConflict, SupplierTerminated
+from leadgov.reading import UnreadableFile
+from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, process_delivery
+from leadgov.services.runtime import Runtime
+from leadgov.services.steps import StepRunner, run_directly
+
+PROCESSED = "processed"
+REFUSED = "refused"
+REASON_SUFFIX = ".reason.txt"
+#: Names of files still being written by the supplier's upload (left for the next run).
+PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".filepart")
+#: What refuses one delivery file whole: the file is filed under refused/ with the message.
+FILE_REFUSALS = (UnreadableFile, SupplierTerminated, ContractConflict, Refused)
+
+
+class FileStatus(StrEnum):
+    processed = PROCESSED
+    refused = REFUSED
+
+
+@dataclass(frozen=True)
+class InboxRequest:
+    """Where the suppliers drop their files, where their contracts are, the CRM export, and where
+    the result and return files go."""
+
+    inbox_dir: Path
+    contracts_dir: Path
+    out_dir: Path
+    crm_path: Path | None = None
+    #: The day the files were received; default each file's modification date.
+    delivered_on: date | None = None
+
+
+@dataclass(frozen=True)
+class SupplierInbox:
+    """One supplier's folder of an inbox, and the request it belongs to."""
+
+    supplier_id: str
+    request: InboxRequest
+
+    @property
+    def folder(self) -> Path:
+        return self.request.inbox_dir / self.supplier_id
+
+    @property
+    def contract_path(self) -> Path:
+        return self.request.contracts_dir / f"{self.supplier_id}.yaml"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """One file of an inbox: processed (with its delivery) or refused (with the reason)."""
+
+    supplier_id: str
+    file: str
+    delivered_on: date
+    status: FileStatus
+    moved_to: Path
+    delivery: DeliveryResult | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SupplierInboxResult:
+    supplier_id: str
+    files: tuple[FileOutcome, ...] = ()
+    #: Why the supplier's files could not be processed (they stay in the inbox), else None.
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxResult:
+    inbox_dir: Path
+    suppliers: tuple[SupplierInboxResult, ...]
+
+    @property
+    def files(self) -> list[FileOutcome]:
+        return [f for s in self.suppliers for f in s.files]
+
+    @property
+    def processed(self) -> int:
+        return sum(f.status is FileStatus.processed for f in self.files)
+
+    @property
+    def refused(self) -> int:
+        return sum(f.status is FileStatus.refused for f in self.files)
+
+    @property
+    def failed_suppliers(self) -> list[str]:
+        return [s.supplier_id for s in self.suppliers if s.error]
+
+
+def new_files(folder: Path) -> list[Path]:
+    """The files waiting in a supplier's folder, by name (sub-folders, hidden files, reason files and
+    partial uploads are not deliveries)."""
+    return sorted((p for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and not p.name.endswith(REASON_SUFFIX)
+                   and not p.name.lower().endswith(PARTIAL_SUFFIXES)), key=lambda p: p.name)
+
+
+def supplier_inboxes(runtime: Runtime, request: InboxRequest) -> list[SupplierInbox]:
+    """The supplier folders holding new files, by supplier id."""
+    root = request.inbox_dir
+    if not root.is_dir():
+        raise Refused(f"{root}: no such inbox folder (one sub-folder per supplier id)")
+    return [SupplierInbox(p.name, request) for p in sorted(root.iterdir(), key=lambda p: p.name)
+            if p.is_dir() and not p.name.startswith(".") and new_files(p)]
+
+
+def file_day(path: Path, tz: str) -> date:
+    """The day a file was received: its modification date in the settings' zone."""
+    return datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(tz)).date()
+
+
+def move_to(path: Path, folder: Path) -> Path:
+    """Move ``path`` into ``folder`` (created if needed) without overwriting a file already there:
+    a name taken gets ``.2``, ``.3``... before its extension."""
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists() or (folder / f"{target.name}{REASON_SUFFIX}").exists():
+        n += 1
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+    return path.rename(target)
+
+
+def delivery_request(runtime: Runtime, inbox: SupplierInbox, path: Path) -> DeliveryRequest:
+    """The request ``leadgov validate`` would get for this file."""
+    request = inbox.request
+    day = request.delivered_on or file_day(path, runtime.timezone)
+    return DeliveryRequest(contract_path=inbox.contract_path, delivery_path=path, delivered_on=day,
+                           crm_path=request.crm_path).with_files_in(request.out_dir / inbox.supplier_id)
+
+
+def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
+    """Refuse the supplier as a whole (its files wait) when its contract is missing, is another
+    supplier's, or asks for the CRM check with no CRM export given."""
+    path = inbox.contract_path
+    if not path.is_file():
+        raise Refused(f"no contract for supplier folder {inbox.supplier_id!r}: expected {path}")
+    contract = load_contract(path).contract
+    if contract.supplier.id != inbox.supplier_id:
+        raise Refused(f"{path} is the contract of {contract.supplier.id!r}, not of the folder {inbox.supplier_id!r}")
+    if contract.exclusions.crm_check and not (inbox.request.crm_path or runtime.settings.crm_export):
+        raise Refused(f"{path}: the contract of {inbox.supplier_id} asks for the CRM check (exclusions.crm_check: "
+                      "true) but no CRM export was given (--crm, the flow's crm_path or LEADGOV_CRM_EXPORT); "
+                      "its files stay in the inbox")
+
+
+def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutcome:
+    """One file through ``process_delivery``, then filed under processed/ or refused/."""
+    request = delivery_request(runtime, inbox, path)
+    try:
+        delivery = process_delivery(runtime, request)
+    except FILE_REFUSALS as exc:
+        moved = move_to(path, path.parent / REFUSED)
+        reason = str(exc)
+        moved.with_name(moved.name + REASON_SUFFIX).write_text(
+            f"{path.name} was refused whole, nothing of it was stored:\n{reason}\n", encoding="utf-8")
+        return FileOutcome(inbox.supplier_id, path.name, request.delivered_on, FileStatus.refused, moved,
+                           reason=reason)
+    moved = move_to(path, path.parent / PROCESSED)
+    return FileOutcome(inbox.supplier_id, path.name, request.delivered_on, FileStatus.processed, moved,
+                       delivery=delivery)
+
+
+def process_supplier_inbox(runtime: Runtime, inbox: SupplierInbox) -> SupplierInboxResult:
+    """Every new file of one supplier, in name order. Safe to rerun: a file stored before a failure
+    is recognised by its hash and only filed."""
+    check_supplier(runtime, inbox)
+    return SupplierInboxResult(inbox.supplier_id,
+                               tuple(process_file(runtime, inbox, path) for path in new_files(inbox.folder)))
+
+
+#: Errors that fail one supplier of an inbox, reported, while the others go on.
+SUPPLIER_ERRORS = (Refused, ContractError, OSError)
+
+
+def process_inbox(runtime: Runtime, request: InboxRequest, *, steps: StepRunner = run_directly) -> InboxResult:
+    """Every supplier with new files, one after the other; a supplier that fails is reported (its
+    files stay in the inbox) and the others are processed."""
+    results = []
+    for inbox in steps(supplier_inboxes, runtime, request):
+        try:
+            results.append(steps(process_supplier_inbox, runtime, inbox))
+        except SUPPLIER_ERRORS as exc:
+            results.append(SupplierInboxResult(inbox.supplier_id, error=f"{type(exc).__name__}: {exc}"))
+    return InboxResult(request.inbox_dir, tuple(results))

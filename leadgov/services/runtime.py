@@ -1,0 +1,132 @@
+"""What every service is given: settings, a session factory, a notifier and a clock.
+
+A service never reads the environment, the clock or the Slack settings by itself: the door that
+calls it (the CLI, a flow, the demo, a test) builds one ``Runtime`` and passes it in. Tests and
+the demo swap the clock (``FixedClock``) and the notifier (a Slack sender on a loopback server)
+instead of mocking anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from leadgov.alerts.outbox import AlertRun, SendSummary, evaluate_alerts, send_pending
+from leadgov.alerts.slack import SlackSender
+from leadgov.config.settings import Settings, get_settings
+from leadgov.models.db import session_scope
+from leadgov.models.migrate import upgrade
+
+
+class Clock(Protocol):
+    """The one source of "today" and "now" of a service (in the settings' time zone)."""
+
+    def today(self) -> date: ...
+
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class SystemClock:
+    """The wall clock, read in ``timezone`` (Europe/Paris by default), never the server's zone."""
+
+    timezone: str
+
+    def now(self) -> datetime:
+        return datetime.now(ZoneInfo(self.timezone))
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+@dataclass
+class FixedClock:
+    """A clock that says what it is told: the demo moves it day by day, tests pin it."""
+
+    day: date
+    timezone: str = "Europe/Paris"
+    at: time = time(9, 0)
+
+    def now(self) -> datetime:
+        return datetime.combine(self.day, self.at, ZoneInfo(self.timezone))
+
+    def today(self) -> date:
+        return self.day
+
+
+@dataclass(frozen=True)
+class SessionFactory:
+    """Units of work on one database: ``with runtime.sessions() as session`` commits on success,
+    rolls back on any error (``models.db.session_scope``)."""
+
+    url: str
+
+    def __call__(self) -> AbstractContextManager[Session]:
+        return session_scope(self.url)
+
+
+class Notifier(Protocol):
+    """Sends what waits in the alert outbox (Slack today; e-mail joins it for the committee)."""
+
+    def send_pending(self, sessions: SessionFactory) -> SendSummary: ...
+
+
+@dataclass(frozen=True)
+class SlackNotifier:
+    """The outbox sent through slack-sdk; ``sender`` None (no token, no webhook) keeps alerts pending."""
+
+    sender: SlackSender | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackNotifier:
+        return cls(SlackSender.from_settings(settings))
+
+    def send_pending(self, sessions: SessionFactory) -> SendSummary:
+        return send_pending(sessions.url, self.sender)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a service needs from outside; built once per command, flow run or demo."""
+
+    settings: Settings
+    sessions: SessionFactory
+    notifier: Notifier
+    clock: Clock = field(default_factory=lambda: SystemClock("Europe/Paris"))
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    @property
+    def database_url(self) -> str:
+        return self.sessions.url
+
+    def alerts(self, evaluate: Callable[[Session], list[str]]) -> AlertRun:
+        """Evaluate alerts in their own transaction (after the step's commit), then send the outbox.
+        A failure here never undoes the step: it is reported in the ``AlertRun``."""
+        new, error = evaluate_alerts(self.sessions.url, evaluate)
+        if error is not None:
+            return AlertRun(error=error)
+        return AlertRun(new, self.notifier.send_pending(self.sessions))
+
+
+def build_runtime(settings: Settings | None = None, *, database_url: str | None = None,
+                  clock: Clock | None = None, notifier: Notifier | None = None,
+                  migrate: bool = True) -> Runtime:
+    """The runtime of a door: the settings (default: the environment's), the database (default: the
+    settings'), brought to the current schema here, the one place that upgrades it."""
+    settings = settings or get_settings()
+    url = database_url or settings.effective_database_url
+    if migrate:
+        upgrade(url)
+    return Runtime(settings=settings, sessions=SessionFactory(url),
+                   notifier=notifier or SlackNotifier.from_settings(settings),
+                   clock=clock or SystemClock(settings.timezone))
+
