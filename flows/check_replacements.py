@@ -1,4 +1,5 @@
-"""Flow: the daily replacement check: open claims past their deadline go overdue, with alerts."""
+"""Flow: the daily replacement check, exactly as ``leadgov replacements check`` does (the same
+service): open claims past their deadline go overdue, then REPLACEMENT_OVERDUE alerts."""
 
 from datetime import date
 from typing import Annotated
@@ -6,22 +7,22 @@ from typing import Annotated
 from prefect import flow
 from pydantic import Field
 
-from leadgov.tasks.governance import (local_today, mark_overdue_claims, publish_replacements_check, raise_overdue_alerts,
-                              upgrade_database)
+from leadgov.services.replacements import ReplacementCheckRequest, ReplacementCheckResult
+from leadgov.services.replacements import check_replacements as check_replacements_job
+from leadgov.tasks.common import as_tasks, open_runtime
+from leadgov.tasks.replacements import publish_replacements_check
 
 
 @flow(name="check_replacements", log_prints=False)
 def check_replacements(
     as_of: Annotated[date | None, Field(description="Day of the check (default: today, in the settings' time "
                                                     "zone).")] = None,
-) -> dict:
+) -> ReplacementCheckResult:
     """Mark overdue the open claims past their deadline, then raise REPLACEMENT_OVERDUE alerts.
 
     Args:
         as_of: Day of the check (default: today, in the settings' time zone).
     """
-    day = as_of or local_today()
-    upgrade_database()
-    claims = mark_overdue_claims(day)
-    alerts = raise_overdue_alerts(day)
-    return publish_replacements_check(day, claims, alerts)
+    result = check_replacements_job(open_runtime(), ReplacementCheckRequest(as_of), steps=as_tasks)
+    publish_replacements_check(result)
+    return result

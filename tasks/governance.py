@@ -1,5 +1,5 @@
-"""Tasks of the governance flows: outcomes import, the overdue check, monthly billing, the quarterly
-review, and what they share (migrating the database, dates in the settings' zone, alerts, artifacts).
+"""Tasks of the governance flows: monthly billing, the quarterly review, and what they share
+(migrating the database, dates in the settings' zone, alerts, artifacts).
 
 Each task does one thing, receives paths, ids, months and days, and opens its own session: the
 domain functions run in their transaction (``session_scope`` commits), alerts in their own one
@@ -19,13 +19,10 @@ from sqlalchemy import func, select
 
 from leadgov.config.contract import parse_contract
 from leadgov.config.settings import get_settings
-from leadgov.ingest import read_bounded
-from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
+from leadgov.alerts.evaluate import after_statement
 from leadgov.alerts.outbox import AlertRun, evaluate_and_send, record
 from leadgov.alerts.rules import quarterly_review_alert
-from leadgov.claims import check_overdue
 from leadgov.governance import bill_month
-from leadgov.outcomes import import_outcomes as import_outcome_rows
 from leadgov.periods import parse_period
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
@@ -104,13 +101,6 @@ def _money(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def _day(value) -> str:
-    """A date, datetime or timestamp as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    return value.date().isoformat() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10]).isoformat()
-
-
 # --- shared tasks ------------------------------------------------------------------------------
 
 
@@ -121,104 +111,11 @@ def upgrade_database() -> None:
     upgrade(get_settings().effective_database_url)
 
 
-# --- outcomes import ---------------------------------------------------------------------------
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=lambda task, run, state: transient_io(state))
-def read_export(path: str) -> bytes:
-    """Read an export's bytes, refusing it whole when larger than the settings allow."""
-    return read_bounded(Path(path), get_settings().max_file_bytes)
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30],
-      retry_condition_fn=lambda task, run, state: database_unreachable(state))
-def store_outcomes(data: bytes, source: str) -> dict:
-    """Import the export's events in one transaction (a retry is safe: stored events are
-    recognised as duplicates). What it did, and the contests stored (for the alerts)."""
-    settings = get_settings()
-    with session_scope(settings.effective_database_url) as session:
-        result = import_outcome_rows(session, data, source, settings.timezone)
-    return {**result.as_dict(), "contested": list(result.contested)}
-
-
-@task(cache_policy=NO_CACHE)
-def raise_outcome_alerts(contested: list[dict]) -> dict:
-    """GDPR breaches and running week alerts of the contests just stored (after their commit)."""
-    settings = get_settings()
-    return alert_summary(evaluate_and_send(settings.effective_database_url, settings, lambda session: after_outcomes(
-        session, contested, settings.timezone, local_today())))
-
-
-@task(cache_policy=NO_CACHE)
-def publish_outcomes_import(summary: dict, alerts: dict) -> dict:
-    """Markdown summary and the refusals table (line, rule, message: never a personal value)."""
-    lines = [
-        f"# Outcomes import: {Path(summary['source']).name}",
-        "",
-        "| rows | stored | duplicated | refused | contests | claims opened | over the monthly cap |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        f"| {summary['rows']} | {summary['stored']} | {summary['duplicated']} | {summary['refused']} "
-        f"| {summary['contests']} | {summary['claims_opened']} | {summary['claims_not_owed_cap']} |",
-        "",
-        _alerts_line(alerts),
-    ]
-    create_markdown_artifact("\n".join(lines), key="outcomes-import-summary", description="Latest outcomes import")
-    table = [{"line": r["line"], "rule": r["rule"], "message": r["message"]} for r in summary["refusals"]]
-    create_table_artifact(table or [{"line": None, "rule": "(none)", "message": "no row refused"}],
-                          key="outcomes-import-refusals", description="Rows refused by the latest outcomes import")
-    return {key: value for key, value in summary.items() if key != "contested"} | {"alerts": alerts}
-
-
 def _alerts_line(alerts: dict) -> str:
     if alerts.get("error"):
         return f"Alerts: {alerts['error']}."
     return (f"Alerts: {len(alerts['new'])} new; sent {alerts['sent']}, failed {alerts['failed']} "
             f"(kept for the next run), kept in the outbox {alerts['kept']} (Slack not configured).")
-
-
-# --- replacement claims: the daily overdue check -----------------------------------------------
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30],
-      retry_condition_fn=lambda task, run, state: database_unreachable(state))
-def mark_overdue_claims(as_of: date) -> list[dict]:
-    """Move open claims past their deadline to overdue; the claims moved (ids and days only)."""
-    with session_scope(get_settings().effective_database_url) as session:
-        overdue = check_overdue(session, as_of)
-    return [{"claim_id": int(row.claim_id), "supplier_id": row.supplier_id, "lead_id": row.lead_id,
-             "due_on": _day(row.due_on), "overdue_on": _day(row.overdue_on)}
-            for row in overdue.itertuples(index=False)]
-
-
-@task(cache_policy=NO_CACHE)
-def raise_overdue_alerts(as_of: date) -> dict:
-    """REPLACEMENT_OVERDUE alerts of the claims stored as overdue (after the check's commit)."""
-    settings = get_settings()
-    return alert_summary(evaluate_and_send(settings.effective_database_url, settings,
-                                           lambda session: after_overdue(session, today=as_of)))
-
-
-@task(cache_policy=NO_CACHE)
-def publish_replacements_check(as_of: date, claims: list[dict], alerts: dict) -> dict:
-    """Markdown summary and the table of claims moved to overdue (claim, supplier, lead id, due on)."""
-    by_supplier: dict[str, int] = {}
-    for claim in claims:
-        by_supplier[claim["supplier_id"]] = by_supplier.get(claim["supplier_id"], 0) + 1
-    lines = [f"# Replacement check of {as_of.isoformat()}", "", f"{len(claims)} claims became overdue.", ""]
-    if by_supplier:
-        lines += ["| supplier | claims gone overdue |", "| --- | --- |"]
-        lines += [f"| {supplier} | {count} |" for supplier, count in sorted(by_supplier.items())]
-        lines.append("")
-    lines.append(_alerts_line(alerts))
-    create_markdown_artifact("\n".join(lines), key="replacements-check-summary",
-                             description="Latest daily replacement check")
-    table = [{"claim_id": c["claim_id"], "supplier_id": c["supplier_id"], "lead_id": c["lead_id"],
-              "due_on": c["due_on"], "overdue_on": c["overdue_on"]} for c in claims]
-    create_table_artifact(table or [{"claim_id": None, "supplier_id": "(none)", "lead_id": "", "due_on": "",
-                                     "overdue_on": ""}],
-                          key="replacements-check-table", description="Claims moved to overdue by the latest check")
-    return {"as_of": as_of.isoformat(), "overdue": len(claims), "claims": claims, "alerts": alerts}
 
 
 # --- monthly billing ---------------------------------------------------------------------------

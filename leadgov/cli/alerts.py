@@ -5,16 +5,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from leadgov.config.settings import get_settings
-from leadgov.alerts.evaluate import check_finished_weeks
-from leadgov.alerts.outbox import evaluate_and_send, send_pending
-from leadgov.alerts.slack import SlackSender
-from leadgov.cli.common import DbOption, OutputFormat, database_url, out, parse_as_of, print_json, report_alerts, user_errors
+from leadgov.cli.common import DbOption, OutputFormat, cli_runtime, out, parse_as_of, print_json, report_alerts, user_errors
 from leadgov.models import alert_store
-from leadgov.models.db import session_scope
-from leadgov.models.supplier import Supplier
+from leadgov.services.weekly import MAX_WEEKS, WeeklyChecksRequest, weekly_checks
 
 alerts_app = typer.Typer(help="Slack alerts: list the outbox, send it, run the weekly check.",
                          invoke_without_command=True)
@@ -37,8 +31,9 @@ def alerts(
     """List the alerts raised so far (each stored once, under type|supplier|period)."""
     if ctx.invoked_subcommand is not None:
         return
-    with user_errors(), session_scope(database_url(db, get_settings())) as session:
-        rows = alert_store.list_alerts(session, status.value if status else None)
+    with user_errors():
+        with cli_runtime(db).sessions() as session:
+            rows = alert_store.list_alerts(session, status.value if status else None)
     if format is OutputFormat.json:
         print_json(rows)
         return
@@ -56,9 +51,9 @@ def _figure(value: float | None) -> str:
 @alerts_app.command("send")
 def alerts_send(db: DbOption = None) -> None:
     """Send what is pending or failed (without Slack settings, alerts stay in the outbox)."""
-    settings = get_settings()
     with user_errors():
-        summary = send_pending(database_url(db, settings), SlackSender.from_settings(settings))
+        runtime = cli_runtime(db)
+        summary = runtime.notifier.send_pending(runtime.sessions)
     out.print(f"sent {summary.sent}, failed {summary.failed} (kept for the next run), "
               f"kept in the outbox {summary.kept} (Slack not configured)")
 
@@ -66,20 +61,12 @@ def alerts_send(db: DbOption = None) -> None:
 @alerts_app.command("check")
 def alerts_check(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Day of the check, YYYY-MM-DD (default: today).")] = None,
-    weeks: Annotated[int, typer.Option(help="How many finished ISO weeks to look at.", min=1, max=53)] = 1,
+    weeks: Annotated[int, typer.Option(help="How many finished ISO weeks to look at.", min=1, max=MAX_WEEKS)] = 1,
     db: DbOption = None,
 ) -> None:
     """The weekly check: volumes, SLA and spikes of finished weeks, and missing deliveries."""
-    settings = get_settings()
     with user_errors():
-        day = parse_as_of(as_of)
-        url = database_url(db, settings)
-        with session_scope(url) as session:
-            suppliers = session.scalars(select(Supplier.id).where(Supplier.state != "terminated")).all()
-
-        def evaluate(session):
-            return [key for s in suppliers for key in check_finished_weeks(session, s, day, settings.timezone, weeks)]
-
-        run = evaluate_and_send(url, settings, evaluate)
-    out.print(f"checked {len(suppliers)} suppliers as of {day}")
-    report_alerts(run)
+        request = WeeklyChecksRequest(parse_as_of(as_of) if as_of else None, weeks)
+        result = weekly_checks(cli_runtime(db), request)
+    out.print(f"checked {len(result.suppliers)} suppliers as of {result.as_of}")
+    report_alerts(result.alerts)

@@ -3,7 +3,6 @@ happened to the leads after delivery, and what it costs."""
 
 import csv
 import io
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,18 +11,19 @@ import typer
 from rich.table import Table
 
 from leadgov.config.settings import get_settings
-from leadgov.claims import check_overdue
-from leadgov.alerts.evaluate import after_outcomes, after_overdue, after_statement
+from leadgov.alerts.evaluate import after_statement
 from leadgov.alerts.outbox import evaluate_and_send
-from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
-                                print_json, report_alerts, user_errors)
+from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, cli_runtime, database_url, err, out,
+                                parse_as_of, print_json, report_alerts, user_errors)
 from leadgov.governance import bill_month, supplier_kpis
-from leadgov.ingest import read_bounded
-from leadgov.outcomes import OutcomeImport, contest_row, import_outcomes, store_rows
+from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
 from leadgov.reasons import ClaimStatus
 from leadgov.models import claim_store
 from leadgov.models.db import session_scope
+from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, import_outcomes
+from leadgov.services.outcomes import contest as record_contest
+from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
 
 outcomes_app = typer.Typer(help="Outcome events from the CRM or phoning tool.", no_args_is_help=True)
 replacements_app = typer.Typer(help="Replacement claims.", invoke_without_command=True)
@@ -43,15 +43,10 @@ def outcomes_import(
     format: Annotated[OutputFormat, typer.Option(help="Summary format.")] = OutputFormat.table,
 ) -> None:
     """Import outcome events: each event stored once; unknown leads and refused contests listed by line."""
-    settings = get_settings()
     with user_errors():
-        data = read_bounded(file, settings.max_file_bytes)
-        url = database_url(db, settings)
-        with session_scope(url) as session:
-            result = import_outcomes(session, data, str(file), settings.timezone)
-    print_import(result, format)
-    report_alerts(evaluate_and_send(url, settings, lambda session: after_outcomes(
-        session, list(result.contested), settings.timezone, date.today())))
+        result = import_outcomes(cli_runtime(db), OutcomesImportRequest(file))
+    print_import(result.imported, format)
+    report_alerts(result.alerts)
 
 
 def print_import(result: OutcomeImport, format: OutputFormat) -> None:
@@ -77,26 +72,15 @@ def contest(
     db: DbOption = None,
 ) -> None:
     """Contest an accepted lead: accepted within the contract's window and with a listed reason."""
-    settings = get_settings()
-    when = at or datetime.now().astimezone().isoformat(timespec="seconds")
     with user_errors():
-        rows = contest_row(lead_id, supplier, reason.upper(), when, note, settings.timezone)
-        if rows["refusal"].notna().any():
-            raise Refused(f"contest refused ({rows['refusal'].iloc[0][0]}): {rows['refusal'].iloc[0][1]}")
-        url = database_url(db, settings)
-        with session_scope(url) as session:
-            result, _ = store_rows(session, rows, "leadgov contest")
-            if result.refusals:
-                session.rollback()
-                refusal = result.refusals[0]
-                raise Refused(f"contest refused ({refusal.rule}): {refusal.message}")
+        result = record_contest(cli_runtime(db), ContestRequest(lead_id, supplier, reason, note, at))
     if result.duplicated:
         out.print(f"lead {lead_id} of {supplier}: this contest was already recorded")
         return
-    claim = "a replacement claim is opened" if result.claims.opened else "the month's replacement cap is reached: claim recorded as not_owed_cap"
-    out.print(f"lead {lead_id} of {supplier}: contest {reason.upper()} recorded; {claim}")
-    report_alerts(evaluate_and_send(url, settings, lambda session: after_outcomes(
-        session, list(result.contested), settings.timezone, date.today())))
+    claim = ("a replacement claim is opened" if result.claim is ClaimStatus.OPEN
+             else "the month's replacement cap is reached: claim recorded as not_owed_cap")
+    out.print(f"lead {lead_id} of {supplier}: contest {result.reason} recorded; {claim}")
+    report_alerts(result.alerts)
 
 
 CLAIM_COLUMNS = ["id", "supplier_id", "lead_id", "origin", "reason", "opened_on", "due_on", "status", "filled_by",
@@ -142,13 +126,10 @@ def replacements_check(
 ) -> None:
     """Mark open claims past their deadline overdue (the daily check)."""
     with user_errors():
-        day = parse_as_of(as_of)
-        settings = get_settings()
-        url = database_url(db, settings)
-        with session_scope(url) as session:
-            overdue = check_overdue(session, day)
-    out.print(f"{len(overdue)} claims became overdue (as of {day})")
-    report_alerts(evaluate_and_send(url, settings, after_overdue))
+        request = ReplacementCheckRequest(parse_as_of(as_of) if as_of else None)
+        result = check_replacements(cli_runtime(db), request)
+    out.print(f"{result.overdue} claims became overdue (as of {result.as_of})")
+    report_alerts(result.alerts)
 
 
 def _percent(value) -> str:

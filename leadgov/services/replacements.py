@@ -1,0 +1,90 @@
+"""The daily replacement check: the job behind ``leadgov replacements check``, the
+``check_replacements`` flow and the demo's days.
+
+Steps, in this order (``check_replacements``): move the open claims whose deadline is before the
+day of the check to overdue (one transaction; each claim's overdue day is the day after its
+deadline, whenever the check runs); then raise REPLACEMENT_OVERDUE, after the commit, for every
+claim stored as overdue lately (whichever step moved it), once per supplier and overdue day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from leadgov.alerts.evaluate import after_overdue
+from leadgov.alerts.outbox import AlertRun
+from leadgov.claims import check_overdue
+from leadgov.services.runtime import Runtime
+from leadgov.services.steps import StepRunner, run_directly
+
+
+@dataclass(frozen=True)
+class ReplacementCheckRequest:
+    #: The day of the check; default today (the runtime's clock, in the settings' time zone).
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class OverdueClaim:
+    """A claim the check moved to overdue (ids and days only)."""
+
+    claim_id: int
+    supplier_id: str
+    lead_id: str
+    due_on: date
+    overdue_on: date
+
+
+@dataclass(frozen=True)
+class ReplacementCheckResult:
+    as_of: date
+    #: The claims that went overdue, by supplier, overdue day and claim.
+    claims: tuple[OverdueClaim, ...]
+    alerts: AlertRun
+
+    @property
+    def overdue(self) -> int:
+        return len(self.claims)
+
+    def by_supplier(self) -> dict[str, int]:
+        """How many claims went overdue per supplier, by supplier id."""
+        return dict(sorted(Counter(c.supplier_id for c in self.claims).items()))
+
+
+def _day(value: object) -> date:
+    return pd.Timestamp(value).date()
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+
+def mark_overdue(runtime: Runtime, as_of: date) -> tuple[OverdueClaim, ...]:
+    """Move the open claims past their deadline to overdue, in one transaction; the claims moved.
+    Safe to retry: a claim moved is no longer open."""
+    with runtime.sessions() as session:
+        overdue = check_overdue(session, as_of)
+    claims = (OverdueClaim(int(row.claim_id), row.supplier_id, row.lead_id, _day(row.due_on), _day(row.overdue_on))
+              for row in overdue.itertuples(index=False))
+    return tuple(sorted(claims, key=lambda c: (c.supplier_id, c.overdue_on, c.claim_id)))
+
+
+def raise_overdue_alerts(runtime: Runtime, as_of: date) -> AlertRun:
+    """REPLACEMENT_OVERDUE of the claims stored as overdue, after the check's commit; then the
+    outbox is sent."""
+    return runtime.alerts(lambda session: after_overdue(session, today=as_of))
+
+
+# --- the job -----------------------------------------------------------------------------------
+
+
+def check_replacements(runtime: Runtime, request: ReplacementCheckRequest, *,
+                       steps: StepRunner = run_directly) -> ReplacementCheckResult:
+    """Mark overdue the open claims past their deadline, then raise REPLACEMENT_OVERDUE."""
+    as_of = request.as_of or runtime.clock.today()
+    claims = steps(mark_overdue, runtime, as_of)
+    alerts = steps(raise_overdue_alerts, runtime, as_of)
+    return ReplacementCheckResult(as_of, claims, alerts)
