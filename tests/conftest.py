@@ -73,3 +73,19 @@ def db_url(request, tmp_path, postgres_available) -> Iterator[str]:
         return
     with postgres_schema(postgres_available) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def crm_export(tmp_path_factory, monkeypatch) -> Iterator[Path]:
+    """Every door refuses a delivery under a contract with ``exclusions.crm_check`` when no CRM export
+    is given: tests run with an empty export (a header, no contact) in ``LEADGOV_CRM_EXPORT`` unless
+    they pass their own; the tests of that refusal remove the variable."""
+    from leadgov.config.settings import get_settings
+
+    path = tmp_path_factory.getbasetemp() / "crm-export-empty.csv"
+    if not path.exists():
+        path.write_text("email;phone\n", encoding="utf-8")
+    monkeypatch.setenv("LEADGOV_CRM_EXPORT", str(path))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()

@@ -11,13 +11,14 @@ import sys
 
 import typer
 
-from leadgov.cli import alerts, deliveries, demo, gdpr, governance, reports, ui
+from leadgov.cli import alerts, deliveries, demo, gdpr, governance, inbox, reports, ui
 
 app = typer.Typer(help="Govern purchased B2B leads: contracts as code.", no_args_is_help=True)
 app.add_typer(deliveries.db_app, name="db")
 app.add_typer(deliveries.contract_app, name="contract")
 app.command()(deliveries.validate)
 app.command()(demo.demo)
+app.add_typer(inbox.inbox_app, name="inbox")
 app.add_typer(governance.outcomes_app, name="outcomes")
 app.command()(governance.contest)
 app.add_typer(governance.replacements_app, name="replacements")

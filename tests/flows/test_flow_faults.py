@@ -19,9 +19,8 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFi
 from prefect.logging.handlers import APILogWorker
 from sqlalchemy import create_engine, func, select, text
 
-import leadgov.flows.validate_delivery as validate_module
 from factories import BASE_CONTRACT, DELIVERED_ON, contract_dict, delivery_file, lead
-from leadgov.flows.validate_delivery import DeliveryRequest, validate_delivery
+from leadgov.flows.validate_delivery import DeliveryParameters, validate_delivery
 from leadgov.tasks import deliveries as delivery_tasks
 
 pytestmark = pytest.mark.prefect
@@ -38,9 +37,15 @@ PERSONAL = [v for row in ROWS for v in (row["email"], row["phone"], row["phone"]
 
 def no_backoff(monkeypatch, *names: str) -> None:
     """The flow's tasks ``names`` with their real retries and conditions, but no delay."""
+    from leadgov.flows import validate_delivery as flow_module
+    from leadgov.tasks import common
+
     for name in names:
-        task = getattr(validate_module, name)
-        monkeypatch.setattr(validate_module, name, task.with_options(retry_delay_seconds=0))
+        if name == "open_runtime":  # the flow's first task: the runtime, with the schema upgraded
+            monkeypatch.setattr(flow_module, name, common.open_runtime.with_options(retry_delay_seconds=0))
+            continue
+        task = getattr(delivery_tasks, name)
+        monkeypatch.setitem(common._TASKS, task.fn, task.with_options(retry_delay_seconds=0))
 
 
 def use_settings(monkeypatch, **values: str) -> None:
@@ -51,10 +56,10 @@ def use_settings(monkeypatch, **values: str) -> None:
     get_settings.cache_clear()
 
 
-def request_for(folder, data: bytes, contract=BASE_CONTRACT) -> DeliveryRequest:
+def request_for(folder, data: bytes, contract=BASE_CONTRACT) -> DeliveryParameters:
     path = folder / "acme-2027-03-01.csv"
     path.write_bytes(data)
-    return DeliveryRequest(contract_path=str(contract), delivery_path=str(path), delivered_on=DELIVERED_ON,
+    return DeliveryParameters(contract_path=str(contract), delivery_path=str(path), delivered_on=DELIVERED_ON,
                            out_dir=str(folder / "out"))
 
 
@@ -80,18 +85,22 @@ def assert_nothing_secret(texts: list[str]) -> None:
             assert value.lower() not in text_.lower(), (value, text_)
 
 
-def test_an_unreachable_database_retries_the_storing_task_then_fails_clearly(leadgov_env, monkeypatch):
+def test_an_unreachable_database_retries_the_first_database_task_then_fails_clearly(leadgov_env, monkeypatch):
+    """The first task that needs the database (``open_runtime``: the schema is brought up to date
+    there) is retried, then the run fails naming the cause; nothing after it runs."""
+    from leadgov.tasks.common import open_runtime
+
     use_settings(monkeypatch, database_url=UNREACHABLE)
-    no_backoff(monkeypatch, "deduplicate_and_store")
+    no_backoff(monkeypatch, "open_runtime")
     state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).data), return_state=True)
 
     assert state.is_failed()
     flow_run_id = state.state_details.flow_run_id
     runs = task_runs(flow_run_id)
-    retries = delivery_tasks.deduplicate_and_store.retries
+    retries = open_runtime.retries
     assert retries >= 1
-    assert runs["deduplicate_and_store"] == (1 + retries, "FAILED")  # every attempt, then failed
-    assert "write_results" not in runs and "publish_summary" not in runs
+    assert runs["open_runtime"] == (1 + retries, "FAILED")  # every attempt, then failed
+    assert set(runs) == {"open_runtime"}
     assert "OperationalError" in state.message and "127.0.0.1" in state.message
     assert "Connection refused" in state.message  # says why, not just that it failed
     assert_nothing_secret([state.message, *flow_logs(flow_run_id)])
@@ -139,7 +148,7 @@ def test_an_unreadable_file_fails_fast_without_retries(leadgov_env, monkeypatch)
 
     assert state.is_failed()
     runs = task_runs(state.state_details.flow_run_id)
-    assert runs["read_delivery_file"] == (1, "FAILED")
+    assert runs["check_fields"] == (1, "FAILED")  # read, normalise, per-field rules: one step
     assert all(count == 1 for count, _ in runs.values()), runs
     assert "deduplicate_and_store" not in runs
     assert "UnreadableFile" in state.message and "acme-2027-03-01.csv" in state.message

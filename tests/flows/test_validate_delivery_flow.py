@@ -6,7 +6,7 @@ import pandas as pd
 from prefect.client.orchestration import get_client
 
 from factories import BASE_CONTRACT, DELIVERED_ON, delivery_file, lead
-from leadgov.flows.validate_delivery import DeliveryRequest, validate_delivery
+from leadgov.flows.validate_delivery import DeliveryParameters, validate_delivery
 
 
 def write_delivery(folder, rows):
@@ -23,7 +23,7 @@ async def latest_artifact(key: str):
 
 def test_flow_validates_stores_and_publishes(leadgov_env):
     path = write_delivery(leadgov_env, [lead(1), lead(2, employees="1"), lead(3, email=lead(1)["email"])])
-    request = DeliveryRequest(contract_path=str(BASE_CONTRACT), delivery_path=str(path),
+    request = DeliveryParameters(contract_path=str(BASE_CONTRACT), delivery_path=str(path),
                               delivered_on=DELIVERED_ON, out_dir=str(leadgov_env / "out"))
     summary = validate_delivery(request)
     assert (summary["delivered"], summary["accepted"], summary["rejected"]) == (3, 1, 2)
@@ -44,6 +44,6 @@ def test_flow_validates_stores_and_publishes(leadgov_env):
 
 def test_flow_parameters_make_a_form():
     schema = validate_delivery.parameters.model_dump()
-    request = schema["definitions"]["DeliveryRequest"]
+    request = schema["definitions"]["DeliveryParameters"]
     assert request["properties"]["delivered_on"]["format"] == "date"
     assert "never taken from the clock" in request["properties"]["delivered_on"]["description"]

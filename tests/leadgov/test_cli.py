@@ -98,9 +98,31 @@ def test_bad_date_refused(workdir):
     assert result.exit_code == 2 and "2027-03-01" in result.output
 
 
-def test_crm_check_without_export_warns(workdir):
-    result = validate(workdir, delivery(workdir, [lead(1)]))
-    assert "ALREADY_IN_CRM was not checked" in result.output
+def test_crm_check_without_export_is_refused_and_stores_nothing(workdir, monkeypatch):
+    """A contract with exclusions.crm_check and no CRM export (neither --crm nor LEADGOV_CRM_EXPORT):
+    refused in one line, nothing stored; the same file with the export is then stored."""
+    from sqlalchemy import create_engine, func, select
+
+    from leadgov.config.settings import get_settings
+    from leadgov.models import Delivery
+
+    monkeypatch.delenv("LEADGOV_CRM_EXPORT")
+    get_settings.cache_clear()
+    path = delivery(workdir, [lead(1)])
+    result = validate(workdir, path)
+    assert result.exit_code == 2
+    assert "crm_check" in result.output and "--crm" in result.output and "LEADGOV_CRM_EXPORT" in result.output
+    engine = create_engine(f"sqlite:///{workdir / 'cli.db'}")
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Delivery)) == 0
+    crm = workdir / "crm.csv"
+    crm.write_text("email;phone\n" + lead(1)["email"] + ";\n", encoding="utf-8")
+    result = validate(workdir, path, "--crm", str(crm), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["reasons"] == {"ALREADY_IN_CRM": 1}
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Delivery)) == 1
+    engine.dispose()
 
 
 def test_unreachable_database_is_a_clear_error(workdir):

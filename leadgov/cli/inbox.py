@@ -1,0 +1,56 @@
+"""``leadgov inbox run``: every supplier's new files of an inbox folder, each as ``leadgov validate``
+would process it (the same service as the ``weekly_delivery_validation`` flow)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadgov.cli.common import DbOption, cli_runtime, err, out, report_alerts, user_errors
+from leadgov.services.inbox import FileStatus, InboxRequest, InboxResult, process_inbox
+
+inbox_app = typer.Typer(help="Supplier inbox folders.", no_args_is_help=True)
+
+
+@inbox_app.command("run")
+def inbox_run(
+    inbox: Annotated[Path, typer.Option(help="Inbox folder: one sub-folder per supplier id holding its new files.")],
+    contracts: Annotated[Path, typer.Option(help="Folder of the contracts, one <supplier id>.yaml per supplier.")],
+    crm: Annotated[Path | None, typer.Option(help="CRM export (CSV with email, phone); default LEADGOV_CRM_EXPORT. "
+                                                  "Required for contracts with crm_check.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder of the result and return files, one pair "
+                                                               "per delivery under <supplier id>/ (default: "
+                                                               "<output_dir>/deliveries).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Validate and store every new file, file it under processed/ or refused/, write its result and
+    return files and raise its alerts. Exits 1 when a supplier's files could not be processed."""
+    with user_errors():
+        runtime = cli_runtime(db)
+        request = InboxRequest(inbox_dir=inbox, contracts_dir=contracts, crm_path=crm,
+                               out_dir=out_dir or runtime.settings.output_dir / "deliveries")
+        result = process_inbox(runtime, request)
+    print_inbox(result)
+    if result.failed_suppliers:
+        raise typer.Exit(1)
+
+
+def print_inbox(result: InboxResult) -> None:
+    """One row per file, then the suppliers that failed (their files stay in the inbox)."""
+    table = Table("supplier", "file", "day", "status", "delivery", "accepted", "rejected", "reason")
+    for f in result.files:
+        d = f.delivery
+        table.add_row(f.supplier_id, f.file, f.delivered_on.isoformat(), f.status.value,
+                      "" if d is None else f"{d.delivery_id}{' (again)' if d.already_ingested else ''}",
+                      "" if d is None else str(d.counts.accepted), "" if d is None else str(d.counts.rejected),
+                      f.reason or "")
+    out.print(table)
+    out.print(f"{result.processed} files processed, {result.refused} refused, "
+              f"{len(result.failed_suppliers)} suppliers in error")
+    for supplier in result.suppliers:
+        if supplier.error:
+            err.print(f"[red]error:[/red] {supplier.supplier_id}: {supplier.error}", highlight=False, soft_wrap=True)
+    for f in result.files:
+        if f.status is FileStatus.processed and f.delivery is not None:
+            report_alerts(f.delivery.alerts)
