@@ -1,12 +1,13 @@
 """prefect.yaml end to end: a real Prefect server, `prefect deploy`, a process worker, one run.
 
 Starts `prefect server start` on a free 127.0.0.1 port with its own PREFECT_HOME (and SQLite), creates
-the `leadgov-process` pool, deploys `validate-delivery` from the project's prefect.yaml with the CLI,
-starts `prefect worker start` (in an unrelated folder: the deployment's pull step must bring the run to
-the project folder), creates a run of the deployment through the API with relative paths in its
-parameters, and waits (bounded) for it to end Completed with the delivery in the worker's database.
+the `leadgov-process` pool, deploys `validate-delivery` and `weekly-checks` from the project's
+prefect.yaml with the CLI, starts `prefect worker start` (in an unrelated folder: the deployment's pull
+step must bring the run to the project folder), creates a run of a deployment through the API, and
+waits (bounded) for it to end Completed: the delivery (relative paths in the parameters), or the alert of
+a finished week's shortfall, in the worker's database.
 
-Only `validate-delivery` is deployed: the other flows of prefect.yaml are deployed by `leadgov ui`.
+Only these two are deployed: the other flows of prefect.yaml are deployed by `leadgov ui`.
 All subprocesses run in their own process group and are stopped by the fixtures' finalizers.
 """
 
@@ -23,8 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun
 
+from factories import ingest, lead
 from leadgov.cli.ui import stop, tail  # the same process handling as `leadgov ui`
+from leadgov.models.migrate import upgrade
 
 pytestmark = pytest.mark.prefect
 
@@ -120,11 +124,28 @@ def prefect_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
 
 @pytest.fixture(scope="module")
 def deployed(server):
-    """The pool and the `validate-delivery` deployment, created with the CLI from the project folder."""
+    """The pool and the `validate-delivery` and `weekly-checks` deployments, created with the CLI from
+    the project folder."""
     prefect_cli(["work-pool", "create", POOL, "--type", "process"], server["env"], ROOT)
-    output = prefect_cli(["--no-prompt", "deploy", "-n", "validate-delivery"], server["env"], ROOT)
-    assert "validate_delivery/validate-delivery" in output
+    output = prefect_cli(["--no-prompt", "deploy", "-n", "validate-delivery", "-n", "weekly-checks"],
+                         server["env"], ROOT)
+    assert "validate_delivery/validate-delivery" in output and "weekly_checks/weekly-checks" in output
     return server
+
+
+def run_to_the_end(client: SyncPrefectClient, deployment_id, parameters: dict, worker: dict) -> FlowRun:
+    """Create a run of the deployment through the API and wait (bounded) until the worker ends it."""
+    flow_run = client.create_flow_run_from_deployment(deployment_id, parameters=parameters)
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        flow_run = client.read_flow_run(flow_run.id)
+        if flow_run.state is not None and flow_run.state.is_final():
+            return flow_run
+        if worker["process"].poll() is not None:
+            pytest.fail(f"the worker exited with {worker['process'].returncode}:\n{tail(worker['log'])}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"run still {flow_run.state_name} after {RUN_TIMEOUT_S} s:\n{tail(worker['log'])}")
+        time.sleep(1)
 
 
 @pytest.fixture
@@ -150,6 +171,7 @@ def test_validate_delivery_deployment_runs_through_a_worker(deployed, worker):
         "contract_path": "config/contracts/acme-leads.yaml",
         "delivery_path": "examples/acme-leads-2027-03-01.csv",
         "delivered_on": "2027-03-01",
+        "crm_path": "examples/crm-export.csv",  # the contract has exclusions.crm_check
         "out_dir": str(out_dir),
     }
     with SyncPrefectClient(api=deployed["api_url"]) as client:
@@ -159,17 +181,7 @@ def test_validate_delivery_deployment_runs_through_a_worker(deployed, worker):
         assert deployment.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}]
 
-        flow_run = client.create_flow_run_from_deployment(deployment.id, parameters={"request": request})
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        while True:
-            flow_run = client.read_flow_run(flow_run.id)
-            if flow_run.state is not None and flow_run.state.is_final():
-                break
-            if worker["process"].poll() is not None:
-                pytest.fail(f"the worker exited with {worker['process'].returncode}:\n{tail(worker['log'])}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"run still {flow_run.state_name} after {RUN_TIMEOUT_S} s:\n{tail(worker['log'])}")
-            time.sleep(1)
+        flow_run = run_to_the_end(client, deployment.id, {"request": request}, worker)
 
     assert flow_run.state.is_completed(), f"{flow_run.state_name}: {flow_run.state.message}\n{tail(worker['log'])}"
     assert flow_run.name == "validate examples/acme-leads-2027-03-01.csv"
@@ -184,6 +196,25 @@ def test_validate_delivery_deployment_runs_through_a_worker(deployed, worker):
     assert (supplier, file_name, delivered_on) == ("acme-leads", "acme-leads-2027-03-01.csv", "2027-03-01")
     assert delivered == judged == leads > 0
     assert (out_dir / "acme-leads-2027-03-01.result.csv").exists()
+
+
+def test_weekly_checks_deployment_alerts_a_finished_weeks_shortfall(deployed, worker):
+    url = f"sqlite:///{worker['database']}"
+    upgrade(url)
+    ingest(url, [lead(i) for i in range(1, 21)])  # Monday 1 March only: 20 leads, target 50 (floor 40)
+
+    with SyncPrefectClient(api=deployed["api_url"]) as client:
+        deployment = client.read_deployment_by_name("weekly_checks/weekly-checks")
+        assert deployment.enforce_parameter_schema and deployment.work_pool_name == POOL
+        assert [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules] == [
+            ("0 8 * * 1", "Europe/Paris")]
+        flow_run = run_to_the_end(client, deployment.id, {"as_of": "2027-03-08"}, worker)  # 2027-W09 is over
+
+    assert flow_run.state.is_completed(), f"{flow_run.state_name}: {flow_run.state.message}\n{tail(worker['log'])}"
+    with sqlite3.connect(worker["database"]) as connection:
+        alerts = connection.execute("SELECT key, figure, threshold, status FROM alert"
+                                    " WHERE type = 'VOLUME_SHORTFALL'").fetchall()
+    assert alerts == [("VOLUME_SHORTFALL|acme-leads|2027-W09", 20, 40, "pending")]  # no Slack on this worker
 
 
 def test_prefect_yaml_matches_the_flows():
@@ -208,6 +239,7 @@ def test_prefect_yaml_matches_the_flows():
         "validate-delivery": [], "import-outcomes": [], "supplier-pilot": [],
         "weekly-delivery-validation": [("0 9 * * 1", "Europe/Paris")],
         "check-replacements": [("0 7 * * *", "Europe/Paris")],
+        "weekly-checks": [("0 8 * * 1", "Europe/Paris")],
         "monthly-billing": [("0 6 1 * *", "Europe/Paris")],
         "quarterly-review": [("0 8 1 1,4,7,10 *", "Europe/Paris")],
         "gdpr-retention": [("0 3 * * 0", "Europe/Paris")],

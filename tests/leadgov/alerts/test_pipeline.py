@@ -7,22 +7,27 @@ week 2027-W09) unless a test says otherwise; contracts are the example's with sm
 """
 
 import json
+import tempfile
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from factories import DELIVERED_ON, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.alerts import evaluate
-from leadgov.alerts.outbox import AlertRun, SendSummary, evaluate_and_send, send_pending
+from leadgov.alerts.outbox import AlertRun, SendSummary, send_pending
 from leadgov.alerts.slack import SlackSender
-from leadgov.claims import check_overdue
+from leadgov.config.settings import Settings
 from leadgov.governance import bill_month
-from leadgov.outcomes import import_outcomes
 from leadgov.models import alert_store
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.db import session_scope
+from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
+from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
+from leadgov.services.runtime import FixedClock, Runtime, build_runtime
+from leadgov.services.weekly import WeeklyChecksRequest, weekly_checks
 
 TZ = "Europe/Paris"
 SUPPLIER = "acme-leads"
@@ -60,27 +65,39 @@ def in_session(db_url, function, *args) -> list[str]:
         return function(session, *args)
 
 
+def runtime(db_url, settings: Settings | None = None, day: date = date(2027, 3, 2)) -> Runtime:
+    """A runtime on ``db_url`` whose clock says ``day``; Slack as ``settings`` say (default: none)."""
+    settings = settings or Settings(_env_file=None, slack_bot_token=None, slack_webhook_url=None)
+    return build_runtime(settings, database_url=db_url, clock=FixedClock(day), migrate=False)
+
+
+def new_keys(run: AlertRun) -> list[str]:
+    assert run.error is None, run.error
+    return list(run.new)
+
+
 def after_delivery(db_url, delivery_id: int) -> list[str]:
     return in_session(db_url, evaluate.after_delivery, delivery_id, TZ, date(2027, 3, 2))
 
 
 def check_weeks(db_url, as_of: date, weeks: int = 1) -> list[str]:
-    return in_session(db_url, evaluate.check_finished_weeks, SUPPLIER, as_of, TZ, weeks)
+    """The weekly checks (``leadgov alerts check``) as of ``as_of``: the new keys."""
+    return new_keys(weekly_checks(runtime(db_url), WeeklyChecksRequest(as_of, weeks)).alerts)
 
 
 def import_events(db_url, rows: list[dict], as_of: date = date(2027, 3, 5)) -> list[str]:
-    """Import outcome events, then evaluate what their contests raised."""
-    with session_scope(db_url) as session:
-        result = import_outcomes(session, outcomes_csv(rows), "outcomes.csv", TZ)
-    assert not result.refusals, result.refusals
-    return in_session(db_url, evaluate.after_outcomes, list(result.contested), TZ, as_of)
+    """Import outcome events (``leadgov outcomes import`` on ``as_of``): what their contests raised."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "outcomes.csv"
+        path.write_bytes(outcomes_csv(rows))
+        result = import_outcomes(runtime(db_url, day=as_of), OutcomesImportRequest(path))
+    assert not result.imported.refusals, result.imported.refusals
+    return new_keys(result.alerts)
 
 
 def overdue_check(db_url, as_of: date) -> list[str]:
-    """The daily check, then its alerts, each in its own transaction (as the CLI does)."""
-    with session_scope(db_url) as session:
-        check_overdue(session, as_of)
-    return in_session(db_url, evaluate.after_overdue)
+    """The daily check (``leadgov replacements check``), then its alerts, each in its own transaction."""
+    return new_keys(check_replacements(runtime(db_url), ReplacementCheckRequest(as_of)).alerts)
 
 
 def statement(db_url, as_of: date = date(2027, 4, 1)) -> list[str]:
@@ -313,10 +330,10 @@ def test_rerunning_evaluations_stores_and_sends_nothing_twice(db_url, slack_sett
         return (evaluate.after_delivery(session, delivery_id, TZ, date(2027, 3, 2))
                 + evaluate.check_finished_weeks(session, SUPPLIER, date(2027, 3, 8), TZ))
 
-    first = evaluate_and_send(db_url, slack_settings, evaluate_all)
+    first = runtime(db_url, slack_settings).alerts(evaluate_all)
     assert first.new == (key("GDPR_BREACH", "delivery:1"), key("VOLUME_SHORTFALL", "2027-W09"))
     assert first.sent == SendSummary(sent=2)
-    again = evaluate_and_send(db_url, slack_settings, evaluate_all)
+    again = runtime(db_url, slack_settings).alerts(evaluate_all)
     assert (again.new, again.sent, again.error) == ((), SendSummary(), None)
     assert len(slack_server.requests) == 2
     assert [b["text"].split(" :")[0] for b in posted(slack_server)] == [
@@ -330,14 +347,14 @@ def spike(db_url, settings) -> AlertRun:
     """A delivery of 20 leads, 4 rejected INVALID_EMAIL: REJECTION_SPIKE of the delivery and of
     its week, evaluated and sent with ``settings``."""
     delivery_id = deliver(db_url, leads(16, 4))
-    return evaluate_and_send(db_url, settings, lambda session: evaluate.after_delivery(
+    return runtime(db_url, settings).alerts(lambda session: evaluate.after_delivery(
         session, delivery_id, TZ, date(2027, 3, 2)))
 
 
 def only_alert(db_url, settings) -> str:
     """One GDPR_BREACH, recorded and then sent with ``settings``: its key."""
     deliver(db_url, leads(1, 1, consent_proof=""), contract(**RATES_FROM_20))
-    run = evaluate_and_send(db_url, settings, lambda session: evaluate.after_delivery(
+    run = runtime(db_url, settings).alerts(lambda session: evaluate.after_delivery(
         session, 1, TZ, date(2027, 3, 2)))
     assert run.new == (key("GDPR_BREACH", "delivery:1"),)
     return run.new[0]
@@ -452,7 +469,7 @@ def test_an_evaluation_error_is_reported_not_raised(db_url, slack_settings, slac
     def broken(session):
         raise RuntimeError("ledger unreadable")
 
-    run = evaluate_and_send(db_url, slack_settings, broken)
+    run = runtime(db_url, slack_settings).alerts(broken)
     assert (run.new, run.sent) == ((), SendSummary())
     assert run.error == "alerts not evaluated (RuntimeError); run `leadgov alerts check`"
     assert slack_server.requests == []
