@@ -10,12 +10,10 @@ from typing import Annotated
 
 import typer
 
-from leadgov.config.settings import get_settings
-from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, database_url, err, out, parse_as_of,
+from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, cli_runtime, err, out, parse_as_of,
                                 print_json, user_errors)
-from leadgov.gdpr import (BadIdentifier, PersonRequest, RekeyRefused, erase, export_person, object_to_processing,
-                          person, purge, rekey)
-from leadgov.models.db import session_scope
+from leadgov.services.gdpr import (PersonRequest, PersonResult, PurgeRequest, RekeyRequest, erase_person,
+                                   export_person, object_for_person, purge_expired, rekey)
 
 gdpr_app = typer.Typer(help="Personal data: retention, erasure, objection, access, key rotation.",
                        no_args_is_help=True)
@@ -28,11 +26,8 @@ RegionOption = Annotated[str | None, typer.Option(
 FormatOption = Annotated[OutputFormat, typer.Option(help="Output format.")]
 
 
-def _person(email: list[str] | None, phone: list[str] | None, region: str | None):
-    try:
-        return person(email or (), phone or (), region=region or get_settings().default_phone_region)
-    except BadIdentifier as exc:
-        raise Refused(str(exc)) from None
+def _request(email: list[str] | None, phone: list[str] | None, region: str | None) -> PersonRequest:
+    return PersonRequest(tuple(email or ()), tuple(phone or ()), region)
 
 
 @gdpr_app.command("purge")
@@ -43,17 +38,15 @@ def purge_command(
     db: DbOption = None,
 ) -> None:
     """Erase the personal data of leads older than their contract's gdpr.retention_days (by delivery day)."""
-    settings = get_settings()
     with user_errors():
-        day = parse_as_of(as_of)
-        with session_scope(database_url(db, settings)) as session:
-            result = purge(session, day, dry_run=dry_run)
+        request = PurgeRequest(parse_as_of(as_of) if as_of else None, dry_run)
+        result = purge_expired(cli_runtime(db), request)
     data = result.as_dict()
     if format is OutputFormat.json:
         print_json(data)
     else:
         verb = "would erase" if dry_run else "erased"
-        out.print(f"retention as of {day}: {verb} the personal data of {data['leads']} leads in "
+        out.print(f"retention as of {result.as_of}: {verb} the personal data of {data['leads']} leads in "
                   f"{data['deliveries']} deliveries, and {data['outcome_notes']} outcome notes", highlight=False)
         for line in result.lines:
             out.print(f"  {line.supplier_id} · {line.contract_id} (version {line.contract_version_id}): "
@@ -65,7 +58,7 @@ def purge_command(
         raise typer.Exit(1)
 
 
-def _print_request(result: PersonRequest, format: OutputFormat) -> None:
+def _print_request(result: PersonResult, format: OutputFormat) -> None:
     if format is OutputFormat.json:
         print_json(result.as_dict())
         return
@@ -81,13 +74,10 @@ def _print_request(result: PersonRequest, format: OutputFormat) -> None:
               "this person are rejected SUPPRESSED", highlight=False)
 
 
-def _suppress(action, email, phone, region, format, db) -> None:
-    """``erase`` and ``object``: the person named by the options, one action, the counts printed."""
-    settings = get_settings()
+def _suppress(job, email, phone, region, format, db) -> None:
+    """``erase`` and ``object``: the person named by the options, one job, the counts printed."""
     with user_errors():
-        who = _person(email, phone, region)
-        with session_scope(database_url(db, settings)) as session:
-            result = action(session, who, settings.hmac_key.get_secret_value())
+        result = job(cli_runtime(db), _request(email, phone, region))
     _print_request(result, format)
 
 
@@ -97,7 +87,7 @@ def erase_command(
     format: FormatOption = OutputFormat.table, db: DbOption = None,
 ) -> None:
     """Erase a person's data everywhere leadgov stores it and suppress them (right to erasure)."""
-    _suppress(erase, email, phone, region, format, db)
+    _suppress(erase_person, email, phone, region, format, db)
 
 
 @gdpr_app.command("object")
@@ -106,7 +96,7 @@ def object_command(
     format: FormatOption = OutputFormat.table, db: DbOption = None,
 ) -> None:
     """Suppress a person without erasing their data (objection to prospecting)."""
-    _suppress(object_to_processing, email, phone, region, format, db)
+    _suppress(object_for_person, email, phone, region, format, db)
 
 
 @gdpr_app.command("export")
@@ -114,12 +104,9 @@ def export_command(
     email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None, db: DbOption = None,
 ) -> None:
     """Print everything held on a person as JSON (right of access); no leads when nobody matches."""
-    settings = get_settings()
     with user_errors():
-        who = _person(email, phone, region)
-        with session_scope(database_url(db, settings)) as session:
-            data = export_person(session, who, settings.hmac_key.get_secret_value())
-    print_json(data)
+        result = export_person(cli_runtime(db), _request(email, phone, region))
+    print_json(result.as_dict())
 
 
 @gdpr_app.command("rekey")
@@ -135,16 +122,11 @@ def rekey_command(
     """Recompute identity keys and suppression hashes from LEADGOV_HMAC_KEY (current) to a new key.
 
     Stop every worker and scheduled flow first; once done, set LEADGOV_HMAC_KEY to the new key."""
-    settings = get_settings()
     with user_errors():
         new_key = os.environ.get(new_key_env, "")
         if not new_key:
             raise Refused(f"{new_key_env} is not set: put the new key in that environment variable")
-        with session_scope(database_url(db, settings)) as session:
-            try:
-                result = rekey(session, settings.hmac_key.get_secret_value(), new_key, force=force, dry_run=dry_run)
-            except RekeyRefused as exc:
-                raise Refused(str(exc)) from None
+        result = rekey(cli_runtime(db), RekeyRequest(new_key, force=force, dry_run=dry_run))
     if format is OutputFormat.json:
         print_json(result.as_dict())
         return
