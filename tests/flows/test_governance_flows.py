@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from prefect.artifacts import Artifact
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from sqlalchemy import func, select
 
 from factories import DELIVERED_ON, contract_dict, delivery_file, ingest, lead, make_contract_file, outcomes_csv
@@ -15,6 +17,7 @@ from leadgov.flows.check_replacements import check_replacements
 from leadgov.flows.import_outcomes import import_outcomes
 from leadgov.flows.monthly_billing import monthly_billing
 from leadgov.flows.quarterly_review import quarterly_review
+from leadgov.flows.weekly_checks import weekly_checks
 from leadgov.flows.weekly_delivery_validation import InboxRequest, weekly_delivery_validation
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.billing import BillingStatement
@@ -22,6 +25,7 @@ from leadgov.models.db import session_scope
 from leadgov.models.delivery import Delivery
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.replacement import ReplacementClaim
+from leadgov.models.supplier import Supplier
 from leadgov.tasks.governance import artifact_key, previous_month, previous_quarter
 
 pytestmark = pytest.mark.prefect
@@ -59,6 +63,14 @@ def markdown(key: str) -> str:
     artifact = Artifact.get(key)
     assert artifact is not None, key
     return artifact.data
+
+
+def task_names(state) -> list[str]:
+    """The task runs of a flow run (names without their suffix), in the order they started."""
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=flow_runs)
+    return [run.name.rsplit("-", 1)[0] for run in sorted(runs, key=lambda r: r.start_time or r.expected_start_time)]
 
 
 # --- weekly_delivery_validation ----------------------------------------------------------------
@@ -177,16 +189,17 @@ def test_import_outcomes_stores_events_and_lists_refusals(env, leadgov_env):
         {"lead_id": "L-00003", "event": "contest", "at": "2027-03-03 10:00", "contest_reason": "FAKE_LEAD"},
     ]))
 
-    summary = import_outcomes(str(export))
+    result = import_outcomes(str(export))
 
-    assert (summary["stored"], summary["duplicated"], summary["refused"], summary["contests"]) == (2, 0, 1, 1)
+    summary = result.imported
+    assert (summary.stored, summary.duplicated, summary.refused, summary.contests) == (2, 0, 1, 1)
     assert count(env, OutcomeEvent) == 2
     assert table("outcomes-import-refusals") == [
         {"line": 3, "rule": "UNKNOWN_LEAD", "message": "no lead L-00099 delivered by acme-leads"}]
     assert "| 3 | 2 | 0 | 1 | 1 |" in markdown("outcomes-import-summary")
 
-    again = import_outcomes(str(export))
-    assert (again["stored"], again["duplicated"], again["refused"]) == (0, 2, 1)
+    again = import_outcomes(str(export)).imported
+    assert (again.stored, again.duplicated, again.refused) == (0, 2, 1)
     assert count(env, OutcomeEvent) == 2
 
 
@@ -203,7 +216,7 @@ def test_check_replacements_moves_late_claims_overdue_with_alerts(env):
 
     summary = check_replacements(as_of=date(2027, 3, 20))
 
-    assert summary["overdue"] == 1
+    assert summary.overdue == 1 and summary.alerts.new == ("REPLACEMENT_OVERDUE|acme-leads|overdue:2027-03-12",)
     assert count(env, ReplacementClaim, ReplacementClaim.status == "overdue") == 1
     assert count(env, OutboxAlert, OutboxAlert.type == "REPLACEMENT_OVERDUE") == 1
     [row] = table("replacements-check-table")
@@ -212,8 +225,60 @@ def test_check_replacements_moves_late_claims_overdue_with_alerts(env):
     assert "1 claims became overdue" in markdown("replacements-check-summary")
 
     again = check_replacements(as_of=date(2027, 3, 21))
-    assert again["overdue"] == 0 and count(env, OutboxAlert) == 1
+    assert again.overdue == 0 and count(env, OutboxAlert) == 1
     assert table("replacements-check-table")[0]["supplier_id"] == "(none)"
+
+
+def test_check_replacements_runs_each_step_as_its_task(env):
+    state = check_replacements(as_of=date(2027, 3, 20), return_state=True)
+    assert task_names(state) == ["open_runtime", "mark_overdue_claims", "raise_overdue_alerts",
+                                 "publish_replacements_check"]
+
+
+# --- weekly_checks -----------------------------------------------------------------------------
+
+
+def test_weekly_checks_raise_a_volume_shortfall_of_a_finished_week(env):
+    ingest(env, [lead(i) for i in range(1, 21)])  # Monday 1 March only: 20 leads, target 50 (floor 40)
+
+    result = weekly_checks(as_of=date(2027, 3, 8))  # Monday: 2027-W09 is over
+
+    assert result.weeks == ("2027-W09",) and result.suppliers == ("acme-leads",)
+    shortfall = "VOLUME_SHORTFALL|acme-leads|2027-W09"
+    assert shortfall in result.alerts.new
+    with session_scope(env) as session:
+        alert = session.scalars(select(OutboxAlert).where(OutboxAlert.type == "VOLUME_SHORTFALL")).one()
+    assert (alert.key, alert.figure, alert.threshold) == (shortfall, 20, 40)
+    rows = table("weekly-checks-alerts")
+    assert {"type": "VOLUME_SHORTFALL", "supplier_id": "acme-leads", "period": "2027-W09"} in rows
+    text = markdown("weekly-checks-summary")
+    assert "Finished weeks checked: 2027-W09; 1 suppliers" in text and "| VOLUME_SHORTFALL | 1 |" in text
+
+    again = weekly_checks(as_of=date(2027, 3, 9))  # the same finished week: nothing new
+    assert again.alerts.new == () and count(env, OutboxAlert, OutboxAlert.type == "VOLUME_SHORTFALL") == 1
+    assert table("weekly-checks-alerts") == [{"type": "(none)", "supplier_id": "", "period": ""}]
+
+
+def test_weekly_checks_run_each_step_as_its_task(env):
+    state = weekly_checks(as_of=date(2027, 3, 8), weeks=2, return_state=True)
+    assert state.is_completed()
+    assert task_names(state) == ["open_runtime", "suppliers_to_check", "check_finished_weeks",
+                                 "publish_weekly_checks"]
+
+
+def test_weekly_checks_fail_when_the_alerts_cannot_be_evaluated(env):
+    with session_scope(env) as session:  # a supplier without any stored contract: its rules cannot run
+        session.add(Supplier(id="ghost-leads", name="Ghost Leads"))
+
+    state = weekly_checks(as_of=date(2027, 3, 8), return_state=True)
+
+    assert state.is_failed() and "alerts not evaluated" in state.message, state.message
+    assert "alerts not evaluated" in markdown("weekly-checks-summary")  # published before failing
+
+
+def test_weekly_checks_refuse_a_number_of_weeks_out_of_range(env):
+    state = weekly_checks(weeks=0, return_state=True)
+    assert state.is_failed() and "Validation of flow parameters failed" in state.message, state.message
 
 
 # --- monthly_billing ---------------------------------------------------------------------------
@@ -282,7 +347,7 @@ def test_parameters_make_forms_with_descriptions():
     billing = monthly_billing.parameters.model_dump()["properties"]
     assert "YYYY-MM" in billing["month"]["description"]
     assert billing["month"]["anyOf"][0]["pattern"]
-    for flow_ in (import_outcomes, check_replacements, quarterly_review):
+    for flow_ in (import_outcomes, check_replacements, weekly_checks, quarterly_review):
         properties = flow_.parameters.model_dump()["properties"]
         assert all(p.get("description") for p in properties.values()), flow_.name
 
