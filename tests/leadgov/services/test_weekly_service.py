@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import update
 
-from factories import BASE_CONTRACT, HMAC_KEY, ingest, lead, make_contract_file
+from factories import HMAC_KEY, ingest, lead, make_contract_file
 from leadgov.alerts.types import AlertType
 from leadgov.config.settings import Settings
 from leadgov.errors import Refused
