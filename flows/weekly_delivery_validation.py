@@ -1,16 +1,21 @@
-"""Flow: every supplier's new files of the inbox, one task run per supplier (in parallel), each file
-processed exactly as ``leadgov validate`` and ``leadgov inbox run`` do (the same service)."""
+"""Flow: every supplier's new files of the inbox, processed by the same service as ``leadgov inbox run``
+(each file exactly as ``leadgov validate`` would), one task run per supplier.
+
+Suppliers are processed one after the other, by id, never in parallel: a person delivered by two
+suppliers is accepted from the first one stored and rejected DUPLICATE_OTHER_SUPPLIER from the
+other, so the order must be the same whatever the door, and two suppliers validated at once could
+otherwise both be accepted (and billed) for the same person."""
 
 from datetime import date
 from pathlib import Path
 
-from prefect import flow, unmapped
+from prefect import flow
 from pydantic import BaseModel, Field
 
 from leadgov.config.contract.api import CONTRACTS_DIR
-from leadgov.services.inbox import InboxRequest, InboxResult, SupplierInboxResult
-from leadgov.tasks.common import collect, open_runtime
-from leadgov.tasks.inbox import find_supplier_inboxes, publish_inbox_summary, validate_supplier_inbox
+from leadgov.services.inbox import InboxRequest, process_inbox
+from leadgov.tasks.common import as_tasks, open_runtime
+from leadgov.tasks.inbox import publish_inbox_summary
 
 
 class InboxParameters(BaseModel):
@@ -38,7 +43,7 @@ class InboxFailed(RuntimeError):
 
 @flow(name="weekly_delivery_validation", log_prints=False)
 def weekly_delivery_validation(request: InboxParameters = InboxParameters()) -> dict[str, object]:
-    """Validate every supplier's new files in parallel; fail at the end if a supplier errored.
+    """Validate every supplier's new files, supplier after supplier; fail at the end if a supplier errored.
 
     Args:
         request: the inbox, contracts and output folders, the CRM export, and the day the files were received.
@@ -50,11 +55,7 @@ def weekly_delivery_validation(request: InboxParameters = InboxParameters()) -> 
         contracts_dir=Path(request.contracts_dir) if request.contracts_dir else CONTRACTS_DIR,
         out_dir=Path(request.out_dir) if request.out_dir else settings.output_dir / "deliveries",
         crm_path=Path(request.crm_path) if request.crm_path else None, delivered_on=request.delivered_on)
-    suppliers = find_supplier_inboxes(runtime, inbox)
-    futures = validate_supplier_inbox.map(unmapped(runtime), suppliers)
-    result = InboxResult(inbox.inbox_dir, tuple(
-        done if error is None else SupplierInboxResult(supplier.supplier_id, error=error)
-        for supplier, (done, error) in zip(suppliers, collect(list(futures)), strict=True)))
+    result = process_inbox(runtime, inbox, steps=as_tasks)
     publish_inbox_summary(result)
     if result.failed_suppliers:
         raise InboxFailed(f"{len(result.failed_suppliers)} supplier inbox(es) failed, their remaining files stay in "

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from leadgov.config.contract import ContractError, load_contract
+from leadgov.config.contract import load_contract
 from leadgov.errors import Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.reading import UnreadableFile
@@ -194,17 +194,14 @@ def process_supplier_inbox(runtime: Runtime, inbox: SupplierInbox) -> SupplierIn
                                tuple(process_file(runtime, inbox, path) for path in new_files(inbox.folder)))
 
 
-#: Errors that fail one supplier of an inbox, reported, while the others go on.
-SUPPLIER_ERRORS = (Refused, ContractError, OSError)
-
-
 def process_inbox(runtime: Runtime, request: InboxRequest, *, steps: StepRunner = run_directly) -> InboxResult:
-    """Every supplier with new files, one after the other; a supplier that fails is reported (its
-    files stay in the inbox) and the others are processed."""
+    """Every supplier with new files, one after the other in id order (never in parallel: the
+    cross-supplier duplicate rule needs one order, the same in every door). A supplier that fails, for
+    any reason, is reported (its files not yet filed stay in the inbox) and the others are processed."""
     results = []
     for inbox in steps(supplier_inboxes, runtime, request):
         try:
             results.append(steps(process_supplier_inbox, runtime, inbox))
-        except SUPPLIER_ERRORS as exc:
+        except Exception as exc:  # noqa: BLE001 - one supplier's failure is reported, the others go on
             results.append(SupplierInboxResult(inbox.supplier_id, error=f"{type(exc).__name__}: {exc}"))
     return InboxResult(request.inbox_dir, tuple(results))
