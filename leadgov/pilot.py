@@ -1,7 +1,8 @@
 """The pilot verdict (spec/governance.md, Pilot): GO, RENEGOTIATE or STOP, with its evidence.
 
 Plain Python on a pilot cohort's ``Kpis``: no database, no flow. The verdict is a recommendation;
-the contract owner records the decision.
+the contract owner records the decision. ``pilot_maturity`` says when a pilot can be judged: once the
+contest window of its last delivery has closed.
 
 Rules (Markdown, as in docs/governance-rules.md)
 -----
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from math import sqrt
 from typing import Literal
 
@@ -289,4 +291,61 @@ def pilot_verdict(kpis: Kpis, contract: Contract, *, objections: Mapping[str, in
     return PilotVerdict(
         verdict=verdict, checks=checks, reasons=reasons, top_reasons=top_reasons(kpis),
         objections=top_objections(objections), clauses=ordered_clauses(clauses),
+    )
+
+
+@dataclass(frozen=True)
+class PilotMaturity:
+    """Whether the pilot can be judged on ``as_of``: the contest window of its last delivery has closed.
+
+    ``last_delivery`` is the cohort's last delivery day when the cohort is full (``pilot.size``
+    leads: no later lead joins it), else the last day of the pilot window (a lead may still
+    arrive until then). A contest is accepted up to ``contest_window_days`` after the delivery day
+    inclusive (docs/governance-rules.md, Contests), so the window closes at the end of
+    ``last_delivery + contest_window_days`` and the pilot is matured from the next day, ``matured_on``.
+    ``notes`` say what the caller should know (a start date that is not the first delivery, a
+    supplier already decided on).
+    """
+
+    supplier_id: str
+    as_of: date
+    start_date: date
+    first_delivery: date | None
+    window_last_day: date
+    cohort_leads: int
+    cohort_full: bool
+    last_delivery: date
+    contest_closes_on: date
+    matured_on: date
+    matured: bool
+    supplier_state: str | None
+    notes: tuple[str, ...] = ()
+
+
+def pilot_maturity(contract: Contract, *, start_date: date, first_delivery: date | None, cohort_leads: int,
+                   cohort_last_delivery: date | None, supplier_state: str | None, as_of: date) -> PilotMaturity:
+    """The pilot's maturity on ``as_of`` from what was delivered: the supplier's first delivery day,
+    and the pilot cohort's leads and last delivery day so far.
+
+    The pilot window counts ``pilot.max_duration_days`` from ``start_date``, or from the first
+    delivery when it came later (noted); the cohort is full at ``pilot.size`` leads.
+    """
+    notes = []
+    size, duration = contract.pilot.size, contract.pilot.max_duration_days
+    anchor = start_date
+    if first_delivery is not None and first_delivery != start_date:
+        anchor = max(first_delivery, start_date)
+        notes.append(f"start_date {start_date} differs from the first stored delivery {first_delivery}: the cohort "
+                     f"starts at the first delivery; maturity is counted from {anchor}")
+    window_last_day = anchor + timedelta(days=duration - 1)  # the cohort takes leads delivered < first + duration
+    full = cohort_leads >= size
+    last_delivery = cohort_last_delivery if full and cohort_last_delivery is not None else window_last_day
+    closes = last_delivery + timedelta(days=contract.replacement.contest_window_days)
+    if supplier_state is not None and supplier_state != "pilot":
+        notes.append(f"the supplier is already {supplier_state!r}: a new decision would replace that state")
+    return PilotMaturity(
+        supplier_id=contract.supplier.id, as_of=as_of, start_date=start_date, first_delivery=first_delivery,
+        window_last_day=window_last_day, cohort_leads=cohort_leads, cohort_full=full, last_delivery=last_delivery,
+        contest_closes_on=closes, matured_on=closes + timedelta(days=1), matured=as_of > closes,
+        supplier_state=supplier_state, notes=tuple(notes),
     )

@@ -1,4 +1,5 @@
-"""The pilot verdict: Wilson intervals, GO / RENEGOTIATE / STOP, reasons, clauses, top reasons, objections.
+"""The pilot verdict: Wilson intervals, GO / RENEGOTIATE / STOP, reasons, clauses, top reasons, objections;
+and when a pilot is matured (can be judged).
 
 Expected intervals were computed independently, by inverting the score test with bisection
 (|p̂ - p| = z·sqrt(p(1 - p)/n)), not with the formula under test.
@@ -6,6 +7,7 @@ Expected intervals were computed independently, by inverting the score test with
 
 import json
 from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +20,7 @@ from leadgov.pilot import (
     RENEGOTIATE,
     STOP,
     ThresholdCheck,
+    pilot_maturity,
     pilot_verdict,
     wilson_interval,
 )
@@ -321,3 +324,54 @@ def test_other_thresholds_come_from_the_contract():
     assert v.verdict == RENEGOTIATE
     v = pilot_verdict(replace(pilot(), rejected=11, accepted=89), strict)  # counts, not the rate field
     assert v.verdict == STOP
+
+
+# --- maturity: pilot.size 3, max_duration_days 30, contest_window_days 7 ---------------------------
+
+SMALL = make_contract(**{"pilot.size": 3, "pilot.max_duration_days": 30, "replacement.contest_window_days": 7})
+START = date(2027, 3, 1)
+
+
+def maturity(as_of, *, first=START, leads=3, last=date(2027, 3, 10), state="pilot", start=START):
+    return pilot_maturity(SMALL, start_date=start, first_delivery=first, cohort_leads=leads,
+                          cohort_last_delivery=last, supplier_state=state, as_of=as_of)
+
+
+def test_a_full_cohort_matures_the_day_after_the_contest_window_of_its_last_delivery():
+    # full on 10 March: contests are accepted until 17 March included; judged from 18 March
+    found = maturity(date(2027, 3, 17))
+    assert (found.cohort_full, found.last_delivery, found.contest_closes_on, found.matured_on) == (
+        True, date(2027, 3, 10), date(2027, 3, 17), date(2027, 3, 18))
+    assert not found.matured and found.notes == ()
+    assert maturity(date(2027, 3, 18)).matured
+
+
+def test_a_cohort_not_full_waits_for_the_end_of_the_pilot_window():
+    # 2 of 3 leads: a lead may still come until 30 March (1 March + 30 days - 1), then 7 days of contests
+    found = maturity(date(2027, 4, 6), leads=2)
+    assert (found.cohort_full, found.window_last_day, found.last_delivery) == (False, date(2027, 3, 30),
+                                                                               date(2027, 3, 30))
+    assert (found.contest_closes_on, found.matured_on, found.matured) == (date(2027, 4, 6), date(2027, 4, 7), False)
+    assert maturity(date(2027, 4, 7), leads=2).matured
+
+
+def test_no_delivery_yet_counts_from_the_start_date():
+    found = maturity(date(2027, 4, 7), first=None, leads=0, last=None)
+    assert (found.window_last_day, found.matured_on, found.matured, found.notes) == (
+        date(2027, 3, 30), date(2027, 4, 7), True, ())
+
+
+@pytest.mark.parametrize("start, first, anchor", [
+    (date(2027, 3, 1), date(2027, 3, 4), date(2027, 3, 4)),   # first delivery after the start: from it
+    (date(2027, 3, 4), date(2027, 3, 1), date(2027, 3, 4)),   # a start after the first delivery: from the start
+])
+def test_the_window_counts_from_the_later_of_start_date_and_first_delivery_with_a_note(start, first, anchor):
+    found = maturity(date(2027, 5, 1), first=first, leads=1, last=first, start=start)
+    assert found.window_last_day == anchor + timedelta(days=29)  # 30 days, the anchor included
+    assert len(found.notes) == 1 and f"maturity is counted from {anchor}" in found.notes[0]
+
+
+def test_a_supplier_already_decided_on_is_noted():
+    found = maturity(date(2027, 3, 18), state="active")
+    assert found.matured and found.notes == ("the supplier is already 'active': a new decision would replace that state",)
+

@@ -1,0 +1,242 @@
+"""The quarterly governance review's data: every supplier that delivered in the quarter side by side,
+week-by-week figures, amounts, a recommendation with the figures that justify it, the decision log,
+and the committee channel the review is announced on.
+
+Cohorts (docs/governance-rules.md, Quarterly review): a week's leads are judged on conversion only
+once they are ``MATURITY_DAYS`` old, so the last weeks of a quarter are not scored too early; the
+review names the weeks that are not mature yet. ``build_review`` loads and computes everything; the
+report (``leadgov.reports.review``) only renders it. Functions take the caller's session and never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from leadgov.config.contract import Contract, parse_contract
+from leadgov.governance import contract_for, supplier_kpis
+from leadgov.kpis import Kpis
+from leadgov.models import billing_store
+from leadgov.models.governance_store import contests_between, contracted_supplier_ids, suppliers_delivering
+from leadgov.models.pilot import decisions
+from leadgov.models.supplier import Supplier, contract_version_in_force
+from leadgov.periods import BadPeriod, Period, months_in, parse_period, week_of
+from leadgov.recommendation import Recommendation, recommend
+
+#: Days after its last delivery day before a week's conversion (appointments, opportunities,
+#: deals) is judged: about the time our team needs to call, meet and qualify.
+MATURITY_DAYS = 30
+#: The committee channel when no stored contract names one.
+DEFAULT_COMMITTEE_CHANNEL = "#lead-governance"
+#: The weekly volume band the review draws: from this share of ``weekly_target`` (below it a week
+#: is a VOLUME_SHORTFALL) to ``weekly_max``.
+VOLUME_BAND_LOW = 0.8
+
+
+def quarter_period_of(label: str) -> Period:
+    """The quarter ``label`` names (YYYY-Qn); anything else is refused (``BadPeriod``)."""
+    try:
+        period = parse_period(label)
+    except BadPeriod:
+        period = None
+    if period is None or period.kind != "quarter":
+        raise BadPeriod(f"{label!r} is not a quarter like 2027-Q1")
+    return period
+
+
+def quarter_of(day: date) -> Period:
+    return parse_period(f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}")
+
+
+def previous_quarter(day: date) -> str:
+    """The quarter before ``day``'s, as YYYY-Qn (what the quarterly review covers by default)."""
+    return quarter_of(quarter_of(day).start - timedelta(days=1)).label
+
+
+def quarter_weeks(quarter: Period) -> list[Period]:
+    """The ISO weeks that start in the quarter (a week belongs to the quarter of its Monday)."""
+    weeks, monday = [], week_of(quarter.start).start
+    if monday < quarter.start:
+        monday += timedelta(days=7)
+    while monday <= quarter.end:
+        weeks.append(week_of(monday))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def mature_weeks(weeks: list[Period], as_of: date) -> tuple[list[Period], list[Period]]:
+    """(mature, not yet mature) weeks as of a day."""
+    mature = [w for w in weeks if w.end + timedelta(days=MATURITY_DAYS) <= as_of]
+    return mature, [w for w in weeks if w not in mature]
+
+
+@dataclass(frozen=True)
+class FrozenMonth:
+    """A month of the quarter whose latest statement is frozen, and why."""
+
+    month: str
+    revision: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """The quarter's money, from the latest revision of each month's statement."""
+
+    billed: Decimal
+    frozen: Decimal
+    credited: Decimal
+    frozen_months: tuple[FrozenMonth, ...]
+
+
+def quarter_amounts(session: Session, supplier_id: str, quarter: Period) -> Amounts:
+    """Billed (gross minus cap excess), frozen (amount due of frozen statements) and credited."""
+    statements = billing_store.latest_statements(session, supplier_id, months_in(quarter))
+    zero = Decimal("0.00")
+    return Amounts(
+        billed=sum((s.gross_eur - s.cap_excess_eur for s in statements), zero),
+        frozen=sum((s.amount_due_eur for s in statements if s.frozen), zero),
+        credited=sum((s.credits_eur for s in statements), zero),
+        frozen_months=tuple(FrozenMonth(s.month, s.revision, tuple(json.loads(s.freeze_reasons)))
+                            for s in statements if s.frozen),
+    )
+
+
+@dataclass(frozen=True)
+class Contest:
+    """A contest of one of the quarter's leads (for the decision log)."""
+
+    at: date
+    lead_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """A pilot decision of the supplier (for the decision log)."""
+
+    at: date
+    verdict: str
+    decision: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class ChartInputs:
+    """The numbers behind a supplier's three charts; weeks are labelled ``W01``..``W13``."""
+
+    reject_rates: tuple[tuple[str, float | None], ...]
+    max_reject_rate: float
+    delivered: tuple[tuple[str, int], ...]
+    weekly_target: int
+    volume_band: tuple[float, float]
+    #: (stage, leads) of the mature weeks' funnel.
+    funnel: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class SupplierReview:
+    """One supplier's column of the review, its weeks, its recommendation and its decision log."""
+
+    supplier_id: str
+    name: str
+    contract: Contract
+    #: The whole quarter's figures.
+    kpis: Kpis
+    #: The mature weeks' figures only: what conversion is judged on.
+    conversion: Kpis
+    weekly: tuple[Kpis, ...]
+    amounts: Amounts
+    recommendation: Recommendation
+    contests: tuple[Contest, ...]
+    pilot_decisions: tuple[DecisionEntry, ...]
+    charts: ChartInputs
+
+    @property
+    def funnel(self) -> dict[str, int]:
+        """Leads per funnel stage of the mature weeks."""
+        return dict(self.charts.funnel)
+
+
+@dataclass(frozen=True)
+class QuarterlyReview:
+    """Every supplier that delivered in the quarter, as of a day."""
+
+    quarter: Period
+    as_of: date
+    maturity_days: int
+    young_weeks: tuple[str, ...]
+    suppliers: tuple[SupplierReview, ...]
+
+    @property
+    def supplier_ids(self) -> list[str]:
+        return [s.supplier_id for s in self.suppliers]
+
+
+def _conversion(session: Session, supplier_id: str, quarter: Period, mature: list[Period], tz: str,
+                as_of: date) -> Kpis:
+    """KPIs of the mature weeks' leads only."""
+    end = mature[-1].end if mature else quarter.start - timedelta(days=1)
+    span = Period("quarter", f"{quarter.label} (mature)", quarter.start, min(end, quarter.end))
+    return supplier_kpis(session, supplier_id, span, tz, as_of)
+
+
+def _previous(session: Session, supplier_id: str, quarter: Period, tz: str, as_of: date) -> Kpis | None:
+    """The previous quarter's KPIs when the supplier delivered in it (the two-in-a-row rule)."""
+    kpis = supplier_kpis(session, supplier_id, quarter_of(quarter.start - timedelta(days=1)), tz, as_of)
+    return kpis if kpis.delivered else None
+
+
+def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: str, as_of: date) -> SupplierReview:
+    """One supplier's column of the review, with its recommendation."""
+    _, contract = contract_for(session, supplier.id, quarter.end)
+    kpis = supplier_kpis(session, supplier.id, quarter, tz, as_of)
+    weeks = quarter_weeks(quarter)
+    weekly = [supplier_kpis(session, supplier.id, w, tz, as_of) for w in weeks]
+    mature, _ = mature_weeks(weeks, as_of)
+    conversion = _conversion(session, supplier.id, quarter, mature, tz, as_of)
+    amounts = quarter_amounts(session, supplier.id, quarter)
+    volumes = contract.volumes
+    return SupplierReview(
+        supplier_id=supplier.id, name=supplier.name, contract=contract, kpis=kpis, conversion=conversion,
+        weekly=tuple(weekly), amounts=amounts,
+        recommendation=recommend(kpis, contract, frozen_months=len(amounts.frozen_months),
+                                 previous=_previous(session, supplier.id, quarter, tz, as_of)),
+        contests=tuple(Contest(at.date(), lead_id, reason)
+                       for at, lead_id, reason in contests_between(session, supplier.id, quarter.start, quarter.end)),
+        pilot_decisions=tuple(DecisionEntry(d.decided_at.date(), d.verdict, d.decision, d.comment)
+                              for d in decisions(session, supplier.id)),
+        charts=ChartInputs(
+            reject_rates=tuple((w.label[-3:], k.reject_rate) for w, k in zip(weeks, weekly)),
+            max_reject_rate=contract.quality.max_reject_rate,
+            delivered=tuple((w.label[-3:], k.delivered) for w, k in zip(weeks, weekly)),
+            weekly_target=volumes.weekly_target,
+            volume_band=(volumes.weekly_target * VOLUME_BAND_LOW, volumes.weekly_max),
+            funnel=tuple((row["stage"], row["count"]) for row in conversion.funnel),
+        ),
+    )
+
+
+def build_review(session: Session, quarter: Period, tz: str, as_of: date) -> QuarterlyReview:
+    """The review of every supplier that delivered in the quarter, by supplier id."""
+    suppliers = [session.get(Supplier, i) for i in suppliers_delivering(session, quarter.start, quarter.end)]
+    _, young = mature_weeks(quarter_weeks(quarter), as_of)
+    return QuarterlyReview(
+        quarter=quarter, as_of=as_of, maturity_days=MATURITY_DAYS, young_weeks=tuple(w.label for w in young),
+        suppliers=tuple(supplier_review(session, s, quarter, tz, as_of) for s in suppliers),
+    )
+
+
+def committee_channel(session: Session, supplier_ids: list[str], day: date) -> str:
+    """The committee channel of the first stored contract found: the reviewed suppliers' first (their
+    contract in force on ``day``, else their latest), then any other supplier's, else the default."""
+    for supplier_id in [*supplier_ids, *contracted_supplier_ids(session)]:
+        version = (contract_version_in_force(session, supplier_id, day)
+                   or contract_version_in_force(session, supplier_id))
+        if version is not None:
+            return parse_contract(version.content, version.source_path).contract.alerts.committee_channel
+    return DEFAULT_COMMITTEE_CHANNEL

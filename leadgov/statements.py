@@ -1,0 +1,123 @@
+"""A month's stored statement as the billing doors show it, and which suppliers a month bills.
+
+``leadgov.governance.bill_month`` computes and stores a revision; ``read_statement`` reads a stored
+revision back with its lines (one per billed unit and credit note, by lead id) as plain values:
+money stays ``Decimal`` until a door renders it. Functions take the caller's session and never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from leadgov.governance import contract_of_version
+from leadgov.models import billing_store
+from leadgov.models.billing import BillingStatement
+from leadgov.models.governance_store import contracted_supplier_ids
+from leadgov.models.supplier import Supplier, contract_version_in_force
+from leadgov.periods import BadPeriod, Period, parse_period
+
+
+def month_period_of(label: str) -> Period:
+    """The calendar month ``label`` names (YYYY-MM); anything else is refused (``BadPeriod``)."""
+    try:
+        period = parse_period(label)
+    except BadPeriod:
+        period = None
+    if period is None or period.kind != "month":
+        raise BadPeriod(f"{label!r} is not a month like 2027-03")
+    return period
+
+
+def previous_month(day: date) -> str:
+    """The calendar month before ``day``'s, as YYYY-MM (what the month's closing bills by default)."""
+    last = day.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def suppliers_to_bill(session: Session, month: Period) -> list[str]:
+    """The suppliers with a stored contract in force on the month's last day, by id."""
+    return [s for s in contracted_supplier_ids(session) if contract_version_in_force(session, s, month.end) is not None]
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """A credit note: the claim the supplier did not fill in time, for a lead billed earlier."""
+
+    claim_id: int
+    lead_id: str
+    amount_eur: Decimal
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    """One stored revision of a supplier's statement for a month, line by line."""
+
+    supplier_id: str
+    supplier_name: str
+    month: str
+    revision: int
+    statement_id: int
+    contract_id: str
+    contract_version_id: int
+    contract_sha256: str
+    #: The contract's locale: the statement report is written in it.
+    locale: str
+    model: str
+    unit_price_eur: Decimal
+    fixed_fee_eur: Decimal
+    billable_units: int
+    gross_eur: Decimal
+    budget_cap_eur: Decimal | None
+    cap_excess_eur: Decimal
+    credits_eur: Decimal
+    amount_due_eur: Decimal
+    frozen: bool
+    freeze_reasons: tuple[str, ...]
+    #: The supplier's lead ids of the billed units, by storage order.
+    billable_lead_ids: tuple[str, ...]
+    credit_lines: tuple[CreditLine, ...]
+
+    @property
+    def units_amount_eur(self) -> Decimal:
+        """What the units alone cost: units x unit price."""
+        return Decimal(self.billable_units) * self.unit_price_eur
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def read_statement(session: Session, stored: BillingStatement) -> StoredStatement:
+    """A stored revision and its lines as plain values."""
+    version, contract = contract_of_version(session, stored.contract_version_id)
+    lines = billing_store.statement_lines(session, stored.id)
+    units = lines[lines["kind"] == "unit"]
+    credits = lines[lines["kind"] == "credit"]
+    supplier = session.get(Supplier, stored.supplier_id)
+    return StoredStatement(
+        supplier_id=stored.supplier_id, supplier_name=supplier.name if supplier else stored.supplier_id,
+        month=stored.month, revision=stored.revision, statement_id=stored.id, contract_id=version.contract_id,
+        contract_version_id=version.id, contract_sha256=version.sha256, locale=contract.locale, model=stored.model,
+        unit_price_eur=_money(stored.unit_price_eur), fixed_fee_eur=_money(stored.fixed_fee_eur),
+        billable_units=stored.billable_units, gross_eur=_money(stored.gross_eur),
+        budget_cap_eur=None if stored.budget_cap_eur is None else _money(stored.budget_cap_eur),
+        cap_excess_eur=_money(stored.cap_excess_eur), credits_eur=_money(stored.credits_eur),
+        amount_due_eur=_money(stored.amount_due_eur), frozen=bool(stored.frozen),
+        freeze_reasons=tuple(json.loads(stored.freeze_reasons)),
+        billable_lead_ids=tuple(lead_id if isinstance(lead_id, str) else "" for lead_id in units["lead_id"]),
+        credit_lines=tuple(CreditLine(int(r.claim_id), r.lead_id if isinstance(r.lead_id, str) else "",
+                                      _money(r.amount_eur)) for r in credits.itertuples()),
+    )
+
+
+def latest_statement(session: Session, supplier_id: str, month: str) -> StoredStatement:
+    """The latest revision of the month's statement (``LookupError`` when the month was never billed)."""
+    [stored] = billing_store.latest_statements(session, supplier_id, [month]) or [None]
+    if stored is None:
+        raise LookupError(f"no statement for {supplier_id} in {month}: run `leadgov billing statement` first")
+    return read_statement(session, stored)

@@ -1,0 +1,57 @@
+"""What the governance jobs read besides a ledger: the suppliers a month bills and a quarter reviews,
+the span of a pilot cohort, and a quarter's contests. Functions take a session and never commit."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from leadgov.models.delivery import Lead
+from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.supplier import ContractVersion
+
+
+def contracted_supplier_ids(session: Session) -> list[str]:
+    """Every supplier with at least one stored contract version, by id."""
+    return sorted(session.scalars(select(ContractVersion.supplier_id).distinct()).all())
+
+
+def suppliers_delivering(session: Session, start: date, end: date) -> list[str]:
+    """The suppliers that delivered at least one lead from ``start`` to ``end`` (inclusive), by id."""
+    return sorted(session.scalars(select(Lead.supplier_id).where(Lead.delivered_on.between(start, end))
+                                  .distinct()).all())
+
+
+def first_delivery_day(session: Session, supplier_id: str) -> date | None:
+    """The day of the supplier's first stored delivery (None before any)."""
+    return session.scalar(select(func.min(Lead.delivered_on)).where(Lead.supplier_id == supplier_id))
+
+
+@dataclass(frozen=True)
+class CohortSpan:
+    """How many leads a cohort holds and the days of its first and last delivery (None when empty)."""
+
+    leads: int
+    first: date | None
+    last: date | None
+
+
+def cohort_span(session: Session, condition) -> CohortSpan:
+    """The span of the leads matching ``condition`` (a cohort condition of ``ledger_store``)."""
+    leads, first, last = session.execute(
+        select(func.count(Lead.id), func.min(Lead.delivered_on), func.max(Lead.delivered_on)).where(condition)).one()
+    return CohortSpan(int(leads), first, last)
+
+
+def contests_between(session: Session, supplier_id: str, start: date,
+                     end: date) -> list[tuple[datetime, str, str | None]]:
+    """(at in UTC, lead id, reason) of the contests of the supplier's leads delivered from ``start``
+    to ``end``, oldest first."""
+    rows = session.execute(
+        select(OutcomeEvent.at, OutcomeEvent.lead_id, OutcomeEvent.contest_reason)
+        .join(Lead, Lead.id == OutcomeEvent.lead_pk)
+        .where(OutcomeEvent.supplier_id == supplier_id, OutcomeEvent.event == "contest",
+               Lead.delivered_on.between(start, end)).order_by(OutcomeEvent.at)
+    ).all()
+    return [(at, lead_id, reason) for at, lead_id, reason in rows]
