@@ -5,7 +5,7 @@ so they open offline and survive being e-mailed or attached to Slack. Numbers, m
 go through ``leadgov.formatting``: a figure reads the same in a report, an alert and the CLI.
 """
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -23,8 +23,9 @@ _ENV = Environment(
 )
 
 
-def render(template: str, locale: str, **context) -> str:
-    """The HTML of ``template`` in ``locale`` ("fr" or "en")."""
+def render(template: str, locale: str, *, generated_on: date, **context) -> str:
+    """The HTML of ``template`` in ``locale`` ("fr" or "en"), its footer dated ``generated_on``
+    (the caller's clock: a report never reads the wall clock)."""
     labels = LABELS[locale]
     tools = {
         "t": lambda key, **values: labels[key].format(**values) if values else labels[key],
@@ -34,7 +35,7 @@ def render(template: str, locale: str, **context) -> str:
         "day": lambda v: formatting.format_date(v, locale),
         "svg": Markup,  # charts are built by reports.charts, which escapes every text it writes
         "locale": locale,
-        "generated_on": date.today(),
+        "generated_on": generated_on,
     }
     return _ENV.get_template(template).render(**tools, **context)
 
@@ -44,7 +45,3 @@ def write(html: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
-
-
-def stamp() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -3,6 +3,7 @@ happened to the leads after delivery, and what it costs."""
 
 import csv
 import io
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,19 +12,19 @@ import typer
 from rich.table import Table
 
 from leadgov.config.settings import get_settings
-from leadgov.alerts.evaluate import after_statement
-from leadgov.alerts.outbox import evaluate_and_send
 from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, cli_runtime, database_url, err, out,
                                 parse_as_of, print_json, report_alerts, user_errors)
-from leadgov.governance import bill_month, supplier_kpis
+from leadgov.governance import supplier_kpis
 from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
 from leadgov.reasons import ClaimStatus
 from leadgov.models import claim_store
 from leadgov.models.db import session_scope
+from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, import_outcomes
 from leadgov.services.outcomes import contest as record_contest
 from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
+from leadgov.statements import StoredStatement, month_period_of
 
 outcomes_app = typer.Typer(help="Outcome events from the CRM or phoning tool.", no_args_is_help=True)
 replacements_app = typer.Typer(help="Replacement claims.", invoke_without_command=True)
@@ -144,11 +145,12 @@ def kpis(
     db: DbOption = None,
 ) -> None:
     """A supplier's KPIs for a period (the leads delivered in it, with their outcomes as known now)."""
-    settings = get_settings()
     with user_errors():
         span = parse_period(period)
-        with session_scope(database_url(db, settings)) as session:
-            figures = supplier_kpis(session, supplier, span, settings.timezone, parse_as_of(as_of))
+        day = parse_as_of(as_of) if as_of else None
+        runtime = cli_runtime(db)
+        with runtime.sessions() as session:  # a read: no service step to run
+            figures = supplier_kpis(session, supplier, span, runtime.timezone, day or runtime.clock.today())
     data = figures.as_dict()
     if format is OutputFormat.json:
         print_json(data)
@@ -180,56 +182,69 @@ def billing_statement(
     db: DbOption = None,
 ) -> None:
     """Compute the month's statement and store it as a new revision (earlier revisions are kept)."""
-    settings = get_settings()
     with user_errors():
         try:
-            span = parse_period(month)
+            month_period_of(month)
         except BadPeriod:
-            span = None
-        if span is None or span.kind != "month":
-            raise Refused(f"--month {month!r} is not a month like 2027-03")
-        url = database_url(db, settings)
-        with session_scope(url) as session:
-            statement = bill_month(session, supplier, span.start.year, span.start.month,
-                                   settings.timezone, parse_as_of(as_of))
-            data = statement.as_dict()
+            raise Refused(f"--month {month!r} is not a month like 2027-03") from None
+        request = StatementRequest(supplier, month, parse_as_of(as_of) if as_of else None)
+        result = bill_statement(cli_runtime(db), request)
+    statement = result.statement
     if format is ListFormat.json:
-        print_json(data)
+        print_json(statement_data(statement))
     elif format is ListFormat.csv:
-        print_statement_csv(data)
+        print_statement_csv(statement)
     else:
-        print_statement_table(data)
-    report_alerts(evaluate_and_send(url, settings, lambda session: after_statement(session, supplier, data)))
+        print_statement_table(statement)
+    report_alerts(result.alerts)
 
 
-def print_statement_csv(data: dict) -> None:
+def _eur(amount: Decimal | None) -> float | None:
+    """Money in JSON: a number to the cent."""
+    return None if amount is None else float(amount)
+
+
+def statement_data(s: StoredStatement) -> dict:
+    """The statement as JSON-ready values, lines by lead id."""
+    return {
+        "supplier_id": s.supplier_id, "month": s.month, "revision": s.revision, "statement_id": s.statement_id,
+        "model": s.model, "billable_units": s.billable_units, "unit_price_eur": _eur(s.unit_price_eur),
+        "fixed_fee_eur": _eur(s.fixed_fee_eur), "gross_eur": _eur(s.gross_eur), "budget_cap_eur": _eur(s.budget_cap_eur),
+        "cap_excess_eur": _eur(s.cap_excess_eur), "credits_eur": _eur(s.credits_eur),
+        "amount_due_eur": _eur(s.amount_due_eur), "frozen": s.frozen, "freeze_reasons": list(s.freeze_reasons),
+        "billable_lead_ids": list(s.billable_lead_ids),
+        "credit_lines": [{"claim_id": c.claim_id, "lead_id": c.lead_id, "amount_eur": _eur(c.amount_eur)}
+                         for c in s.credit_lines],
+        "contract_version": {"id": s.contract_version_id, "contract_id": s.contract_id, "sha256": s.contract_sha256},
+    }
+
+
+def print_statement_csv(s: StoredStatement) -> None:
     """One line per billed unit and credit note: what the supplier's invoice is checked against."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["supplier_id", "month", "revision", "kind", "lead_id", "claim_id", "amount_eur"])
-    head = [data["supplier_id"], data["month"], data["revision"]]
-    for lead_id in data["billable_lead_ids"]:
-        writer.writerow([*head, "unit", lead_id, "", f"{data['unit_price_eur']:.2f}"])
-    for line in data["credit_lines"]:
-        writer.writerow([*head, "credit", line["lead_id"], line["claim_id"], f"{-line['amount_eur']:.2f}"])
+    head = [s.supplier_id, s.month, s.revision]
+    for lead_id in s.billable_lead_ids:
+        writer.writerow([*head, "unit", lead_id, "", f"{s.unit_price_eur:.2f}"])
+    for line in s.credit_lines:
+        writer.writerow([*head, "credit", line.lead_id, line.claim_id, f"{-line.amount_eur:.2f}"])
     typer.echo(buffer.getvalue(), nl=False)
 
 
-def print_statement_table(data: dict) -> None:
-    title = f"{data['supplier_id']} · {data['month']} · revision {data['revision']} · {data['model']}"
+def print_statement_table(s: StoredStatement) -> None:
+    title = f"{s.supplier_id} · {s.month} · revision {s.revision} · {s.model}"
     table = Table("line", "amount", title=title)
-    table.add_row(f"{data['billable_units']} units x {data['unit_price_eur']:.2f} €",
-                  f"{data['billable_units'] * data['unit_price_eur']:.2f} €")
-    if data["fixed_fee_eur"]:
-        table.add_row("fixed monthly fee", f"{data['fixed_fee_eur']:.2f} €")
-    table.add_row("gross", f"{data['gross_eur']:.2f} €")
-    table.add_row("over the budget cap (not billed)", f"-{data['cap_excess_eur']:.2f} €")
-    table.add_row(f"credit notes ({len(data['credit_lines'])})", f"-{data['credits_eur']:.2f} €")
-    table.add_row("[bold]amount due[/bold]", f"[bold]{data['amount_due_eur']:.2f} €[/bold]")
+    table.add_row(f"{s.billable_units} units x {s.unit_price_eur:.2f} €", f"{s.units_amount_eur:.2f} €")
+    if s.fixed_fee_eur:
+        table.add_row("fixed monthly fee", f"{s.fixed_fee_eur:.2f} €")
+    table.add_row("gross", f"{s.gross_eur:.2f} €")
+    table.add_row("over the budget cap (not billed)", f"-{s.cap_excess_eur:.2f} €")
+    table.add_row(f"credit notes ({len(s.credit_lines)})", f"-{s.credits_eur:.2f} €")
+    table.add_row("[bold]amount due[/bold]", f"[bold]{s.amount_due_eur:.2f} €[/bold]")
     out.print(table)
-    if data["frozen"]:
+    if s.frozen:
         out.print("[red]FROZEN[/red]: not payable until the committee releases it:")
-        for reason in data["freeze_reasons"]:
+        for reason in s.freeze_reasons:
             out.print(f"  - {reason}", highlight=False)
-    out.print(f"contract {data['contract_version']['contract_id']} (version {data['contract_version']['id']}); "
-              "lines by lead id: --format csv")
+    out.print(f"contract {s.contract_id} (version {s.contract_version_id}); lines by lead id: --format csv")

@@ -1,29 +1,29 @@
-"""``leadgov report``: write the HTML reports and print where."""
+"""``leadgov report``: write the HTML reports (through the services that load their data) and print where."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from leadgov.config.settings import get_settings
-from leadgov.cli.common import AsOfOption, DbOption, Refused, database_url, out, parse_as_of, user_errors
-from leadgov.models.db import session_scope
+from leadgov.cli.common import AsOfOption, DbOption, Refused, cli_runtime, out, parse_as_of, user_errors
 
 report_app = typer.Typer(help="Self-contained HTML reports (open offline, safe to e-mail).", no_args_is_help=True)
 
 OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for the report (default: <output_dir>/reports).")]
 
 
-def _out(out_dir: Path | None) -> Path:
-    return out_dir or get_settings().output_dir / "reports"
+def _as_of(text: str | None):
+    """The ``--as-of`` day, or None: the service takes today from the runtime's clock."""
+    return parse_as_of(text) if text else None
 
 
-def _write(build) -> None:
-    """Run a report builder with the user-error policy and print the path it wrote."""
+def _write(build: Callable[[], Path]) -> None:
+    """Run a report job with the user-error policy and print the path it wrote."""
     with user_errors():
         try:
             path = build()
-        except (LookupError, ValueError) as exc:  # no such delivery, statement or quarter
+        except LookupError as exc:  # no such delivery, statement or contract
             raise Refused(str(exc)) from None
     out.print(str(path), highlight=False, soft_wrap=True)
 
@@ -34,14 +34,9 @@ def report_review(
     out_dir: OutOption = None, as_of: AsOfOption = None, db: DbOption = None,
 ) -> None:
     """The quarterly governance review of every supplier, in the settings' locale."""
-    from leadgov.reports.review import write_review_report
+    from leadgov.services.review import ReviewRequest, review_report
 
-    settings = get_settings()
-
-    def build():
-        with session_scope(database_url(db, settings)) as session:
-            return write_review_report(session, quarter, settings.timezone, parse_as_of(as_of), settings.locale, _out(out_dir))
-    _write(build)
+    _write(lambda: review_report(cli_runtime(db), ReviewRequest(quarter, _as_of(as_of), out_dir)).path)
 
 
 @report_app.command("statement")
@@ -51,12 +46,9 @@ def report_statement(
     out_dir: OutOption = None, db: DbOption = None,
 ) -> None:
     """The month's billing statement, line by line, in the contract's locale."""
-    from leadgov.reports.statement import write_statement_report
+    from leadgov.services.billing import StatementReportRequest, statement_report
 
-    def build():
-        with session_scope(database_url(db, get_settings())) as session:
-            return write_statement_report(session, supplier, month, _out(out_dir))
-    _write(build)
+    _write(lambda: statement_report(cli_runtime(db), StatementReportRequest(supplier, month, out_dir)).path)
 
 
 @report_app.command("returns")
@@ -65,12 +57,9 @@ def report_returns(
     out_dir: OutOption = None, db: DbOption = None,
 ) -> None:
     """The supplier's return report of one delivery, in the contract's locale."""
-    from leadgov.reports.returns import write_returns_report
+    from leadgov.services.returns import ReturnsReportRequest, returns_report
 
-    def build():
-        with session_scope(database_url(db, get_settings())) as session:
-            return write_returns_report(session, delivery, _out(out_dir))
-    _write(build)
+    _write(lambda: returns_report(cli_runtime(db), ReturnsReportRequest(delivery, out_dir)).path)
 
 
 @report_app.command("pilot")
@@ -79,11 +68,6 @@ def report_pilot(
     out_dir: OutOption = None, as_of: AsOfOption = None, db: DbOption = None,
 ) -> None:
     """The supplier's pilot report: figures with 95 % intervals, verdict and reasons."""
-    from leadgov.reports.pilot import write_pilot_report
+    from leadgov.services.pilot import PilotRequest, pilot_report
 
-    settings = get_settings()
-
-    def build():
-        with session_scope(database_url(db, settings)) as session:
-            return write_pilot_report(session, supplier, settings.timezone, parse_as_of(as_of), _out(out_dir))
-    _write(build)
+    _write(lambda: pilot_report(cli_runtime(db), PilotRequest(supplier, _as_of(as_of), out_dir)).path)

@@ -7,14 +7,18 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from factories import ingest, lead, make_contract_file, outcomes_csv
+from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.claims import check_overdue
-from leadgov.governance import bill_month, supplier_kpis
+from leadgov.config.settings import Settings
+from leadgov.governance import supplier_kpis
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
 from leadgov.models import BillingStatement
 from leadgov.models.claim_store import list_claims
 from leadgov.models.db import session_scope
+from leadgov.services.billing import StatementRequest, bill_statement
+from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.statements import CreditLine, StoredStatement
 
 TZ = "Europe/Paris"
 NO_CAP = {"replacement.max_replacement_share": 1.0}
@@ -32,10 +36,12 @@ def claims(db_url) -> dict[str, dict]:
         return {c["lead_id"]: c for c in list_claims(session).to_dict("records")}
 
 
-def bill(db_url, month: str, as_of: date):
-    year, m = map(int, month.split("-"))
-    with session_scope(db_url) as session:
-        return bill_month(session, "acme-leads", year, m, TZ, as_of).as_dict()
+def bill(db_url, month: str, as_of: date) -> StoredStatement:
+    """The month's statement of acme-leads through the billing service, its clock on ``as_of``."""
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                        slack_webhook_url=None)
+    runtime = build_runtime(settings, clock=FixedClock(as_of), notifier=SlackNotifier(None))
+    return bill_statement(runtime, StatementRequest("acme-leads", month)).statement
 
 
 def test_claim_lifecycle_through_deliveries(db_url):
@@ -81,16 +87,16 @@ def test_per_lead_statement_credit_revision_and_free_replacement(db_url):
     march = bill(db_url, "2027-03", date(2027, 4, 1))
     # units: L1, L2, L3 = 3 x 45.00 = 135.00; L3's claim overdue on 12 March and L3 was billed:
     # credit 45.00; L4 was never billed: no credit. Due 135.00 - 45.00 = 90.00
-    assert march["billable_lead_ids"] == ["L-00001", "L-00002", "L-00003"]
-    assert march["credit_lines"] == [{"claim_id": claims(db_url)["L-00003"]["id"], "lead_id": "L-00003",
-                                      "amount_eur": 45.0}]
-    assert (march["gross_eur"], march["credits_eur"], march["amount_due_eur"]) == (135.0, 45.0, 90.0)
-    assert march["revision"] == 1 and march["contract_version"]["contract_id"] == "ACME-2027-01"
+    assert march.billable_lead_ids == ("L-00001", "L-00002", "L-00003")
+    assert march.credit_lines == (CreditLine(claims(db_url)["L-00003"]["id"], "L-00003", Decimal("45.00")),)
+    assert (march.gross_eur, march.credits_eur, march.amount_due_eur) == (
+        Decimal("135.00"), Decimal("45.00"), Decimal("90.00"))
+    assert march.revision == 1 and march.contract_id == "ACME-2027-01"
     assert claims(db_url)["L-00003"]["status"] == "credited"
     assert claims(db_url)["L-00004"]["status"] == "overdue"
 
     again = bill(db_url, "2027-03", date(2027, 4, 2))
-    assert again["revision"] == 2 and again["amount_due_eur"] == 90.0
+    assert again.revision == 2 and again.amount_due_eur == Decimal("90.00")
     with session_scope(db_url) as session:
         revisions = session.execute(select(BillingStatement.revision, BillingStatement.amount_due_eur)
                                     .order_by(BillingStatement.revision)).all()
@@ -106,18 +112,18 @@ def test_replacement_of_a_billed_lead_is_free_next_month(db_url):
     ingest(db_url, [fresh(10, april, replaces_lead_id="L-00002"), fresh(11, april)], day=april,
            contract=PER_LEAD, name="april.csv")
     april = bill(db_url, "2027-04", date(2027, 5, 1))
-    assert april["billable_lead_ids"] == ["L-00011"]  # 1 x 45.00; the free replacement is not billed
-    assert april["amount_due_eur"] == 45.0 and april["credit_lines"] == []
+    assert april.billable_lead_ids == ("L-00011",)  # 1 x 45.00; the free replacement is not billed
+    assert april.amount_due_eur == Decimal("45.00") and april.credit_lines == ()
 
 
 def test_statement_frozen_on_a_gdpr_breach_with_its_reason(db_url):
     ingest(db_url, [lead(1), lead(2, consent_proof="")])
     statement = bill(db_url, "2027-03", date(2027, 4, 1))
-    assert statement["frozen"] is True
-    assert statement["freeze_reasons"][-1].startswith("GDPR_BREACH: 1 lead")
+    assert statement.frozen is True
+    assert statement.freeze_reasons[-1].startswith("GDPR_BREACH: 1 lead")
     with session_scope(db_url) as session:
         stored = session.scalar(select(BillingStatement.freeze_reasons))
-    assert json.loads(stored) == statement["freeze_reasons"]
+    assert json.loads(stored) == list(statement.freeze_reasons)
 
 
 def test_kpis_from_the_database(db_url):

@@ -1,27 +1,43 @@
-"""Each report rendered from a seeded database (SQLite and PostgreSQL): its figures are the KPI
-and billing modules' figures, it references no other host, and data is escaped."""
+"""Each report written through its service from a seeded database (SQLite and PostgreSQL): its
+figures are the KPI and billing modules' figures, it references no other host, data is escaped, and
+the report modules only render what the services loaded."""
 
+import ast
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from factories import ingest, lead, make_contract_file, outcomes_csv
+import leadgov.reports
+from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from leadgov.config.settings import Settings
 from leadgov.formatting import format_money, format_number, format_rate
-from leadgov.governance import bill_month, supplier_kpis
+from leadgov.governance import supplier_kpis
+from leadgov.models.db import session_scope
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
-from leadgov.models.db import session_scope
-from leadgov.reports.pilot import write_pilot_report
-from leadgov.reports.returns import write_returns_report
-from leadgov.reports.review import MATURITY_DAYS, review_context, write_review_report
-from leadgov.reports.statement import write_statement_report
+from leadgov.review import MATURITY_DAYS
+from leadgov.services.billing import StatementReportRequest, StatementRequest, bill_statement, statement_report
+from leadgov.services.pilot import PilotRequest, pilot_report
+from leadgov.services.returns import ReturnsReportRequest, returns_report
+from leadgov.services.review import ReviewRequest, review_report
+from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 
 TZ = "Europe/Paris"
 HOSTILE = "ACME <script>alert(1)</script> & Fils"
 CONTRACT = make_contract_file(**{"replacement.max_replacement_share": 1.0, "supplier.name": HOSTILE})
 AS_OF = date(2027, 4, 20)
+#: The day the runtime's clock says: the reports' footer date, never the wall clock's.
+CLOCK = date(2027, 4, 21)
+
+
+def runtime(db_url, locale="fr"):
+    """A runtime on ``db_url`` whose clock says ``CLOCK``, without Slack."""
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, locale=locale,
+                        slack_bot_token=None, slack_webhook_url=None)
+    return build_runtime(settings, clock=FixedClock(CLOCK), notifier=SlackNotifier(None))
 
 
 def week_rows(week: int, first: int) -> list[dict]:
@@ -44,9 +60,8 @@ def seeded(db_url):
             {"lead_id": "L-00011", "event": "appointment_set", "at": "2027-01-05 10:00", "objection": "prix"},
             {"lead_id": "L-00012", "event": "contest", "at": "2027-01-06 10:00", "contest_reason": "FAKE_LEAD"},
         ]), "outcomes.csv", TZ)
-    with session_scope(db_url) as session:
-        for month in (1, 2):
-            bill_month(session, "acme-leads", 2027, month, TZ, date(2027, 4, 1))
+    for month in ("2027-01", "2027-02"):
+        bill_statement(runtime(db_url), StatementRequest("acme-leads", month, date(2027, 4, 1)))
     return deliveries
 
 
@@ -62,37 +77,46 @@ def assert_self_contained(html: str) -> None:
 
 
 def test_returns_report(db_url, seeded, tmp_path):
-    with session_scope(db_url) as session:
-        path = write_returns_report(session, seeded[0], tmp_path)
-    html = path.read_text(encoding="utf-8")
+    written = returns_report(runtime(db_url), ReturnsReportRequest(seeded[0], tmp_path))
+    returns = written.returns
+    assert written.path == tmp_path / f"returns-delivery-{seeded[0]}.html"
+    assert (returns.delivered, returns.accepted, returns.rejected) == (10, 8, 2)
+    assert [(r.code, r.count, r.share) for r in returns.reasons] == [("INVALID_EMAIL", 2, 0.2)]
+    assert [r.lead_id for r in returns.rejected_leads] == ["L-00010", "L-00015"]
+    html = written.path.read_text(encoding="utf-8")
     text = text_of(html)
     assert_self_contained(html)
     assert "ACME &lt;script&gt;alert(1)&lt;/script&gt; &amp; Fils" in html
     # delivered 4 January: contest window (7 days) closes 11/01, replacements due (10 days) 14/01
+    assert (returns.contest_window_closes, returns.replacement_due) == (date(2027, 1, 11), date(2027, 1, 14))
     assert "11/01/2027" in text and "14/01/2027" in text
     assert re.search(r"INVALID_EMAIL 2 20,0 %", text)          # 2 of 10 rejected INVALID_EMAIL
     assert "L-00010" in text and "L-00015" in text and "L-00011" not in text  # rejected leads only
+    assert "21/04/2027" in text  # generated on the runtime's day
 
 
 def test_statement_report(db_url, seeded, tmp_path):
-    with session_scope(db_url) as session:
-        path = write_statement_report(session, "acme-leads", "2027-01", tmp_path)
-    html = path.read_text(encoding="utf-8")
-    text = text_of(html)
-    assert_self_contained(html)
+    written = statement_report(runtime(db_url), StatementReportRequest("acme-leads", "2027-01", tmp_path))
+    statement = written.statement
     # January: the Mondays of W01-W04 = 4, 11, 18, 25 January -> 40 leads, 8 rejected, 1 contested (L-00012):
     # 31 billable x 45,00 € = 1 395,00 €; data errors 8/40 = 20 % > 10 %: frozen
+    assert (statement.revision, statement.billable_units, statement.unit_price_eur) == (1, 31, Decimal("45.00"))
+    assert statement.units_amount_eur == statement.gross_eur == Decimal("1395.00")
+    assert statement.frozen and "L-00012" not in statement.billable_lead_ids
+    assert written.path == tmp_path / "statement-acme-leads-2027-01-r1.html"
+    html = written.path.read_text(encoding="utf-8")
+    text = text_of(html)
+    assert_self_contained(html)
     assert "31 unités × 45,00 €" in text and "1 395,00 €" in text
     assert "GELÉ" in text and "DATA_ERROR_RATE" in text
     assert "L-00012" not in text.split("Unités facturées")[1]  # contested: not billed
 
 
 def test_review_report_figures_match_the_kpi_module(db_url, seeded, tmp_path):
+    written = review_report(runtime(db_url), ReviewRequest("2027-Q1", AS_OF, tmp_path))
     with session_scope(db_url) as session:
-        path = write_review_report(session, "2027-Q1", TZ, AS_OF, "fr", tmp_path)
         quarter = supplier_kpis(session, "acme-leads", parse_period("2027-Q1"), TZ, AS_OF)
-        context = review_context(session, "2027-Q1", TZ, AS_OF, "fr")
-    html = path.read_text(encoding="utf-8")
+    html = written.path.read_text(encoding="utf-8")
     text = text_of(html)
     assert_self_contained(html)
     assert "ACME &lt;script&gt;" in html and "<script>alert" not in html
@@ -102,29 +126,49 @@ def test_review_report_figures_match_the_kpi_module(db_url, seeded, tmp_path):
     assert format_money(quarter.billed_eur, "fr") in text                    # the statements' gross - cap excess
     assert quarter.billed_eur == Decimal("45.00") * (31 + 16)                # January 31 units, February 16
     assert html.count("<svg") == 3
-    section = context["suppliers"][0]
-    assert section["recommendation"].action in {"renegotiate", "progressive_exit"}
+    [section] = written.review.suppliers
+    assert section.kpis == quarter and section.amounts.billed == quarter.billed_eur
+    assert section.recommendation.action in {"renegotiate", "progressive_exit"}
+    # both months are frozen on their data errors (the recommendation counts them)
+    assert [m.month for m in section.amounts.frozen_months] == ["2027-01", "2027-02"]
+    assert len(section.weekly) == 13 and section.weekly[0].delivered == 10 and section.weekly[6].delivered == 0
     # weeks whose leads are not MATURITY_DAYS old on 20 April are named
     young = [f"2027-W{w:02d}" for w in range(1, 14) if date.fromisocalendar(2027, w, 7) + timedelta(days=MATURITY_DAYS) > AS_OF]
-    assert context["young_weeks"] == young and ", ".join(young) in text
+    assert list(written.review.young_weeks) == young and ", ".join(young) in text
 
 
 def test_review_in_english_formats_money_the_english_way(db_url, seeded, tmp_path):
-    with session_scope(db_url) as session:
-        html = write_review_report(session, "2027-Q1", TZ, AS_OF, "en", tmp_path).read_text(encoding="utf-8")
+    written = review_report(runtime(db_url, locale="en"), ReviewRequest("2027-Q1", AS_OF, tmp_path))
+    html = written.path.read_text(encoding="utf-8")
     # billed in the quarter: January 31 units + February 16 units (W05, W06: 20 leads, 4 rejected) x 45.00
     assert "Quarterly lead supplier review: 2027-Q1" in html and "€2,115.00" in text_of(html)
 
 
 def test_pilot_report(db_url, seeded, tmp_path):
-    with session_scope(db_url) as session:
-        html = write_pilot_report(session, "acme-leads", TZ, AS_OF, tmp_path).read_text(encoding="utf-8")
+    written = pilot_report(runtime(db_url), PilotRequest("acme-leads", AS_OF, tmp_path))
+    assessment = written.assessment
+    # the pilot is the first 30 days: W01-W05 (4 Jan - 1 Feb) = 50 leads, 10 rejected + 1 contested
+    assert (assessment.kpis.delivered, assessment.first, assessment.last) == (50, date(2027, 1, 4), date(2027, 2, 1))
+    assert assessment.verdict.verdict == "RENEGOTIATE" and assessment.verdict.objections == [("prix", 1)]
+    html = written.path.read_text(encoding="utf-8")
     text = text_of(html)
     assert_self_contained(html)
-    # the pilot is the first 30 days: W01-W05 (4 Jan - 1 Feb) = 50 leads, 10 rejected + 1 contested
     assert "Cohorte de 50 leads" in text
     assert "22,0 % (11 / 50)" in text
     assert "RENEGOTIATE" in text and "prix (1)" in text
+
+
+def test_report_modules_only_render():
+    """No report module opens a session, queries the database or computes a figure: they import
+    no database layer and no domain module that loads or decides."""
+    forbidden = ("sqlalchemy", "leadgov.models", "leadgov.governance", "leadgov.kpis", "leadgov.recommendation",
+                 "leadgov.ingest")
+    for path in Path(leadgov.reports.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+        imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [m for m in imported if m.startswith(forbidden)], path.name
+        assert "pilot_verdict(" not in path.read_text(encoding="utf-8"), path.name
 
 
 def test_report_commands_print_the_path_they_wrote(db_url, seeded, tmp_path):
@@ -147,3 +191,6 @@ def test_report_commands_print_the_path_they_wrote(db_url, seeded, tmp_path):
     missing = runner.invoke(app, ["report", "statement", "--supplier", "acme-leads", "--month", "2027-06",
                                   "--out", str(tmp_path), "--db", db_url])
     assert missing.exit_code == 2 and "no statement for acme-leads in 2027-06" in missing.output
+    not_a_quarter = runner.invoke(app, ["report", "review", "--quarter", "2027-03", "--out", str(tmp_path),
+                                        "--db", db_url])
+    assert not_a_quarter.exit_code == 2 and "'2027-03' is not a quarter like 2027-Q1" in not_a_quarter.output

@@ -1,0 +1,115 @@
+"""The quarterly review as a service, on a real database with a pinned clock and no Slack: its figures,
+its report, and the committee's alert on the right channel, once per quarter."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from leadgov.config.settings import Settings
+from leadgov.models import OutboxAlert
+from leadgov.models.db import session_scope
+from leadgov.models.pilot import record_decision
+from leadgov.outcomes import import_outcomes
+from leadgov.periods import BadPeriod
+from leadgov.review import DEFAULT_COMMITTEE_CHANNEL, committee_channel
+from leadgov.services.billing import StatementRequest, bill_statement
+from leadgov.services.review import ReviewRequest, quarterly_review, review_report
+from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+
+TZ = "Europe/Paris"
+BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01",
+        "alerts.committee_channel": "#beta-committee"}
+ACME = make_contract_file(**{"alerts.committee_channel": "#board", "replacement.max_replacement_share": 1.0})
+
+
+def runtime(db_url, day: date, tmp_path, locale: str = "fr"):
+    """A runtime on ``db_url`` whose clock says ``day``, without Slack, writing under ``tmp_path``."""
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                        slack_webhook_url=None, output_dir=tmp_path, locale=locale)
+    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+
+
+def review_alerts(db_url) -> list[tuple[str, str, str]]:
+    with session_scope(db_url) as session:
+        return [tuple(r) for r in session.execute(select(OutboxAlert.key, OutboxAlert.channel, OutboxAlert.status)
+                                                  .where(OutboxAlert.type == "QUARTERLY_REVIEW"))]
+
+
+@pytest.fixture
+def quarter(db_url, tmp_path):
+    """ACME: 10 leads on 1 March (2 rejected), one contested, a pilot decision, March billed;
+    Beta: 4 leads on 1 February."""
+    ingest(db_url, [lead(i, email="bad") if i in (9, 10) else lead(i) for i in range(1, 11)], contract=ACME)
+    ingest(db_url, [lead(i) for i in range(20, 24)], day=date(2027, 2, 1), contract=make_contract_file(**BETA),
+           name="beta.csv")
+    with session_scope(db_url) as session:
+        import_outcomes(session, outcomes_csv([{"lead_id": "L-00001", "event": "contest", "at": "2027-03-04 10:00",
+                                                "contest_reason": "WRONG_NUMBER"}]), "outcomes.csv", TZ)
+        record_decision(session, supplier_id="acme-leads", verdict="GO", decision="approve", comment="fine",
+                        decided_by="owner", decided_at=datetime(2027, 3, 31, 9))
+    bill_statement(runtime(db_url, date(2027, 4, 1), tmp_path), StatementRequest("acme-leads", "2027-03"))
+
+
+def test_the_review_of_the_previous_quarter_is_written_and_told_to_the_committee(db_url, quarter, tmp_path):
+    result = quarterly_review(runtime(db_url, date(2027, 4, 20), tmp_path), ReviewRequest())
+
+    assert (result.quarter, result.as_of) == ("2027-Q1", date(2027, 4, 20))  # defaults from the clock
+    assert result.report_path == tmp_path / "reports" / "review-2027-Q1.html" and result.report_path.is_file()
+    assert [(s.supplier_id, s.name, s.leads_delivered) for s in result.suppliers] == [
+        ("acme-leads", "ACME Leads SAS", 10), ("beta-leads", "Beta Leads", 4)]
+    # the committee channel of the first reviewed supplier's contract
+    assert (result.alerts.new, result.alerts.error, result.alerts.sent.sent) == (
+        ("QUARTERLY_REVIEW|all|2027-Q1",), None, 0)  # kept in the outbox: no Slack
+    assert review_alerts(db_url) == [("QUARTERLY_REVIEW|all|2027-Q1", "#board", "pending")]
+
+    again = quarterly_review(runtime(db_url, date(2027, 4, 21), tmp_path), ReviewRequest(quarter="2027-Q1"))
+    assert again.alerts.new == () and len(review_alerts(db_url)) == 1  # once per quarter
+
+
+def test_the_review_data_per_supplier(db_url, quarter, tmp_path):
+    written = review_report(runtime(db_url, date(2027, 4, 20), tmp_path), ReviewRequest("2027-Q1"))
+
+    review = written.review
+    assert (review.quarter.label, review.as_of, review.maturity_days) == ("2027-Q1", date(2027, 4, 20), 30)
+    # a week is judged on conversion 30 days after its Sunday: W12 (ends 28 March) is not mature on 20 April
+    assert review.young_weeks == ("2027-W12", "2027-W13")
+    acme, beta = review.suppliers
+    assert (acme.kpis.delivered, acme.kpis.rejected, acme.kpis.contested) == (10, 2, 1)
+    assert acme.kpis.reject_rate == pytest.approx(3 / 10)
+    assert acme.conversion.delivered == 10  # W09 (1 March) is mature
+    # March billed: 7 units (10 - 2 rejected - 1 contested) x 45.00, frozen on its data errors (2 of 10 > 10 %)
+    assert (acme.amounts.billed, acme.amounts.frozen, acme.amounts.credited) == (
+        Decimal("315.00"), Decimal("315.00"), Decimal("0.00"))
+    assert [(m.month, m.revision) for m in acme.amounts.frozen_months] == [("2027-03", 1)]
+    assert acme.amounts.frozen_months[0].reasons[0].startswith("DATA_ERROR_RATE")
+    # 30 % rejected is exactly 2 x 15 % (not an exit): renegotiate; the frozen month points to the billing model
+    assert acme.recommendation.action == "renegotiate"
+    assert acme.recommendation.clauses == ["criteria", "volume", "replacement_share", "billing_model"]
+    assert [(c.at, c.lead_id, c.reason) for c in acme.contests] == [(date(2027, 3, 4), "L-00001", "WRONG_NUMBER")]
+    assert [(d.at, d.decision) for d in acme.pilot_decisions] == [(date(2027, 3, 31), "approve")]
+    assert len(acme.weekly) == 13 and [k.delivered for k in acme.weekly][8] == 10  # W09
+    assert dict(acme.charts.delivered)["W09"] == 10 and acme.charts.reject_rates[8] == ("W09", pytest.approx(0.3))
+    assert acme.charts.max_reject_rate == 0.15 and acme.funnel["delivered"] == 10
+    assert (beta.kpis.delivered, beta.amounts.billed) == (4, Decimal("0.00"))
+    assert review_alerts(db_url) == []  # the report alone tells nobody
+
+
+def test_a_quarter_that_is_not_one_is_refused(db_url, tmp_path):
+    with pytest.raises(BadPeriod, match="'2027-03' is not a quarter like 2027-Q1"):
+        quarterly_review(runtime(db_url, date(2027, 4, 20), tmp_path), ReviewRequest(quarter="2027-03"))
+    assert not (tmp_path / "reports").exists() and review_alerts(db_url) == []
+
+
+def test_the_committee_channel_without_a_reviewed_supplier(db_url, tmp_path):
+    with session_scope(db_url) as session:
+        assert committee_channel(session, [], date(2027, 3, 31)) == DEFAULT_COMMITTEE_CHANNEL
+    ingest(db_url, [lead(1)], contract=make_contract_file(**BETA))
+
+    # nobody delivered in Q2: the review is empty, told on the channel of a stored contract
+    result = quarterly_review(runtime(db_url, date(2027, 7, 2), tmp_path), ReviewRequest())
+
+    assert result.quarter == "2027-Q2" and result.suppliers == ()
+    assert review_alerts(db_url) == [("QUARTERLY_REVIEW|all|2027-Q2", "#beta-committee", "pending")]
