@@ -1,4 +1,5 @@
-"""Flow: the quarterly cross-supplier review report, announced to the committee."""
+"""Flow: the quarterly cross-supplier review, announced to the committee (the ``quarterly_review``
+service, the same as the demo's), each step shown as its task."""
 
 from datetime import date
 from typing import Annotated
@@ -6,8 +7,9 @@ from typing import Annotated
 from prefect import flow
 from pydantic import Field
 
-from leadgov.tasks.governance import (local_today, previous_quarter, publish_quarterly_review, raise_quarterly_review_alert,
-                              upgrade_database, write_quarterly_review)
+from leadgov.services import review
+from leadgov.tasks.common import as_tasks, open_runtime
+from leadgov.tasks.review import publish_quarterly_review
 
 QUARTER = r"^\d{4}-Q[1-4]$"
 
@@ -18,16 +20,14 @@ def quarterly_review(
                                                                       "before as_of).")] = None,
     as_of: Annotated[date | None, Field(description="Day the figures are computed for (default: today, in the "
                                                     "settings' time zone).")] = None,
-) -> dict:
+) -> review.ReviewResult:
     """Write the review of every supplier that delivered in the quarter and record its alert.
 
     Args:
         quarter: Quarter, e.g. 2027-Q1 (default: the quarter before as_of).
         as_of: Day the figures are computed for (default: today, in the settings' time zone).
     """
-    day = as_of or local_today()
-    label = quarter or previous_quarter(day)
-    upgrade_database()
-    review = write_quarterly_review(label, day)
-    alerts = raise_quarterly_review_alert(review)
-    return publish_quarterly_review(review, alerts)
+    result = review.quarterly_review(open_runtime(), review.ReviewRequest(quarter=quarter, as_of=as_of),
+                                     steps=as_tasks)
+    publish_quarterly_review(result)
+    return result

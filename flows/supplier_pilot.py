@@ -1,8 +1,8 @@
 """Flow: judge a supplier's matured pilot, alert the committee, and wait for the owner's decision.
 
-Steps: (1) is the pilot matured (the contest window of its last delivery has closed by ``as_of``)?
-If not, the run ends **Completed**, in a state named ``NotMatured``, with a "rerun on or after <date>"
-artifact and nothing recorded (rerun it then: no self-rescheduling, which an in-process run could
+Steps, each the task of a ``leadgov.services.pilot`` step: (1) is the pilot matured (the contest
+window of its last delivery has closed by ``as_of``)? If not, the run ends **Completed**, in a state
+named ``NotMatured``, with a "rerun on or after <date>" artifact and nothing recorded (rerun it then: no self-rescheduling, which an in-process run could
 not do anyway). (2) verdict and pilot report; (3) PILOT_VERDICT alert to the committee channel;
 (4) verdict and checks artifacts; (5) the run **pauses** (``pause_flow_run(wait_for_input=...)``)
 until the contract owner resumes it with a ``PilotDecisionInput`` (UI form, or
@@ -20,8 +20,8 @@ the API's. Rerun the flow to ask again (the verdict alert is not sent twice: its
 supplier's pilot).
 """
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
+from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.exceptions import FlowPauseTimeout
@@ -30,17 +30,16 @@ from prefect.input import RunInput
 from prefect.states import Completed
 from pydantic import BaseModel, Field, create_model
 
-from leadgov.config.settings import get_settings
 from leadgov.models.pilot import Decision
-from leadgov.tasks.deliveries import load_contract_file
+from leadgov.services.pilot import MaturityRequest, PilotDecisionRequest, PilotRequest, judge_pilot
+from leadgov.tasks.common import as_tasks, open_runtime
 from leadgov.tasks.pilot import (
     check_maturity,
-    compute_verdict,
+    publish_decision,
     publish_no_decision,
     publish_not_matured,
     publish_verdict,
     record_pilot_decision,
-    send_verdict_alert,
 )
 
 WEEK_SECONDS = 7 * 24 * 3600
@@ -50,16 +49,12 @@ class NoDecisionTaken(RuntimeError):
     """Nobody decided within the decision timeout: nothing was recorded."""
 
 
-class PilotRequest(BaseModel):
+class PilotParameters(BaseModel):
     """One supplier's pilot to judge, and how long to wait for the contract owner's decision."""
 
     supplier_id: str = Field(description="The supplier's id (supplier.id in its contract), e.g. acme-leads.")
     contract_path: str = Field(description="The supplier's contract file, e.g. config/contracts/acme-leads.yaml.")
     start_date: date = Field(description="The pilot's first delivery day; the pilot window counts from it.")
-    pilot_size: int | None = Field(
-        None, ge=1,
-        description="Expected pilot size; default the contract's pilot.size. Informative only: the cohort "
-                    "and the verdict always use the contract's pilot.size (a different value is noted).")
     as_of: date | None = Field(
         None, description="The day the verdict is computed; default today (in leadgov's timezone).")
     decision_timeout_seconds: int = Field(
@@ -90,7 +85,7 @@ def decision_form(summary: str, owner: str) -> type[PilotDecisionInput]:
 
 
 @flow(name="supplier_pilot", flow_run_name="pilot {request.supplier_id}", log_prints=False)
-def supplier_pilot(request: PilotRequest):
+def supplier_pilot(request: PilotParameters):
     """Judge a matured pilot, alert the committee, pause for the owner's decision and record it.
 
     Args:
@@ -101,11 +96,12 @@ def supplier_pilot(request: PilotRequest):
     raises ``NoDecisionTaken`` (the run ends Failed), recording nothing.
     """
     logger = get_run_logger()
-    settings = get_settings()
-    as_of = request.as_of or datetime.now(ZoneInfo(settings.timezone)).date()
-    contract = load_contract_file(request.contract_path)
-
-    found = check_maturity(request.supplier_id, contract, request.start_date, as_of, request.pilot_size)
+    runtime = open_runtime()
+    found = check_maturity(runtime, MaturityRequest(request.supplier_id, Path(request.contract_path),
+                                                    request.start_date, request.as_of))
+    for note in found.notes:
+        logger.warning(note)
+    as_of = found.as_of
     if not found.matured:
         publish_not_matured(found)
         message = (f"Pilot of {request.supplier_id} not matured yet on {as_of}: the contest window of its last "
@@ -116,30 +112,34 @@ def supplier_pilot(request: PilotRequest):
                   "state": found.supplier_state}
         return Completed(name="NotMatured", message=message, data=result)
 
-    verdict = compute_verdict(request.supplier_id, as_of)
-    alert = send_verdict_alert(contract, verdict)
-    summary = publish_verdict(request.supplier_id, verdict, as_of, found.notes)
+    judgement = judge_pilot(runtime, PilotRequest(request.supplier_id, as_of), steps=as_tasks)
+    verdict = judgement.assessment.verdict
+    summary = publish_verdict(judgement, found.notes)
     logger.info("Pilot of %s: verdict %s; waiting up to %s s for the owner's decision",
-                request.supplier_id, verdict["verdict"], request.decision_timeout_seconds)
+                request.supplier_id, verdict.verdict, request.decision_timeout_seconds)
 
-    owner = contract.contract.owner
-    form = decision_form(summary, owner)
+    owner = judgement.assessment.owner
     try:
-        answer = pause_flow_run(wait_for_input=form, timeout=request.decision_timeout_seconds,
+        answer = pause_flow_run(wait_for_input=decision_form(summary, owner), timeout=request.decision_timeout_seconds,
                                 poll_interval=request.decision_poll_seconds)
     except FlowPauseTimeout as exc:
-        message = (f"No decision taken on the pilot of {request.supplier_id} (verdict {verdict['verdict']}) within "
+        message = (f"No decision taken on the pilot of {request.supplier_id} (verdict {verdict.verdict}) within "
                    f"{request.decision_timeout_seconds} s: nothing recorded, the supplier stays in "
                    f"{found.supplier_state!r}. Rerun the flow to ask again.")
         logger.error(message)
         publish_no_decision(request.supplier_id, message)
         raise NoDecisionTaken(message) from exc
 
-    stored = record_pilot_decision(request.supplier_id, verdict["verdict"], answer.decision, answer.comment,
-                                   answer.decided_by or owner, verdict["report_path"])
-    logger.info("Pilot of %s: %s decided %s; supplier now %s", request.supplier_id, stored["decided_by"],
-                stored["decision"], stored["state"])
+    decided = record_pilot_decision(runtime, PilotDecisionRequest(
+        supplier_id=request.supplier_id, verdict=verdict.verdict, decision=answer.decision, comment=answer.comment,
+        decided_by=answer.decided_by or owner, report_path=judgement.report_path))
+    publish_decision(decided)
+    logger.info("Pilot of %s: %s decided %s; supplier now %s", request.supplier_id, decided.decided_by,
+                decided.decision, decided.state)
+    alerts = judgement.alerts
     return {"supplier_id": request.supplier_id, "matured": True, "as_of": as_of.isoformat(),
-            "verdict": verdict["verdict"], "decision": stored["decision"], "state": stored["state"],
-            "comment": stored["comment"], "decided_by": stored["decided_by"], "reasons": verdict["reasons"],
-            "clauses": verdict["clauses"], "report_path": verdict["report_path"], "alert": alert}
+            "verdict": verdict.verdict, "decision": decided.decision, "state": decided.state,
+            "comment": decided.comment, "decided_by": decided.decided_by, "reasons": list(verdict.reasons),
+            "clauses": list(verdict.clauses), "report_path": str(judgement.report_path),
+            "alert": {"new": list(alerts.new), "sent": alerts.sent.sent, "failed": alerts.sent.failed,
+                      "kept": alerts.sent.kept, "error": alerts.error}}

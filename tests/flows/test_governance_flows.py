@@ -3,6 +3,7 @@
 import json
 import os
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +11,7 @@ import yaml
 from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from factories import DELIVERED_ON, contract_dict, delivery_file, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.flows.check_replacements import check_replacements
@@ -25,8 +26,10 @@ from leadgov.models.db import session_scope
 from leadgov.models.delivery import Delivery
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.replacement import ReplacementClaim
-from leadgov.models.supplier import Supplier
-from leadgov.tasks.governance import artifact_key, previous_month, previous_quarter
+from leadgov.models.supplier import ContractVersion, Supplier
+from leadgov.review import previous_quarter
+from leadgov.statements import previous_month
+from leadgov.tasks.common import artifact_key
 
 pytestmark = pytest.mark.prefect
 
@@ -288,10 +291,10 @@ def test_monthly_billing_bills_each_supplier_of_the_previous_month(env, leadgov_
     ingest(env, [lead(1), lead(2), lead(3, employees="1")])
     ingest(env, [lead(10)], contract=make_contract_file(**BETA), name="beta.csv")
 
-    summary = monthly_billing(as_of=date(2027, 4, 2))  # default month: March 2027
+    result = monthly_billing(as_of=date(2027, 4, 2))  # default month: March 2027
 
-    assert summary["month"] == "2027-03"
-    assert [s["supplier_id"] for s in summary["statements"]] == ["acme-leads", "beta-leads"]
+    assert (result.month, result.as_of, result.failed_suppliers) == ("2027-03", date(2027, 4, 2), [])
+    assert [s.supplier_id for s in result.suppliers] == ["acme-leads", "beta-leads"]
     with session_scope(env) as session:
         stored = session.execute(select(BillingStatement.supplier_id, BillingStatement.month,
                                         BillingStatement.revision, BillingStatement.billable_units)
@@ -301,13 +304,39 @@ def test_monthly_billing_bills_each_supplier_of_the_previous_month(env, leadgov_
         assert (leadgov_env / "out" / "reports" / f"statement-{supplier_id}-2027-03-r1.html").is_file()
     [acme] = table("billing-acme-leads-2027-03")
     assert acme["billable_units"] == 2 and acme["revision"] == 1 and acme["frozen"] is False
-    assert acme["amount_due_eur"] == summary["statements"][0]["amount_due_eur"]
+    assert acme["amount_due_eur"] == "90.00" and result.suppliers[0].statement.amount_due_eur == Decimal("90.00")
+    assert acme["report"] == str(leadgov_env / "out" / "reports" / "statement-acme-leads-2027-03-r1.html")
     assert {r["supplier_id"] for r in table("monthly-billing-table")} == {"acme-leads", "beta-leads"}
-    assert "| beta-leads | 1 | 1 |" in markdown("monthly-billing-summary")
+    assert "| beta-leads | 1 | 1 | 45.00 |" in markdown("monthly-billing-summary")
 
     monthly_billing(month="2027-03", as_of=date(2027, 4, 3))  # a rerun stores a new revision
     assert count(env, BillingStatement, BillingStatement.supplier_id == "acme-leads") == 2
     assert table("billing-acme-leads-2027-03")[0]["revision"] == 2
+
+
+def test_monthly_billing_runs_each_step_as_its_task(env):
+    ingest(env, [lead(1)])
+    state = monthly_billing(as_of=date(2027, 4, 2), return_state=True)
+    assert state.is_completed()
+    assert task_names(state) == ["open_runtime", "suppliers_to_bill", "bill_supplier_month", "write_statement",
+                                 "raise_statement_alerts", "publish_billing"]
+
+
+def test_monthly_billing_fails_at_the_end_when_a_supplier_failed(env):
+    ingest(env, [lead(1)])
+    ingest(env, [lead(10)], contract=make_contract_file(**BETA), name="beta.csv")
+    with session_scope(env) as session:  # beta's stored contract no longer reads as a contract
+        session.execute(update(ContractVersion).where(ContractVersion.supplier_id == "beta-leads")
+                        .values(content="supplier: [not, a, contract"))
+
+    state = monthly_billing(as_of=date(2027, 4, 2), return_state=True)
+
+    assert state.is_failed() and "billing 2027-03 failed for beta-leads" in state.message, state.message
+    assert count(env, BillingStatement) == 1  # acme was billed
+    rows = {r["supplier_id"]: r for r in table("monthly-billing-table")}
+    assert rows["acme-leads"]["revision"] == 1 and rows["beta-leads"]["error"].startswith("ContractError")
+    assert "| beta-leads |" in markdown("monthly-billing-summary") and "error: ContractError" in markdown(
+        "monthly-billing-summary")
 
 
 def test_monthly_billing_refuses_a_month_that_is_not_one(env):
@@ -322,10 +351,11 @@ def test_monthly_billing_refuses_a_month_that_is_not_one(env):
 def test_quarterly_review_writes_the_report_and_tells_the_committee(env, leadgov_env):
     ingest(env, [lead(1), lead(2)], contract=make_contract_file(**{"alerts.committee_channel": "#board"}))
 
-    summary = quarterly_review(as_of=date(2027, 4, 20))  # default quarter: 2027-Q1
+    result = quarterly_review(as_of=date(2027, 4, 20))  # default quarter: 2027-Q1
 
     report = leadgov_env / "out" / "reports" / "review-2027-Q1.html"
-    assert report.is_file() and summary["report_path"] == str(report)
+    assert report.is_file() and result.report_path == report and result.quarter == "2027-Q1"
+    assert result.alerts.new == ("QUARTERLY_REVIEW|all|2027-Q1",)
     with session_scope(env) as session:
         alert = session.scalars(select(OutboxAlert).where(OutboxAlert.type == "QUARTERLY_REVIEW")).one()
     assert (alert.key, alert.channel) == ("QUARTERLY_REVIEW|all|2027-Q1", "#board")
@@ -333,8 +363,10 @@ def test_quarterly_review_writes_the_report_and_tells_the_committee(env, leadgov
     assert table("quarterly-review-table") == [{"supplier_id": "acme-leads", "name": "ACME Leads SAS",
                                                 "leads_delivered": 2}]
 
-    quarterly_review(quarter="2027-Q1", as_of=date(2027, 4, 21))
+    state = quarterly_review(quarter="2027-Q1", as_of=date(2027, 4, 21), return_state=True)
     assert count(env, OutboxAlert, OutboxAlert.type == "QUARTERLY_REVIEW") == 1
+    assert task_names(state) == ["open_runtime", "build_quarterly_review", "write_quarterly_review",
+                                 "raise_quarterly_review_alert", "publish_quarterly_review"]
 
 
 # --- parameters and helpers --------------------------------------------------------------------
@@ -354,5 +386,6 @@ def test_parameters_make_forms_with_descriptions():
 
 def test_default_periods_and_artifact_keys():
     assert previous_month(date(2027, 1, 15)) == "2026-12" and previous_month(date(2027, 3, 1)) == "2027-02"
+    assert previous_month(date(2027, 3, 31)) == "2027-02"
     assert previous_quarter(date(2027, 1, 1)) == "2026-Q4" and previous_quarter(date(2027, 8, 31)) == "2027-Q2"
     assert artifact_key("billing", "ACME_Leads", "2027-03") == "billing-acme-leads-2027-03"

@@ -17,7 +17,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
 from factories import BASE_CONTRACT, DELIVERED_ON, TZ, ingest, lead, outcomes_csv
-from leadgov.flows.supplier_pilot import NoDecisionTaken, PilotRequest, supplier_pilot
+from leadgov.flows.supplier_pilot import NoDecisionTaken, PilotParameters, supplier_pilot
 from leadgov.outcomes import import_outcomes
 from leadgov.models.alert_store import list_alerts
 from leadgov.models.db import session_scope
@@ -55,13 +55,13 @@ def seed_pilot() -> None:
         assert not imported.refusals, imported.refusals
 
 
-def request(**overrides) -> PilotRequest:
+def request(**overrides) -> PilotParameters:
     values = {"supplier_id": SUPPLIER, "contract_path": str(BASE_CONTRACT), "start_date": START,
               "as_of": MATURED_ON, "decision_poll_seconds": 1, **overrides}
-    return PilotRequest(**values)
+    return PilotParameters(**values)
 
 
-def start_in_background(pilot: PilotRequest) -> tuple[threading.Thread, dict, str]:
+def start_in_background(pilot: PilotParameters) -> tuple[threading.Thread, dict, str]:
     """Run the flow in a thread (a paused in-process run blocks its thread); the tag finds its run."""
     tag = f"test-{uuid.uuid4().hex[:12]}"
     box: dict = {}
@@ -114,6 +114,13 @@ def run_artifacts(flow_run_id) -> dict:
     return {a.key: a for a in found if a.key}
 
 
+def task_names(flow_run_id) -> list[str]:
+    """The run's task runs (names without their suffix), in the order they started."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return [run.name.rsplit("-", 1)[0] for run in sorted(runs, key=lambda r: r.start_time or r.expected_start_time)]
+
+
 def state_types(flow_run_id) -> list[StateType]:
     with get_client(sync_client=True) as client:
         return [s.type for s in client.read_flow_run_states(flow_run_id)]
@@ -146,6 +153,9 @@ def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
     assert result["decided_by"] == "claire.martin@buyer.example"  # the form's default: the contract owner
     assert any(r.startswith("STOP: gdpr_incidents 1") for r in result["reasons"])
     assert StateType.PAUSED in state_types(flow_run_id)
+    assert task_names(flow_run_id) == ["open_runtime", "check_maturity", "compute_verdict", "write_pilot_report",
+                                       "send_verdict_alert", "publish_verdict", "record_pilot_decision",
+                                       "publish_decision"]
 
     with session_scope(db_url()) as session:
         stored = decisions(session, SUPPLIER)
@@ -183,6 +193,7 @@ def test_not_matured_ends_without_pausing_and_records_nothing(leadgov_env):
                       "matured_on": "2027-04-07", "verdict": None, "decision": None, "state": "pilot"}
     flow_run_id = state.state_details.flow_run_id
     assert StateType.PAUSED not in state_types(flow_run_id)
+    assert task_names(flow_run_id) == ["open_runtime", "check_maturity", "publish_not_matured"]
     artifacts = run_artifacts(flow_run_id)
     assert "Rerun on or after 2027-04-07" in artifacts["pilot-acme-leads-verdict"].data
     assert "pilot-acme-leads-checks" not in artifacts
@@ -220,8 +231,8 @@ def test_no_decision_in_time_fails_and_records_nothing(leadgov_env):
 
 def test_flow_parameters_make_a_form():
     schema = supplier_pilot.parameters.model_dump()
-    props = schema["definitions"]["PilotRequest"]["properties"]
+    props = schema["definitions"]["PilotParameters"]["properties"]
     assert props["start_date"]["format"] == "date"
-    assert {"supplier_id", "contract_path", "pilot_size", "start_date", "as_of", "decision_timeout_seconds"} <= \
-        props.keys()
+    assert props.keys() == {"supplier_id", "contract_path", "start_date", "as_of", "decision_timeout_seconds",
+                            "decision_poll_seconds"}  # no parameter that changes nothing (a pilot_size did)
     assert all(p.get("description") for p in props.values())
