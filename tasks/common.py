@@ -17,9 +17,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, wait
 from prefect.tasks import Task
-from sqlalchemy.exc import OperationalError
 
 from leadgov.services.runtime import Runtime, build_runtime
+from leadgov.services.runtime import database_unreachable as unreachable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,7 +34,7 @@ def _error(state: Any) -> object:
 
 def database_unreachable(state: Any) -> bool:
     """Retry only when the database could not be reached, never on a refused request."""
-    return isinstance(_error(state), OperationalError)
+    return unreachable(_error(state))
 
 
 def file_unavailable(state: Any) -> bool:

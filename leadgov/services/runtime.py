@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from leadgov.alerts.outbox import AlertRun, SendSummary, evaluate_alerts, send_pending
@@ -115,6 +116,12 @@ class Runtime:
         if error is not None:
             return AlertRun(error=error)
         return AlertRun(new, self.notifier.send_pending(self.sessions))
+
+
+def database_unreachable(error: object) -> bool:
+    """Whether a step failed because the database could not be reached (worth a retry), as opposed
+    to a refused request or a bug (never retried)."""
+    return isinstance(error, OperationalError)
 
 
 def build_runtime(settings: Settings | None = None, *, database_url: str | None = None,
