@@ -1,9 +1,9 @@
-"""Shared fixtures: a migrated database per test, on SQLite and (when reachable) PostgreSQL."""
+"""Shared fixtures: a database at the current schema per test, on SQLite and (when reachable)
+PostgreSQL: copies of a template migrated once per session (tests/databases.py)."""
 
 import os
 import sys
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-POSTGRES_URL = os.environ.get("LEADGOV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+import databases  # noqa: E402 - tests/ is on the path from here on
+from databases import POSTGRES_URL  # noqa: E402
 
 
 def _postgres_available() -> bool:
@@ -29,49 +30,79 @@ def postgres_available() -> bool:
     return _postgres_available()
 
 
-@contextmanager
-def postgres_schema(postgres_available: bool) -> Iterator[str]:
-    """A new PostgreSQL schema at the current migration, dropped afterwards: yields its URL."""
-    from leadgov.models.db import get_engine
-    from leadgov.models.migrate import upgrade
+# --- databases at the current schema (tests/databases.py: copies of a template migrated once) ---
 
+
+def migrations_for_real(node) -> bool:
+    """A test marked ``migrations`` gets databases migrated by Alembic, not copies of the template."""
+    return node.get_closest_marker("migrations") is not None
+
+
+def _require_postgres(postgres_available: bool) -> None:
     if not postgres_available:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
         pytest.skip("PostgreSQL is not reachable")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per session (per xdist worker), to be copied."""
+    return databases.migrate_sqlite_template(tmp_path_factory.mktemp("template") / "leadgov.db")
 
 
 @pytest.fixture
-def pg_url(postgres_available) -> Iterator[str]:
+def sqlite_database(sqlite_template) -> Callable[[Path], str]:
+    """``sqlite_database(path)``: a database at the current schema at ``path`` (a copy of the
+    template), its URL."""
+    return lambda path: databases.copy_sqlite_template(sqlite_template, path)
+
+
+@pytest.fixture(scope="session")
+def postgres_migration(postgres_available) -> tuple[databases.Statement, ...] | None:
+    """The statements of the migration of an empty schema, recorded once per session (per xdist
+    worker); None when PostgreSQL is not reachable."""
+    return databases.record_postgres_migration() if postgres_available else None
+
+
+@contextmanager
+def postgres_schema(postgres_available: bool, migration: tuple[databases.Statement, ...] | None = None
+                    ) -> Iterator[str]:
+    """A new PostgreSQL schema at the current migration, dropped afterwards: yields its URL (built
+    by replaying ``migration``, or by Alembic when None). Skips, or fails on CI, without PostgreSQL."""
+    _require_postgres(postgres_available)
+    with databases.postgres_schema(migration) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(request, postgres_available) -> Iterator[str]:
     """A fresh PostgreSQL database (a new schema), for tests about PostgreSQL itself."""
-    with postgres_schema(postgres_available) as url:
+    migration = None if migrations_for_real(request.node) else request.getfixturevalue("postgres_migration")
+    with postgres_schema(postgres_available, migration) as url:
         yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path, postgres_available) -> Iterator[str]:
-    """A fresh database at the current schema: a SQLite file, or a new PostgreSQL schema."""
+    """A fresh database at the current schema: a SQLite file, or a new PostgreSQL schema (copies of
+    a template migrated once; migrated by Alembic for a test marked ``migrations``)."""
+    from leadgov.models.db import get_engine
     from leadgov.models.migrate import upgrade
 
+    real = migrations_for_real(request.node)
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'leadgov.db'}"
-        upgrade(url)
+        path = tmp_path / "leadgov.db"
+        if real:
+            url = f"sqlite:///{path}"
+            upgrade(url)
+        else:
+            url = databases.copy_sqlite_template(request.getfixturevalue("sqlite_template"), path)
         yield url
+        get_engine(url).dispose()
         return
-    with postgres_schema(postgres_available) as url:
+    migration = None if real else request.getfixturevalue("postgres_migration")
+    with postgres_schema(postgres_available, migration) as url:
         yield url
 
 

@@ -14,11 +14,12 @@ def prefect_harness(tmp_path_factory):
 
 
 @pytest.fixture
-def leadgov_env(monkeypatch, tmp_path):
-    """Settings for a flow run: a fresh SQLite database and output folder under tmp_path."""
+def leadgov_env(monkeypatch, tmp_path, sqlite_database):
+    """Settings for a flow run: a fresh SQLite database (at the current schema, a copy of the
+    session's template: the flow's own upgrade finds nothing to do) and output folder under tmp_path."""
     from leadgov.config.settings import get_settings
 
-    monkeypatch.setenv("LEADGOV_DATABASE_URL", f"sqlite:///{tmp_path / 'flow.db'}")
+    monkeypatch.setenv("LEADGOV_DATABASE_URL", sqlite_database(tmp_path / "flow.db"))
     monkeypatch.setenv("LEADGOV_OUTPUT_DIR", str(tmp_path / "out"))
     get_settings.cache_clear()
     yield tmp_path

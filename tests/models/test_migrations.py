@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models declare, on SQLite and PostgreSQL."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -7,6 +8,9 @@ from sqlalchemy import inspect
 from leadgov.models import Base
 from leadgov.models.db import get_engine
 from leadgov.models.migrate import upgrade
+
+#: These tests are about the migrations: their databases are migrated by Alembic, not copied from a template.
+pytestmark = pytest.mark.migrations
 
 
 def test_migrated_schema_matches_models(db_url):
