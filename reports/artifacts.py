@@ -9,6 +9,8 @@ paths only, never a lead's personal data.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from leadgov.alerts.outbox import AlertRun
+
 
 @dataclass(frozen=True)
 class Table:
@@ -47,3 +49,11 @@ def markdown(title: str, *blocks: Block) -> str:
         lines.append("")
         lines += table(block) if isinstance(block, Table) else [block]
     return "\n".join(lines) + "\n"
+
+
+def alerts_line(run: AlertRun) -> str:
+    """What a step's alert run did, in one sentence (counts only)."""
+    if run.error:
+        return f"Alerts: {run.error}."
+    return (f"Alerts: {len(run.new)} new; sent {run.sent.sent}, failed {run.sent.failed} (kept for the next run), "
+            f"kept in the outbox {run.sent.kept} (Slack not configured).")

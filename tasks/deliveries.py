@@ -7,7 +7,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.reports.artifacts import Table, markdown
+from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import deliveries
 from leadgov.services.deliveries import DeliveryResult
 from leadgov.tasks.common import artifact_key, database_unreachable, step_task  # noqa: F401 - TODO(services): drop the re-export
@@ -34,7 +34,7 @@ def delivery_markdown(result: DeliveryResult) -> str:
               [(c.delivered, c.accepted, c.rejected, c.over_cap)]),
         Table(("reason", "leads"), sorted(result.reasons.items()), empty="No lead rejected."),
         f"Result file: {result.result_file or '(none)'}; return file: {result.return_file or '(none)'}.",
-        f"Alerts: {len(result.alerts.new)} new." if not result.alerts.error else f"Alerts: {result.alerts.error}.",
+        alerts_line(result.alerts),
     )
 
 

@@ -7,11 +7,10 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.reports.artifacts import Table, markdown
+from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import outcomes
 from leadgov.services.outcomes import OutcomesImportResult
 from leadgov.tasks.common import step_task
-from leadgov.tasks.replacements import alerts_line
 
 read_export = step_task(outcomes.read_export, retry="file")
 store_outcomes = step_task(outcomes.store_outcomes, retry="database")

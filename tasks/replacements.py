@@ -6,22 +6,13 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.alerts.outbox import AlertRun
-from leadgov.reports.artifacts import Table, markdown
+from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import replacements
 from leadgov.services.replacements import ReplacementCheckResult
 from leadgov.tasks.common import step_task
 
 mark_overdue_claims = step_task(replacements.mark_overdue, retry="database", name="mark_overdue_claims")
 raise_overdue_alerts = step_task(replacements.raise_overdue_alerts)
-
-
-def alerts_line(run: AlertRun) -> str:
-    """What a step's alert run did, in one sentence (counts only)."""
-    if run.error:
-        return f"Alerts: {run.error}."
-    return (f"Alerts: {len(run.new)} new; sent {run.sent.sent}, failed {run.sent.failed} (kept for the next run), "
-            f"kept in the outbox {run.sent.kept} (Slack not configured).")
 
 
 def replacements_markdown(result: ReplacementCheckResult) -> str:

@@ -6,11 +6,10 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.reports.artifacts import Table, markdown
+from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import weekly
 from leadgov.services.weekly import WeeklyChecksResult
 from leadgov.tasks.common import step_task
-from leadgov.tasks.replacements import alerts_line
 
 suppliers_to_check = step_task(weekly.suppliers_to_check, retry="database")
 check_finished_weeks = step_task(weekly.check_weeks, name="check_finished_weeks")

@@ -345,12 +345,12 @@ def test_validate_delivery_flow_holds_no_personal_data(prefect_server, env, all_
                                                 FlowRunFilterId, LogFilter, LogFilterFlowRunId)
     from prefect.logging.handlers import APILogWorker
 
-    from leadgov.flows.validate_delivery import DeliveryRequest, validate_delivery
+    from leadgov.flows.validate_delivery import DeliveryParameters, validate_delivery
 
     tmp_path, contract = env
     path = tmp_path / "acme-2027-03-01.csv"
     path.write_bytes(delivery_file(ROWS, name=path.name).data)
-    request = DeliveryRequest(contract_path=str(contract), delivery_path=str(path), delivered_on=DELIVERED_ON,
+    request = DeliveryParameters(contract_path=str(contract), delivery_path=str(path), delivered_on=DELIVERED_ON,
                               out_dir=str(tmp_path / "out"))
     state = validate_delivery(request, return_state=True)
     assert state.is_completed(), state.message
