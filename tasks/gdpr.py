@@ -7,7 +7,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.reports.artifacts import Table, markdown
+from leadgov.reports.artifacts import Block, Table, markdown
 from leadgov.services import gdpr
 from leadgov.services.gdpr import RetentionResult
 from leadgov.tasks.common import step_task
@@ -24,7 +24,7 @@ def _verb(result: RetentionResult) -> str:
 
 def retention_markdown(result: RetentionResult) -> str:
     """The totals, a row per contract version, and the versions that could not be read."""
-    blocks = [
+    blocks: list[Block] = [
         f"Personal data of **{result.total('leads')}** leads {_verb(result)}, in {result.total('deliveries')} "
         f"deliveries, and {result.total('outcome_notes')} outcome notes.",
         Table(("supplier", "contract", "version", "retention (days)", "delivered before", "leads", "deliveries",

@@ -6,14 +6,35 @@ docs/gdpr.md describes what each command changes; SECURITY.md where personal dat
 """
 
 import os
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, cli_runtime, err, out, parse_as_of,
-                                print_json, user_errors)
-from leadgov.services.gdpr import (PersonRequest, PersonResult, PurgeRequest, RekeyRequest, erase_person,
-                                   export_person, object_for_person, purge_expired, rekey)
+from leadgov.cli.common import (
+    AsOfOption,
+    DbOption,
+    OutputFormat,
+    cli_runtime,
+    err,
+    out,
+    parse_as_of,
+    print_json,
+    user_errors,
+)
+from leadgov.errors import Refused
+from leadgov.services.gdpr import (
+    PersonRequest,
+    PersonResult,
+    PurgeRequest,
+    RekeyRequest,
+    erase_person,
+    export_person,
+    object_for_person,
+    purge_expired,
+    rekey,
+)
+from leadgov.services.runtime import Runtime
 
 gdpr_app = typer.Typer(help="Personal data: retention, erasure, objection, access, key rotation.",
                        no_args_is_help=True)
@@ -74,7 +95,8 @@ def _print_request(result: PersonResult, format: OutputFormat) -> None:
               "this person are rejected SUPPRESSED", highlight=False)
 
 
-def _suppress(job, email, phone, region, format, db) -> None:
+def _suppress(job: Callable[[Runtime, PersonRequest], PersonResult], email: list[str] | None,
+              phone: list[str] | None, region: str | None, format: OutputFormat, db: str | None) -> None:
     """``erase`` and ``object``: the person named by the options, one job, the counts printed."""
     with user_errors():
         result = job(cli_runtime(db), _request(email, phone, region))

@@ -5,10 +5,10 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, make_contract_file
 from prefect.artifacts import Artifact
 from sqlalchemy import func, select
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file
 from leadgov.flows.gdpr_retention import gdpr_retention
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead

@@ -10,19 +10,27 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from factories import HMAC_KEY, TZ, delivery_file, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from factories import HMAC_KEY, TZ, delivery_file, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.cli import app
 from leadgov.gdpr import BadIdentifier, person, purge, raw_emails
 from leadgov.governance import bill_month, supplier_kpis
 from leadgov.identity import identity_keys, value_hmac
+from leadgov.models import (
+    BillingLine,
+    Delivery,
+    IdentityRun,
+    Lead,
+    LeadReason,
+    OutcomeEvent,
+    ReplacementClaim,
+    SuppressionEntry,
+)
+from leadgov.models.db import session_scope
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
-from leadgov.models import (BillingLine, Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim,
-                    SuppressionEntry)
-from leadgov.models.db import session_scope
 
 runner = CliRunner()
 

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from databases import TEMPLATE_COPIES, postgres_schema
 from sqlalchemy import inspect, text
 
-from databases import TEMPLATE_COPIES, postgres_schema
 from leadgov.models.db import get_engine
 from leadgov.models.migrate import upgrade
 

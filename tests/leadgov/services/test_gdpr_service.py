@@ -7,15 +7,25 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, make_contract_file
 from sqlalchemy import func, select
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file
 from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import Lead, SuppressionEntry
 from leadgov.models.db import session_scope
-from leadgov.services.gdpr import (PersonExport, PersonRequest, PurgeRequest, RekeyRequest, SuppressionStatus,
-                                   erase_person, export_person, object_for_person, purge_expired, rekey)
+from leadgov.services.gdpr import (
+    PersonExport,
+    PersonRequest,
+    PurgeRequest,
+    RekeyRequest,
+    SuppressionStatus,
+    erase_person,
+    export_person,
+    object_for_person,
+    purge_expired,
+    rekey,
+)
 from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 
 DAY = date(2027, 3, 1)
