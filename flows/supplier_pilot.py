@@ -2,12 +2,12 @@
 
 Steps, each the task of a ``leadgov.services.pilot`` step: (1) is the pilot matured (the contest
 window of its last delivery has closed by ``as_of``)? If not, the run ends **Completed**, in a state
-named ``NotMatured``, with a "rerun on or after <date>" artifact and nothing recorded (rerun it then: no self-rescheduling, which an in-process run could
-not do anyway). (2) verdict and pilot report; (3) PILOT_VERDICT alert to the committee channel;
-(4) verdict and checks artifacts; (5) the run **pauses** (``pause_flow_run(wait_for_input=...)``)
-until the contract owner resumes it with a ``PilotDecisionInput`` (UI form, or
-``prefect.flow_runs.resume_flow_run(id, run_input={...})``); (6) the decision is recorded and the
-supplier moves to ``active``, ``renegotiating`` or ``terminated``.
+named ``NotMatured``, with a "rerun on or after <date>" artifact and nothing recorded (rerun it then:
+no self-rescheduling, which an in-process run could not do anyway). (2) verdict and pilot report;
+(3) PILOT_VERDICT alert to the committee channel; (4) verdict and checks artifacts; (5) the run
+**pauses** (``pause_flow_run(wait_for_input=...)``) until the contract owner resumes it with a
+``PilotDecisionInput`` (UI form, or ``prefect.flow_runs.resume_flow_run(id, run_input={...})``);
+(6) the decision is recorded and the supplier moves to ``active``, ``renegotiating`` or ``terminated``.
 
 Pause: the run keeps its process and thread, polling the API every ``decision_poll_seconds``;
 the API validates the input against the form's schema before it lets the run resume. If nobody
@@ -22,16 +22,17 @@ supplier's pilot).
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from prefect.states import Completed
 from pydantic import BaseModel, Field, create_model
 
-from leadgov.models.pilot import Decision
-from leadgov.services.pilot import MaturityRequest, PilotDecisionRequest, PilotRequest, judge_pilot
+from leadgov.services.pilot import Decision, MaturityRequest, PilotDecisionRequest, PilotRequest, judge_pilot
 from leadgov.tasks.common import as_tasks, open_runtime
 from leadgov.tasks.pilot import (
     check_maturity,
@@ -76,16 +77,18 @@ class PilotDecisionInput(RunInput):
     decided_by: str | None = Field(None, description=DECIDED_BY)
 
 
-def decision_form(summary: str, owner: str) -> type[PilotDecisionInput]:
+def decision_form(summary: str, owner: str | None) -> type[PilotDecisionInput]:
     """The decision form for this run: the verdict's markdown above it, the owner as ``decided_by``
-    (``RunInput.with_initial_data`` alone would drop that field's description)."""
-    form = create_model("PilotDecisionInput", __base__=PilotDecisionInput,
-                        decided_by=(str | None, Field(owner, description=DECIDED_BY)))
+    (``RunInput.with_initial_data`` alone would drop that field's description); required when the
+    contract names no owner."""
+    decided_by: Any = ((str | None, Field(owner, description=DECIDED_BY)) if owner else
+                       (str, Field(min_length=1, description="Who decides (the contract names no owner).")))
+    form = create_model("PilotDecisionInput", __base__=PilotDecisionInput, decided_by=decided_by)
     return form.with_initial_data(description=summary)
 
 
 @flow(name="supplier_pilot", flow_run_name="pilot {request.supplier_id}", log_prints=False)
-def supplier_pilot(request: PilotParameters):
+def supplier_pilot(request: PilotParameters) -> dict[str, object] | State[Any]:
     """Judge a matured pilot, alert the committee, pause for the owner's decision and record it.
 
     Args:
@@ -130,9 +133,10 @@ def supplier_pilot(request: PilotParameters):
         publish_no_decision(request.supplier_id, message)
         raise NoDecisionTaken(message) from exc
 
+    decided_by = answer.decided_by or owner or ""  # the form requires it when the contract names no owner
     decided = record_pilot_decision(runtime, PilotDecisionRequest(
         supplier_id=request.supplier_id, verdict=verdict.verdict, decision=answer.decision, comment=answer.comment,
-        decided_by=answer.decided_by or owner, report_path=judgement.report_path))
+        decided_by=decided_by, report_path=judgement.report_path))
     publish_decision(decided)
     logger.info("Pilot of %s: %s decided %s; supplier now %s", request.supplier_id, decided.decided_by,
                 decided.decision, decided.state)

@@ -40,8 +40,8 @@ class PilotAssessment:
     contract_id: str
     #: The contract's locale: the pilot report is written in it.
     locale: str
-    #: The contract owner: who decides, by default.
-    owner: str
+    #: The contract owner: who decides, by default (None when the contract names nobody).
+    owner: str | None
     as_of: date
     kpis: Kpis
     verdict: PilotVerdict
@@ -66,8 +66,9 @@ def assess_pilot(session: Session, supplier_id: str, tz: str, as_of: date) -> Pi
     kpis = supplier_kpis(session, supplier_id, period, tz, as_of)
     verdict = pilot_verdict(kpis, contract, objections=pilot_objections(session, supplier_id, contract))
     span = cohort_span(session, ledger_store.cohort_condition(session, supplier_id, period, contract))
+    supplier = session.get(Supplier, supplier_id)
     return PilotAssessment(
-        supplier_id=supplier_id, supplier_name=session.get(Supplier, supplier_id).name,
+        supplier_id=supplier_id, supplier_name=supplier.name if supplier else supplier_id,
         contract_id=version.contract_id, locale=contract.locale, owner=contract.owner, as_of=as_of, kpis=kpis,
         verdict=verdict, first=span.first, last=span.last, size=contract.pilot.size,
     )

@@ -68,13 +68,14 @@ def load_returns(session: Session, delivery_id: int) -> DeliveryReturns:
     version, contract = contract_of_version(session, delivery.contract_version_id)
     result = stored_result(session, delivery_id)
     verdicts = result.verdicts
-    rejected = verdicts[verdicts["status"] == "rejected"]
+    rejected = verdicts[verdicts["status"] == "rejected"].to_dict("records")
     locale = contract.locale
     counts = result.counts()
     total = max(len(verdicts), 1)
+    supplier = session.get(Supplier, delivery.supplier_id)
     return DeliveryReturns(
         delivery_id=delivery.id, supplier_id=delivery.supplier_id,
-        supplier_name=session.get(Supplier, delivery.supplier_id).name, contract_id=version.contract_id,
+        supplier_name=supplier.name if supplier else delivery.supplier_id, contract_id=version.contract_id,
         locale=locale, file_name=delivery.file_name, delivered_on=delivery.delivered_on,
         delivered=counts["delivered"], accepted=counts["accepted"], rejected=counts["rejected"],
         over_cap=counts["over_cap"],
@@ -83,7 +84,7 @@ def load_returns(session: Session, delivery_id: int) -> DeliveryReturns:
         reasons=tuple(ReasonShare(code, n, n / total, explain(code, locale))
                       for code, n in result.reason_counts().items()),
         rejected_leads=tuple(
-            RejectedLead(int(r.row_number), r.lead_id if isinstance(r.lead_id, str) else "",
-                         r.reasons.replace(";", ", "), r.details if isinstance(r.details, str) else "")
-            for r in rejected.itertuples()),
+            RejectedLead(int(r["row_number"]), r["lead_id"] if isinstance(r["lead_id"], str) else "",
+                         str(r["reasons"]).replace(";", ", "), r["details"] if isinstance(r["details"], str) else "")
+            for r in rejected),
     )

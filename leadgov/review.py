@@ -37,6 +37,13 @@ DEFAULT_COMMITTEE_CHANNEL = "#lead-governance"
 VOLUME_BAND_LOW = 0.8
 
 
+def bounds(period: Period) -> tuple[date, date]:
+    """The first and last day of a calendar period (a week, a month, a quarter)."""
+    if period.start is None or period.end is None:
+        raise ValueError(f"{period.label!r} is not a span of days")
+    return period.start, period.end
+
+
 def quarter_period_of(label: str) -> Period:
     """The quarter ``label`` names (YYYY-Qn); anything else is refused (``BadPeriod``)."""
     try:
@@ -52,17 +59,22 @@ def quarter_of(day: date) -> Period:
     return parse_period(f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}")
 
 
+def quarter_before(quarter: Period) -> Period:
+    return quarter_of(bounds(quarter)[0] - timedelta(days=1))
+
+
 def previous_quarter(day: date) -> str:
     """The quarter before ``day``'s, as YYYY-Qn (what the quarterly review covers by default)."""
-    return quarter_of(quarter_of(day).start - timedelta(days=1)).label
+    return quarter_before(quarter_of(day)).label
 
 
 def quarter_weeks(quarter: Period) -> list[Period]:
     """The ISO weeks that start in the quarter (a week belongs to the quarter of its Monday)."""
-    weeks, monday = [], week_of(quarter.start).start
-    if monday < quarter.start:
+    first, last = bounds(quarter)
+    weeks, monday = [], bounds(week_of(first))[0]
+    if monday < first:
         monday += timedelta(days=7)
-    while monday <= quarter.end:
+    while monday <= last:
         weeks.append(week_of(monday))
         monday += timedelta(days=7)
     return weeks
@@ -70,7 +82,7 @@ def quarter_weeks(quarter: Period) -> list[Period]:
 
 def mature_weeks(weeks: list[Period], as_of: date) -> tuple[list[Period], list[Period]]:
     """(mature, not yet mature) weeks as of a day."""
-    mature = [w for w in weeks if w.end + timedelta(days=MATURITY_DAYS) <= as_of]
+    mature = [w for w in weeks if bounds(w)[1] + timedelta(days=MATURITY_DAYS) <= as_of]
     return mature, [w for w in weeks if w not in mature]
 
 
@@ -180,14 +192,15 @@ class QuarterlyReview:
 def _conversion(session: Session, supplier_id: str, quarter: Period, mature: list[Period], tz: str,
                 as_of: date) -> Kpis:
     """KPIs of the mature weeks' leads only."""
-    end = mature[-1].end if mature else quarter.start - timedelta(days=1)
-    span = Period("quarter", f"{quarter.label} (mature)", quarter.start, min(end, quarter.end))
+    first, last = bounds(quarter)
+    end = bounds(mature[-1])[1] if mature else first - timedelta(days=1)
+    span = Period("quarter", f"{quarter.label} (mature)", first, min(end, last))
     return supplier_kpis(session, supplier_id, span, tz, as_of)
 
 
 def _previous(session: Session, supplier_id: str, quarter: Period, tz: str, as_of: date) -> Kpis | None:
     """The previous quarter's KPIs when the supplier delivered in it (the two-in-a-row rule)."""
-    kpis = supplier_kpis(session, supplier_id, quarter_of(quarter.start - timedelta(days=1)), tz, as_of)
+    kpis = supplier_kpis(session, supplier_id, quarter_before(quarter), tz, as_of)
     return kpis if kpis.delivered else None
 
 
@@ -207,13 +220,13 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
         recommendation=recommend(kpis, contract, frozen_months=len(amounts.frozen_months),
                                  previous=_previous(session, supplier.id, quarter, tz, as_of)),
         contests=tuple(Contest(at.date(), lead_id, reason)
-                       for at, lead_id, reason in contests_between(session, supplier.id, quarter.start, quarter.end)),
+                       for at, lead_id, reason in contests_between(session, supplier.id, *bounds(quarter))),
         pilot_decisions=tuple(DecisionEntry(d.decided_at.date(), d.verdict, d.decision, d.comment)
                               for d in decisions(session, supplier.id)),
         charts=ChartInputs(
-            reject_rates=tuple((w.label[-3:], k.reject_rate) for w, k in zip(weeks, weekly)),
+            reject_rates=tuple((w.label[-3:], k.reject_rate) for w, k in zip(weeks, weekly, strict=True)),
             max_reject_rate=contract.quality.max_reject_rate,
-            delivered=tuple((w.label[-3:], k.delivered) for w, k in zip(weeks, weekly)),
+            delivered=tuple((w.label[-3:], k.delivered) for w, k in zip(weeks, weekly, strict=True)),
             weekly_target=volumes.weekly_target,
             volume_band=(volumes.weekly_target * VOLUME_BAND_LOW, volumes.weekly_max),
             funnel=tuple((row["stage"], row["count"]) for row in conversion.funnel),
@@ -223,7 +236,8 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
 
 def build_review(session: Session, quarter: Period, tz: str, as_of: date) -> QuarterlyReview:
     """The review of every supplier that delivered in the quarter, by supplier id."""
-    suppliers = [session.get(Supplier, i) for i in suppliers_delivering(session, quarter.start, quarter.end)]
+    suppliers = [s for i in suppliers_delivering(session, *bounds(quarter))
+                 if (s := session.get(Supplier, i)) is not None]
     _, young = mature_weeks(quarter_weeks(quarter), as_of)
     return QuarterlyReview(
         quarter=quarter, as_of=as_of, maturity_days=MATURITY_DAYS, young_weeks=tuple(w.label for w in young),

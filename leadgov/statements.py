@@ -33,6 +33,13 @@ def month_period_of(label: str) -> Period:
     return period
 
 
+def month_numbers(label: str) -> tuple[int, int]:
+    """(year, month) of the calendar month ``label`` names; anything else is refused (``BadPeriod``)."""
+    month_period_of(label)
+    year, month = label.split("-")
+    return int(year), int(month)
+
+
 def previous_month(day: date) -> str:
     """The calendar month before ``day``'s, as YYYY-MM (what the month's closing bills by default)."""
     last = day.replace(day=1) - timedelta(days=1)
@@ -88,7 +95,7 @@ class StoredStatement:
         return Decimal(self.billable_units) * self.unit_price_eur
 
 
-def _money(value) -> Decimal:
+def _money(value: object) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
@@ -97,7 +104,7 @@ def read_statement(session: Session, stored: BillingStatement) -> StoredStatemen
     version, contract = contract_of_version(session, stored.contract_version_id)
     lines = billing_store.statement_lines(session, stored.id)
     units = lines[lines["kind"] == "unit"]
-    credits = lines[lines["kind"] == "credit"]
+    credits = lines[lines["kind"] == "credit"].to_dict("records")
     supplier = session.get(Supplier, stored.supplier_id)
     return StoredStatement(
         supplier_id=stored.supplier_id, supplier_name=supplier.name if supplier else stored.supplier_id,
@@ -110,14 +117,14 @@ def read_statement(session: Session, stored: BillingStatement) -> StoredStatemen
         amount_due_eur=_money(stored.amount_due_eur), frozen=bool(stored.frozen),
         freeze_reasons=tuple(json.loads(stored.freeze_reasons)),
         billable_lead_ids=tuple(lead_id if isinstance(lead_id, str) else "" for lead_id in units["lead_id"]),
-        credit_lines=tuple(CreditLine(int(r.claim_id), r.lead_id if isinstance(r.lead_id, str) else "",
-                                      _money(r.amount_eur)) for r in credits.itertuples()),
+        credit_lines=tuple(CreditLine(int(r["claim_id"]), r["lead_id"] if isinstance(r["lead_id"], str) else "",
+                                      _money(r["amount_eur"])) for r in credits),
     )
 
 
 def latest_statement(session: Session, supplier_id: str, month: str) -> StoredStatement:
     """The latest revision of the month's statement (``LookupError`` when the month was never billed)."""
-    [stored] = billing_store.latest_statements(session, supplier_id, [month]) or [None]
-    if stored is None:
+    found = billing_store.latest_statements(session, supplier_id, [month])
+    if not found:
         raise LookupError(f"no statement for {supplier_id} in {month}: run `leadgov billing statement` first")
-    return read_statement(session, stored)
+    return read_statement(session, found[0])

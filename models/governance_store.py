@@ -4,7 +4,7 @@ the span of a pilot cohort, and a quarter's contests. Functions take a session a
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from leadgov.models.delivery import Lead
@@ -37,7 +37,7 @@ class CohortSpan:
     last: date | None
 
 
-def cohort_span(session: Session, condition) -> CohortSpan:
+def cohort_span(session: Session, condition: ColumnElement[bool]) -> CohortSpan:
     """The span of the leads matching ``condition`` (a cohort condition of ``ledger_store``)."""
     leads, first, last = session.execute(
         select(func.count(Lead.id), func.min(Lead.delivered_on), func.max(Lead.delivered_on)).where(condition)).one()

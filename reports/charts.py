@@ -224,7 +224,7 @@ def _x_axis(labels: list[str], xs: list[float], left: float, right: float, botto
     room = max((_width(label) for label in labels), default=0) + 8
     every = max(1, math.ceil(len(labels) * room / (right - left)))
     out = [_text(x, bottom + 16, label, anchor="middle", cls="x-tick")
-           for i, (label, x) in enumerate(zip(labels, xs)) if i % every == 0]
+           for i, (label, x) in enumerate(zip(labels, xs, strict=True)) if i % every == 0]
     if x_label:
         out.append(_text((left + right) / 2, bottom + 32, x_label, anchor="middle", cls="x-label"))
     return out
@@ -281,7 +281,7 @@ def line_chart(points: list[tuple[str, float | None]], *, title: str, y_label: s
         labels.append((y, ends[1], "threshold-label"))
         legend.append(("dashed", _name(threshold_label or words["threshold"])))
     runs: list[list[tuple[float, float]]] = [[]]
-    for x, (_, value) in zip(xs, points):
+    for x, (_, value) in zip(xs, points, strict=True):
         if is_missing(value):
             runs.append([])
         else:
@@ -334,7 +334,7 @@ def bar_chart(bars: list[tuple[str, float | None]], *, title: str, y_label: str,
         labels.append(((y_hi + y_lo) / 2, ends[-1], "band-label"))
         legend.append(("band", _name(band_label or words["band"])))
     bar_width = min(slot * 0.6, 48)
-    for x, (_, value) in zip(xs, bars):
+    for x, (_, value) in zip(xs, bars, strict=True):
         if is_missing(value):
             body.append(_text(x, zero - 4, fmt(None), anchor="middle", cls="missing", halo=True))
             continue
@@ -370,7 +370,7 @@ def funnel_chart(stages: list[tuple[str, int]], *, title: str, locale: str, widt
     plot = width - left - max(_width(text) for text in texts) - 20
     biggest = max(max(count for _, count in stages), 1)
     body = []
-    for i, ((label, count), text) in enumerate(zip(stages, texts)):
+    for i, ((label, count), text) in enumerate(zip(stages, texts, strict=True)):
         y, w = TOP + i * row, max(count, 0) / biggest * plot
         body += [_text(left - 8, y + 13, label, anchor="end", cls="stage"),
                  _rect(left, y, w, 18, f"url(#{uid}-hatch)", cls="bar"),

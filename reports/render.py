@@ -23,7 +23,7 @@ _ENV = Environment(
 )
 
 
-def render(template: str, locale: str, *, generated_on: date, **context) -> str:
+def render(template: str, locale: str, *, generated_on: date, **context: object) -> str:
     """The HTML of ``template`` in ``locale`` ("fr" or "en"), its footer dated ``generated_on``
     (the caller's clock: a report never reads the wall clock)."""
     labels = LABELS[locale]

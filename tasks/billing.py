@@ -8,7 +8,6 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.alerts.outbox import AlertRun
 from leadgov.reports.artifacts import Table, markdown
 from leadgov.services import billing
 from leadgov.services.billing import CloseMonthResult, SupplierMonth
@@ -28,7 +27,9 @@ def eur(amount: Decimal | None) -> str:
     return "" if amount is None else f"{amount:.2f}"
 
 
-def alerts_line(run: AlertRun | None) -> str:
+def alerts_line(supplier: SupplierMonth) -> str:
+    """What the supplier's alerts did: new keys, sent, failed and kept, or why they were not evaluated."""
+    run = supplier.alerts
     if run is None:
         return "no alert evaluated"
     if run.error:
@@ -50,7 +51,7 @@ def statement_row(month: str, supplier: SupplierMonth) -> dict[str, object]:
 
 def billing_markdown(result: CloseMonthResult) -> str:
     """Per supplier: revision, units, money, freeze and report (or why it failed); then the alerts."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for supplier in result.suppliers:
         s = supplier.statement
         if s is None:
@@ -60,7 +61,7 @@ def billing_markdown(result: CloseMonthResult) -> str:
         rows.append((s.supplier_id, s.revision, s.billable_units, eur(s.gross_eur), eur(s.cap_excess_eur),
                      eur(s.credits_eur), eur(s.amount_due_eur), frozen,
                      str(supplier.report) if supplier.report else f"error: {supplier.report_error}"))
-    alerts = [f"- {s.supplier_id}: {alerts_line(s.alerts)}" for s in result.suppliers if s.statement is not None]
+    alerts = [f"- {s.supplier_id}: {alerts_line(s)}" for s in result.suppliers if s.statement is not None]
     return markdown(
         f"Monthly billing {result.month}",
         f"Statements computed as of {result.as_of.isoformat()}.",

@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from leadgov.config.settings import get_settings
-from leadgov.models.migrate import upgrade
+from leadgov.services.runtime import build_runtime
 from leadgov.tasks.common import database_unreachable
 
 
@@ -22,5 +22,6 @@ def local_today() -> date:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30],
       retry_condition_fn=lambda task, run, state: database_unreachable(state))
 def upgrade_database() -> None:
-    """Bring the database to the current schema (once per flow run, before any other task)."""
-    upgrade(get_settings().effective_database_url)
+    """Bring the database to the current schema (once per flow run, before any other task): building
+    the runtime is the one place that upgrades it."""
+    build_runtime()

@@ -10,10 +10,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.pilot import PilotMaturity, ThresholdCheck, percent
 from leadgov.reports.artifacts import Table, markdown
 from leadgov.services import pilot
-from leadgov.services.pilot import PilotDecisionResult, PilotJudgement
+from leadgov.services.pilot import PilotDecisionResult, PilotJudgement, PilotMaturity
 from leadgov.tasks.common import artifact_key, step_task
 
 check_maturity = step_task(pilot.pilot_maturity, retry="database", name="check_maturity")
@@ -48,10 +47,13 @@ def publish_not_matured(found: PilotMaturity) -> None:
                              description=f"Pilot not matured yet: rerun on or after {found.matured_on}")
 
 
-def _interval(check: ThresholdCheck) -> str:
-    if check.low is None or check.high is None:
-        return "n/a"
-    return f"{100 * check.low:.1f}–{100 * check.high:.1f} %"
+def percent(rate: float | None) -> str:
+    """``0.22`` as ``22.0 %``; no rate as ``n/a`` (as the verdict's reasons read)."""
+    return "n/a" if rate is None else f"{100 * rate:.1f} %"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    return "n/a" if low is None or high is None else f"{100 * low:.1f}–{100 * high:.1f} %"
 
 
 def verdict_markdown(judgement: PilotJudgement, notes: tuple[str, ...] = ()) -> str:
@@ -59,7 +61,7 @@ def verdict_markdown(judgement: PilotJudgement, notes: tuple[str, ...] = ()) -> 
     a, v = judgement.assessment, judgement.assessment.verdict
     checks = Table(("check", "measured", "threshold", "numerator / denominator", "95 % CI", "holds"), [
         (c.name, percent(c.measured), f"{'≤' if c.direction == 'max' else '≥'} {percent(c.threshold)}",
-         f"{c.numerator} / {c.denominator}", _interval(c), c.held) for c in v.checks])
+         f"{c.numerator} / {c.denominator}", interval(c.low, c.high), c.held) for c in v.checks])
     blocks: list[str | Table] = [
         f"As of {a.as_of}: {a.kpis.delivered} lead(s) delivered from {a.first} to {a.last} (pilot.size {a.size}). "
         "The verdict is a recommendation: the contract owner decides (approve, renegotiate, terminate).",

@@ -204,7 +204,7 @@ def _eur(amount: Decimal | None) -> float | None:
     return None if amount is None else float(amount)
 
 
-def statement_data(s: StoredStatement) -> dict:
+def statement_data(s: StoredStatement) -> dict[str, object]:
     """The statement as JSON-ready values, lines by lead id."""
     return {
         "supplier_id": s.supplier_id, "month": s.month, "revision": s.revision, "statement_id": s.statement_id,

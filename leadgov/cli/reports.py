@@ -1,19 +1,21 @@
 """``leadgov report``: write the HTML reports (through the services that load their data) and print where."""
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from leadgov.cli.common import AsOfOption, DbOption, Refused, cli_runtime, out, parse_as_of, user_errors
+from leadgov.cli.common import AsOfOption, DbOption, cli_runtime, out, parse_as_of, user_errors
+from leadgov.errors import Refused
 
 report_app = typer.Typer(help="Self-contained HTML reports (open offline, safe to e-mail).", no_args_is_help=True)
 
 OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for the report (default: <output_dir>/reports).")]
 
 
-def _as_of(text: str | None):
+def _as_of(text: str | None) -> date | None:
     """The ``--as-of`` day, or None: the service takes today from the runtime's clock."""
     return parse_as_of(text) if text else None
 

@@ -24,7 +24,14 @@ from leadgov.governance import bill_month
 from leadgov.reports.statement import write_statement_report
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
-from leadgov.statements import StoredStatement, latest_statement, month_period_of, previous_month, read_statement
+from leadgov.statements import (
+    StoredStatement,
+    latest_statement,
+    month_numbers,
+    month_period_of,
+    previous_month,
+    read_statement,
+)
 from leadgov.statements import suppliers_to_bill as contracted_on_last_day
 
 
@@ -121,9 +128,9 @@ def suppliers_to_bill(runtime: Runtime, month: str) -> list[str]:
 def store_statement(runtime: Runtime, supplier_id: str, month: str, as_of: date) -> StoredStatement:
     """Compute the supplier's month and store it as its next revision, in one transaction (earlier
     revisions are kept: a retry stores one more revision, never a changed one)."""
-    period = month_period_of(month)
+    year, number = month_numbers(month)
     with runtime.sessions() as session:
-        statement = bill_month(session, supplier_id, period.start.year, period.start.month, runtime.timezone, as_of)
+        statement = bill_month(session, supplier_id, year, number, runtime.timezone, as_of)
         return read_statement(session, statement.stored)
 
 

@@ -12,17 +12,20 @@ decision a human decides: the flow pauses there, the demo answers itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from leadgov.alerts.outbox import AlertRun, record
 from leadgov.alerts.rules import pilot_verdict_alert
 from leadgov.config.contract import load_contract
 from leadgov.errors import Refused
 from leadgov.governance import contract_for
-from leadgov.models.pilot import Decision, record_decision
+from leadgov.models.pilot import Decision as Decision  # the decisions a door may offer
+from leadgov.models.pilot import record_decision
 from leadgov.models.supplier import Supplier
-from leadgov.pilot import PilotMaturity
+from leadgov.pilot import PilotMaturity as PilotMaturity  # what pilot_maturity returns
 from leadgov.pilot_cohort import PilotAssessment, assess_pilot, load_maturity
 from leadgov.reports.pilot import write_pilot_report
 from leadgov.services.runtime import Runtime
@@ -136,7 +139,7 @@ def raise_verdict_alert(runtime: Runtime, assessment: PilotAssessment, report_pa
     the outbox (kept pending when Slack is not configured)."""
     verdict = assessment.verdict
 
-    def evaluate(session) -> list[str]:
+    def evaluate(session: Session) -> list[str]:
         _, contract = contract_for(session, assessment.supplier_id, None)
         return record(session, pilot_verdict_alert(contract, verdict=verdict.verdict, reasons=verdict.reasons,
                                                    report_path=str(report_path)))
@@ -162,13 +165,14 @@ def judge_pilot(runtime: Runtime, request: PilotRequest, *, steps: StepRunner = 
 def decide_pilot(runtime: Runtime, request: PilotDecisionRequest) -> PilotDecisionResult:
     """Store the owner's decision, dated by the runtime's clock; the supplier moves to ``active``,
     ``renegotiating`` or ``terminated`` (one transaction)."""
-    decided_at = runtime.clock.now().astimezone(timezone.utc).replace(tzinfo=None)
+    decided_at = runtime.clock.now().astimezone(UTC).replace(tzinfo=None)
     with runtime.sessions() as session:
         row = record_decision(session, supplier_id=request.supplier_id, verdict=request.verdict,
                               decision=request.decision, comment=request.comment, decided_by=request.decided_by,
                               report_path=None if request.report_path is None else str(request.report_path),
                               decided_at=decided_at)
+        supplier = session.get(Supplier, request.supplier_id)
         return PilotDecisionResult(
             decision_id=row.id, supplier_id=row.supplier_id, verdict=row.verdict, decision=row.decision,
             comment=row.comment, decided_by=row.decided_by, decided_at=row.decided_at, report_path=row.report_path,
-            state=session.get(Supplier, request.supplier_id).state)
+            state=supplier.state if supplier else "")

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from leadgov.alerts.outbox import AlertRun, record
 from leadgov.alerts.rules import quarterly_review_alert
 from leadgov.reports.review import write_review_report
-from leadgov.review import QuarterlyReview, build_review, committee_channel, previous_quarter, quarter_period_of
+from leadgov.review import QuarterlyReview, bounds, build_review, committee_channel, previous_quarter, quarter_period_of
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -105,8 +107,8 @@ def write_report(runtime: Runtime, review: QuarterlyReview, out_dir: Path | None
 def raise_alert(runtime: Runtime, review: QuarterlyReview, report_path: Path) -> AlertRun:
     """Record the QUARTERLY_REVIEW alert on the committee channel (the first stored contract's, the
     reviewed suppliers' first) and send the outbox."""
-    def evaluate(session) -> list[str]:
-        channel = committee_channel(session, review.supplier_ids, review.quarter.end)
+    def evaluate(session: Session) -> list[str]:
+        channel = committee_channel(session, review.supplier_ids, bounds(review.quarter)[1])
         return record(session, quarterly_review_alert(
             quarter=review.quarter.label, channel=channel, locale=runtime.settings.locale,
             report_path=str(report_path), suppliers=len(review.suppliers)))

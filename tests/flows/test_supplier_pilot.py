@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import BASE_CONTRACT, DELIVERED_ON, TZ, ingest, lead, outcomes_csv
 from prefect import tags
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
@@ -16,14 +17,13 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
-from factories import BASE_CONTRACT, DELIVERED_ON, TZ, ingest, lead, outcomes_csv
 from leadgov.flows.supplier_pilot import NoDecisionTaken, PilotParameters, supplier_pilot
-from leadgov.outcomes import import_outcomes
 from leadgov.models.alert_store import list_alerts
 from leadgov.models.db import session_scope
 from leadgov.models.migrate import upgrade
 from leadgov.models.pilot import decisions
 from leadgov.models.supplier import Supplier
+from leadgov.outcomes import import_outcomes
 
 SUPPLIER = "acme-leads"
 START = DELIVERED_ON  # 2027-03-01

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-
 from factories import make_contract
+
 from leadgov.cohort import share
 from leadgov.kpis import Kpis, Volume
 from leadgov.pilot import (
@@ -373,5 +373,6 @@ def test_the_window_counts_from_the_later_of_start_date_and_first_delivery_with_
 
 def test_a_supplier_already_decided_on_is_noted():
     found = maturity(date(2027, 3, 18), state="active")
-    assert found.matured and found.notes == ("the supplier is already 'active': a new decision would replace that state",)
+    assert found.matured
+    assert found.notes == ("the supplier is already 'active': a new decision would replace that state",)
 

@@ -5,17 +5,17 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
 from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from sqlalchemy import select
+
 from leadgov.claims import check_overdue
 from leadgov.config.settings import Settings
 from leadgov.governance import supplier_kpis
-from leadgov.outcomes import import_outcomes
-from leadgov.periods import parse_period
 from leadgov.models import BillingStatement
 from leadgov.models.claim_store import list_claims
 from leadgov.models.db import session_scope
+from leadgov.outcomes import import_outcomes
+from leadgov.periods import parse_period
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 from leadgov.statements import CreditLine, StoredStatement

@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 
 import leadgov.reports
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.config.settings import Settings
 from leadgov.formatting import format_money, format_number, format_rate
 from leadgov.governance import supplier_kpis
@@ -133,7 +133,8 @@ def test_review_report_figures_match_the_kpi_module(db_url, seeded, tmp_path):
     assert [m.month for m in section.amounts.frozen_months] == ["2027-01", "2027-02"]
     assert len(section.weekly) == 13 and section.weekly[0].delivered == 10 and section.weekly[6].delivered == 0
     # weeks whose leads are not MATURITY_DAYS old on 20 April are named
-    young = [f"2027-W{w:02d}" for w in range(1, 14) if date.fromisocalendar(2027, w, 7) + timedelta(days=MATURITY_DAYS) > AS_OF]
+    young = [f"2027-W{w:02d}" for w in range(1, 14)
+             if date.fromisocalendar(2027, w, 7) + timedelta(days=MATURITY_DAYS) > AS_OF]
     assert list(written.review.young_weeks) == young and ", ".join(young) in text
 
 
@@ -180,7 +181,8 @@ def test_report_commands_print_the_path_they_wrote(db_url, seeded, tmp_path):
     commands = {
         "review-2027-Q1.html": ["report", "review", "--quarter", "2027-Q1", "--as-of", "2027-04-20"],
         "pilot-acme-leads.html": ["report", "pilot", "--supplier", "acme-leads", "--as-of", "2027-04-20"],
-        "statement-acme-leads-2027-02-r1.html": ["report", "statement", "--supplier", "acme-leads", "--month", "2027-02"],
+        "statement-acme-leads-2027-02-r1.html": ["report", "statement", "--supplier", "acme-leads",
+                                                 "--month", "2027-02"],
         f"returns-delivery-{seeded[1]}.html": ["report", "returns", "--delivery", str(seeded[1])],
     }
     for name, args in commands.items():

@@ -4,17 +4,23 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import select, update
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.config.settings import Settings
 from leadgov.models import BillingStatement, ContractVersion, ReplacementClaim
 from leadgov.models.alert_store import list_alerts
 from leadgov.models.db import session_scope
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import BadPeriod
-from leadgov.services.billing import (CloseMonthRequest, StatementReportRequest, StatementRequest, bill_statement,
-                                      close_month, statement_report)
+from leadgov.services.billing import (
+    CloseMonthRequest,
+    StatementReportRequest,
+    StatementRequest,
+    bill_statement,
+    close_month,
+    statement_report,
+)
 from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 
 TZ = "Europe/Paris"

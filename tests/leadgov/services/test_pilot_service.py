@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 import pytest
 import yaml
+from factories import BASE_CONTRACT, HMAC_KEY, contract_dict, ingest, lead, outcomes_csv
 from sqlalchemy import select
 
-from factories import BASE_CONTRACT, HMAC_KEY, contract_dict, ingest, lead, outcomes_csv
 from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import OutboxAlert
@@ -15,8 +15,15 @@ from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions
 from leadgov.models.supplier import Supplier
 from leadgov.outcomes import import_outcomes
-from leadgov.services.pilot import (MaturityRequest, PilotDecisionRequest, PilotRequest, decide_pilot, judge_pilot,
-                                    pilot_maturity, pilot_report)
+from leadgov.services.pilot import (
+    MaturityRequest,
+    PilotDecisionRequest,
+    PilotRequest,
+    decide_pilot,
+    judge_pilot,
+    pilot_maturity,
+    pilot_report,
+)
 from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 
 TZ = "Europe/Paris"

@@ -5,9 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import select
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.config.settings import Settings
 from leadgov.models import OutboxAlert
 from leadgov.models.db import session_scope
