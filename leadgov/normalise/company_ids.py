@@ -38,7 +38,8 @@ def luhn_valid(digits: np.ndarray) -> np.ndarray:
     width = digits.shape[1]
     doubled = (width - 1 - np.arange(width)) % 2 == 1
     values = np.where(doubled, _DOUBLED[digits], digits)
-    return values.sum(axis=1) % 10 == 0
+    valid: np.ndarray = values.sum(axis=1) % 10 == 0
+    return valid
 
 
 def _siren_ok(arr: pa.Array) -> np.ndarray:

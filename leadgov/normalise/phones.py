@@ -125,7 +125,8 @@ def _matches(nsn: pa.Array, desc: _Desc) -> np.ndarray:
     hit = pc.match_substring_regex(nsn, desc.pattern)
     if desc.lengths:
         hit = pc.and_(hit, pc.is_in(pc.utf8_length(nsn), pa.array(desc.lengths, pa.int32())))
-    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    matched: np.ndarray = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    return matched
 
 
 def _valid_by_metadata(nsn: pa.Array, validity: tuple[_Desc, tuple[_Desc, ...]]) -> np.ndarray:
@@ -152,7 +153,7 @@ def cannot_be_valid(digits: pa.Array, region: str) -> np.ndarray:
     rules = region_rules(region)
     if rules is None or len(digits) == 0:
         return np.zeros(len(digits), dtype=bool)
-    blocked = pc.starts_with(digits, rules.country_code).to_numpy(zero_copy_only=False)
+    blocked: np.ndarray = pc.starts_with(digits, rules.country_code).to_numpy(zero_copy_only=False)
     if rules.idd:
         blocked |= pc.match_substring_regex(digits, rules.idd).to_numpy(zero_copy_only=False)
     candidates = [digits]
@@ -179,7 +180,8 @@ def _fr_fast_path_available() -> bool:
 
 def _mask(arr: pa.Array) -> np.ndarray:
     """A boolean Arrow array as numpy (null = False)."""
-    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+    mask: np.ndarray = pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+    return mask
 
 
 @lru_cache(maxsize=1)
@@ -227,7 +229,9 @@ def _fr_exact(raw: pa.Array, digits: pa.Array) -> tuple[np.ndarray, np.ndarray, 
     rows = np.flatnonzero(national | international)
     valid = np.zeros(len(raw), dtype=bool)
     nsn = pc.utf8_slice_codeunits(digits.take(rows), -9)
-    valid[rows] = _valid_by_metadata(nsn, region_rules("FR").validity[0])
+    rules = region_rules("FR")
+    assert rules is not None  # the fast path runs only when _fr_fast_path_available()
+    valid[rows] = _valid_by_metadata(nsn, rules.validity[0])
     return national, international, valid
 
 

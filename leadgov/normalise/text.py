@@ -15,7 +15,7 @@ every normaliser runs the same RE2 kernels whatever the input dtype (object or p
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,12 +60,12 @@ def as_arrow(s: pd.Series) -> pa.Array:
     return arr
 
 
-def to_str_series(arr: pa.Array, index: pd.Index, name: str | None = None) -> pd.Series:
+def to_str_series(arr: pa.Array, index: pd.Index, name: Hashable = None) -> pd.Series:
     """An Arrow string array as a pandas `str` Series (missing = NaN) on `index`."""
     return pd.Series(pd.array(arr, dtype=STR_DTYPE), index=index, name=name)
 
 
-def to_bool_series(arr: pa.Array, index: pd.Index, name: str | None = None) -> pd.Series:
+def to_bool_series(arr: pa.Array, index: pd.Index, name: Hashable = None) -> pd.Series:
     """An Arrow boolean array as a nullable `boolean` Series on `index`."""
     return pd.Series(pd.array(arr, dtype="boolean"), index=index, name=name)
 

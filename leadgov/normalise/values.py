@@ -8,6 +8,8 @@ All parsing is vectorised (RE2 over Arrow, numpy, pandas); no per-row Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -112,13 +114,17 @@ def _field(parts: pa.Array, name: str) -> np.ndarray:
     """An extracted digit group as int64 (0 where absent or unmatched)."""
     text = pc.fill_null(pc.struct_field(parts, name), "")
     text = pc.if_else(pc.equal(text, ""), "0", text)
-    return pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+    values: np.ndarray = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+    return values
 
 
 def _fraction_ns(parts: pa.Array) -> np.ndarray:
     """The fractional seconds of ISO values, in nanoseconds."""
     digits = pc.fill_null(pc.struct_field(parts, "f"), "")
-    return pc.cast(pc.utf8_rpad(pc.if_else(pc.equal(digits, ""), "0", digits), 9, "0"), pa.int64()).to_numpy()
+    fraction: np.ndarray = pc.cast(
+        pc.utf8_rpad(pc.if_else(pc.equal(digits, ""), "0", digits), 9, "0"), pa.int64()
+    ).to_numpy()
+    return fraction
 
 
 def _offset_minutes(parts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -177,7 +183,11 @@ def _parse_auto(present: pa.Array, tz: str) -> tuple[pd.Series, np.ndarray]:
     are extracted only from the rows it matches (extraction costs ten times a match)."""
     ns = np.zeros(len(present), dtype=np.int64)
     readable = np.zeros(len(present), dtype=bool)
-    for pattern, convert in ((_ISO, lambda text: _iso_ns(text, tz)), (_FRENCH, _french_ns)):
+    shapes: tuple[tuple[str, Callable[[pa.Array], tuple[np.ndarray, np.ndarray]]], ...] = (
+        (_ISO, lambda text: _iso_ns(text, tz)),
+        (_FRENCH, _french_ns),
+    )
+    for pattern, convert in shapes:
         matched = pc.fill_null(pc.match_substring_regex(present, pattern), False)
         rows = np.flatnonzero(matched.to_numpy(zero_copy_only=False))
         ns[rows], readable[rows] = convert(present.take(rows))

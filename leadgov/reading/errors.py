@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class UnreadableFile(ValueError):
     """The whole file is refused: nothing of it may be stored or billed.
@@ -14,15 +16,19 @@ class UnreadableFile(ValueError):
     """
 
     def __init__(self, source: str, problem: str | None = None, *, line: int | None = None) -> None:
+        where_from: str | None = source
         if problem is None:
-            source, problem = None, source
-        self.source = source
+            where_from, problem = None, source
+        self.source = where_from
         self.problem = problem
         self.line = line
-        where = source if line is None else f"{source}, line {line}"
-        super().__init__(problem if source is None else f"{where}: {problem}")
+        where = where_from if line is None else f"{where_from}, line {line}"
+        super().__init__(problem if where_from is None else f"{where}: {problem}")
 
-    def __reduce__(self):  # noqa: ANN204 - keep source/line through pickling (Prefect, workers)
+    def __reduce__(
+        self,
+    ) -> tuple[Callable[[str | None, str, int | None], UnreadableFile], tuple[str | None, str, int | None]]:
+        """Keep source/line through pickling (Prefect, workers)."""
         return _unreadable_file, (self.source, self.problem, self.line)
 
 

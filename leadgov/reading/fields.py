@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadgov.fields import CANONICAL_FIELDS  # noqa: F401 (re-exported)
+from leadgov.fields import CANONICAL_FIELDS as CANONICAL_FIELDS  # re-exported
 
 
 #: The dtype of every text column produced here: pandas 3's default `str` dtype (pyarrow-backed,

@@ -17,6 +17,13 @@ from leadgov.reading.table import _Table
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
+def _skip_space(text: str, pos: int) -> int:
+    """The position of the first non-whitespace character from `pos` (the pattern always matches)."""
+    match = _JSON_SPACE.match(text, pos)
+    assert match is not None
+    return match.end()
+
+
 def _json_table(text: str, source: str) -> _Table:
     """Parse a JSON array of objects, or JSON Lines, keeping each object's delivered text."""
     objects, raws = _json_objects(text, source)
@@ -26,11 +33,11 @@ def _json_table(text: str, source: str) -> _Table:
     return _Table(keys, cells, raw, has_header=bool(objects))
 
 
-def _json_objects(text: str, source: str) -> tuple[list[dict], list[str]]:
+def _json_objects(text: str, source: str) -> tuple[list[dict[str, object]], list[str]]:
     """The objects and their exact texts. Numbers are kept as their text (`parse_float=str`;
     ints are exact), so "12" stays "12" and "12.50" stays "12.50"."""
     decoder = json.JSONDecoder(parse_float=str, parse_constant=str)
-    pos = _JSON_SPACE.match(text).end()
+    pos = _skip_space(text, 0)
     if text.startswith("[", pos):
         return _json_array(decoder, text, pos + 1, source)
     if text.startswith("{", pos):
@@ -44,24 +51,24 @@ def _json_objects(text: str, source: str) -> tuple[list[dict], list[str]]:
 
 def _json_array(
     decoder: json.JSONDecoder, text: str, pos: int, source: str
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, object]], list[str]]:
     """Elements of a top-level array, each required to be an object."""
-    objects: list[dict] = []
+    objects: list[dict[str, object]] = []
     raws: list[str] = []
-    pos = _JSON_SPACE.match(text, pos).end()
+    pos = _skip_space(text, pos)
     closed = text.startswith("]", pos)
     while not closed:
         obj, end = _json_object_at(decoder, text, pos, len(objects) + 1, source)
         objects.append(obj)
         raws.append(text[pos:end])
-        pos = _JSON_SPACE.match(text, end).end()
+        pos = _skip_space(text, end)
         closed = text.startswith("]", pos)
         if not closed and not text.startswith(",", pos):
             raise UnreadableFile(
                 source, "invalid JSON array: expected ',' or ']'", line=_text_line(text, pos)
             )
-        pos = _JSON_SPACE.match(text, pos + 1).end() if not closed else pos
-    if _JSON_SPACE.match(text, pos + 1).end() != len(text):
+        pos = _skip_space(text, pos + 1) if not closed else pos
+    if _skip_space(text, pos + 1) != len(text):
         raise UnreadableFile(
             source, "unexpected data after the JSON array", line=_text_line(text, pos + 1)
         )
@@ -70,21 +77,21 @@ def _json_array(
 
 def _json_lines(
     decoder: json.JSONDecoder, text: str, pos: int, source: str
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, object]], list[str]]:
     """Objects one after the other (JSON Lines; any whitespace between them is accepted)."""
-    objects: list[dict] = []
+    objects: list[dict[str, object]] = []
     raws: list[str] = []
     while pos < len(text):
         obj, end = _json_object_at(decoder, text, pos, len(objects) + 1, source)
         objects.append(obj)
         raws.append(text[pos:end])
-        pos = _JSON_SPACE.match(text, end).end()
+        pos = _skip_space(text, end)
     return objects, raws
 
 
 def _json_object_at(
     decoder: json.JSONDecoder, text: str, pos: int, number: int, source: str
-) -> tuple[dict, int]:
+) -> tuple[dict[str, object], int]:
     """Decode the value at `pos`, which must be an object (the `number`-th record)."""
     try:
         value, end = decoder.raw_decode(text, pos)
@@ -102,7 +109,7 @@ def _text_line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-def _json_column(objects: list[dict], key: str, source: str) -> pa.ChunkedArray:
+def _json_column(objects: list[dict[str, object]], key: str, source: str) -> pa.ChunkedArray:
     """One key's values as text across all objects (absent or null -> missing)."""
     values = list(map(operator.methodcaller("get", key), objects))
     try:
@@ -114,7 +121,7 @@ def _json_column(objects: list[dict], key: str, source: str) -> pa.ChunkedArray:
     return pa.chunked_array([column])
 
 
-def _json_text_array(values: list) -> pa.Array:
+def _json_text_array(values: list[object]) -> pa.Array:
     """Values as an Arrow text array; only columns holding non-strings take the per-value
     conversion (most keys hold strings and nulls only)."""
     try:

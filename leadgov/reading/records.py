@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +17,9 @@ from leadgov.reading.fields import CANONICAL_FIELDS, TEXT_DTYPE
 from leadgov.reading.headers import _display_header
 from leadgov.reading.json_escape import _json_escaped
 from leadgov.reading.table import _Table
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ def _frame(
     rows = len(trimmed[0]) if trimmed else 0
     by_field = {field_: trimmed[p] for p, field_ in positions.items()}
     arrays = [by_field.get(f, pa.nulls(rows, pa.string())) for f in fields]
-    return pa.table(arrays, names=list(fields)).to_pandas(types_mapper=_text_type)
+    frame: pd.DataFrame = pa.table(arrays, names=list(fields)).to_pandas(types_mapper=_text_type)
+    return frame
 
 
 def _text_type(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
@@ -134,7 +139,8 @@ def _text_type(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | No
 
 def _to_series(records: pa.ChunkedArray) -> pd.Series:
     """Raw records as a `str` Series with a RangeIndex, aligned with the frame."""
-    return pa.table([records], names=["raw"]).to_pandas(types_mapper=_text_type)["raw"].rename(None)
+    frame: pd.DataFrame = pa.table([records], names=["raw"]).to_pandas(types_mapper=_text_type)
+    return frame["raw"].rename(None)
 
 
 def _json_records(names: list[str], cells: list[pa.ChunkedArray]) -> pa.ChunkedArray:
@@ -163,7 +169,7 @@ def _row_spans(rows: int, size: int = 100_000) -> list[tuple[int, int]]:
     return [(start, min(size, rows - start)) for start in range(0, rows, size)] or [(0, 0)]
 
 
-def _parallel(func: Callable, items: Sequence) -> list:
+def _parallel(func: Callable[[_Item], _Result], items: Sequence[_Item]) -> list[_Result]:
     """`func` over `items` on a few threads: Arrow kernels release the GIL, so per-column or
     per-slice work spreads over the cores (results in input order)."""
     workers = min(len(items), os.cpu_count() or 1, 8)
