@@ -8,7 +8,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.reports.artifacts import Table, markdown
+from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import billing
 from leadgov.services.billing import CloseMonthResult, SupplierMonth
 from leadgov.tasks.common import artifact_key, step_task
@@ -25,17 +25,6 @@ SUMMARY_COLUMNS = ("supplier", "revision", "units", "gross €", "cap excess €
 def eur(amount: Decimal | None) -> str:
     """Euros to the cent, as text (an artifact carries rendered money, never a float)."""
     return "" if amount is None else f"{amount:.2f}"
-
-
-def alerts_line(supplier: SupplierMonth) -> str:
-    """What the supplier's alerts did: new keys, sent, failed and kept, or why they were not evaluated."""
-    run = supplier.alerts
-    if run is None:
-        return "no alert evaluated"
-    if run.error:
-        return run.error
-    return (f"{len(run.new)} new; sent {run.sent.sent}, failed {run.sent.failed} (kept for the next run), "
-            f"kept in the outbox {run.sent.kept} (Slack not configured)")
 
 
 def statement_row(month: str, supplier: SupplierMonth) -> dict[str, object]:
@@ -61,12 +50,12 @@ def billing_markdown(result: CloseMonthResult) -> str:
         rows.append((s.supplier_id, s.revision, s.billable_units, eur(s.gross_eur), eur(s.cap_excess_eur),
                      eur(s.credits_eur), eur(s.amount_due_eur), frozen,
                      str(supplier.report) if supplier.report else f"error: {supplier.report_error}"))
-    alerts = [f"- {s.supplier_id}: {alerts_line(s)}" for s in result.suppliers if s.statement is not None]
+    alerts = [f"- {s.supplier_id}: {alerts_line(s.alerts)}" for s in result.suppliers if s.alerts is not None]
     return markdown(
         f"Monthly billing {result.month}",
         f"Statements computed as of {result.as_of.isoformat()}.",
         Table(SUMMARY_COLUMNS, rows, empty="No supplier with a contract in force on the month's last day."),
-        "Alerts:\n" + "\n".join(alerts) if alerts else "Alerts: none evaluated.",
+        "\n".join(alerts) if alerts else "Alerts: none evaluated.",
     )
 
 

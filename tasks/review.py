@@ -6,7 +6,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadgov.reports.artifacts import markdown
+from leadgov.reports.artifacts import alerts_line, markdown
 from leadgov.services import review
 from leadgov.services.review import ReviewResult
 from leadgov.tasks.common import step_task
@@ -19,15 +19,11 @@ raise_quarterly_review_alert = step_task(review.raise_alert, name="raise_quarter
 def review_markdown(result: ReviewResult) -> str:
     """The quarter, how many suppliers, a link to the report and the alert."""
     path = result.report_path
-    alerts = result.alerts
-    told = (alerts.error if alerts.error else
-            f"{len(alerts.new)} new; sent {alerts.sent.sent}, failed {alerts.sent.failed} (kept for the next run), "
-            f"kept in the outbox {alerts.sent.kept} (Slack not configured)")
     return markdown(
         f"Quarterly review {result.quarter}",
         f"Figures as of {result.as_of.isoformat()}, {len(result.suppliers)} suppliers.",
         f"Report: [{path.name}]({path.resolve().as_uri()}) (`{path}`)",
-        f"Alerts: {told}.",
+        alerts_line(result.alerts),
     )
 
 
