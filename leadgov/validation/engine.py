@@ -1,5 +1,6 @@
 """One verdict per delivered row: every reason that applies, primary first, and the flags."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -89,7 +90,7 @@ def order_reasons(long: pd.DataFrame) -> pd.DataFrame:
     return long[["row", "code", "detail"]].reset_index(drop=True)
 
 
-def _join_by_row(rows, strings, sep: str) -> dict[int, str]:
+def _join_by_row(rows: Sequence[int], strings: Sequence[str], sep: str) -> dict[int, str]:
     """Join consecutive strings of the same row (``rows`` sorted) in one pass."""
     return {row: sep.join(s for _, s in group)
             for row, group in groupby(zip(rows, strings), key=itemgetter(0))}
@@ -125,7 +126,7 @@ def describe_failures(failures: pd.DataFrame, values: pd.DataFrame, contract: Co
     frames = []
     for (code, column), group in failures.groupby(["code", "column"], sort=False):
         rows = pd.Index(group["row"].to_numpy())
-        detail = _detail(code, column, rows, values, contract, delivered_on)
+        detail = _detail(str(code), str(column), rows, values, contract, delivered_on)
         if not isinstance(detail, pd.Series):
             detail = pd.Series(detail, index=rows)
         frames.append(pd.DataFrame({"row": rows.to_numpy(dtype="int64"), "code": code,
@@ -137,7 +138,7 @@ def describe_failures(failures: pd.DataFrame, values: pd.DataFrame, contract: Co
 
 
 def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contract: Contract,
-            delivered_on: date):
+            delivered_on: date) -> str | pd.Series:
     kind, _, field = column.partition("__")
     v = values.loc[rows]
     q = contract.qualification
@@ -151,7 +152,10 @@ def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contra
             "collected_at": "collected_at unreadable or after the delivery date",
             "lead_id": "lead_id already used by this supplier",
         }.get(field, f"{field} unreadable")
-    text = lambda col: v[col].astype(str)  # noqa: E731
+
+    def text(col: str) -> pd.Series:
+        return v[col].astype(str)
+
     match code, column:
         case "NO_CONSENT", _:
             return "consent given after the delivery date"
@@ -166,7 +170,7 @@ def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contra
         case "STUDENT", _:
             return "job title names a student, intern or apprentice"
         case "STALE", _:
-            age = (pd.Timestamp(delivered_on) - v["collected_at"].dt.normalize()).dt.days
+            age: pd.Series = (pd.Timestamp(delivered_on) - v["collected_at"].dt.normalize()).dt.days
             return "collected " + age.astype(str) + f" days before delivery (max {contract.exploitability.max_age_days})"
         case "GENERIC_EMAIL", _:
             return "role address " + text("email_local") + "@"

@@ -7,6 +7,7 @@ equal or their valid normalised phones are equal; a lead with neither has no ide
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,11 +43,11 @@ def text_in(values: pd.Series, members: Iterable[str]) -> pd.Series:
     Arrow's hash look-up: pandas' ``isin`` on Arrow-backed text turns every member into an
     Arrow scalar and back, 0.25 s per call on a million rows against 50,000 members (0.04 s here).
     """
-    members = pa.array(list(members), type=pa.large_string())
+    member_set = pa.array(list(members), type=pa.large_string())
     column = pa.array(values, from_pandas=True)
-    if not len(members) or pa.types.is_null(column.type):
+    if not len(member_set) or pa.types.is_null(column.type):
         return pd.Series(False, index=values.index)
-    hit = pc.is_in(column.cast(pa.large_string()), value_set=members, skip_nulls=True)
+    hit = pc.is_in(column.cast(pa.large_string()), value_set=member_set, skip_nulls=True)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
@@ -110,10 +111,11 @@ def people_failures(values: pd.DataFrame, known: KnownPeople, email_keys: pd.Ser
     return pd.concat(parts, ignore_index=True)
 
 
-def _rows(mask: pd.Series, code: R, detail) -> pd.DataFrame:
+def _rows(mask: pd.Series, code: R, detail: str | pd.Series) -> pd.DataFrame:
     """Long-form rows for the positions where ``mask`` holds."""
     mask = mask.fillna(False).astype(bool)
     index = mask.index[mask]
+    details: np.ndarray | list[str]
     if isinstance(detail, pd.Series):
         details = detail.reindex(index).astype(str).to_numpy()
     else:

@@ -1,5 +1,6 @@
 """Turn a delivery's raw text columns into normalised, typed values plus missing/invalid flags."""
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -93,7 +94,7 @@ def _prepare_email(raw: pd.DataFrame) -> Columns:
     return values, {"email": _flag(parsed["valid"])}
 
 
-def _prepare_phone(raw: pd.DataFrame, regions) -> Columns:
+def _prepare_phone(raw: pd.DataFrame, regions: Sequence[str]) -> Columns:
     parsed = phones.normalise_phones(raw["phone"], list(regions))
     return {"phone": parsed["phone"]}, {"phone": _flag(parsed["valid"])}
 

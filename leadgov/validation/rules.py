@@ -6,6 +6,7 @@ absent field skips every check on it" and "an unreadable value skips the other c
 field" are enforced: ``prepare`` leaves such values NA.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import date
 
 import pandas as pd
@@ -15,6 +16,11 @@ from leadgov.config.contract import Contract
 from leadgov.normalise import emails, text
 from leadgov.validation.prepare import normalise_naf_codes
 from leadgov.reasons import RejectionReason as R
+
+#: A vectorised predicate over one column: True where the value passes.
+Predicate = Callable[[pd.Series], pd.Series]
+#: Adds a check on a column of the facts frame.
+AddCheck = Callable[[str, pa.Check], None]
 
 CONSENT_FIELDS = ("consent_at", "consent_proof")
 STUDENT_WORDS = (
@@ -42,7 +48,7 @@ def _never(reason: R) -> pa.Check:
     return pa.Check(lambda s: ~s.astype(bool), name=reason.value, ignore_na=False)
 
 
-def _holds(reason: R, predicate) -> pa.Check:
+def _holds(reason: R, predicate: Predicate) -> pa.Check:
     """A check that fails where ``predicate`` is False; NA values are skipped."""
     return pa.Check(predicate, name=reason.value, ignore_na=True)
 
@@ -65,7 +71,7 @@ def build_schema(contract: Contract, delivered_on: date) -> pa.DataFrameSchema:
     )
 
 
-def _presence_rules(contract: Contract, add) -> None:
+def _presence_rules(contract: Contract, add: AddCheck) -> None:
     consent_required = contract.gdpr.consent_required
     for field in contract.exploitability.required_fields:
         if consent_required and field in CONSENT_FIELDS:
@@ -73,7 +79,7 @@ def _presence_rules(contract: Contract, add) -> None:
         add(flag_column("missing", field), _never(R.MISSING_FIELD))
 
 
-def _format_rules(add) -> None:
+def _format_rules(add: AddCheck) -> None:
     add(flag_column("invalid", "email"), _never(R.INVALID_EMAIL))
     add(flag_column("invalid", "phone"), _never(R.INVALID_PHONE))
     add(flag_column("invalid", "siren"), _never(R.INVALID_COMPANY_ID))
@@ -82,7 +88,7 @@ def _format_rules(add) -> None:
         add(flag_column("invalid", field), _never(R.INVALID_VALUE))
 
 
-def _consent_rules(contract: Contract, delivered_on: date, add) -> None:
+def _consent_rules(contract: Contract, delivered_on: date, add: AddCheck) -> None:
     if not contract.gdpr.consent_required:
         return
     for field in CONSENT_FIELDS:
@@ -91,7 +97,7 @@ def _consent_rules(contract: Contract, delivered_on: date, add) -> None:
     add("consent_at", _holds(R.NO_CONSENT, lambda s: s < end_of_day))
 
 
-def _exclusion_rules(contract: Contract, delivered_on: date, add) -> None:
+def _exclusion_rules(contract: Contract, delivered_on: date, add: AddCheck) -> None:
     ex = contract.exclusions
     if ex.competitor_domains:
         domains = list(ex.competitor_domains)
@@ -115,7 +121,7 @@ def _exclusion_rules(contract: Contract, delivered_on: date, add) -> None:
         add("email_domain", _holds(R.FREE_EMAIL, lambda s: ~s.isin(free)))
 
 
-def _targeting_rules(contract: Contract, add) -> None:
+def _targeting_rules(contract: Contract, add: AddCheck) -> None:
     q = contract.qualification
     if q.countries:
         countries = set(q.countries)
@@ -126,9 +132,11 @@ def _targeting_rules(contract: Contract, add) -> None:
     if q.naf_include or q.naf_exclude:
         add("naf_code", _holds(R.OUT_OF_TARGET_SECTOR, naf_predicate(q.naf_include, q.naf_exclude)))
     if q.min_employees is not None:
-        add("employees", _holds(R.OUT_OF_TARGET_SIZE, lambda s, m=q.min_employees: s >= m))
+        fewest = q.min_employees
+        add("employees", _holds(R.OUT_OF_TARGET_SIZE, lambda s: s >= fewest))
     if q.max_employees is not None:
-        add("employees", _holds(R.OUT_OF_TARGET_SIZE, lambda s, m=q.max_employees: s <= m))
+        most = q.max_employees
+        add("employees", _holds(R.OUT_OF_TARGET_SIZE, lambda s: s <= most))
     if q.job_title_include:
         include = list(q.job_title_include)
         add("job_title_words", _holds(R.OUT_OF_TARGET_FUNCTION, lambda s: text.contains_keyword(s, include)))
@@ -136,7 +144,8 @@ def _targeting_rules(contract: Contract, add) -> None:
         exclude = list(q.job_title_exclude)
         add("job_title_words", _holds(R.OUT_OF_TARGET_FUNCTION, lambda s: ~text.contains_keyword(s, exclude)))
     if q.min_budget_eur is not None:
-        add("budget_eur", _holds(R.OUT_OF_TARGET_BUDGET, lambda s, m=q.min_budget_eur: s >= m))
+        least = q.min_budget_eur
+        add("budget_eur", _holds(R.OUT_OF_TARGET_BUDGET, lambda s: s >= least))
     if q.max_project_horizon_months is not None:
         limit = q.max_project_horizon_months
         add("project_horizon_months", _holds(R.OUT_OF_TARGET_MATURITY, lambda s: s <= limit))
@@ -145,19 +154,19 @@ def _targeting_rules(contract: Contract, add) -> None:
         add("source", _holds(R.UNAUTHORIZED_SOURCE, lambda s: s.isin(sources)))
 
 
-def naf_predicate(include, exclude):
+def naf_predicate(include: Iterable[str] | None, exclude: Iterable[str] | None) -> Predicate:
     """True where the NAF code matches an include pattern (if any) and no exclude pattern.
 
     A pattern ending in ``*`` is a prefix; any other pattern is a whole code.
     """
 
-    def split(patterns):
+    def split(patterns: Iterable[str]) -> tuple[tuple[str, ...], set[str]]:
         normalised = normalise_naf_codes(pd.Series(list(patterns), dtype="str")).tolist()
         prefixes = tuple(p[:-1] for p in normalised if p.endswith("*"))
         exact = {p for p in normalised if not p.endswith("*")}
         return prefixes, exact
 
-    def matches(s: pd.Series, prefixes, exact) -> pd.Series:
+    def matches(s: pd.Series, prefixes: tuple[str, ...], exact: set[str]) -> pd.Series:
         hit = s.isin(exact)
         if prefixes:
             hit |= s.str.startswith(prefixes)
