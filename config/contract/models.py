@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -84,7 +84,11 @@ class Block(BaseModel):
         return data
 
 
-def _not_below(info: ValidationInfo, other: str, value: Any, below: str = "below") -> Any:
+#: What a bound checked against a sibling key can be.
+_Bound = TypeVar("_Bound", int, int | None, date)
+
+
+def _not_below(info: ValidationInfo, other: str, value: _Bound, below: str = "below") -> _Bound:
     """Refuse ``value`` below the already-validated sibling ``other``; skipped when ``other``
     is absent or itself invalid (that problem is reported on its own line)."""
     floor = info.data.get(other)
@@ -155,6 +159,11 @@ class Billing(Block):
         return value
 
 
+def _workdays() -> list[Weekday]:
+    """The default delivery days: Monday to Friday."""
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
 class Volumes(Block):
     """What arrives, and when."""
 
@@ -163,7 +172,7 @@ class Volumes(Block):
     monthly_min: Count
     monthly_max: Count
     delivery_weekdays: Annotated[list[Weekday], AfterValidator(_distinct)] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+        default_factory=_workdays
     )
 
     @field_validator("weekly_max")
@@ -207,7 +216,7 @@ class Delivery(Block):
     def _one_header_per_field(cls, value: dict[str, CanonicalField]) -> dict[str, CanonicalField]:
         """Two headers feeding one field (or one header written twice) is ambiguous."""
         problems = []
-        by_field: dict[str, list[str]] = {}
+        by_field: dict[CanonicalField, list[str]] = {}
         by_folded: dict[str, list[str]] = {}
         for header, field in value.items():
             if not fold_header(header):

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from leadgov.config.contract.models import Contract
 from leadgov.config.contract.wording import _key_path, _show
@@ -73,7 +74,7 @@ def _constraints(annotation: Any, metadata: list[Any]) -> list[Any]:
     return found
 
 
-def _range_message(error: dict[str, Any]) -> str:
+def _range_message(error: ErrorDetails) -> str:
     lower, upper = _bounds(error["loc"])
     got = _show(error["input"])
     if lower is not None and upper is not None:
@@ -90,7 +91,7 @@ def _range_message(error: dict[str, Any]) -> str:
     return f"must be at most {_show(limit)}, got {got}"
 
 
-def _expected_literals(error: dict[str, Any]) -> str:
+def _expected_literals(error: ErrorDetails) -> str:
     return ", ".join(re.findall(r"'((?:[^'\\]|\\.)*)'", error.get("ctx", {}).get("expected", "")))
 
 
@@ -106,7 +107,7 @@ _TYPE_MESSAGES = {
 }
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     """One pydantic error as the part of a problem line after the key path."""
     kind, loc = error["type"], error["loc"]
     if kind.startswith("contract_"):

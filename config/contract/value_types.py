@@ -13,7 +13,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConst
 from pydantic_core import PydanticCustomError
 
 from leadgov.config.contract.wording import _show
-from leadgov.fields import CANONICAL_FIELDS, CanonicalField  # noqa: F401 (re-exported)
+from leadgov.fields import CANONICAL_FIELDS as CANONICAL_FIELDS  # re-exported
+from leadgov.fields import CanonicalField as CanonicalField  # re-exported
 from leadgov.reasons import ContestReason, RejectionReason
 
 
@@ -45,8 +46,8 @@ def _distinct(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
-def _code_of(enum_cls: type[Enum], noun: str) -> Any:
-    """A field accepting exactly the values of ``enum_cls``, whose error lists them all."""
+def _code_of(enum_cls: type[Enum], noun: str) -> BeforeValidator:
+    """The check of a field accepting exactly the values of ``enum_cls``, whose error lists them all."""
     allowed = [member.value for member in enum_cls]
 
     def check(value: Any) -> Any:
@@ -60,11 +61,16 @@ def _code_of(enum_cls: type[Enum], noun: str) -> Any:
             allowed=", ".join(allowed),
         )
 
-    return Annotated[enum_cls, BeforeValidator(check)]
+    return BeforeValidator(check)
 
 
-def _matching(pattern: str, explanation: str, *, upper: bool = False, lower: bool = False) -> Any:
-    """Non-empty trimmed text matching ``pattern`` (after optional case folding)."""
+def _text(*, upper: bool = False, lower: bool = False) -> StringConstraints:
+    """Non-empty trimmed text (after optional case folding)."""
+    return StringConstraints(strip_whitespace=True, min_length=1, to_upper=upper, to_lower=lower)
+
+
+def _matching(pattern: str, explanation: str) -> AfterValidator:
+    """The check of a text matching ``pattern`` (after the case folding of its constraints)."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -72,8 +78,7 @@ def _matching(pattern: str, explanation: str, *, upper: bool = False, lower: boo
             raise _refuse("format", "must be {what}, got {got}", what=explanation, got=_show(value))
         return value
 
-    constraints = StringConstraints(strip_whitespace=True, min_length=1, to_upper=upper, to_lower=lower)
-    return Annotated[str, Strict(), constraints, AfterValidator(check)]
+    return AfterValidator(check)
 
 
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
@@ -86,35 +91,57 @@ Money = Annotated[float, Strict(), Field(ge=0)]
 Rate = Annotated[float, Strict(), Field(ge=0, le=1)]
 Day = Annotated[date, BeforeValidator(_as_date)]
 
-Reason = _code_of(RejectionReason, "reason code")
-ContestCode = _code_of(ContestReason, "contest reason code")
-Canonical = _code_of(CanonicalField, "canonical field")
+Reason = Annotated[RejectionReason, _code_of(RejectionReason, "reason code")]
+ContestCode = Annotated[ContestReason, _code_of(ContestReason, "contest reason code")]
+Canonical = Annotated[CanonicalField, _code_of(CanonicalField, "canonical field")]
 Reasons = Annotated[list[Reason], AfterValidator(_distinct)]
 ContestCodes = Annotated[list[ContestCode], AfterValidator(_distinct)]
 Canonicals = Annotated[list[Canonical], AfterValidator(_distinct)]
 
-Slug = _matching(
-    r"[a-z0-9][a-z0-9-]*",
-    "a slug of lower-case letters, digits and hyphens, starting with a letter or digit"
-    " (e.g. acme-leads)",
-)
-CountryCode = _matching(r"[A-Z]{2}", "an ISO 3166 two-letter country code (e.g. FR)", upper=True)
-Department = _matching(
-    r"0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97\d|98\d",
-    "a French department code: 01..95 (Corsica: 2A, 2B; overseas: 971..989)",
-    upper=True,
-)
-NafPattern = _matching(
-    r"\d{2}(\.?\d{1,2})?\*|\d{2}\.?\d{2}[A-Z]",
-    'a full NAF/APE code ("62.01Z" or "6201Z") or a prefix ending in * ("62*", "62.0*")',
-    upper=True,
-)
-Domain = _matching(
-    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]",
-    "a domain name without @ or www (e.g. rival.example)",
-    lower=True,
-)
+Slug = Annotated[
+    str,
+    Strict(),
+    _text(),
+    _matching(
+        r"[a-z0-9][a-z0-9-]*",
+        "a slug of lower-case letters, digits and hyphens, starting with a letter or digit"
+        " (e.g. acme-leads)",
+    ),
+]
+CountryCode = Annotated[
+    str, Strict(), _text(upper=True), _matching(r"[A-Z]{2}", "an ISO 3166 two-letter country code (e.g. FR)")
+]
+Department = Annotated[
+    str,
+    Strict(),
+    _text(upper=True),
+    _matching(
+        r"0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97\d|98\d",
+        "a French department code: 01..95 (Corsica: 2A, 2B; overseas: 971..989)",
+    ),
+]
+NafPattern = Annotated[
+    str,
+    Strict(),
+    _text(upper=True),
+    _matching(
+        r"\d{2}(\.?\d{1,2})?\*|\d{2}\.?\d{2}[A-Z]",
+        'a full NAF/APE code ("62.01Z" or "6201Z") or a prefix ending in * ("62*", "62.0*")',
+    ),
+]
+Domain = Annotated[
+    str,
+    Strict(),
+    _text(lower=True),
+    _matching(
+        r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]",
+        "a domain name without @ or www (e.g. rival.example)",
+    ),
+]
 Siren = Annotated[
+    str,
+    Strict(),
+    _text(),
     _matching(r"\d{9}", "a 9-digit SIREN (quote it in YAML)"),
     BeforeValidator(lambda value: value.replace(" ", "") if isinstance(value, str) else value),
 ]

@@ -24,7 +24,7 @@ class _ContractLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves Parser.peek_event untyped
             raise _AliasRefused(
                 None, None, f"aliases (*{event.anchor}) are not allowed in a contract", event.start_mark
             )
