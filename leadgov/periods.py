@@ -40,6 +40,13 @@ class Period:
     def days(self) -> int | None:
         return None if self.start is None or self.end is None else (self.end - self.start).days + 1
 
+    @property
+    def dates(self) -> tuple[date, date]:
+        """(start, end) of a dated period (week, month, quarter); a delivery or the pilot has none."""
+        if self.start is None or self.end is None:
+            raise ValueError(f"the period {self.label} has no dates")
+        return self.start, self.end
+
 
 def month_period(year: int, month: int) -> Period:
     start = date(year, month, 1)
@@ -66,8 +73,9 @@ def month_of(day: date) -> Period:
 
 def months_in(period: Period) -> list[str]:
     """The "YYYY-MM" labels of the calendar months a dated period touches."""
-    months, day = [], period.start
-    while day <= period.end:
+    day, end = period.dates
+    months = []
+    while day <= end:
         months.append(f"{day:%Y-%m}")
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return months

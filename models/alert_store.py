@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.base import utcnow
+from leadgov.models.db import changed_rows
 
 #: A worker that claimed an alert and vanished (killed mid-send) releases it after this long.
 STALE_CLAIM = timedelta(minutes=15)
 
 
-def add_alerts(session: Session, rows: list[dict]) -> list[str]:
+def add_alerts(session: Session, rows: list[dict[str, object]]) -> list[str]:
     """Insert alerts whose key is not stored yet (INSERT ... ON CONFLICT DO NOTHING, so two
     workers racing on the same alert store it once); return the keys that were new."""
     if not rows:
@@ -44,7 +45,7 @@ def claim_for_sending(session: Session, now: datetime | None = None) -> list[Out
                 (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM),
             )).values(status="sending", claimed_at=now)
         )
-        if result.rowcount == 1:
+        if changed_rows(result) == 1:
             taken.append(alert_id)
     return list(session.scalars(select(OutboxAlert).where(OutboxAlert.id.in_(taken)).order_by(OutboxAlert.id)))
 
@@ -64,7 +65,7 @@ def release(session: Session, alert_id: int) -> None:
     session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(status="pending", claimed_at=None))
 
 
-def list_alerts(session: Session, status: str | None = None) -> list[dict]:
+def list_alerts(session: Session, status: str | None = None) -> list[dict[str, object]]:
     query = select(OutboxAlert).order_by(OutboxAlert.id)
     if status is not None:
         query = query.where(OutboxAlert.status == status)

@@ -2,17 +2,21 @@
 
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Subquery, func, select, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.billing import BillingLine, BillingStatement
 from leadgov.models.delivery_store import bulk_insert
 from leadgov.models.replacement import ReplacementClaim
 
+if TYPE_CHECKING:
+    from leadgov.billing import StatementDraft
 
-def _latest_revisions(supplier_id: str):
+
+def _latest_revisions(supplier_id: str) -> Subquery:
     """Subquery: (month, revision) of the latest revision of each month of the supplier."""
     return (select(BillingStatement.month, func.max(BillingStatement.revision).label("revision"))
             .where(BillingStatement.supplier_id == supplier_id).group_by(BillingStatement.month).subquery())
@@ -40,7 +44,7 @@ def billed_before(session: Session, supplier_id: str, month: str) -> frozenset[i
     return frozenset(int(pk) for pk in rows)
 
 
-def billed_units(session: Session, supplier_id: str, lead_pks_condition) -> pd.DataFrame:
+def billed_units(session: Session, supplier_id: str, lead_pks_condition: ColumnElement[bool]) -> pd.DataFrame:
     """Unit lines (lead_pk, amount_eur) of latest revisions for leads matching a condition on Lead."""
     from leadgov.models.delivery import Lead
 
@@ -55,8 +59,10 @@ def billed_units(session: Session, supplier_id: str, lead_pks_condition) -> pd.D
     return pd.DataFrame(rows, columns=["lead_pk", "amount_eur"])
 
 
-def store_statement(session: Session, draft, contract_version_id: int, computed_on: date) -> BillingStatement:
-    """Add ``draft`` (a ``leadgov.billing.StatementDraft``) as the month's next revision, with its
+def store_statement(
+    session: Session, draft: "StatementDraft", contract_version_id: int, computed_on: date
+) -> BillingStatement:
+    """Add ``draft`` as the month's next revision, with its
     lines, and mark its credited claims. Earlier revisions are left as they were."""
     revision = (session.scalar(select(func.max(BillingStatement.revision)).where(
         BillingStatement.supplier_id == draft.supplier_id, BillingStatement.month == draft.month)) or 0) + 1

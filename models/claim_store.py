@@ -1,6 +1,6 @@
 """Reading and writing replacement claims, set-based (never one statement per claim)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import pandas as pd
@@ -58,7 +58,7 @@ def owed_claims_per_month(session: Session, supplier_id: str, months: Iterable[s
 def open_claims_for(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> pd.DataFrame:
     """Open claims of the supplier whose lead carries one of ``lead_ids``: claim_id, lead_id, due_on."""
     ids = list(set(lead_ids))
-    rows = []
+    rows: list[Sequence[object]] = []
     for start in range(0, len(ids), 10_000):
         rows += session.execute(
             select(ReplacementClaim.id, ReplacementClaim.lead_id, ReplacementClaim.due_on).where(

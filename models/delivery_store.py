@@ -7,7 +7,7 @@ chunks, because the ORM would cost ten times more per row.
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -73,7 +73,7 @@ def _values_source(session: Session, param: str, kind: str) -> str:
     return f"unnest(CAST(:{param} AS {kind}[])) AS k(value)"
 
 
-def _bind_list(session: Session, values: Iterable) -> object:
+def _bind_list(session: Session, values: Iterable[object]) -> object:
     """Distinct values, *sorted*: probing an index in key order reads each page once,
     where random order jumps around it (twice as fast on a million keys). Arrow sorts text byte-wise,
     SQLite's BINARY order; any order gives the same answer."""
@@ -133,11 +133,11 @@ def lead_pks(session: Session, delivery_id: int, row_numbers: np.ndarray) -> np.
                "CROSS JOIN lead AS l WHERE l.delivery_id = :delivery AND l.row_number = k.value")
     found = session.execute(sql, {"rows": _bind_list(session, np.asarray(row_numbers, dtype="int64")),
                                   "delivery": delivery_id}).all()
-    found = rows_frame(found, ["row_number", "id"])
-    return found.set_index("row_number")["id"].reindex(row_numbers).to_numpy(dtype="int64")
+    frame = rows_frame(found, ["row_number", "id"])
+    return frame.set_index("row_number")["id"].reindex(row_numbers).to_numpy(dtype="int64")
 
 
-def insert_delivery(session: Session, **fields) -> Delivery:
+def insert_delivery(session: Session, **fields: object) -> Delivery:
     """Add the delivery row and flush, so its id exists for the leads."""
     delivery = Delivery(**fields)
     session.add(delivery)
@@ -145,10 +145,10 @@ def insert_delivery(session: Session, **fields) -> Delivery:
     return delivery
 
 
-def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[list]:
+def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[Sequence[object]]:
     """Columns as Python lists with None for missing values, in the database's formats
     (datetime64 columns: text on SQLite, datetimes on PostgreSQL; dates: pass ISO text)."""
-    columns = []
+    columns: list[Sequence[object]] = []
     for name in frame.columns:
         column = frame[name]
         if sqlite and column.dtype == "datetime64[ns]":
@@ -156,7 +156,7 @@ def _python_columns(frame: pd.DataFrame, sqlite: bool) -> list[list]:
             continue
         if pd.api.types.is_datetime64_any_dtype(column):
             column = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else column.astype(object)
-        columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
+        columns.append(column.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]  # pandas-stubs: na_value=None is valid
     return columns
 
 
@@ -165,10 +165,11 @@ def _sqlite_datetime_texts(column: pd.Series) -> list[str | None]:
     formatted by Arrow: six times faster than pandas' strftime, and the same text (the
     nanoseconds are floored to microseconds first, as strftime's ``%f`` does, before 1970 too)."""
     micros = pa.array(column.dt.floor("us")).cast(pa.timestamp("us"))
-    return micros.cast(pa.string()).to_pylist()
+    texts: list[str | None] = micros.cast(pa.string()).to_pylist()
+    return texts
 
 
-def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple]]:
+def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple[object, ...]]]:
     """The rows as tuples, CHUNK_ROWS at a time. (Converting the next chunk on a thread while
     the driver writes this one was slower: both need the GIL, and the driver waits for it
     after every row.)"""
@@ -189,6 +190,7 @@ def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
             connection.exec_driver_sql(sql, rows)
         return
     raw = connection.connection.driver_connection
+    assert raw is not None  # a checked-out connection has its driver connection
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for rows in _chunks(frame, sqlite):
             for row in rows:

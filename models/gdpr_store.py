@@ -11,14 +11,16 @@ always stores a ``raw_record``, so a NULL ``raw_record`` marks an erased lead.
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from leadgov.models.db import changed_rows
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.delivery_store import bulk_insert, is_sqlite
 from leadgov.models.identity import IdentityRun
@@ -37,12 +39,15 @@ _CHUNK = 5_000
 _NO_SYNC = {"synchronize_session": False}
 
 
-def _chunks(values: list, size: int = _CHUNK) -> Iterator[list]:
+_Value = TypeVar("_Value")
+
+
+def _chunks(values: list[_Value], size: int = _CHUNK) -> Iterator[list[_Value]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
 
-def not_erased():
+def not_erased() -> ColumnElement[bool]:
     """SQL condition: the lead still holds some personal data (a value or an identity key)."""
     return or_(*(getattr(Lead, name).isnot(None) for name in PERSONAL_COLUMNS + KEY_COLUMNS))
 
@@ -57,14 +62,14 @@ def contract_versions_in_use(session: Session) -> list[ContractVersion]:
                                 .order_by(ContractVersion.id)).all())
 
 
-def _expired(version_id: int, supplier_id: str, cutoff: date):
+def _expired(version_id: int, supplier_id: str, cutoff: date) -> ColumnElement[bool]:
     """SQL condition: leads of deliveries run under ``version_id`` delivered before ``cutoff``."""
     deliveries = select(Delivery.id).where(Delivery.contract_version_id == version_id,
                                            Delivery.delivered_on < cutoff)
     return and_(Lead.supplier_id == supplier_id, Lead.delivered_on < cutoff, Lead.delivery_id.in_(deliveries))
 
 
-def _notes_of(leads_condition):
+def _notes_of(leads_condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return and_(OutcomeEvent.note.isnot(None),
                 OutcomeEvent.lead_pk.in_(select(Lead.id).where(leads_condition)))
 
@@ -136,11 +141,12 @@ def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
     pks = sorted({int(pk) for pk in lead_pks})
     leads = notes = 0
     for chunk in _chunks(pks):
-        notes += session.execute(
+        notes += changed_rows(session.execute(
             update(OutcomeEvent).where(OutcomeEvent.lead_pk.in_(chunk), OutcomeEvent.note.isnot(None))
-            .values(note=None), execution_options=_NO_SYNC).rowcount
-        leads += session.execute(update(Lead).where(Lead.id.in_(chunk), not_erased()).values(**_ERASED_VALUES),
-                                 execution_options=_NO_SYNC).rowcount
+            .values(note=None), execution_options=_NO_SYNC))
+        leads += changed_rows(session.execute(
+            update(Lead).where(Lead.id.in_(chunk), not_erased()).values(**_ERASED_VALUES),
+            execution_options=_NO_SYNC))
     return {"leads": leads, "notes": notes}
 
 
@@ -151,7 +157,8 @@ def drop_from_runs(session: Session, rows: pd.DataFrame) -> int:
     changed = 0
     for delivery_id, group in rows.groupby("delivery_id"):
         drop = group["row_number"].to_numpy(dtype=np.int32)
-        for run in session.scalars(select(IdentityRun).where(IdentityRun.delivery_id == int(delivery_id))).all():
+        delivery = int(delivery_id)  # type: ignore[arg-type]  # pandas-stubs: a group key is any scalar (an id here)
+        for run in session.scalars(select(IdentityRun).where(IdentityRun.delivery_id == delivery)).all():
             keys = np.frombuffer(run.keys, dtype="<i8")
             numbers = np.frombuffer(run.rows, dtype="<i4")
             keep = ~np.isin(numbers, drop)
@@ -179,7 +186,7 @@ def suppression_by_hmac(session: Session, hmacs: Iterable[str]) -> dict[str, Sup
     return found
 
 
-def add_suppression(session: Session, entries: list[dict]) -> None:
+def add_suppression(session: Session, entries: list[dict[str, object]]) -> None:
     """Add entries (kind, key_hmac, identity_key, reason); the caller skipped the stored ones."""
     session.add_all(SuppressionEntry(**entry) for entry in entries)
     session.flush()
@@ -200,7 +207,7 @@ def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     pks = sorted({int(pk) for pk in lead_pks})
     columns = ["lead_pk", "supplier_id", "supplier_name", "delivery_id", "file_name", "contract_version_id",
                "contract_id", "contract_sha256", *_EXPORT_LEAD_COLUMNS]
-    rows = []
+    rows: list[Sequence[object]] = []
     for chunk in _chunks(pks):
         rows += session.execute(
             select(Lead.id, Lead.supplier_id, Supplier.name, Lead.delivery_id, Delivery.file_name,
@@ -216,7 +223,7 @@ def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
 def reasons_of(session: Session, leads: pd.DataFrame) -> pd.DataFrame:
     """The reasons (code, detail) of these leads (``lead_pk``, ``delivery_id``, ``row_number``)."""
     columns = ["lead_pk", "code", "detail"]
-    rows = []
+    rows: list[Sequence[object]] = []
     for chunk in _chunks(leads["lead_pk"].astype(int).tolist()):
         rows += session.execute(
             select(Lead.id, LeadReason.code, LeadReason.detail)
@@ -228,7 +235,7 @@ def reasons_of(session: Session, leads: pd.DataFrame) -> pd.DataFrame:
 def events_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     """The outcome events of these leads, in time order."""
     columns = ["lead_pk", "event", "at", "contest_reason", "amount_eur", "objection", "note", "source", "imported_at"]
-    rows = []
+    rows: list[Sequence[object]] = []
     for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
         rows += session.execute(
             select(OutcomeEvent.lead_pk, OutcomeEvent.event, OutcomeEvent.at, OutcomeEvent.contest_reason,
@@ -263,7 +270,7 @@ def values_with_keys(session: Session, kind: str, keys: Iterable[int]) -> pd.Dat
     return pd.DataFrame(session.execute(sql, {"keys": bound}).all(), columns=["key", "value"])
 
 
-def update_suppression_keys(session: Session, rows: list[dict]) -> None:
+def update_suppression_keys(session: Session, rows: list[dict[str, object]]) -> None:
     """Set new (key_hmac, identity_key) on entries by id (the list is small: one batch)."""
     if rows:
         session.execute(update(SuppressionEntry), rows)
@@ -303,7 +310,7 @@ def stage_and_apply_keys(session: Session, keys: pd.DataFrame) -> int:
     result = session.execute(text(
         f"UPDATE lead SET email_key = t.email_key, phone_key = t.phone_key FROM {_REKEY_TABLE} AS t "
         "WHERE lead.id = t.id"))
-    return result.rowcount
+    return changed_rows(result)
 
 
 def end_key_updates(session: Session) -> None:

@@ -1,11 +1,11 @@
 """Writing and searching identity runs (see ``models.identity``), set-based and vectorised."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, false, select, text
+from sqlalchemy import Connection, delete, false, insert, select, text
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import rows_frame
@@ -69,7 +69,7 @@ def identity_matches(session: Session, *, kind: str, keys: Iterable[int], since:
     return rows_frame(_leads_at(session, kind, hits), columns)
 
 
-def _leads_at(session: Session, kind: str, hits: pd.DataFrame) -> list:
+def _leads_at(session: Session, kind: str, hits: pd.DataFrame) -> Sequence[Sequence[object]]:
     """The value, supplier and status of the leads at (delivery_id, row_number), in one statement."""
     hits = hits.sort_values(["delivery_id", "row_number"])
     if session.get_bind().dialect.name == "sqlite":
@@ -97,15 +97,16 @@ def rebuild_runs(connection: Connection, delivery_ids: Iterable[int] | None = No
         leads[kind] = pd.array(leads[kind].tolist(), dtype="Int64")
     if delivery_ids is not None:
         leads = leads[leads["delivery_id"].isin(set(delivery_ids))]
-    connection.execute(IdentityRun.__table__.delete().where(IdentityRun.delivery_id.in_(leads["delivery_id"].unique().tolist())))
-    rows = []
+    connection.execute(delete(IdentityRun).where(IdentityRun.delivery_id.in_(leads["delivery_id"].unique().tolist())))
+    rows: list[dict[str, object]] = []
     for delivery_id, group in leads.groupby("delivery_id", sort=True):
+        delivery = int(delivery_id)  # type: ignore[arg-type]  # pandas-stubs: a group key is any scalar (an id here)
         for kind in KINDS:
             run = encode_run(group[kind], group["row_number"].to_numpy())
             if run is not None:
-                rows.append({"delivery_id": int(delivery_id), "supplier_id": group["supplier_id"].iloc[0],
+                rows.append({"delivery_id": delivery, "supplier_id": group["supplier_id"].iloc[0],
                              "delivered_on": group["delivered_on"].iloc[0], "kind": kind, "size": run[2],
                              "keys": run[0], "rows": run[1]})
     for start in range(0, len(rows), 5_000):
-        connection.execute(IdentityRun.__table__.insert(), rows[start:start + 5_000])
+        connection.execute(insert(IdentityRun), rows[start:start + 5_000])
     return leads["delivery_id"].nunique()

@@ -7,8 +7,8 @@ lead table, reused by every query so that reasons, events and claims are joined 
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from leadgov.config.contract import Contract
 from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger, typed_frame
@@ -19,7 +19,9 @@ from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.replacement import ReplacementClaim
 
 
-def cohort_condition(session: Session, supplier_id: str, period: Period, contract: Contract | None = None):
+def cohort_condition(
+    session: Session, supplier_id: str, period: Period, contract: Contract | None = None
+) -> ColumnElement[bool]:
     """The SQL condition selecting the period's leads of the supplier."""
     mine = Lead.supplier_id == supplier_id
     if period.kind == "delivery":
@@ -29,7 +31,7 @@ def cohort_condition(session: Session, supplier_id: str, period: Period, contrac
     return and_(mine, Lead.delivered_on.between(period.start, period.end))
 
 
-def _pilot_condition(session: Session, supplier_id: str, contract: Contract | None):
+def _pilot_condition(session: Session, supplier_id: str, contract: Contract | None) -> ColumnElement[bool]:
     """The supplier's first ``pilot.size`` leads (by delivery day, then storage order) among
     those delivered within ``pilot.max_duration_days`` of its first delivery."""
     if contract is None:
@@ -50,7 +52,7 @@ def _pilot_condition(session: Session, supplier_id: str, contract: Contract | No
     return and_(window, or_(Lead.delivered_on < day, and_(Lead.delivered_on == day, Lead.id <= pk)))
 
 
-def load_leads(session: Session, condition) -> pd.DataFrame:
+def load_leads(session: Session, condition: ColumnElement[bool]) -> pd.DataFrame:
     query = select(Lead.id, Lead.lead_id, Lead.delivery_id, Lead.delivered_on, Lead.status,
                    Lead.flags.like("%OVER_WEEKLY_CAP%"), Lead.replaces_lead_id).where(condition)
     frame = query_frame(session, query, list(LEAD_COLUMNS))
@@ -58,7 +60,7 @@ def load_leads(session: Session, condition) -> pd.DataFrame:
     return frame
 
 
-def load_reasons(session: Session, condition) -> pd.DataFrame:
+def load_reasons(session: Session, condition: ColumnElement[bool]) -> pd.DataFrame:
     query = (select(Lead.id, LeadReason.code)
              .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id, Lead.row_number == LeadReason.row_number))
              .where(condition))
@@ -69,7 +71,7 @@ _EVENT_FIELDS = [OutcomeEvent.lead_pk, OutcomeEvent.lead_id, OutcomeEvent.event,
                  OutcomeEvent.contest_reason, OutcomeEvent.amount_eur, OutcomeEvent.objection]
 
 
-def load_events(session: Session, condition) -> pd.DataFrame:
+def load_events(session: Session, condition: ColumnElement[bool]) -> pd.DataFrame:
     query = select(*_EVENT_FIELDS).join(Lead, Lead.id == OutcomeEvent.lead_pk).where(condition)
     return _events_frame(query_frame(session, query, list(EVENT_COLUMNS)))
 
@@ -85,7 +87,12 @@ _CLAIM_FIELDS = [ReplacementClaim.id, ReplacementClaim.lead_pk, ReplacementClaim
                  ReplacementClaim.filled_by_lead_pk, ReplacementClaim.filled_on, ReplacementClaim.overdue_on]
 
 
-def load_claims(session: Session, condition, *, on=ReplacementClaim.lead_pk) -> pd.DataFrame:
+def load_claims(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    on: InstrumentedAttribute[int | None] = ReplacementClaim.lead_pk,
+) -> pd.DataFrame:
     """Claims whose lead (or, with ``on=filled_by_lead_pk``, whose replacement) is in the cohort."""
     query = select(*_CLAIM_FIELDS).join(Lead, Lead.id == on).where(condition)
     return query_frame(session, query, list(CLAIM_COLUMNS))
@@ -111,7 +118,8 @@ def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: s
                                                      ReplacementClaim.overdue_on.between(month.start, month.end)),
                list(CLAIM_COLUMNS)),
     ], ignore_index=True).drop_duplicates("claim_id")
-    start, end = local_day_start(month.start, tz), local_day_start(month.end + timedelta(days=1), tz)
+    first_day, last_day = month.dates
+    start, end = local_day_start(first_day, tz), local_day_start(last_day + timedelta(days=1), tz)
     held = (select(*_EVENT_FIELDS).join(Lead, Lead.id == OutcomeEvent.lead_pk)
             .where(Lead.supplier_id == supplier_id, ~condition, OutcomeEvent.event == "appointment_held",
                    OutcomeEvent.at >= start, OutcomeEvent.at < end,

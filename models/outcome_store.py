@@ -1,6 +1,7 @@
 """Reading what outcome imports need and storing outcome events, set-based."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import select, tuple_
@@ -12,9 +13,10 @@ from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.supplier import ContractVersion, Supplier
 
 _CHUNK = 5_000
+_Value = TypeVar("_Value")
 
 
-def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
+def _chunks(values: list[_Value], size: int = _CHUNK) -> Iterable[list[_Value]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
@@ -27,7 +29,7 @@ def leads_named(session: Session, pairs: Iterable[tuple[str, str]]) -> pd.DataFr
     """The leads that (supplier_id, lead_id) pairs name: lead_pk, status, delivered_on and the
     contract version their delivery ran under. A reused lead_id names its first lead."""
     pairs = sorted(set(pairs))
-    rows = []
+    rows: list[Sequence[object]] = []
     for chunk in _chunks(pairs):
         rows += session.execute(
             select(Lead.supplier_id, Lead.lead_id, Lead.id, Lead.status, Lead.delivered_on,
@@ -42,7 +44,7 @@ def leads_named(session: Session, pairs: Iterable[tuple[str, str]]) -> pd.DataFr
 
 def stored_events(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     """Events already stored for these leads: lead_pk, event, at (naive UTC)."""
-    rows = []
+    rows: list[Sequence[object]] = []
     for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
         rows += session.execute(
             select(OutcomeEvent.lead_pk, OutcomeEvent.event, OutcomeEvent.at).where(OutcomeEvent.lead_pk.in_(chunk))
