@@ -14,7 +14,7 @@ process's peak memory either:
    the 180-day window), generated in SQL; a share of the delivery's people (``--known``) is
    planted among them with their real normalised email/phone and identity keys, so that
    DUPLICATE_PREVIOUS and DUPLICATE_OTHER_SUPPLIER fire as they would in production;
-3. a realistic delivery (leadgov.synthetic: about 10 % defective rows, 5 % duplicates, mixed
+3. a realistic delivery (leadgov.tools.synthetic: about 10 % defective rows, 5 % duplicates, mixed
    phone formats) is written as CSV with the contract's supplier headers.
 
 The output ends with one JSON line (rows, total_s, peak_rss_mb, stages, counts).
@@ -64,7 +64,7 @@ def _setup(url: str, rows: int, history_factor: int, known_share: float, seed: i
 
     from leadgov.config.contract import load_contract  # noqa: PLC0415
     from leadgov.config.settings import Settings  # noqa: PLC0415
-    from leadgov import synthetic  # noqa: PLC0415
+    from leadgov.tools import synthetic  # noqa: PLC0415
     from leadgov.models.migrate import upgrade  # noqa: PLC0415
 
     timings: dict[str, float] = {}

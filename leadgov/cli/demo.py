@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from leadgov.config.settings import get_settings
 from leadgov.cli.common import DbOption, out, user_errors
+from leadgov.config.settings import get_settings
 from leadgov.formatting import format_money, format_rate
+from leadgov.services.alerts import OutboxEntry
 
 
 def demo(
@@ -51,9 +52,9 @@ def print_suppliers(rows: list[dict]) -> None:
     out.print(table)
 
 
-def print_alerts(alerts: list[dict]) -> None:
+def print_alerts(alerts: tuple[OutboxEntry, ...]) -> None:
     """What would be posted to Slack (alerts stay in the outbox unless Slack is configured)."""
     table = Table("alert", "supplier", "period", "channel", "status", title=f"Alerts ({len(alerts)})")
     for a in alerts:
-        table.add_row(a["type"], a["supplier_id"], a["period"], a["channel"], a["status"])
+        table.add_row(a.type, a.supplier_id, a.period, a.channel, a.status)
     out.print(table)

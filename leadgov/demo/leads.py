@@ -10,7 +10,7 @@ import pandas as pd
 from leadgov.config.contract import Contract
 from leadgov.demo.profiles import Profile
 from leadgov.normalise.values import parse_datetimes
-from leadgov.synthetic import Defects, generate_leads, to_delivery_csv
+from leadgov.tools.synthetic import Defects, generate_leads, to_delivery_csv
 
 TZ = "Europe/Paris"
 POOL = 400

@@ -7,7 +7,7 @@ realistic French B2B numbers, not measurements.
 
 from dataclasses import dataclass, field
 
-from leadgov.synthetic import Defects
+from leadgov.tools.synthetic import Defects
 
 
 @dataclass(frozen=True)

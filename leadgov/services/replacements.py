@@ -88,3 +88,54 @@ def check_replacements(runtime: Runtime, request: ReplacementCheckRequest, *,
     claims = steps(mark_overdue, runtime, as_of)
     alerts = steps(raise_overdue_alerts, runtime, as_of)
     return ReplacementCheckResult(as_of, claims, alerts)
+
+
+# --- the claims as they stand (``leadgov replacements``, the demo's suppliers) --------------------
+
+
+@dataclass(frozen=True)
+class ClaimsRequest:
+    supplier_id: str | None = None
+    #: Only claims in this status (open, overdue, filled, credited, not_owed_cap).
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A replacement claim with its history (ids, days and the lead that filled it)."""
+
+    id: int
+    supplier_id: str
+    lead_id: str | None
+    origin: str
+    reason: str | None
+    opened_on: date
+    due_on: date | None
+    status: str
+    filled_by: str | None
+    filled_on: date | None
+    overdue_on: date | None
+    credited_on: date | None
+    credited_statement_id: int | None
+
+
+CLAIM_COLUMNS = tuple(Claim.__dataclass_fields__)
+
+
+def list_claims(runtime: Runtime, request: ClaimsRequest) -> tuple[Claim, ...]:
+    """The claims, oldest first (read only)."""
+    from leadgov.models import claim_store
+
+    with runtime.sessions() as session:
+        frame = claim_store.list_claims(session, supplier_id=request.supplier_id, status=request.status)
+    rows = frame[list(CLAIM_COLUMNS)].astype(object).where(frame[list(CLAIM_COLUMNS)].notna(), None)
+    return tuple(Claim(**{k: _plain(v) for k, v in row.items()}) for row in rows.to_dict("records"))
+
+
+def _plain(value: object) -> object:
+    """Dates as ``date`` and numbers as ``int`` (the frame may hold timestamps and numpy scalars)."""
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):
+        return value.item()  # type: ignore[no-any-return]
+    return value

@@ -1,4 +1,4 @@
-"""``leadgov ui``: leadgov's flows under a local Prefect server, with its UI, on this machine.
+"""The process supervisor behind ``leadgov ui``: leadgov's flows under a local Prefect server, with its UI.
 
 Starts ``prefect server start`` on 127.0.0.1 (PREFECT_HOME: the environment's, else ``<data_dir>/prefect``,
 so the server has its own SQLite database there), waits until it is healthy, creates the process work pool
@@ -15,14 +15,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
 
 import httpx
-import typer
 import yaml
+from rich.console import Console
 
 from leadgov.config.settings import get_settings
-from leadgov.cli.common import err, out
+
+out = Console()
+err = Console(stderr=True)
 
 POOL = "leadgov-process"
 HOST = "127.0.0.1"
@@ -34,23 +35,15 @@ class UiError(Exception):
     """A user-facing failure of ``leadgov ui``: one line, exit code 2."""
 
 
-def ui(
-    port: Annotated[int, typer.Option(help="Port of the Prefect server and its UI (on 127.0.0.1).")] = 4200,
-    project: Annotated[Path | None, typer.Option(
-        help="Folder holding prefect.yaml and flows/ (default: the current folder if it has a "
-             "prefect.yaml, else leadgov's source checkout).")] = None,
-    startup_timeout: Annotated[float, typer.Option(
-        help="Seconds to wait for the server to be healthy (its first start creates its database).")] = 180,
-    deploy: Annotated[bool, typer.Option(help="Deploy prefect.yaml's deployments.")] = True,
-) -> None:
-    """Run leadgov's flows under a local Prefect server: UI, deployments, schedules and a worker."""
+def run_ui(port: int = 4200, project: Path | None = None, startup_timeout: float = 180, deploy: bool = True) -> int:
+    """Run the server, the deployments and a worker until Ctrl-C; the exit code (2: a one-line error)."""
     try:
         root = project_root(project)
         check_port_free(port)
         home = prefect_home(root)
     except UiError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        return 2
     api_url = f"http://{HOST}:{port}/api"
     env = prefect_env(home, api_url)
     logs = home / "logs"
@@ -95,8 +88,7 @@ def ui(
             out.print(f"Prefect {name} stopped")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if code:
-        raise typer.Exit(code)
+    return code
 
 
 def _raise_keyboard_interrupt(signum, frame):

@@ -27,7 +27,7 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.objects import FlowRun
 
 from factories import ingest, lead
-from leadgov.cli.ui import stop, tail  # the same process handling as `leadgov ui`
+from leadgov.tools.supervisor import stop, tail  # the same process handling as `leadgov ui`
 from leadgov.models.migrate import upgrade
 
 pytestmark = pytest.mark.prefect
