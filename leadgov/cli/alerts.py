@@ -1,13 +1,23 @@
 """``leadgov alerts``: the outbox of Slack alerts, its sending and the weekly check."""
 
+from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from leadgov.cli.common import DbOption, OutputFormat, cli_runtime, out, parse_as_of, print_json, report_alerts, user_errors
-from leadgov.models import alert_store
+from leadgov.cli.common import (
+    DbOption,
+    OutputFormat,
+    cli_runtime,
+    out,
+    parse_as_of,
+    print_json,
+    report_alerts,
+    user_errors,
+)
+from leadgov.services.alerts import outbox, send_alerts
 from leadgov.services.weekly import MAX_WEEKS, WeeklyChecksRequest, weekly_checks
 
 alerts_app = typer.Typer(help="Slack alerts: list the outbox, send it, run the weekly check.",
@@ -32,15 +42,14 @@ def alerts(
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        with cli_runtime(db).sessions() as session:
-            rows = alert_store.list_alerts(session, status.value if status else None)
+        rows = outbox(cli_runtime(db), status.value if status else None)
     if format is OutputFormat.json:
-        print_json(rows)
+        print_json([asdict(r) for r in rows])
         return
     table = Table("type", "supplier", "period", "figure", "threshold", "channel", "status", "attempts")
     for r in rows:
-        table.add_row(r["type"], r["supplier_id"], r["period"], _figure(r["figure"]), _figure(r["threshold"]),
-                      r["channel"], r["status"], str(r["attempts"]))
+        table.add_row(r.type, r.supplier_id, r.period, _figure(r.figure), _figure(r.threshold), r.channel, r.status,
+                      str(r.attempts))
     out.print(table)
 
 
@@ -52,8 +61,7 @@ def _figure(value: float | None) -> str:
 def alerts_send(db: DbOption = None) -> None:
     """Send what is pending or failed (without Slack settings, alerts stay in the outbox)."""
     with user_errors():
-        runtime = cli_runtime(db)
-        summary = runtime.notifier.send_pending(runtime.sessions)
+        summary = send_alerts(cli_runtime(db))
     out.print(f"sent {summary.sent}, failed {summary.failed} (kept for the next run), "
               f"kept in the outbox {summary.kept} (Slack not configured)")
 
@@ -66,7 +74,7 @@ def alerts_check(
 ) -> None:
     """The weekly check: volumes, SLA and spikes of finished weeks, and missing deliveries."""
     with user_errors():
-        request = WeeklyChecksRequest(parse_as_of(as_of) if as_of else None, weeks)
+        request = WeeklyChecksRequest(parse_as_of(as_of), weeks)
         result = weekly_checks(cli_runtime(db), request)
     out.print(f"checked {len(result.suppliers)} suppliers as of {result.as_of}")
     report_alerts(result.alerts)

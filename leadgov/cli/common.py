@@ -1,9 +1,9 @@
 """What every leadgov command shares: consoles, options, formats and the user-error policy."""
 
 import json
-from datetime import date
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,12 +14,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from leadgov.config.contract import ContractError
 from leadgov.config.settings import Settings, get_settings
 from leadgov.errors import Refused
-from leadgov.services.runtime import Runtime, build_runtime
 from leadgov.governance import NoContract
+from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.periods import BadPeriod
 from leadgov.reading import UnreadableFile
-from leadgov.models.migrate import upgrade
-from leadgov.models.supplier import ContractConflict, SupplierTerminated
+from leadgov.services.runtime import Runtime, build_runtime
 
 out = Console()
 err = Console(stderr=True)
@@ -57,17 +56,11 @@ def cli_runtime(db: str | None, settings: Settings | None = None) -> Runtime:
     return build_runtime(settings or get_settings(), database_url=db)
 
 
-def database_url(db: str | None, settings: Settings) -> str:
-    """The URL to use, migrated to the current schema."""
-    url = db or settings.effective_database_url
-    upgrade(url)
-    return url
-
-
-def parse_as_of(text: str | None) -> date:
-    """An ``--as-of`` day (YYYY-MM-DD), today when absent, or a clear refusal."""
+def parse_as_of(text: str | None) -> date | None:
+    """An ``--as-of`` day (YYYY-MM-DD), None when absent (the service takes today from its clock),
+    or a clear refusal."""
     try:
-        return date.fromisoformat(text) if text else date.today()
+        return date.fromisoformat(text) if text else None
     except ValueError:
         raise Refused(f"--as-of {text!r} is not a date like 2027-03-01") from None
 

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from leadgov.cli.common import DbOption, OutputFormat, Refused, cli_runtime, out, report_alerts, user_errors
 from leadgov.config.contract import load_contract
-from leadgov.config.settings import get_settings
-from leadgov.cli.common import DbOption, OutputFormat, Refused, cli_runtime, database_url, out, report_alerts, user_errors
 from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, process_delivery
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -22,7 +21,7 @@ contract_app = typer.Typer(help="Contract files.", no_args_is_help=True)
 def db_upgrade(db: DbOption = None) -> None:
     """Create or migrate the database to the current schema."""
     with user_errors():
-        url = database_url(db, get_settings())
+        url = cli_runtime(db).database_url
     out.print(f"database at the current schema: {url.split('@')[-1]}")
 
 

@@ -60,7 +60,7 @@ def purge_command(
 ) -> None:
     """Erase the personal data of leads older than their contract's gdpr.retention_days (by delivery day)."""
     with user_errors():
-        request = PurgeRequest(parse_as_of(as_of) if as_of else None, dry_run)
+        request = PurgeRequest(parse_as_of(as_of), dry_run)
         result = purge_expired(cli_runtime(db), request)
     data = result.as_dict()
     if format is OutputFormat.json:

@@ -11,19 +11,32 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from leadgov.config.settings import get_settings
-from leadgov.cli.common import (AsOfOption, DbOption, OutputFormat, Refused, cli_runtime, database_url, err, out,
-                                parse_as_of, print_json, report_alerts, user_errors)
+from leadgov.cli.common import (
+    AsOfOption,
+    DbOption,
+    OutputFormat,
+    Refused,
+    cli_runtime,
+    out,
+    parse_as_of,
+    print_json,
+    report_alerts,
+    user_errors,
+)
 from leadgov.governance import supplier_kpis
 from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
 from leadgov.reasons import ClaimStatus
-from leadgov.models import claim_store
-from leadgov.models.db import session_scope
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, import_outcomes
 from leadgov.services.outcomes import contest as record_contest
-from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
+from leadgov.services.replacements import (
+    CLAIM_COLUMNS,
+    ClaimsRequest,
+    ReplacementCheckRequest,
+    check_replacements,
+    list_claims,
+)
 from leadgov.statements import StoredStatement, month_period_of
 
 outcomes_app = typer.Typer(help="Outcome events from the CRM or phoning tool.", no_args_is_help=True)
@@ -84,10 +97,6 @@ def contest(
     report_alerts(result.alerts)
 
 
-CLAIM_COLUMNS = ["id", "supplier_id", "lead_id", "origin", "reason", "opened_on", "due_on", "status", "filled_by",
-                 "filled_on", "overdue_on", "credited_on", "credited_statement_id"]
-
-
 @replacements_app.callback()
 def replacements(
     ctx: typer.Context,
@@ -99,10 +108,9 @@ def replacements(
     """List replacement claims with their history (opened, filled by which lead, overdue, credited)."""
     if ctx.invoked_subcommand is not None:
         return
-    with user_errors(), session_scope(database_url(db, get_settings())) as session:
-        claims = claim_store.list_claims(session, supplier_id=supplier, status=status.value if status else None)
-    claims = claims[CLAIM_COLUMNS].astype(object).where(claims[CLAIM_COLUMNS].notna(), None)
-    records = claims.to_dict("records")
+    with user_errors():
+        claims = list_claims(cli_runtime(db), ClaimsRequest(supplier, status.value if status else None))
+    records = [{column: getattr(c, column) for column in CLAIM_COLUMNS} for c in claims]
     if format is ListFormat.json:
         print_json(records)
     elif format is ListFormat.csv:
@@ -127,7 +135,7 @@ def replacements_check(
 ) -> None:
     """Mark open claims past their deadline overdue (the daily check)."""
     with user_errors():
-        request = ReplacementCheckRequest(parse_as_of(as_of) if as_of else None)
+        request = ReplacementCheckRequest(parse_as_of(as_of))
         result = check_replacements(cli_runtime(db), request)
     out.print(f"{result.overdue} claims became overdue (as of {result.as_of})")
     report_alerts(result.alerts)
@@ -147,7 +155,7 @@ def kpis(
     """A supplier's KPIs for a period (the leads delivered in it, with their outcomes as known now)."""
     with user_errors():
         span = parse_period(period)
-        day = parse_as_of(as_of) if as_of else None
+        day = parse_as_of(as_of)
         runtime = cli_runtime(db)
         with runtime.sessions() as session:  # a read: no service step to run
             figures = supplier_kpis(session, supplier, span, runtime.timezone, day or runtime.clock.today())
@@ -187,7 +195,7 @@ def billing_statement(
             month_period_of(month)
         except BadPeriod:
             raise Refused(f"--month {month!r} is not a month like 2027-03") from None
-        request = StatementRequest(supplier, month, parse_as_of(as_of) if as_of else None)
+        request = StatementRequest(supplier, month, parse_as_of(as_of))
         result = bill_statement(cli_runtime(db), request)
     statement = result.statement
     if format is ListFormat.json:

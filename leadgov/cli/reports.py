@@ -17,7 +17,7 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for the re
 
 def _as_of(text: str | None) -> date | None:
     """The ``--as-of`` day, or None: the service takes today from the runtime's clock."""
-    return parse_as_of(text) if text else None
+    return parse_as_of(text)
 
 
 def _write(build: Callable[[], Path]) -> None:

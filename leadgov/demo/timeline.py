@@ -17,12 +17,11 @@ from leadgov.config.contract.api import CONTRACTS_DIR
 from leadgov.demo.leads import delivery_bytes, delivery_frame
 from leadgov.demo.outcomes import due, events_for, outcome_csv
 from leadgov.demo.profiles import PROFILES, Profile
-from leadgov.models.pilot import Decision
 from leadgov.services.billing import CloseMonthRequest, close_month
 from leadgov.services.deliveries import DeliveryResult
 from leadgov.services.inbox import FileStatus, InboxRequest, process_inbox
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
-from leadgov.services.pilot import PilotDecisionRequest, PilotRequest, decide_pilot, judge_pilot
+from leadgov.services.pilot import Decision, PilotDecisionRequest, PilotRequest, decide_pilot, judge_pilot
 from leadgov.services.replacements import ClaimsRequest, ReplacementCheckRequest, check_replacements, list_claims
 from leadgov.services.review import ReviewRequest, quarterly_review
 from leadgov.services.runtime import FixedClock, Runtime

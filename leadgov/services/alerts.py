@@ -2,6 +2,7 @@
 send`` and the demo's summary."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from leadgov.alerts.outbox import SendSummary
 from leadgov.models import alert_store
@@ -12,6 +13,7 @@ from leadgov.services.runtime import Runtime
 class OutboxEntry:
     """One stored alert: its key (type|supplier|period), where it goes and how far it got."""
 
+    id: int
     key: str
     type: str
     supplier_id: str
@@ -21,6 +23,11 @@ class OutboxEntry:
     channel: str
     status: str
     attempts: int
+    last_error: str | None
+    created_at: datetime | None
+    sent_at: datetime | None
+    #: The figures the message was written from (counts, rates, codes: never a lead's personal data).
+    facts: dict[str, object]
 
 
 def outbox(runtime: Runtime, status: str | None = None) -> tuple[OutboxEntry, ...]:
