@@ -5,3 +5,7 @@ lead's personal data."""
 
 class Refused(Exception):
     """A request refused whole, before anything was stored: says what and where."""
+
+
+class NoContract(LookupError):
+    """The supplier has no stored contract (no delivery was ever validated for it)."""

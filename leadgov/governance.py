@@ -10,18 +10,15 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from leadgov.config.contract import Contract, parse_contract
 from leadgov.billing import StatementDraft, compute_statement
 from leadgov.claims import check_overdue
+from leadgov.config.contract import Contract, parse_contract
+from leadgov.errors import NoContract
 from leadgov.kpis import Kpis, compute_kpis
-from leadgov.periods import Period, month_period, months_in
 from leadgov.models import billing_store, ledger_store
 from leadgov.models.billing import BillingStatement
 from leadgov.models.supplier import ContractVersion, contract_version_in_force
-
-
-class NoContract(LookupError):
-    """The supplier has no stored contract (no delivery was ever validated for it)."""
+from leadgov.periods import Period, month_period, months_in
 
 
 def contract_for(session: Session, supplier_id: str, day: date | None) -> tuple[ContractVersion, Contract]:

@@ -13,8 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from leadgov.config.contract import ContractError
 from leadgov.config.settings import Settings, get_settings
-from leadgov.errors import Refused
-from leadgov.governance import NoContract
+from leadgov.errors import NoContract, Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.periods import BadPeriod
 from leadgov.reading import UnreadableFile

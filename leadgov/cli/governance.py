@@ -23,11 +23,12 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
-from leadgov.governance import supplier_kpis
 from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
 from leadgov.reasons import ClaimStatus
 from leadgov.services.billing import StatementRequest, bill_statement
+from leadgov.services.kpis import KpisRequest
+from leadgov.services.kpis import kpis as kpis_of
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, import_outcomes
 from leadgov.services.outcomes import contest as record_contest
 from leadgov.services.replacements import (
@@ -156,9 +157,7 @@ def kpis(
     with user_errors():
         span = parse_period(period)
         day = parse_as_of(as_of)
-        runtime = cli_runtime(db)
-        with runtime.sessions() as session:  # a read: no service step to run
-            figures = supplier_kpis(session, supplier, span, runtime.timezone, day or runtime.clock.today())
+        figures = kpis_of(cli_runtime(db), KpisRequest(supplier, period, as_of=day))
     data = figures.as_dict()
     if format is OutputFormat.json:
         print_json(data)
