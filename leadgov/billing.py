@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from leadgov.config.contract.models import Billing, Contract
 from leadgov import cohort
+from leadgov.config.contract.models import Billing, Contract
 from leadgov.ledger import Ledger
 from leadgov.periods import Period
 from leadgov.reasons import LeadStatus
@@ -55,7 +55,7 @@ class StatementDraft:
     def credited_claim_ids(self) -> list[int]:
         return [int(c) for c in self.credits["claim_id"]]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """JSON-ready values (money as floats to the cent) for reports and result files."""
         def eur(value: Decimal | None) -> float | None:
             return None if value is None else round(float(value), 2)
@@ -76,8 +76,10 @@ class StatementDraft:
             "freeze_reasons": list(self.freeze_reasons),
             "billable_lead_ids": self.billable_lead_ids,
             "credit_lines": [
-                {"claim_id": int(row.claim_id), "lead_id": row.lead_id, "amount_eur": eur(row.amount_eur)}
-                for row in self.credits.itertuples(index=False)
+                {"claim_id": int(claim_id), "lead_id": lead_id, "amount_eur": eur(amount)}
+                for claim_id, lead_id, amount in zip(
+                    self.credits["claim_id"], self.credits["lead_id"], self.credits["amount_eur"], strict=True
+                )
             ],
         }
 
@@ -102,8 +104,8 @@ def compute_statement(ledger: Ledger, contract: Contract, month: Period, *,
     units = _units(ledger, billing, month, billed_before)
     billed = set(billed_before) | set(units["lead_pk"].tolist())
     credits = _credits(ledger.claims, month, billed)
-    units["amount_eur"] = [unit_price] * len(units)
-    credits["amount_eur"] = [unit_price] * len(credits)
+    units["amount_eur"] = [unit_price] * len(units)  # type: ignore[assignment]  # pandas-stubs: a column of Decimals
+    credits["amount_eur"] = [unit_price] * len(credits)  # type: ignore[assignment]  # pandas-stubs: a column of Decimals
 
     gross = money(len(units) * unit_price + fixed_fee)
     cap_excess = ZERO if cap is None else max(ZERO, gross - cap)
@@ -165,7 +167,8 @@ def _appointment_units(ledger: Ledger, month: Period, billed_before: frozenset[i
     events = ledger.local_events()
     held = events.loc[events["event"] == "appointment_held"]
     first = held.sort_values(["at", "lead_pk"], kind="stable").drop_duplicates("lead_pk")
-    in_month = first["day"].between(pd.Timestamp(month.start), pd.Timestamp(month.end))
+    start, end = month.dates
+    in_month = first["day"].between(pd.Timestamp(start), pd.Timestamp(end))
     over_cap = ledger.leads.loc[ledger.leads["over_cap"], "lead_pk"]  # never billed, whatever the model
     keep = in_month & ~first["lead_pk"].isin(billed_before) & ~first["lead_pk"].isin(over_cap)
     return _sorted(first.loc[keep, ["lead_pk", "lead_id"]])
@@ -177,8 +180,9 @@ def _credits(claims: pd.DataFrame, month: Period, billed: set[int]) -> pd.DataFr
     """One credit per overdue (or already credited) claim that became overdue in the month and
     whose lead was paid for: a never-billed lead owes the buyer nothing back."""
     claims = claims.drop_duplicates("claim_id")
+    start, end = month.dates
     due = (claims["status"].isin(CREDITABLE_STATUSES)
-           & claims["overdue_on"].between(pd.Timestamp(month.start), pd.Timestamp(month.end))
+           & claims["overdue_on"].between(pd.Timestamp(start), pd.Timestamp(end))
            & claims["lead_pk"].isin(billed))
     return _sorted(claims.loc[due, ["claim_id", "lead_pk", "lead_id"]])
 

@@ -13,26 +13,30 @@ from leadgov.reasons import DATA_ERROR_REASONS, DUPLICATE_REASONS, LeadStatus
 
 
 def all_leads(ledger: Ledger) -> pd.Index:
-    return pd.Index(ledger.leads["lead_pk"].unique())
+    lead_pks: pd.Index = pd.Index(ledger.leads["lead_pk"].unique())
+    return lead_pks
 
 
 def with_status(ledger: Ledger, status: LeadStatus) -> pd.Index:
     leads = ledger.leads
-    return pd.Index(leads.loc[leads["status"] == status.value, "lead_pk"].unique())
+    lead_pks: pd.Index = pd.Index(leads.loc[leads["status"] == status.value, "lead_pk"].unique())
+    return lead_pks
 
 
 def with_reason(ledger: Ledger, codes: Iterable[str]) -> pd.Index:
     """Leads with at least one of ``codes`` among their reasons."""
     reasons = ledger.reasons
     found = reasons.loc[reasons["code"].isin({str(c) for c in codes}), "lead_pk"]
-    return pd.Index(found.unique()).intersection(all_leads(ledger))
+    lead_pks: pd.Index = pd.Index(found.unique())
+    return lead_pks.intersection(all_leads(ledger))
 
 
 def with_event(ledger: Ledger, event: str) -> pd.Index:
     """Leads with at least one ``event`` (any date: outcomes as known now)."""
     events = ledger.events
     found = events.loc[events["event"] == event, "lead_pk"]
-    return pd.Index(found.unique()).intersection(all_leads(ledger))
+    lead_pks: pd.Index = pd.Index(found.unique())
+    return lead_pks.intersection(all_leads(ledger))
 
 
 def contested(ledger: Ledger) -> pd.Index:

@@ -18,6 +18,7 @@ message is "18,5 %" in the report the committee prints.
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import SupportsFloat
 
 EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -38,7 +39,7 @@ def not_available(locale: str) -> str:
     return NOT_AVAILABLE["fr" if locale == "fr" else "en"]
 
 
-def _exact(value: float | int | Decimal) -> Decimal:
+def _exact(value: SupportsFloat) -> Decimal:
     """The decimal a person means by ``value``: ints and Decimals as they are, floats by their repr."""
     if isinstance(value, (int, Decimal)):
         return Decimal(value)
@@ -57,13 +58,13 @@ def _grouped(value: Decimal, locale: str) -> str:
     return ("-" if value < 0 else "") + text
 
 
-def format_number(value: float | int | Decimal | None, locale: str, decimals: int | None = None) -> str:
+def format_number(value: SupportsFloat | None, locale: str, decimals: int | None = None) -> str:
     """12345 as "12 345" (fr) or "12,345" (en).
 
     With ``decimals`` None, a whole number reads as is and a fractional one (e.g. 0.8 x a target)
     with one decimal; otherwise exactly ``decimals`` decimals (chart ticks such as "2,5").
     """
-    if is_missing(value):
+    if value is None or is_missing(value):
         return not_available(locale)
     exact = _exact(value)
     if decimals is None:
@@ -71,22 +72,22 @@ def format_number(value: float | int | Decimal | None, locale: str, decimals: in
     return _grouped(_rounded(exact, decimals), locale)
 
 
-def format_count(value: float | int | Decimal | None, locale: str) -> str:
+def format_count(value: SupportsFloat | None, locale: str) -> str:
     """A count: whole as is, fractional with one decimal (the name the alerts use)."""
     return format_number(value, locale)
 
 
-def format_rate(value: float | Decimal | None, locale: str, decimals: int = 1) -> str:
+def format_rate(value: SupportsFloat | None, locale: str, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.185 -> "18,5 %" (fr), "18.5%" (en); ``decimals=0`` for "50 %"."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return not_available(locale)
     text = _grouped(_rounded(_exact(value) * 100, decimals), locale)
     return f"{text} %" if locale == "fr" else f"{text}%"
 
 
-def format_money(value: float | int | Decimal | None, locale: str) -> str:
+def format_money(value: SupportsFloat | None, locale: str) -> str:
     """An amount in EUR to the cent: "1 234,56 €" / "-45,00 €" (fr), "€1,234.56" / "-€45.00" (en)."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return not_available(locale)
     text = _grouped(_rounded(_exact(value), 2), locale)
     if locale == "fr":

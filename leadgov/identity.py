@@ -46,5 +46,5 @@ def matches_hmacs(values: pd.Series, candidates: pd.Series, proofs: set[str], hm
     if not proofs or not candidates.any():
         return result
     picked = values[candidates & values.notna()]
-    result[picked.index] = [value_hmac(v, hmac_key) in proofs for v in picked]
+    result[picked.index] = [value_hmac(v, hmac_key) in proofs for v in picked]  # type: ignore[call-overload]  # pandas-stubs refuses a list of values
     return result

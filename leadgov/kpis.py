@@ -8,12 +8,13 @@ means the same thing in a report, an alert and an invoice. A rate of nothing is 
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypedDict
 
 import pandas as pd
 
-from leadgov.config.contract import Contract
 from leadgov import cohort
 from leadgov.cohort import share
+from leadgov.config.contract import Contract
 from leadgov.ledger import Ledger
 from leadgov.periods import Period
 from leadgov.reasons import REASON_ORDER, LeadStatus
@@ -21,6 +22,29 @@ from leadgov.reasons import REASON_ORDER, LeadStatus
 CENT = Decimal("0.01")
 FUNNEL_STAGES = ("delivered", "accepted", "reached", "appointment", "opportunity", "won")
 SETTLED_CLAIM_STATUSES = ("filled", "overdue", "credited")
+
+
+class ReasonCount(TypedDict):
+    """The cohort's leads with one reason code, and their share of the delivered leads."""
+
+    code: str
+    count: int
+    share: float | None
+
+
+class FunnelStage(TypedDict):
+    """How many of the cohort's leads reached one stage of the funnel."""
+
+    stage: str
+    count: int
+
+
+class _Replacements(TypedDict):
+    replacements_owed: int
+    replacements_filled_on_time: int
+    replacement_fill_rate: float | None
+    replacements_open: int
+    replacements_not_owed_cap: int
 
 
 @dataclass(frozen=True)
@@ -52,7 +76,7 @@ class Kpis:
     data_errors: int
     data_error_rate: float | None
     gdpr_incidents: int
-    reason_breakdown: list[dict]
+    reason_breakdown: list[ReasonCount]
     volume: Volume
     first_contact_within_sla: int
     first_contact_sla: float | None
@@ -66,7 +90,7 @@ class Kpis:
     won: int
     win_rate: float | None
     won_amount_eur: Decimal
-    funnel: list[dict]
+    funnel: list[FunnelStage]
     billed_eur: Decimal | None
     cost_per_accepted: Decimal | None
     cost_per_appointment: Decimal | None
@@ -78,12 +102,12 @@ class Kpis:
     replacements_open: int
     replacements_not_owed_cap: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """JSON-ready values: money as floats to the cent, the volume as a dict."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, Decimal):
         return float(value.quantize(CENT, ROUND_HALF_UP))
     if isinstance(value, Volume):
@@ -134,7 +158,7 @@ def compute_kpis(ledger: Ledger, contract: Contract, period: Period, *,
     )
 
 
-def _reason_breakdown(ledger: Ledger, delivered: int) -> list[dict]:
+def _reason_breakdown(ledger: Ledger, delivered: int) -> list[ReasonCount]:
     """Leads per reason code, in the spec's table order: a lead counts once per code, even if the
     code was recorded twice for it, and once under each of its codes."""
     reasons = ledger.reasons.loc[ledger.reasons["lead_pk"].isin(cohort.all_leads(ledger))]
@@ -156,7 +180,7 @@ def _volume(delivered: int, contract: Contract, period: Period) -> Volume:
         status = None
     elif delivered < minimum:
         status = "below"
-    elif delivered > maximum:
+    elif maximum is not None and delivered > maximum:
         status = "above"
     else:
         status = "within"
@@ -188,7 +212,7 @@ def _cost_per(billed_eur: Decimal | None, count: int) -> Decimal | None:
     return (Decimal(billed_eur) / count).quantize(CENT, ROUND_HALF_UP)
 
 
-def _replacements(ledger: Ledger, delivered: pd.Index, as_of: date) -> dict:
+def _replacements(ledger: Ledger, delivered: pd.Index, as_of: date) -> _Replacements:
     """Claims of the cohort's leads. A claim is owed once settled (filled, overdue, credited) or
     past due while still open; an open claim not yet due may still be filled, so it is not
     counted against the supplier yet. Claims beyond the monthly cap were never owed."""

@@ -4,7 +4,7 @@ The KPI and billing rules are functions of a ``Ledger``: tests build one by hand
 database loader (``models.ledger_store``) builds one with a few set-based queries.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -49,10 +49,14 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
-def typed_frame(columns: dict[str, str], rows: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
+#: What a ledger's frame is built from: rows as mappings (tests), or a ready frame (loaders).
+Rows = Iterable[Mapping[str, object]] | pd.DataFrame
+
+
+def typed_frame(columns: dict[str, str], rows: Rows) -> pd.DataFrame:
     """A frame with exactly ``columns``, in their dtypes (missing optional columns are empty)."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-    out = {}
+    out: dict[str, pd.Series] = {}
     for name, dtype in columns.items():
         values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype="object")
         if dtype.startswith("datetime64[ns, "):
@@ -62,7 +66,7 @@ def typed_frame(columns: dict[str, str], rows: Iterable[dict] | pd.DataFrame) ->
         elif dtype == "bool":
             out[name] = values.fillna(False).astype(bool)
         else:
-            out[name] = values.astype(dtype)
+            out[name] = values.astype(dtype)  # type: ignore[call-overload]  # pandas-stubs knows dtype names as literals only
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
@@ -84,7 +88,7 @@ class Ledger:
     tz: str = "Europe/Paris"
 
     @classmethod
-    def build(cls, supplier_id: str, *, leads=(), reasons=(), events=(), claims=(),
+    def build(cls, supplier_id: str, *, leads: Rows = (), reasons: Rows = (), events: Rows = (), claims: Rows = (),
               tz: str = "Europe/Paris") -> "Ledger":
         """A ledger from lists of dicts (or frames): what tests and loaders use."""
         return cls(supplier_id, typed_frame(LEAD_COLUMNS, leads), typed_frame(REASON_COLUMNS, reasons),

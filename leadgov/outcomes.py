@@ -6,20 +6,21 @@ leads they name, it decides which rows are stored, which are duplicates and whic
 caller's transaction.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
+from typing import TypedDict
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from leadgov.config.contract import Contract, parse_contract
 from leadgov.claims import ClaimChanges, open_claims
+from leadgov.config.contract import Contract, parse_contract
+from leadgov.models import outcome_store
 from leadgov.normalise.values import parse_amounts, parse_datetimes
 from leadgov.reading.outcomes import read_outcomes_export, record_lines
 from leadgov.reasons import LeadStatus, OutcomeEventType
-from leadgov.models import outcome_store
-from leadgov.models.supplier import contract_version_in_force
 
 EVENT_NAMES = frozenset(e.value for e in OutcomeEventType)
 
@@ -31,6 +32,15 @@ class Refusal:
     line: int | None
     rule: str
     message: str
+
+
+class StoredContest(TypedDict):
+    """A contest just stored, as the alerts need it."""
+
+    supplier_id: str
+    lead_id: str
+    contest_reason: str
+    delivered_on: date
 
 
 @dataclass(frozen=True)
@@ -45,13 +55,13 @@ class OutcomeImport:
     contests: int = 0
     claims: ClaimChanges = field(default_factory=ClaimChanges)
     #: The contests stored: supplier_id, lead_id, contest_reason, delivered_on (for the alerts).
-    contested: tuple[dict, ...] = ()
+    contested: tuple[StoredContest, ...] = ()
 
     @property
     def refused(self) -> int:
         return len(self.refusals)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"source": self.source, "rows": self.rows, "stored": self.stored, "duplicated": self.duplicated,
                 "refused": self.refused, "contests": self.contests,
                 "claims_opened": self.claims.opened, "claims_not_owed_cap": self.claims.not_owed_cap,
@@ -172,7 +182,7 @@ def _check_contested_once(rows: pd.DataFrame, stored: pd.DataFrame) -> None:
     _refuse(rows, again, "ALREADY_CONTESTED", "the lead is already contested")
 
 
-def contracts_by_version(session: Session, version_ids) -> dict[int, Contract]:
+def contracts_by_version(session: Session, version_ids: Iterable[int]) -> dict[int, Contract]:
     """The contracts the leads' deliveries ran under, parsed from their stored text."""
     return {vid: _parse(text, path) for vid, (text, path) in outcome_store.contract_texts(session, version_ids).items()}
 
@@ -197,11 +207,15 @@ def store_rows(session: Session, rows: pd.DataFrame, source: str) -> tuple[Outco
     for supplier_id, group in contests.groupby("supplier_id"):
         contract = contracts[int(group["contract_version_id"].iloc[-1])]
         candidates = group.assign(origin="contest", reason=group["contest_reason"], opened_on=group["day"])
-        opened = open_claims(session, supplier_id, candidates.sort_values(["day", "row"]), contract)
+        opened = open_claims(session, str(supplier_id), candidates.sort_values(["day", "row"]), contract)
         changes = ClaimChanges(changes.opened + opened.opened, changes.not_owed_cap + opened.not_owed_cap)
     refused = checked[checked["refusal"].notna()]
     refusals = [Refusal(None, rule, message) for rule, message in refused["refusal"]]
-    contested = tuple(contests[["supplier_id", "lead_id", "contest_reason", "delivered_on"]].to_dict("records"))
+    contested = tuple(
+        StoredContest(supplier_id=row["supplier_id"], lead_id=row["lead_id"], contest_reason=row["contest_reason"],
+                      delivered_on=row["delivered_on"])
+        for row in contests[["supplier_id", "lead_id", "contest_reason", "delivered_on"]].to_dict("records")
+    )
     result = OutcomeImport(source, len(rows), len(keep), int(checked["duplicate"].sum()), refusals,
                            len(contests), changes, contested)
     return result, refused["row"].tolist()

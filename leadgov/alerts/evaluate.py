@@ -1,18 +1,22 @@
 """When alerts are evaluated: after each stored delivery, outcomes import, overdue check and
 statement, from what the database holds (so a rerun finds the same alerts, already stored)."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadgov.config.contract import Contract
 from leadgov.alerts import rules
 from leadgov.alerts.outbox import record
+from leadgov.alerts.rules import OverdueClaim, StatementFacts
+from leadgov.alerts.types import Alert
+from leadgov.config.contract import Contract
 from leadgov.governance import contract_for, supplier_kpis
-from leadgov.periods import Period, week_of
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
+from leadgov.outcomes import StoredContest
+from leadgov.periods import Period, week_of
 
 #: How many earlier weeks are looked at to find the four the trend rule needs.
 TREND_LOOKBACK_WEEKS = 8
@@ -23,14 +27,15 @@ OVERDUE_LOOKBACK = timedelta(days=90)
 def earlier_reject_rates(session: Session, supplier_id: str, week: Period, tz: str, as_of: date) -> list[float | None]:
     """Reject rates of the weeks before ``week``, oldest first."""
     rates = []
+    start, _ = week.dates
     for back in range(TREND_LOOKBACK_WEEKS, 0, -1):
-        earlier = week_of(week.start - timedelta(weeks=back))
+        earlier = week_of(start - timedelta(weeks=back))
         rates.append(supplier_kpis(session, supplier_id, earlier, tz, as_of).reject_rate)
     return rates
 
 
 def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
-                *, finished: bool):
+                *, finished: bool) -> list[Alert]:
     kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
     return rules.week_alerts(kpis, contract, finished=finished,
                              earlier_reject_rates=earlier_reject_rates(session, supplier_id, week, tz, as_of))
@@ -39,7 +44,7 @@ def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Pe
 def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> list[str]:
     """The delivery's own alerts and its ISO week's running ones (volume and SLA wait for the
     week to finish: ``check_finished_weeks``)."""
-    delivery = session.get(Delivery, delivery_id)
+    delivery = session.get_one(Delivery, delivery_id)
     _, contract = contract_for(session, delivery.supplier_id, delivery.delivered_on)
     kpis = supplier_kpis(session, delivery.supplier_id, Period("delivery", f"delivery:{delivery_id}",
                                                                  delivery_id=delivery_id), tz, as_of)
@@ -49,17 +54,17 @@ def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> 
     return record(session, alerts) + after_overdue(session, today=as_of)  # a late replacement moves its claim overdue
 
 
-def after_outcomes(session: Session, contested: list[dict], tz: str, as_of: date) -> list[str]:
+def after_outcomes(session: Session, contested: Sequence[StoredContest], tz: str, as_of: date) -> list[str]:
     """After an outcomes import: a GDPR_BREACH per NO_CONSENT_ON_CALL contest, and the running
     alerts of the weeks whose reject rate the contests raised."""
     keys: list[str] = []
-    by_supplier: dict[str, list[dict]] = {}
+    by_supplier: dict[str, list[StoredContest]] = {}
     for contest in contested:
         by_supplier.setdefault(contest["supplier_id"], []).append(contest)
     for supplier_id, contests in sorted(by_supplier.items()):
         _, contract = contract_for(session, supplier_id, None)
         alerts = rules.contest_gdpr_alerts(contract, contests)
-        for week in sorted({week_of(c["delivered_on"]) for c in contests}, key=lambda w: w.start):
+        for week in sorted({week_of(c["delivered_on"]) for c in contests}, key=lambda w: w.dates):
             alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=False)
         keys += record(session, alerts)
     return keys
@@ -76,10 +81,10 @@ def after_overdue(session: Session, today: date | None = None) -> list[str]:
         .where(ReplacementClaim.status.in_(["overdue", "credited"]), ReplacementClaim.overdue_on >= since)
         .order_by(ReplacementClaim.supplier_id, ReplacementClaim.overdue_on, ReplacementClaim.id)
     ).all()
-    by_supplier: dict[str, list[dict]] = {}
+    by_supplier: dict[str, list[OverdueClaim]] = {}
     for supplier_id, claim_id, lead_id, due_on, overdue_on in claims:
         by_supplier.setdefault(supplier_id, []).append(
-            {"claim_id": claim_id, "lead_id": lead_id, "due_on": due_on, "overdue_on": overdue_on})
+            OverdueClaim(claim_id=claim_id, lead_id=lead_id, due_on=due_on, overdue_on=overdue_on))
     keys: list[str] = []
     for supplier_id, rows in by_supplier.items():
         _, contract = contract_for(session, supplier_id, None)
@@ -87,7 +92,8 @@ def after_overdue(session: Session, today: date | None = None) -> list[str]:
     return keys
 
 
-def after_statement(session: Session, supplier_id: str, statement: dict, today: date | None = None) -> list[str]:
+def after_statement(session: Session, supplier_id: str, statement: StatementFacts,
+                    today: date | None = None) -> list[str]:
     """BILLING_FROZEN, and the claims the statement's overdue check moved."""
     _, contract = contract_for(session, supplier_id, None)
     return record(session, rules.billing_frozen_alert(contract, statement)) + after_overdue(session, today=today)
@@ -97,12 +103,12 @@ def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: st
     """The weekly check: volume, SLA and spike rules of the last ``weeks`` finished ISO weeks, and
     expected deliveries that did not come."""
     _, contract = contract_for(session, supplier_id, None)
-    alerts = []
-    last = week_of(as_of - timedelta(weeks=1))
+    alerts: list[Alert] = []
+    last_monday, _ = week_of(as_of - timedelta(weeks=1)).dates
     for back in range(weeks - 1, -1, -1):
-        week = week_of(last.start - timedelta(weeks=back))
+        week = week_of(last_monday - timedelta(weeks=back))
         alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=True)
     delivered = set(session.scalars(select(Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)))
-    since = week_of(last.start - timedelta(weeks=weeks - 1)).start
+    since, _ = week_of(last_monday - timedelta(weeks=weeks - 1)).dates
     alerts += rules.delivery_missing_alerts(contract, delivered_days=delivered, since=since, as_of=as_of)
     return record(session, alerts)

@@ -12,6 +12,7 @@ Slack mrkdwn (``&``, ``<``, ``>``); the templates themselves contain none of tho
 from collections.abc import Mapping
 from dataclasses import dataclass
 from string import Formatter
+from typing import SupportsFloat
 
 from leadgov.alerts.types import Alert, AlertType
 from leadgov.formatting import (  # noqa: F401  (re-exported: callers and tests import them from here)
@@ -35,7 +36,8 @@ UNITS: dict[AlertType, str] = {
 #: At most this many lead ids are listed in a message; the rest are counted.
 MAX_LEAD_IDS = 20
 
-WORDING: dict[str, dict] = {
+#: locale -> part ("labels", "periods", "bounds" or an alert type, a ``str`` too) -> key -> sentence.
+WORDING: dict[str, dict[str, dict[str, str]]] = {
     "fr": {
         "labels": {
             "supplier": "Fournisseur", "period": "Période", "threshold": "Seuil",
@@ -218,7 +220,7 @@ class Message:
     """What to post: ``text`` is the notification and fallback, ``blocks`` the Block Kit layout."""
 
     text: str
-    blocks: list[dict]
+    blocks: list[dict[str, object]]
 
 
 def escape(text: str) -> str:
@@ -248,7 +250,7 @@ def format_period(label: str, locale: str) -> str:
     return label
 
 
-def _value(value: object, unit: str, locale: str) -> str:
+def _value(value: float, unit: str, locale: str) -> str:
     if unit == RATE:
         return format_rate(value, locale)
     if unit == EUR:
@@ -258,7 +260,30 @@ def _value(value: object, unit: str, locale: str) -> str:
 
 # --- message -----------------------------------------------------------------------------------
 
-def _lead_ids(ids: list, locale: str) -> str:
+def _number(value: object) -> SupportsFloat | None:
+    """A numeric fact (the rules put numbers there; the outbox gives them back from JSON)."""
+    if value is None or isinstance(value, SupportsFloat):
+        return value
+    raise TypeError(f"a number was expected, got {type(value).__name__}")
+
+
+def _listed(value: object) -> list[object]:
+    """A list fact; absent or empty reads as no item."""
+    if not value:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise TypeError(f"a list was expected, got {type(value).__name__}")
+
+
+def _reason_count(row: object) -> str:
+    """One of a spike's top reasons: "CODE (count)"."""
+    if not isinstance(row, Mapping):
+        raise TypeError(f"a reason count was expected, got {type(row).__name__}")
+    return f"{row['code']} ({row['count']})"
+
+
+def _lead_ids(ids: list[object], locale: str) -> str:
     shown = ", ".join(str(i) for i in ids[:MAX_LEAD_IDS])
     more = len(ids) - MAX_LEAD_IDS
     return shown if more <= 0 else f"{shown} ({WORDING[locale]['labels']['more'].format(n=more)})"
@@ -277,35 +302,35 @@ def _values(alert: Alert, locale: str) -> dict[str, str]:
     }
     if alert.type == AlertType.REJECTION_SPIKE:
         values["bound"] = words["bounds"][str(facts.get("rule", "threshold"))]
-        values["top_reasons"] = ", ".join(f"{r['code']} ({r['count']})" for r in facts.get("top_reasons") or [])
+        values["top_reasons"] = ", ".join(_reason_count(r) for r in _listed(facts.get("top_reasons")))
         if facts.get("contest_window_closes"):
             values["contest_window_closes"] = format_date(str(facts["contest_window_closes"]), locale)
     elif alert.type == AlertType.VOLUME_SHORTFALL:
-        values["weekly_target"] = format_count(facts.get("weekly_target", 0), locale)
+        values["weekly_target"] = format_count(_number(facts.get("weekly_target", 0)), locale)
     elif alert.type == AlertType.DELIVERY_MISSING:
         values["expected_on"] = format_date(str(facts.get("expected_on") or alert.period.partition(":")[2]), locale)
     elif alert.type == AlertType.REPLACEMENT_OVERDUE:
-        values["lead_ids"] = _lead_ids(list(facts.get("lead_ids") or []), locale)
-        values["due_on"] = ", ".join(format_date(str(d), locale) for d in facts.get("due_on") or [])
+        values["lead_ids"] = _lead_ids(_listed(facts.get("lead_ids")), locale)
+        values["due_on"] = ", ".join(format_date(str(d), locale) for d in _listed(facts.get("due_on")))
         values["credit_month"] = format_month(str(facts["credit_month"]), locale) if facts.get("credit_month") else ""
     elif alert.type == AlertType.SLA_BREACH:
-        values["sla_hours"] = format_count(facts.get("sla_hours", 0), locale)
+        values["sla_hours"] = format_count(_number(facts.get("sla_hours", 0)), locale)
     elif alert.type == AlertType.BILLING_FROZEN:
         values["revision"] = str(facts.get("revision", ""))
-        values["freeze_reasons"] = "; ".join(str(r) for r in facts.get("freeze_reasons") or [])
+        values["freeze_reasons"] = "; ".join(str(r) for r in _listed(facts.get("freeze_reasons")))
     elif alert.type == AlertType.PILOT_VERDICT:
         values["verdict"] = str(facts.get("verdict", ""))
         values["figure"] = values["verdict"]
-        values["reasons"] = "; ".join(str(r) for r in facts.get("reasons") or [])
+        values["reasons"] = "; ".join(str(r) for r in _listed(facts.get("reasons")))
     elif alert.type == AlertType.QUARTERLY_REVIEW:
-        values["suppliers"] = format_count(facts.get("suppliers", 0), locale)
+        values["suppliers"] = format_count(_number(facts.get("suppliers", 0)), locale)
         values["figure"] = values["suppliers"]
     if facts.get("report_path"):
         values["report_path"] = str(facts["report_path"])
     return {name: escape(value) for name, value in values.items()}
 
 
-def _next_step(alert: Alert, wording: dict, values: dict[str, str]) -> str:
+def _next_step(alert: Alert, wording: dict[str, str], values: dict[str, str]) -> str:
     """The type's next step, in the variant its facts call for, plus the report when there is one."""
     key = "next"
     if alert.type == AlertType.REJECTION_SPIKE and "contest_window_closes" not in values:
@@ -336,7 +361,7 @@ def render(alert: Alert) -> Message:
         fields.append((wording["figure"].format_map(values), values["figure"]))
     if values["threshold"]:
         fields.append((labels["threshold"], values["threshold"]))
-    blocks: list[dict] = [
+    blocks: list[dict[str, object]] = [
         {"type": "header", "text": {"type": "plain_text", "text": wording["title"], "emoji": False}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields]},
     ]

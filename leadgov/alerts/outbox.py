@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -17,12 +18,16 @@ from leadgov.alerts.types import Alert
 from leadgov.models import alert_store
 from leadgov.models.db import session_scope
 
+if TYPE_CHECKING:
+    from leadgov.alerts.slack import SlackSender
+    from leadgov.config.settings import Settings
+
 log = logging.getLogger("leadgov.alerts")
 
 
 def record(session: Session, alerts: list[Alert]) -> list[str]:
     """Store the alerts not stored yet, rendered in their locale; the new keys."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for alert in alerts:
         message = render(alert)
         rows.append({
@@ -41,7 +46,7 @@ class SendSummary:
     kept: int = 0
 
 
-def send_pending(url: str, sender) -> SendSummary:
+def send_pending(url: str, sender: "SlackSender | None") -> SendSummary:
     """Send every pending or failed alert with ``sender`` (a ``SlackSender``, or None when Slack
     is not configured). Each alert's outcome is committed on its own, so a crash mid-run loses
     nothing and sends nothing twice."""
@@ -94,7 +99,7 @@ def evaluate_alerts(url: str, evaluate: Callable[[Session], list[str]]) -> tuple
         return (), f"alerts not evaluated ({type(exc).__name__}); run `leadgov alerts check`"
 
 
-def evaluate_and_send(url: str, settings, evaluate) -> AlertRun:  # TODO(services): remove once every door uses Runtime.alerts
+def evaluate_and_send(url: str, settings: "Settings", evaluate: Callable[[Session], list[str]]) -> AlertRun:  # TODO(services): remove once every door uses Runtime.alerts
     from leadgov.alerts.slack import SlackSender
 
     new, error = evaluate_alerts(url, evaluate)

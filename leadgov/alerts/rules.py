@@ -8,12 +8,14 @@ fires on a strict inequality, so a figure exactly at its threshold never fires. 
 """
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal, Required, TypedDict
 
+from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
 from leadgov.config.contract import Contract
 from leadgov.config.contract.value_types import WEEKDAYS
-from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
 from leadgov.kpis import Kpis
 from leadgov.periods import parse_period
 
@@ -24,6 +26,32 @@ TREND_WEEKS = 4
 #: A delivery spike names at most this many reason codes.
 TOP_REASONS = 3
 PILOT_VERDICTS = frozenset({"GO", "STOP", "RENEGOTIATE"})
+
+
+class ReasonCount(TypedDict):
+    """One of a spike's most frequent reason codes."""
+
+    code: str
+    count: int
+
+
+class OverdueClaim(TypedDict):
+    """A claim gone overdue, as REPLACEMENT_OVERDUE needs it (the claim's columns as stored)."""
+
+    claim_id: int
+    lead_id: str | None
+    due_on: date | None
+    overdue_on: date | None
+
+
+class StatementFacts(TypedDict, total=False):
+    """What BILLING_FROZEN needs of a stored statement."""
+
+    month: Required[str]
+    revision: int
+    frozen: bool
+    amount_due_eur: Decimal | float | None
+    freeze_reasons: list[str]
 
 
 def _alert(contract: Contract, kind: AlertType, period: str, *, figure: float | None = None,
@@ -41,7 +69,7 @@ def _enough_leads(count: int, contract: Contract) -> bool:
     return count >= contract.alerts.min_leads_for_rate_alerts
 
 
-def _top_reasons(kpis: Kpis) -> list[dict]:
+def _top_reasons(kpis: Kpis) -> list[ReasonCount]:
     """The most frequent reason codes, ties in the spec's order (the breakdown's order)."""
     ranked = sorted(kpis.reason_breakdown, key=lambda row: -row["count"])  # stable: keeps spec order
     return [{"code": str(row["code"]), "count": int(row["count"])} for row in ranked[:TOP_REASONS]]
@@ -125,8 +153,8 @@ def _rejection_spike_week(kpis: Kpis, contract: Contract,
 def _within_contract(kpis: Kpis, contract: Contract) -> bool:
     """Whether the whole week lies in the contract's period: the contracted weekly volume is owed
     only for those (a week that straddles the start or the end is not judged)."""
-    week = parse_period(kpis.period)
-    return contract.period.start <= week.start and week.end <= contract.period.end
+    start, end = parse_period(kpis.period).dates
+    return contract.period.start <= start and end <= contract.period.end
 
 
 def _volume(kpis: Kpis, contract: Contract) -> list[Alert]:
@@ -168,7 +196,7 @@ def week_alerts(kpis: Kpis, contract: Contract, *, earlier_reject_rates: list[fl
     return alerts
 
 
-def contest_gdpr_alerts(contract: Contract, contests: list[Mapping]) -> list[Alert]:
+def contest_gdpr_alerts(contract: Contract, contests: Sequence[Mapping[str, object]]) -> list[Alert]:
     """GDPR_BREACH for each contest NO_CONSENT_ON_CALL (dicts with lead_id and contest_reason):
     one event per contested lead (period ``contest:<lead_id>``), whatever the volume."""
     return [_alert(contract, AlertType.GDPR_BREACH, f"contest:{c['lead_id']}", figure=1, threshold=0,
@@ -203,10 +231,10 @@ def _day(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def replacement_overdue_alerts(contract: Contract, claims: list[Mapping]) -> list[Alert]:
+def replacement_overdue_alerts(contract: Contract, claims: Sequence[OverdueClaim]) -> list[Alert]:
     """One alert per day on which claims became overdue (claims: claim_id, lead_id, due_on,
     overdue_on). A billed lead's overdue claim is credited on the statement of that day's month."""
-    by_day: dict[date, list[Mapping]] = {}
+    by_day: dict[date, list[OverdueClaim]] = {}
     for claim in claims:
         by_day.setdefault(_day(claim["overdue_on"]), []).append(claim)
     alerts = []
@@ -222,7 +250,7 @@ def replacement_overdue_alerts(contract: Contract, claims: list[Mapping]) -> lis
     return alerts
 
 
-def billing_frozen_alert(contract: Contract, statement: Mapping) -> list[Alert]:
+def billing_frozen_alert(contract: Contract, statement: StatementFacts) -> list[Alert]:
     """A frozen statement, once per month: a later revision frozen again is the same event."""
     if not statement.get("frozen"):
         return []
@@ -245,8 +273,13 @@ def pilot_verdict_alert(contract: Contract, *, verdict: str, reasons: list[str],
 def quarterly_review_alert(*, quarter: str, channel: str, locale: str, report_path: str | None,
                            suppliers: int) -> list[Alert]:
     """A published cross-supplier review: supplier "all", on the channel the caller names."""
-    if locale not in ("fr", "en"):
+    language: Literal["fr", "en"]
+    if locale == "fr":
+        language = "fr"
+    elif locale == "en":
+        language = "en"
+    else:
         raise ValueError(f"unknown locale {locale!r}: use fr or en")
     return [Alert(type=AlertType.QUARTERLY_REVIEW, supplier_id="all", supplier_name="", period=quarter,
-                  channel=channel, locale=locale, figure=None, threshold=None,
+                  channel=channel, locale=language, figure=None, threshold=None,
                   facts={"suppliers": suppliers, "report_path": report_path})]

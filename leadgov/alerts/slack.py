@@ -44,6 +44,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 if TYPE_CHECKING:
@@ -79,8 +82,15 @@ class _BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     longer than ``MAX_RETRY_AFTER_SECONDS`` or a ``Retry-After`` that is not a number of seconds
     (the SDK would raise ValueError on it)."""
 
-    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or not super()._can_retry(state=state, request=request, response=response, error=error):
             return False
         for name, values in response.headers.items():
             if name.lower() == "retry-after":
@@ -137,25 +147,28 @@ class SlackSender:
             client = WebClient(
                 token=token,
                 base_url=settings.slack_base_url,
-                timeout=timeout,
+                timeout=timeout,  # type: ignore[arg-type]  # slack-sdk says int; urllib takes the float as is
                 retry_handlers=_retry_handlers(),
             )
             return cls(web_client=client)
         if url:
-            return cls(webhook_client=WebhookClient(url, timeout=timeout, retry_handlers=_retry_handlers()))
+            return cls(webhook_client=WebhookClient(
+                url, timeout=timeout, retry_handlers=_retry_handlers()  # type: ignore[arg-type]  # as above
+            ))
         return None
 
     @property
     def mode(self) -> Literal["web", "webhook"]:
         return "web" if self._web is not None else "webhook"
 
-    def post(self, channel: str, text: str, blocks: list[dict]) -> None:
+    def post(self, channel: str, text: str, blocks: list[dict[str, object]]) -> None:
         """Post ``text`` (the notification fallback) and ``blocks`` to ``channel``; raise
         ``SlackDeliveryError`` when Slack did not accept it after the retries."""
         try:
             if self._web is not None:
                 self._web.chat_postMessage(channel=channel, text=text, blocks=blocks or None)
                 return
+            assert self._webhook is not None  # exactly one client (__init__)
             response = self._webhook.send(text=text, blocks=blocks or None)
         except SlackApiError as exc:  # Web API: ok:false, or an HTTP error left after the retries
             status = getattr(exc.response, "status_code", None)
@@ -173,6 +186,7 @@ class SlackSender:
 
     def _transport_reason(self, exc: Exception) -> str:
         client = self._web if self._web is not None else self._webhook
+        assert client is not None  # exactly one client (__init__)
         if isinstance(exc, TimeoutError) or (isinstance(exc, URLError) and isinstance(exc.reason, TimeoutError)):
             return f"timed out (timeout {client.timeout} s)"
         if isinstance(exc, URLError) and isinstance(exc.reason, Exception):
