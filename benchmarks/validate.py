@@ -64,8 +64,8 @@ def _setup(url: str, rows: int, history_factor: int, known_share: float, seed: i
 
     from leadgov.config.contract import load_contract  # noqa: PLC0415
     from leadgov.config.settings import Settings  # noqa: PLC0415
-    from leadgov.tools import synthetic  # noqa: PLC0415
     from leadgov.models.migrate import upgrade  # noqa: PLC0415
+    from leadgov.tools import synthetic  # noqa: PLC0415
 
     timings: dict[str, float] = {}
     start = time.perf_counter()

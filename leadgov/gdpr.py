@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from leadgov.config.contract import ContractError, parse_contract
 from leadgov.identity import identity_keys, value_hmac
+from leadgov.models import gdpr_store as store
 from leadgov.normalise import phones as phone_rules
 from leadgov.normalise.emails import normalise_emails
 from leadgov.normalise.phones import normalise_phones
-from leadgov.models import gdpr_store as store
 
 #: Suppression reasons written by these commands (``suppression_entry.reason``).
 ERASED = "erased"

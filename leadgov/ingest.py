@@ -17,20 +17,20 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from leadgov.claims import record_delivery_claims
 from leadgov.config.contract import ContractFile
 from leadgov.config.settings import Settings
-from leadgov.claims import record_delivery_claims
 from leadgov.identity import identity_keys
+from leadgov.models import delivery_store as store
+from leadgov.models import identity_store
+from leadgov.models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
+from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reasons import RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
 from leadgov.validation.people import KnownPeople, people_failures, text_in
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
-from leadgov.models import delivery_store as store
-from leadgov.models import identity_store
-from leadgov.models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
-from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 
 Timings = dict[str, float]
 #: The valid normalised emails and phones of a CRM export.

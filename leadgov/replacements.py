@@ -4,10 +4,10 @@ Pure rules over dataframes (spec/governance.md, Replacements; docs/governance-ru
 ``leadgov.claims`` applies them to the database.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -12,8 +12,8 @@ from leadgov.models.identity import IdentityRun
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.pilot import PilotDecision
 from leadgov.models.replacement import ReplacementClaim
-from leadgov.models.suppression import SuppressionEntry
 from leadgov.models.supplier import ContractVersion, Supplier
+from leadgov.models.suppression import SuppressionEntry
 
 __all__ = [
     "Base",

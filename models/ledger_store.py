@@ -11,12 +11,12 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from leadgov.config.contract import Contract
-from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger, typed_frame
-from leadgov.periods import Period, local_day_start
+from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger
 from leadgov.models.db import query_frame
 from leadgov.models.delivery import Lead, LeadReason
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.replacement import ReplacementClaim
+from leadgov.periods import Period, local_day_start
 
 
 def cohort_condition(

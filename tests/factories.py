@@ -9,10 +9,10 @@ import pandas as pd
 import yaml
 
 from leadgov.config.contract import Contract, ContractFile, parse_contract
+from leadgov.identity import identity_keys
 from leadgov.reading import CANONICAL_FIELDS
 from leadgov.validation.engine import ValidationResult, validate_leads
 from leadgov.validation.people import KnownPeople
-from leadgov.identity import identity_keys
 from leadgov.validation.prepare import prepare_leads
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,8 +17,6 @@ from leadgov.fields import CANONICAL_FIELDS as CANONICAL_FIELDS  # re-exported
 from leadgov.fields import CanonicalField as CanonicalField  # re-exported
 from leadgov.reasons import ContestReason, RejectionReason
 
-
-
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = typing.get_args(Weekday)
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .text import as_arrow, blank_to_null, to_bool_series, to_str_series
+from leadgov.normalise.text import as_arrow, blank_to_null, to_bool_series, to_str_series
 
 LA_POSTE_SIREN = "356000000"
 _WHITESPACE = r"[\t\n\v\f\r \p{Z}\x{85}]+"

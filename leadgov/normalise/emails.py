@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .text import as_arrow, map_distinct, to_bool_series, to_str_series
+from leadgov.normalise.text import as_arrow, map_distinct, to_bool_series, to_str_series
 
 GENERIC_LOCAL_PARTS: frozenset[str] = frozenset(
     {

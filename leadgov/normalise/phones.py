@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-from .text import as_arrow, ascii_digits, map_distinct, to_bool_series, to_str_series
+from leadgov.normalise.text import as_arrow, ascii_digits, map_distinct, to_bool_series, to_str_series
 
 #: First digit-or-plus character is a plus sign, or the number starts with "00" (Python re, \d is
 #: Unicode like phonenumbers' own notion of a digit).
@@ -103,7 +103,7 @@ def _validity(region: str) -> tuple[_Desc, tuple[_Desc, ...]] | None:
     return general, types
 
 
-@lru_cache(maxsize=None)
+@cache
 def region_rules(region: str) -> _RegionRules | None:
     """The rules of `region`, or None when its national prefix is not a plain digit string (with
     carrier codes or transform rules the fast path would not be exact: such regions go slow)."""

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .text import as_arrow, ascii_digits, blank_to_null, to_str_series
+from leadgov.normalise.text import as_arrow, ascii_digits, blank_to_null, to_str_series
 
 _SPACE = r"[ \x{a0}\x{202f}]"  # space, non-breaking space, narrow non-breaking space
 

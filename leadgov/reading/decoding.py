@@ -11,7 +11,6 @@ import pyarrow as pa
 from leadgov.reading.errors import UnreadableFile
 from leadgov.reading.options import _ENCODINGS, _check_choice
 
-
 # Byte-order marks recognised by `auto`: (mark, codec to decode with, name reported as used).
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),

@@ -6,7 +6,6 @@ import re
 
 from leadgov.reading.errors import UnreadableFile
 
-
 _SNIFFED = (";", ",", "\t")
 _DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab"}
 

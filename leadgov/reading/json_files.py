@@ -13,7 +13,6 @@ import pyarrow.compute as pc
 from leadgov.reading.errors import UnreadableFile
 from leadgov.reading.table import _Table
 
-
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from leadgov.reading.fields import CANONICAL_FIELDS
 from leadgov.fields import fold_header
-
+from leadgov.reading.fields import CANONICAL_FIELDS
 
 _FORMATS = ("csv", "json")
 _ENCODINGS = ("auto", "utf-8", "cp1252", "latin-1")

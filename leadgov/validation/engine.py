@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from itertools import groupby
 from operator import itemgetter
-from datetime import date
 
 import pandas as pd
 

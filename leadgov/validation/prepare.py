@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from datetime import date
+from functools import partial
 
 import pandas as pd
 

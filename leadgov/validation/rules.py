@@ -14,8 +14,8 @@ import pandera.pandas as pa
 
 from leadgov.config.contract import Contract
 from leadgov.normalise import emails, text
-from leadgov.validation.prepare import normalise_naf_codes
 from leadgov.reasons import RejectionReason as R
+from leadgov.validation.prepare import normalise_naf_codes
 
 #: A vectorised predicate over one column: True where the value passes.
 Predicate = Callable[[pd.Series], pd.Series]

@@ -9,6 +9,7 @@ from typing import Any
 import pydantic
 import pytest
 import yaml
+from factories import DELETE, with_overrides
 
 from leadgov.config.contract import (
     CONTRACTS_DIR,
@@ -19,7 +20,6 @@ from leadgov.config.contract import (
     load_contract,
     parse_contract,
 )
-from factories import DELETE, with_overrides
 from leadgov.reasons import ContestReason, RejectionReason
 
 EXAMPLE_PATH = CONTRACTS_DIR / "acme-leads.yaml"

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from factories import ingest, lead
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.objects import FlowRun
 
-from factories import ingest, lead
-from leadgov.tools.supervisor import stop, tail  # the same process handling as `leadgov ui`
 from leadgov.models.migrate import upgrade
+from leadgov.tools.supervisor import stop, tail  # the same process handling as `leadgov ui`
 
 pytestmark = pytest.mark.prefect
 

@@ -14,12 +14,12 @@ import os
 
 import pytest
 import yaml
+from factories import BASE_CONTRACT, DELIVERED_ON, contract_dict, delivery_file, lead
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogWorker
 from sqlalchemy import create_engine, func, select, text
 
-from factories import BASE_CONTRACT, DELIVERED_ON, contract_dict, delivery_file, lead
 from leadgov.flows.validate_delivery import DeliveryParameters, validate_delivery
 from leadgov.tasks import deliveries as delivery_tasks
 

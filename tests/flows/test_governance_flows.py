@@ -8,18 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from factories import DELIVERED_ON, contract_dict, delivery_file, ingest, lead, make_contract_file, outcomes_csv
 from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from sqlalchemy import func, select, update
 
-from factories import DELIVERED_ON, contract_dict, delivery_file, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.flows.check_replacements import check_replacements
 from leadgov.flows.import_outcomes import import_outcomes
 from leadgov.flows.monthly_billing import monthly_billing
 from leadgov.flows.quarterly_review import quarterly_review
 from leadgov.flows.weekly_checks import weekly_checks
-from leadgov.flows.weekly_delivery_validation import InboxRequest, weekly_delivery_validation
+from leadgov.flows.weekly_delivery_validation import InboxParameters, weekly_delivery_validation
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.billing import BillingStatement
 from leadgov.models.db import session_scope
@@ -112,7 +112,7 @@ def test_weekly_validation_files_every_delivery_and_reruns_idempotently(env, lea
         stamp = datetime(2027, 3, 1, 23, 30, tzinfo=paris).timestamp()
         os.utime(path, (stamp, stamp))
 
-    summary = weekly_delivery_validation(InboxRequest(inbox_dir=str(inbox), contracts_dir=str(contracts)))
+    summary = weekly_delivery_validation(InboxParameters(inbox_dir=str(inbox), contracts_dir=str(contracts)))
 
     assert (summary["processed"], summary["refused"], summary["errors"]) == (3, 1, 0)
     assert listing(inbox) == ["acme-leads/processed/a.csv", "acme-leads/processed/c.csv",
@@ -137,7 +137,7 @@ def test_weekly_validation_files_every_delivery_and_reruns_idempotently(env, lea
     text = markdown("inbox-validation-summary")
     assert "| acme-leads | 2 | 1 | 2 | 1 |" in text and "camille" not in json.dumps(list(rows.values())).lower()
 
-    again = weekly_delivery_validation(InboxRequest(inbox_dir=str(inbox), contracts_dir=str(contracts)))
+    again = weekly_delivery_validation(InboxParameters(inbox_dir=str(inbox), contracts_dir=str(contracts)))
     assert (again["processed"], again["refused"], again["suppliers"]) == (0, 0, [])
     assert count(env, Delivery) == 3
     assert listing(inbox)[-1] == "beta-leads/processed/d.csv" and len(listing(inbox)) == 5
@@ -150,7 +150,7 @@ def test_weekly_validation_one_supplier_failing_does_not_stop_the_others(env, le
         "ghost-leads": {"g.csv": csv_of([lead(5)])},  # no contract for this folder
     }, {"acme-leads": contract_dict()})
 
-    state = weekly_delivery_validation(InboxRequest(inbox_dir=str(inbox), contracts_dir=str(contracts),
+    state = weekly_delivery_validation(InboxParameters(inbox_dir=str(inbox), contracts_dir=str(contracts),
                                                     delivered_on=DELIVERED_ON), return_state=True)
 
     assert state.is_failed() and "ghost-leads" in state.message
@@ -159,25 +159,6 @@ def test_weekly_validation_one_supplier_failing_does_not_stop_the_others(env, le
     rows = {r["supplier_id"]: r for r in table("inbox-validation-table")}
     assert rows["acme-leads"]["status"] == "processed"
     assert rows["ghost-leads"]["status"] == "error" and "no contract" in rows["ghost-leads"]["reason"]
-
-
-def test_weekly_validation_on_a_dask_cluster(env, leadgov_env):
-    from prefect_dask import DaskTaskRunner
-
-    inbox, contracts = make_inbox(leadgov_env, {
-        "acme-leads": {"a.csv": csv_of([lead(1), lead(2)])},
-        "beta-leads": {"b.csv": csv_of([lead(20)], **BETA), "z.csv": GARBAGE},
-    }, {"acme-leads": contract_dict(), "beta-leads": contract_dict(**BETA)})
-    on_dask = weekly_delivery_validation.with_options(
-        task_runner=DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": False}))
-
-    summary = on_dask(InboxRequest(inbox_dir=str(inbox), contracts_dir=str(contracts), delivered_on=DELIVERED_ON))
-
-    assert (summary["processed"], summary["refused"], summary["errors"]) == (2, 1, 0)
-    assert listing(inbox) == ["acme-leads/processed/a.csv", "beta-leads/processed/b.csv", "beta-leads/refused/z.csv",
-                              "beta-leads/refused/z.csv.reason.txt"]
-    assert count(env, Delivery) == 2
-    assert {r["supplier_id"] for r in table("inbox-validation-table")} == {"acme-leads", "beta-leads"}
 
 
 # --- import_outcomes ---------------------------------------------------------------------------
@@ -373,7 +354,7 @@ def test_quarterly_review_writes_the_report_and_tells_the_committee(env, leadgov
 
 
 def test_parameters_make_forms_with_descriptions():
-    request = weekly_delivery_validation.parameters.model_dump()["definitions"]["InboxRequest"]["properties"]
+    request = weekly_delivery_validation.parameters.model_dump()["definitions"]["InboxParameters"]["properties"]
     assert "modification date" in request["delivered_on"]["description"]
     assert request["delivered_on"]["anyOf"][0]["format"] == "date"
     billing = monthly_billing.parameters.model_dump()["properties"]

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from factories import contract_dict, delivery_file, lead, make_contract_file
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from factories import contract_dict, delivery_file, lead, make_contract_file
 from leadgov.cli import app
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.db import session_scope

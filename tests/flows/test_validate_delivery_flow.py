@@ -3,9 +3,9 @@
 import asyncio
 
 import pandas as pd
+from factories import BASE_CONTRACT, DELIVERED_ON, delivery_file, lead
 from prefect.client.orchestration import get_client
 
-from factories import BASE_CONTRACT, DELIVERED_ON, delivery_file, lead
 from leadgov.flows.validate_delivery import DeliveryParameters, validate_delivery
 
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 import pytest
-
 from factories import DELETE, make_contract
+
 from leadgov.billing import StatementDraft, compute_statement
 from leadgov.ledger import Ledger
 from leadgov.periods import month_period

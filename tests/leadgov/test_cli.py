@@ -4,9 +4,9 @@ import json
 
 import pandas as pd
 import pytest
+from factories import BASE_CONTRACT, delivery_file, lead
 from typer.testing import CliRunner
 
-from factories import BASE_CONTRACT, delivery_file, lead
 from leadgov.cli import app
 
 runner = CliRunner()
@@ -71,7 +71,7 @@ def test_dry_run_then_real_run(workdir):
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "empty"),
     (b"\x00\x01\x02binary", "NUL"),
-    ("Ref;Nom\n1;Dupont\n".encode(), "collected_at"),
+    (b"Ref;Nom\n1;Dupont\n", "collected_at"),
 ])
 def test_unreadable_file_refused_with_one_line(workdir, content, message):
     path = workdir / "bad.csv"

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from factories import DELIVERED_ON, HMAC_KEY, contract_dict, delivery_file, ingest, lead
 from sqlalchemy import create_engine, func, select, text, update
 
-from factories import DELIVERED_ON, HMAC_KEY, contract_dict, delivery_file, ingest, lead
 from leadgov.models import Delivery, Lead, LeadReason, ReplacementClaim
 from leadgov.models.db import session_scope
 
@@ -334,8 +334,8 @@ def slack_settings(url: str, server):
 
 def pending_alerts(url: str) -> list[str]:
     """A delivery with half its leads rejected (rate alerts from 2 leads): its alerts recorded."""
-    from leadgov.config.contract import parse_contract
     from leadgov.alerts.evaluate import after_delivery
+    from leadgov.config.contract import parse_contract
 
     terms = parse_contract(yaml.safe_dump(contract_dict(**{"alerts.min_leads_for_rate_alerts": 2}),
                                           allow_unicode=True), "contract.yaml")

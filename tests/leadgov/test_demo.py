@@ -2,8 +2,8 @@
 
 from typer.testing import CliRunner
 
-from leadgov.config.settings import get_settings
 from leadgov.cli import app
+from leadgov.config.settings import get_settings
 from leadgov.models import alert_store
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions

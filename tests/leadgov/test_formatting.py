@@ -18,7 +18,6 @@ from leadgov.formatting import (
     is_missing,
 )
 
-
 # --- money ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "fr", "en"), [

@@ -9,10 +9,10 @@ import io
 import json
 
 import pytest
+from factories import ingest, lead, outcomes_csv
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from factories import ingest, lead, outcomes_csv
 from leadgov.cli import app
 from leadgov.models import BillingStatement, OutcomeEvent, ReplacementClaim
 from leadgov.models.db import session_scope

@@ -24,21 +24,30 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import (
+    BASE_CONTRACT,
+    DELIVERED_ON,
+    TZ,
+    delivery_file,
+    ingest,
+    lead,
+    make_contract_file,
+    outcomes_csv,
+    settings_for,
+)
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from leadgov.cli import app
 from leadgov.config.contract import ContractError, load_contract, parse_contract
 from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES
-from factories import (BASE_CONTRACT, DELIVERED_ON, TZ, delivery_file, ingest, lead, make_contract_file,
-                       outcomes_csv, settings_for)
-from leadgov.cli import app
 from leadgov.ingest import DeliveryFile, ingest_delivery, read_options
+from leadgov.models import Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim
+from leadgov.models.db import session_scope
 from leadgov.outcomes import import_outcomes
 from leadgov.reading import ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reading.outcomes import read_outcomes_export
 from leadgov.results import FORMULA_START, write_result_file, write_return_file
-from leadgov.models import Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim
-from leadgov.models.db import session_scope
 
 runner = CliRunner()
 ACME = make_contract_file()

@@ -2,18 +2,15 @@
 
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
+from factories import DELIVERED_ON, HMAC_KEY, ingest, lead, make_contract_file
 from sqlalchemy import func, select
 
-from factories import (DELIVERED_ON, HMAC_KEY, delivery_file, ingest, lead, make_contract_file, settings_for)
 from leadgov.identity import identity_keys, value_hmac
-from leadgov.ingest import ingest_delivery
-from leadgov.models import ContractVersion, Delivery, Lead, LeadReason, SuppressionEntry
-from leadgov.models import delivery_store
+from leadgov.models import ContractVersion, Delivery, Lead, LeadReason, SuppressionEntry, delivery_store
 from leadgov.models.db import session_scope
 from leadgov.models.supplier import ContractConflict
-
-import pandas as pd
 
 ACME = make_contract_file()
 OTHER = make_contract_file(**{"contract_id": "DP-2027", "supplier.id": "datapulse", "supplier.name": "DataPulse"})

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-
 from factories import make_contract
+
 from leadgov.kpis import Volume, compute_kpis
 from leadgov.ledger import Ledger
 from leadgov.periods import parse_period

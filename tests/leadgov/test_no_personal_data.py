@@ -21,11 +21,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from factories import DELIVERED_ON, contract_dict, delivery_file, lead, outcomes_csv
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from factories import DELIVERED_ON, contract_dict, delivery_file, lead, outcomes_csv
 from leadgov.cli import app
 
 runner = CliRunner()
@@ -341,8 +341,14 @@ def prefect_server(tmp_path_factory):
 @pytest.mark.prefect
 def test_validate_delivery_flow_holds_no_personal_data(prefect_server, env, all_logs):
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter,
-                                                FlowRunFilterId, LogFilter, LogFilterFlowRunId)
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
     from prefect.logging.handlers import APILogWorker
 
     from leadgov.flows.validate_delivery import DeliveryParameters, validate_delivery

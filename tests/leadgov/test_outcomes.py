@@ -10,13 +10,13 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from factories import TZ, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import func, select
 
-from factories import TZ, ingest, lead, make_contract_file, outcomes_csv
-from leadgov.outcomes import import_outcomes
-from leadgov.reading import UnreadableFile
 from leadgov.models import Lead, OutcomeEvent, ReplacementClaim, claim_store
 from leadgov.models.db import session_scope
+from leadgov.outcomes import import_outcomes
+from leadgov.reading import UnreadableFile
 
 HEADER = "lead_id;supplier_id;event;at;contest_reason;amount_eur;objection;note"
 

@@ -21,17 +21,17 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 import yaml
+from factories import BASE_CONTRACT, with_overrides
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from leadgov.config.contract import ContractError, parse_contract
-from factories import BASE_CONTRACT, with_overrides
 from leadgov.normalise.company_ids import normalise_sirens
 from leadgov.normalise.emails import normalise_emails
 from leadgov.normalise.phones import normalise_phones
 from leadgov.normalise.text import fold, words
-from leadgov.normalise.values import (department_from_postal_code, parse_amounts, parse_datetimes, parse_integers)
-from leadgov.reading import ReadOptions, UnreadableFile, decode, read_crm_export, read_delivery
+from leadgov.normalise.values import department_from_postal_code, parse_amounts, parse_datetimes, parse_integers
+from leadgov.reading import ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reading.outcomes import read_outcomes_export
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,8 +6,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-
 from factories import DELETE, make_contract
+
 from leadgov.kpis import Kpis, Volume
 from leadgov.recommendation import (
     PROGRESSIVE_EXIT,

@@ -3,8 +3,8 @@
 from datetime import date
 
 import pandas as pd
-
 from factories import make_contract
+
 from leadgov.replacements import match_replacements, new_claims, overdue_claims, owed_per_month
 
 CONTRACT = make_contract()  # deadline 10 days, max_replacement_share 0.20

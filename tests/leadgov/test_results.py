@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-
 from factories import lead, validate_rows
+
 from leadgov.results import neutralise_formulas, write_result_file, write_return_file
 
 

@@ -1,9 +1,9 @@
 """Session-taking functions of the delivery store, on SQLite and PostgreSQL."""
 
 import numpy as np
+from factories import ingest, lead
 from sqlalchemy import select
 
-from factories import ingest, lead
 from leadgov.models import Lead
 from leadgov.models.db import session_scope
 from leadgov.models.delivery_store import lead_pks

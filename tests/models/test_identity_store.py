@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
+import pandas as pd
 from factories import DELIVERED_ON, HMAC_KEY, ingest, lead, make_contract_file
+
 from leadgov.identity import identity_keys
 from leadgov.models.db import session_scope
 from leadgov.models.identity_store import identity_matches
-
-import pandas as pd
 
 OTHER = make_contract_file(**{"contract_id": "DP-2027", "supplier.id": "datapulse", "supplier.name": "DataPulse"})
 

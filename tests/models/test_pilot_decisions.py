@@ -1,8 +1,8 @@
 """A pilot decision moves the supplier's state; a terminated supplier's deliveries are refused."""
 
 import pytest
-
 from factories import ingest, lead
+
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions, record_decision
 from leadgov.models.supplier import Supplier, SupplierTerminated

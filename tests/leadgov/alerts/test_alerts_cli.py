@@ -8,10 +8,10 @@ import json
 import re
 
 import pytest
+from factories import BASE_CONTRACT, delivery_file, ingest, lead, outcomes_csv
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from factories import BASE_CONTRACT, delivery_file, ingest, lead, outcomes_csv
 from leadgov.cli import app
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.db import session_scope

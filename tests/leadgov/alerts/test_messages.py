@@ -5,8 +5,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-
 from factories import make_contract
+
 from leadgov.alerts.messages import (
     WORDING,
     Message,

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from factories import DELIVERED_ON, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import select
 
-from factories import DELIVERED_ON, ingest, lead, make_contract_file, outcomes_csv
 from leadgov.alerts import evaluate
 from leadgov.alerts.outbox import AlertRun, SendSummary, send_pending
 from leadgov.alerts.slack import SlackSender

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from factories import DELETE, make_contract
+
 from leadgov.alerts.rules import (
     billing_frozen_alert,
     contest_gdpr_alerts,

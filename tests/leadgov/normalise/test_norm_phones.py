@@ -15,7 +15,6 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 from leadgov.normalise.phones import _fast_path, cannot_be_valid, normalise_phones
 from leadgov.normalise.text import as_arrow
 
-
 # --- The reference: the library, per value, written independently of the module ----------------
 
 

@@ -5,9 +5,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, outcomes_csv
 from sqlalchemy import func, select
 
-from factories import HMAC_KEY, ingest, lead, outcomes_csv
 from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import OutcomeEvent, ReplacementClaim

@@ -2,9 +2,9 @@
 
 from datetime import date
 
+from factories import HMAC_KEY, ingest, lead
 from sqlalchemy import select
 
-from factories import HMAC_KEY, ingest, lead
 from leadgov.config.settings import Settings
 from leadgov.models import ReplacementClaim
 from leadgov.models.db import session_scope

@@ -4,9 +4,9 @@ weeks only, every supplier not terminated, each alert once."""
 from datetime import date
 
 import pytest
+from factories import HMAC_KEY, ingest, lead, make_contract_file
 from sqlalchemy import update
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file
 from leadgov.alerts.types import AlertType
 from leadgov.config.settings import Settings
 from leadgov.errors import Refused

@@ -1,10 +1,10 @@
 """Identity-based reasons: duplicates in the file, earlier deliveries, other suppliers, CRM, suppression."""
 
+import pandas as pd
 from factories import HMAC_KEY, lead, reasons_of, validate_rows
+
 from leadgov.identity import identity_keys, value_hmac
 from leadgov.validation.people import KnownPeople
-
-import pandas as pd
 
 
 def test_duplicate_in_delivery_by_email_or_phone_first_kept():

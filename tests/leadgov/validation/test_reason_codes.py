@@ -1,8 +1,8 @@
 """Each rejection reason of spec/leads.md: one row that fires it, one just inside the boundary."""
 
 import pytest
-
 from factories import DELETE, lead, make_contract, reasons_of
+
 from leadgov.reasons import RejectionReason as R
 from leadgov.validation.people import KnownPeople
 
