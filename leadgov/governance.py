@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from leadgov.billing import StatementDraft, compute_statement
@@ -31,11 +32,11 @@ def contract_for(session: Session, supplier_id: str, day: date | None) -> tuple[
 
 def contract_of_version(session: Session, version_id: int) -> tuple[ContractVersion, Contract]:
     """A stored contract version (the one a delivery or a statement ran under), parsed."""
-    version = session.get(ContractVersion, version_id)
+    version = session.get_one(ContractVersion, version_id)
     return version, parse_contract(version.content, version.source_path).contract
 
 
-def billed_amount(session: Session, supplier_id: str, period: Period, condition) -> Decimal | None:
+def billed_amount(session: Session, supplier_id: str, period: Period, condition: ColumnElement[bool]) -> Decimal | None:
     """What the buyer was billed for the period (docs/governance-rules.md, KPIs): for months and
     quarters, the latest statements' gross minus the cap excess; for a week, a delivery or the
     pilot, the unit lines of the cohort's leads. None when no statement covers it yet."""
@@ -67,7 +68,7 @@ class Statement:
     draft: StatementDraft
     contract_version: ContractVersion
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {**self.draft.as_dict(), "revision": self.stored.revision, "statement_id": self.stored.id,
                 "contract_version": {"id": self.contract_version.id, "contract_id": self.contract_version.contract_id,
                                      "sha256": self.contract_version.sha256}}
@@ -81,7 +82,8 @@ def bill_month(session: Session, supplier_id: str, year: int, month: int, tz: st
     month's last day.
     """
     period = month_period(year, month)
-    check_overdue(session, min(as_of, period.end + timedelta(days=1)), supplier_id)
+    _, last_day = period.dates
+    check_overdue(session, min(as_of, last_day + timedelta(days=1)), supplier_id)
     version, contract = contract_for(session, supplier_id, period.end)
     ledger = ledger_store.load_billing_ledger(session, supplier_id, period, tz)
     draft = compute_statement(ledger, contract, period,

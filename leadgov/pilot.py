@@ -41,14 +41,14 @@ Each observation also adds a reason naming its figure and threshold:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from math import sqrt
 from typing import Literal
 
 from leadgov.config.contract import Contract
-from leadgov.kpis import Kpis
+from leadgov.kpis import Kpis, ReasonCount
 
 #: The two-sided 95 % normal quantile, Phi^-1(0.975).
 Z_95 = 1.959963984540054
@@ -123,7 +123,7 @@ class ThresholdCheck:
     @property
     def clearly_missed(self) -> bool:
         """The whole 95 % interval is on the wrong side of the threshold (strictly)."""
-        if not self.has_data:
+        if not self.has_data or self.low is None or self.high is None:
             return False
         return self.low > self.threshold if self.direction == "max" else self.high < self.threshold
 
@@ -131,9 +131,11 @@ class ThresholdCheck:
     def uncertain(self) -> bool:
         """The 95 % interval contains the threshold: the pilot was too small to tell, whichever way
         the measured value fell."""
-        return self.has_data and self.low <= self.threshold <= self.high
+        if not self.has_data or self.low is None or self.high is None:
+            return False
+        return self.low <= self.threshold <= self.high
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "clearly_missed": self.clearly_missed, "uncertain": self.uncertain}
 
 
@@ -144,11 +146,11 @@ class PilotVerdict:
     verdict: str  # GO | RENEGOTIATE | STOP
     checks: list[ThresholdCheck]
     reasons: list[str]
-    top_reasons: list[dict]
+    top_reasons: list[ReasonCount]
     objections: list[tuple[str, int]]
     clauses: list[str]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "verdict": self.verdict,
             "checks": [c.as_dict() for c in self.checks],
@@ -194,7 +196,7 @@ OUR_TEAM = frozenset({"first_contact_sla_share"})
 def check_reason(check: ThresholdCheck) -> str:
     """``"reject_rate 22.0 % > 15.0 % (95 % CI 17.1–27.8 %)"``; a no-data check names its empty
     denominator; our team's commitments end with ``"(our team)"``."""
-    if not check.has_data:
+    if not check.has_data or check.low is None or check.high is None:
         text = f"{check.name} n/a: no data (0 of 0) vs {percent(check.threshold)}"
     else:
         sign = ">" if check.direction == "max" else "<"
@@ -218,7 +220,7 @@ def pilot_size_missed(kpis: Kpis, contract: Contract) -> bool:
 
 def _secondary(kpis: Kpis, contract: Contract) -> list[tuple[str, tuple[str, ...]]]:
     """Observations outside ``pilot.thresholds`` that point to a clause: (reason, clauses)."""
-    found = []
+    found: list[tuple[str, tuple[str, ...]]] = []
     freeze = contract.billing.freeze_if
     if _above(kpis.duplicate_rate, freeze.duplicate_rate_above):
         found.append((f"duplicate_rate {percent(kpis.duplicate_rate)} > {percent(freeze.duplicate_rate_above)}",
@@ -237,7 +239,7 @@ def _secondary(kpis: Kpis, contract: Contract) -> list[tuple[str, tuple[str, ...
     return found
 
 
-def ordered_clauses(clauses) -> list[str]:
+def ordered_clauses(clauses: Iterable[str]) -> list[str]:
     """Distinct clauses in ``CLAUSE_ORDER``."""
     wanted = set(clauses)
     unknown = wanted.difference(CLAUSE_ORDER)
@@ -246,7 +248,7 @@ def ordered_clauses(clauses) -> list[str]:
     return [c for c in CLAUSE_ORDER if c in wanted]
 
 
-def top_reasons(kpis: Kpis, limit: int = TOP_REASONS) -> list[dict]:
+def top_reasons(kpis: Kpis, limit: int = TOP_REASONS) -> list[ReasonCount]:
     """The ``limit`` most frequent reason codes; ties keep the breakdown's (spec table) order."""
     ranked = sorted(kpis.reason_breakdown, key=lambda r: -r["count"])
     return [{"code": r["code"], "count": r["count"], "share": r["share"]} for r in ranked[:limit]]
@@ -266,7 +268,7 @@ def pilot_verdict(kpis: Kpis, contract: Contract, *, objections: Mapping[str, in
     reject = checks[0]
     stop_reasons = []
     stop_at = 2 * contract.pilot.thresholds.max_reject_rate  # doubling a float is exact
-    if reject.has_data and reject.measured > stop_at:
+    if reject.has_data and reject.measured is not None and reject.measured > stop_at:
         stop_reasons.append(f"STOP: reject_rate {percent(reject.measured)} > 2 x {percent(reject.threshold)} "
                             f"= {percent(stop_at)}")
     if kpis.gdpr_incidents > 0:
@@ -278,7 +280,8 @@ def pilot_verdict(kpis: Kpis, contract: Contract, *, objections: Mapping[str, in
     else:
         verdict = RENEGOTIATE
 
-    reasons, clauses = list(stop_reasons), []
+    reasons: list[str] = list(stop_reasons)
+    clauses: list[str] = []
     if verdict != GO:
         for check in checks:
             if not check.held:

@@ -76,7 +76,7 @@ class Recommendation:
     clauses: list[str]
     evidence: list[Evidence]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"action": self.action, "clauses": list(self.clauses),
                 "evidence": [asdict(e) for e in self.evidence]}
 
