@@ -221,7 +221,8 @@ def _insert_planted(conn, planted, first: int, deliveries: int, per: int) -> Non
         {"j": j, "status": status, "email": _none(email), "phone": _none(phone),
          "email_key": _none(ek), "phone_key": _none(pk)}
         for j, (status, email, phone, ek, pk) in enumerate(zip(
-            planted["status"], planted["email"], planted["phone"], planted["email_key"], planted["phone_key"]))
+            planted["status"], planted["email"], planted["phone"], planted["email_key"], planted["phone_key"],
+            strict=True))
     ]
     conn.execute(text("INSERT INTO bench_planted VALUES (:j, :status, :email, :phone, :email_key, :phone_key)"), rows)
     conn.execute(text(

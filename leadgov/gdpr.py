@@ -167,7 +167,7 @@ def _identities(emails: Iterable[str], phones: Iterable[str], hmac_key: str) -> 
             continue
         keys = identity_keys(pd.Series(values, dtype="str"), hmac_key)
         rows += [{"kind": kind, "value": v, "key_hmac": value_hmac(v, hmac_key), "identity_key": int(k)}
-                 for v, k in zip(values, keys)]
+                 for v, k in zip(values, keys, strict=True)]
     return rows
 
 

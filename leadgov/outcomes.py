@@ -161,7 +161,8 @@ def _check_contests(rows: pd.DataFrame, contracts: dict[int, Contract]) -> None:
     terms = rows["contract_version_id"].map(lambda v: contracts[int(v)].replacement if pd.notna(v) else None)
     window = terms.map(lambda t: t.contest_window_days if t is not None else 0)
     last_day = pd.to_datetime(rows["delivered_on"]) + pd.to_timedelta(window, unit="D")
-    listed = [r in (t.contest_reasons if t is not None else ()) for r, t in zip(rows["contest_reason"], terms)]
+    listed = [r in (t.contest_reasons if t is not None else ())
+              for r, t in zip(rows["contest_reason"], terms, strict=True)]
     _refuse(rows, contest & (rows["status"] == LeadStatus.REJECTED.value), "CONTEST_REJECTED_LEAD",
             "the lead was rejected at delivery (its replacement claim was opened then)")
     _refuse(rows, contest & rows["contest_reason"].isna(), "CONTEST_REASON", "a contest needs a contest_reason")
@@ -229,7 +230,7 @@ def import_outcomes(session: Session, data: bytes, source: str, tz: str) -> Outc
     if refused_rows:
         lines = record_lines(data, delimiter)
         refusals = [Refusal(lines[r] if r < len(lines) else None, x.rule, x.message)
-                    for r, x in zip(refused_rows, result.refusals)]
+                    for r, x in zip(refused_rows, result.refusals, strict=True)]
         result = replace(result, refusals=refusals)
     return result
 

@@ -97,7 +97,7 @@ def mark_filled(session: Session, fills: pd.DataFrame) -> None:
         return
     session.execute(update(ReplacementClaim), [
         {"id": int(c), "status": "filled", "filled_by_lead_pk": int(pk), "filled_on": d}
-        for c, pk, d in zip(fills["claim_id"], fills["filled_by_lead_pk"], _dates(fills["filled_on"]))
+        for c, pk, d in zip(fills["claim_id"], fills["filled_by_lead_pk"], _dates(fills["filled_on"]), strict=True)
     ])
 
 
@@ -107,7 +107,7 @@ def mark_overdue(session: Session, overdue: pd.DataFrame) -> None:
         return
     session.execute(update(ReplacementClaim), [
         {"id": int(c), "status": "overdue", "overdue_on": d}
-        for c, d in zip(overdue["claim_id"], _dates(overdue["overdue_on"]))
+        for c, d in zip(overdue["claim_id"], _dates(overdue["overdue_on"]), strict=True)
     ])
 
 

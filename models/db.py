@@ -89,7 +89,7 @@ def rows_frame(rows: Sequence[Sequence[object]], columns: list[str]) -> pd.DataF
     times longer to build it from a list of rows: a second per 200,000)."""
     if not rows:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    return pd.DataFrame(dict(zip(columns, (list(values) for values in zip(*rows)), strict=True)))
+    return pd.DataFrame(dict(zip(columns, (list(values) for values in zip(*rows, strict=True)), strict=True)))
 
 
 def changed_rows(result: Result[Any]) -> int:

@@ -174,7 +174,7 @@ def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple[object, ..
     the driver writes this one was slower: both need the GIL, and the driver waits for it
     after every row.)"""
     for start in range(0, len(frame), CHUNK_ROWS):
-        yield list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite)))
+        yield list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite), strict=True))
 
 
 def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:

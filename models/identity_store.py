@@ -73,7 +73,7 @@ def _leads_at(session: Session, kind: str, hits: pd.DataFrame) -> Sequence[Seque
     """The value, supplier and status of the leads at (delivery_id, row_number), in one statement."""
     hits = hits.sort_values(["delivery_id", "row_number"])
     if session.get_bind().dialect.name == "sqlite":
-        pairs = "[" + ",".join(f"[{d},{r}]" for d, r in zip(hits["delivery_id"], hits["row_number"])) + "]"
+        pairs = "[" + ",".join(f"[{d},{r}]" for d, r in zip(hits["delivery_id"], hits["row_number"], strict=True)) + "]"
         sql = text(f"SELECT l.{kind}, l.supplier_id, l.status FROM json_each(:pairs) AS k JOIN lead AS l "
                    "ON l.delivery_id = json_extract(k.value, '$[0]') AND l.row_number = json_extract(k.value, '$[1]')")
         return session.execute(sql, {"pairs": pairs}).all()

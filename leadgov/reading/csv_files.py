@@ -120,8 +120,8 @@ def _csv_refusal(payload: bytes, delimiter: str, source: str, message: str) -> U
     records = _csv_records(payload.decode("utf-8"), delimiter)
     if "EOF inside string" in message:
         last = None
-        for last in records:
-            pass
+        for record in records:
+            last = record
         line = None if last is None else last[0]
         return UnreadableFile(source, "unterminated quoted field (file cut off?)", line=line)
     header_width = None

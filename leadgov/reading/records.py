@@ -50,7 +50,7 @@ def _assemble(
     trimmed, cells, raw = _drop_blank_rows(table)
     names = _record_names(table.headers, cells, positions)
     if raw is None:
-        kept = [(name, column) for name, column in zip(names, cells) if name is not None]
+        kept = [(name, column) for name, column in zip(names, cells, strict=True) if name is not None]
         raw = _json_records([name for name, _ in kept], [column for _, column in kept])
     extras = tuple(name for i, name in enumerate(names) if name is not None and i not in positions)
     return _frame(CANONICAL_FIELDS, positions, trimmed), _to_series(raw), extras
@@ -157,7 +157,7 @@ def _json_records(names: list[str], cells: list[pa.ChunkedArray]) -> pa.ChunkedA
     ]
 
     def join(span: tuple[int, int]) -> pa.ChunkedArray:
-        parts = [p for key, column in zip(keys, escaped) for p in (key, column.slice(*span))]
+        parts = [p for key, column in zip(keys, escaped, strict=True) for p in (key, column.slice(*span))]
         return pc.binary_join_element_wise(*parts, '"}', pa.scalar("", pa.string()))
 
     pieces = _parallel(join, _row_spans(rows))

@@ -93,7 +93,7 @@ def order_reasons(long: pd.DataFrame) -> pd.DataFrame:
 def _join_by_row(rows: Sequence[int], strings: Sequence[str], sep: str) -> dict[int, str]:
     """Join consecutive strings of the same row (``rows`` sorted) in one pass."""
     return {row: sep.join(s for _, s in group)
-            for row, group in groupby(zip(rows, strings), key=itemgetter(0))}
+            for row, group in groupby(zip(rows, strings, strict=True), key=itemgetter(0))}
 
 
 def _by_row(texts: dict[int, str], index: pd.Index) -> pd.Series:
@@ -113,7 +113,7 @@ def build_verdicts(lead_ids: pd.Series, reasons: pd.DataFrame) -> pd.DataFrame:
         "lead_id": lead_ids,
         "status": LeadStatus.ACCEPTED.value,
         "reasons": joined.fillna(""),
-        "primary_reason": _by_row(dict(zip(rows[::-1], reasons["code"].tolist()[::-1])), index),
+        "primary_reason": _by_row(dict(zip(rows[::-1], reasons["code"].tolist()[::-1], strict=True)), index),
         "details": details.fillna(""),
     }, index=index)
     verdicts.loc[joined.notna(), "status"] = LeadStatus.REJECTED.value

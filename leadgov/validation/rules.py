@@ -191,7 +191,7 @@ def field_failures(facts: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFr
         cases = errors.failure_cases
         if cases["index"].isna().any():
             broken = sorted(set(cases.loc[cases["index"].isna(), "check"].astype(str)))
-            raise RuntimeError(f"validation rules could not run: {', '.join(broken)}")
+            raise RuntimeError(f"validation rules could not run: {', '.join(broken)}") from errors
         return pd.DataFrame(
             {
                 "row": cases["index"].astype("int64").to_numpy(),

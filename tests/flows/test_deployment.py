@@ -197,6 +197,20 @@ def test_validate_delivery_deployment_runs_through_a_worker(deployed, worker):
     assert delivered == judged == leads > 0
     assert (out_dir / "acme-leads-2027-03-01.result.csv").exists()
 
+    # The same file through `leadgov validate`: the same alerts, word for word (the run has no Slack either).
+    cli_database = worker["folder"] / "cli.db"
+    cli = subprocess.run(
+        [str(Path(sys.executable).with_name("leadgov")), "validate", "--contract", request["contract_path"],
+         "--delivery", request["delivery_path"], "--delivered-on", "2027-03-01", "--crm", request["crm_path"],
+         "--out", str(worker["folder"] / "cli.result.csv"), "--db", f"sqlite:///{cli_database}"],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    alerts = "SELECT key, channel, text, blocks, status FROM alert ORDER BY key"
+    with sqlite3.connect(worker["database"]) as flow_db, sqlite3.connect(cli_database) as cli_db:
+        from_flow, from_cli = flow_db.execute(alerts).fetchall(), cli_db.execute(alerts).fetchall()
+    assert {key.split("|")[0] for key, *_ in from_flow} >= {"REJECTION_SPIKE", "GDPR_BREACH"}
+    assert from_flow == from_cli
+
 
 def test_weekly_checks_deployment_alerts_a_finished_weeks_shortfall(deployed, worker):
     url = f"sqlite:///{worker['database']}"
