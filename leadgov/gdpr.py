@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 import pandas as pd
 import phonenumbers
@@ -94,7 +95,7 @@ def person(emails: Sequence[str] = (), phones: Sequence[str] = (), *, region: st
 _EMAIL_TOKEN = re.compile(r"[^\s,;:<>()\[\]{}\"'|]+@[^\s,;:<>()\[\]{}\"'|]+")
 
 
-def _strings(value) -> Iterator[str]:
+def _strings(value: object) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
@@ -159,14 +160,21 @@ def find_person(session: Session, who: Person) -> Found:
     return Found(leads.sort_values("lead_pk").reset_index(drop=True), frozenset(emails), frozenset(phones))
 
 
-def _identities(emails: Iterable[str], phones: Iterable[str], hmac_key: str) -> list[dict]:
+class _Identity(TypedDict):
+    kind: str
+    value: str
+    key_hmac: str
+    identity_key: int
+
+
+def _identities(emails: Iterable[str], phones: Iterable[str], hmac_key: str) -> list[_Identity]:
     """(kind, value, key_hmac, identity_key) of each email and phone, as the suppression list keeps them."""
-    rows = []
+    rows: list[_Identity] = []
     for kind, values in (("email", sorted(emails)), ("phone", sorted(phones))):
         if not values:
             continue
         keys = identity_keys(pd.Series(values, dtype="str"), hmac_key)
-        rows += [{"kind": kind, "value": v, "key_hmac": value_hmac(v, hmac_key), "identity_key": int(k)}
+        rows += [_Identity(kind=kind, value=v, key_hmac=value_hmac(v, hmac_key), identity_key=int(k))
                  for v, k in zip(values, keys, strict=True)]
     return rows
 
@@ -184,8 +192,10 @@ def suppress(session: Session, found: Found, reason: str, hmac_key: str) -> Supp
     already listed is kept; an erasure turns an ``objected`` entry into ``erased``."""
     identities = _identities(found.emails, found.phones, hmac_key)
     stored = store.suppression_by_hmac(session, (i["key_hmac"] for i in identities))
-    new = [{k: i[k] for k in ("kind", "key_hmac", "identity_key")} | {"reason": reason}
-           for i in identities if i["key_hmac"] not in stored]
+    new: list[dict[str, object]] = [
+        {"kind": i["kind"], "key_hmac": i["key_hmac"], "identity_key": i["identity_key"], "reason": reason}
+        for i in identities if i["key_hmac"] not in stored
+    ]
     if reason == ERASED:
         for entry in stored.values():
             entry.reason = ERASED
@@ -210,7 +220,7 @@ class PersonRequest:
     suppression_added: int
     suppression_already_listed: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -237,12 +247,12 @@ def object_to_processing(session: Session, who: Person, hmac_key: str) -> Person
 # --- access ------------------------------------------------------------------------------------
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """A stored value as JSON-ready data (NaN and NaT as None, dates as ISO text)."""
     if value is None:
         return None
     try:
-        if pd.isna(value):
+        if pd.isna(value):  # type: ignore[call-overload]  # any stored value: a list raises, below
             return None
     except (TypeError, ValueError):
         pass
@@ -255,7 +265,7 @@ def _plain(value):
     return value
 
 
-def _raw(raw_record):
+def _raw(raw_record: object) -> object:
     if not isinstance(raw_record, str):
         return None
     try:
@@ -269,7 +279,7 @@ COMPANY_FIELDS = ("company_name", "siren", "naf_code", "employees", "legal_form"
                   "country", "budget_eur", "project_horizon_months")
 
 
-def export_person(session: Session, who: Person, hmac_key: str) -> dict:
+def export_person(session: Session, who: Person, hmac_key: str) -> dict[str, object]:
     """Everything leadgov holds on the person, as JSON-ready data: their leads (supplier, delivery,
     verdict, reasons, personal and company fields, consent evidence, raw record, outcome events)
     and the suppression status of each of their emails and phones. Nothing found: no leads."""
@@ -279,13 +289,13 @@ def export_person(session: Session, who: Person, hmac_key: str) -> dict:
     events = store.events_of(session, leads["lead_pk"]) if len(leads) else pd.DataFrame(columns=["lead_pk"])
     identities = _identities(found.emails, found.phones, hmac_key)
     stored = store.suppression_by_hmac(session, (i["key_hmac"] for i in identities))
-    suppression = []
+    suppression: list[dict[str, object]] = []
     for identity in identities:
         entry = stored.get(identity["key_hmac"])
         suppression.append({"kind": identity["kind"], "value": identity["value"], "suppressed": entry is not None,
                             "reason": entry.reason if entry else None,
                             "since": _plain(entry.created_at) if entry else None})
-    exported = []
+    exported: list[dict[str, object]] = []
     for row in leads.to_dict("records"):
         pk = row["lead_pk"]
         exported.append({
@@ -360,7 +370,7 @@ class RetentionResult:
                 figures[name] += getattr(line, name)
         return suppliers
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run,
                 "leads": self.total("leads"), "deliveries": self.total("deliveries"),
                 "outcome_notes": self.total("outcome_notes"), "identity_runs": self.total("identity_runs"),
@@ -406,27 +416,30 @@ class RekeyResult:
     suppression_lost: int
     lost_ids: tuple[int, ...] = field(default=())
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _rekeyed_suppression(session: Session, old_key: str, new_key: str) -> tuple[list[dict], list[int]]:
+def _rekeyed_suppression(
+    session: Session, old_key: str, new_key: str
+) -> tuple[list[dict[str, object]], list[int]]:
     """New (key_hmac, identity_key) of each entry whose value some lead still holds; ids of the others."""
     entries = store.suppression_entries(session)
-    rows, lost = [], []
+    rows: list[dict[str, object]] = []
+    lost: list[int] = []
     for kind in ("email", "phone"):
         listed = entries[entries["kind"] == kind]
         if listed.empty:
             continue
         values = store.values_with_keys(session, kind, listed["identity_key"])
         proofs = {value_hmac(v, old_key): v for v in values["value"].unique()}
-        for entry in listed.itertuples(index=False):
-            value = proofs.get(entry.key_hmac)
+        for entry_id, key_hmac in zip(listed["id"], listed["key_hmac"], strict=True):
+            value = proofs.get(key_hmac)
             if value is None:
-                lost.append(int(entry.id))
+                lost.append(int(entry_id))
                 continue
             key = identity_keys(pd.Series([value], dtype="str"), new_key).iloc[0]
-            rows.append({"id": int(entry.id), "key_hmac": value_hmac(value, new_key), "identity_key": int(key)})
+            rows.append({"id": int(entry_id), "key_hmac": value_hmac(value, new_key), "identity_key": int(key)})
     lost += [int(i) for i in entries.loc[~entries["kind"].isin(["email", "phone"]), "id"]]
     return rows, sorted(lost)
 
@@ -465,9 +478,9 @@ def rekey(session: Session, old_key: str, new_key: str, *, force: bool = False, 
         last = int(batch["lead_pk"].iloc[-1])
     store.end_key_updates(session)
     deliveries, group, size = 0, [], 0
-    for row in sizes.itertuples(index=False):
-        group.append(int(row.delivery_id))
-        size += int(row.leads)
+    for delivery_id, leads_count in zip(sizes["delivery_id"], sizes["leads"], strict=True):
+        group.append(int(delivery_id))
+        size += int(leads_count)
         if size >= chunk_leads:
             deliveries += store.rebuild_identity_runs(session, group)
             group, size = [], 0

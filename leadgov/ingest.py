@@ -306,7 +306,7 @@ def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: i
     """The lead table's columns for every row of the delivery."""
     v = checked.prepared.values
     verdicts = result.verdicts
-    columns = {c: v[c] for c in store.LEAD_COLUMNS if c in v.columns}  # references, no copy
+    columns: dict[str, object] = {c: v[c] for c in store.LEAD_COLUMNS if c in v.columns}  # references, no copy
     columns.update(
         delivery_id=delivery_id,
         supplier_id=checked.contract.contract.supplier.id,
