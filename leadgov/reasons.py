@@ -6,6 +6,8 @@ database, the result files, the reports and the alerts.
 
 from enum import StrEnum
 
+from leadgov.models.statuses import ClaimStatus, LeadStatus, OutcomeEventType  # noqa: F401 - the stored statuses
+
 
 class RejectionReason(StrEnum):
     """Why a delivered lead is rejected. Declaration order is the spec's table order:
@@ -75,32 +77,3 @@ class LeadFlag(StrEnum):
 
     OVER_WEEKLY_CAP = "OVER_WEEKLY_CAP"
 
-
-class LeadStatus(StrEnum):
-    """The automatic validation result of a delivered lead."""
-
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-
-
-class OutcomeEventType(StrEnum):
-    """What the buyer's team did with a lead (spec/governance.md, Outcomes), in funnel order."""
-
-    CALL_ATTEMPT = "call_attempt"
-    REACHED = "reached"
-    APPOINTMENT_SET = "appointment_set"
-    APPOINTMENT_HELD = "appointment_held"
-    OPPORTUNITY = "opportunity"
-    WON = "won"
-    LOST = "lost"
-    CONTEST = "contest"
-
-
-class ClaimStatus(StrEnum):
-    """Where a replacement claim stands (spec/governance.md, Replacements)."""
-
-    OPEN = "open"
-    FILLED = "filled"
-    OVERDUE = "overdue"
-    CREDITED = "credited"
-    NOT_OWED_CAP = "not_owed_cap"

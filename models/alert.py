@@ -6,6 +6,7 @@ from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadgov.models.base import Base, utcnow
+from leadgov.models.statuses import AlertStatus, allowed
 
 
 class OutboxAlert(Base):
@@ -18,7 +19,7 @@ class OutboxAlert(Base):
     """
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_status", "status"),)
+    __table_args__ = (Index("ix_alert_status", "status"), allowed("status", AlertStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)

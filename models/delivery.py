@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadgov.models.base import Base, BigIntPK, utcnow
+from leadgov.models.statuses import LeadStatus, allowed
 
 
 class Delivery(Base):
@@ -59,6 +60,7 @@ class Lead(Base):
         UniqueConstraint("delivery_id", "row_number"),
         Index("ix_lead_supplier_id_lead_id", "supplier_id", "lead_id"),
         Index("ix_lead_supplier_id_delivered_on", "supplier_id", "delivered_on"),
+        allowed("status", LeadStatus),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

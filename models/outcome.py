@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadgov.models.base import Base, BigIntPK, utcnow
+from leadgov.models.statuses import OutcomeEventType, allowed
 
 
 class OutcomeEvent(Base):
@@ -20,6 +21,7 @@ class OutcomeEvent(Base):
     __table_args__ = (
         UniqueConstraint("lead_pk", "event", "at"),
         Index("ix_outcome_event_supplier_id_event", "supplier_id", "event"),
+        allowed("event", OutcomeEventType),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

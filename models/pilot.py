@@ -1,24 +1,25 @@
 """Pilot decisions: the contract owner's answer to a pilot verdict, and the supplier's new state."""
 
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadgov.models.base import Base, utcnow
+from leadgov.models.statuses import Decision, SupplierState, allowed
 from leadgov.models.supplier import Supplier
 
-Decision = Literal["approve", "renegotiate", "terminate"]
-
 #: The supplier's state after each decision (a supplier starts in ``pilot``).
-STATE_AFTER: dict[str, str] = {"approve": "active", "renegotiate": "renegotiating", "terminate": "terminated"}
+STATE_AFTER: dict[Decision, SupplierState] = {Decision.APPROVE: SupplierState.ACTIVE,
+                                              Decision.RENEGOTIATE: SupplierState.RENEGOTIATING,
+                                              Decision.TERMINATE: SupplierState.TERMINATED}
 
 
 class PilotDecision(Base):
     """One decision on a pilot: the verdict leadgov recommended and what the owner decided, why."""
 
     __tablename__ = "pilot_decision"
+    __table_args__ = (allowed("decision", Decision),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_id: Mapped[str] = mapped_column(ForeignKey("supplier.id"), index=True)
@@ -43,7 +44,7 @@ def record_decision(session: Session, *, supplier_id: str, verdict: str, decisio
     row = PilotDecision(supplier_id=supplier_id, verdict=verdict, decision=decision, comment=comment,
                         decided_by=decided_by, report_path=report_path, decided_at=decided_at or utcnow())
     session.add(row)
-    supplier.state = STATE_AFTER[decision]
+    supplier.state = STATE_AFTER[Decision(decision)]
     session.flush()
     return row
 

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadgov.models.base import Base, BigIntPK
+from leadgov.models.statuses import ClaimOrigin, ClaimStatus, allowed
 
 
 class ReplacementClaim(Base):
@@ -22,6 +23,8 @@ class ReplacementClaim(Base):
     __table_args__ = (
         Index("ix_replacement_claim_supplier_id_status", "supplier_id", "status"),
         Index("ix_replacement_claim_supplier_id_lead_id", "supplier_id", "lead_id"),
+        allowed("status", ClaimStatus),
+        allowed("origin", ClaimOrigin),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -6,16 +6,18 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadgov.models.base import Base, utcnow
+from leadgov.models.statuses import SupplierState, allowed
 
 
 class Supplier(Base):
     """A lead supplier, identified by the slug of its contract (``supplier.id``)."""
 
     __tablename__ = "supplier"
+    __table_args__ = (allowed("state", SupplierState),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20), default="pilot")  # pilot > active | renegotiating | terminated
+    state: Mapped[str] = mapped_column(String(20), default=SupplierState.PILOT.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -42,7 +44,7 @@ class SupplierTerminated(ValueError):
 
 def refuse_if_terminated(session: Session, supplier_id: str) -> None:
     supplier = session.get(Supplier, supplier_id)
-    if supplier is not None and supplier.state == "terminated":
+    if supplier is not None and supplier.state == SupplierState.TERMINATED:
         raise SupplierTerminated(
             f"supplier {supplier_id} was terminated after its pilot: its deliveries are refused "
             "(see `leadgov report pilot --supplier {supplier_id}` and the recorded decision)".replace(
