@@ -1,4 +1,4 @@
-"""The canonical lead fields of spec/leads.md and how a supplier's header is compared with them.
+"""The canonical lead fields of docs/deliveries.md and how a supplier's header is compared with them.
 
 One definition, used by the contract's column mapping and by the file readers alike.
 """
@@ -8,7 +8,7 @@ from enum import StrEnum
 
 
 class CanonicalField(StrEnum):
-    """The canonical lead fields of spec/leads.md, in the spec's order.
+    """The canonical lead fields of docs/deliveries.md, in the spec's order.
 
     Members are ``str``: ``CanonicalField.email == "email"``.
     """

@@ -8,7 +8,7 @@
 - ``export``: everything held on a person, as plain data (the right of access);
 - ``rekey``: identity keys and suppression hashes recomputed under a new HMAC key.
 
-Who "the person" is follows leadgov's identity rule (spec/leads.md): the leads whose normalised
+Who "the person" is follows leadgov's identity rule (docs/deliveries.md): the leads whose normalised
 email or phone equals one given, plus those whose raw record contains one of the emails, then one
 hop further: the valid emails and phones stored on the leads matched by email or phone count as the
 person's too (the duplicate rules already treat them as the same person). Results only ever hold

@@ -1,7 +1,7 @@
 """Identity keys: keyed hashes of a person's normalised email and phone.
 
 Two leads are the same person when their valid emails or their valid phones are equal
-(spec/leads.md, "Identity"). Comparing millions of stored emails is done on 64-bit keys
+(docs/deliveries.md, "Identity"). Comparing millions of stored emails is done on 64-bit keys
 (SipHash-2-4 keyed from the settings' HMAC key, vectorised by pandas), then confirmed on the
 values themselves, so a hash collision can never make a lead a duplicate. The suppression list
 keeps only hashes: an HMAC-SHA256 as proof, plus the same 64-bit key for the join.

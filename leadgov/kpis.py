@@ -1,4 +1,4 @@
-"""A period's KPIs for one supplier, from a ``Ledger`` (spec/governance.md, KPIs).
+"""A period's KPIs for one supplier, from a ``Ledger`` (docs/governance.md, KPIs).
 
 Plain pandas on the ledger's frames: no database, no flow. Every count is of distinct leads of
 the cohort (the ledger's ``leads``), taken from the sets of ``leadgov.cohort`` so that a figure

@@ -1,4 +1,4 @@
-"""Importing outcome events and contests (spec/governance.md, Outcomes; docs/governance-rules.md).
+"""Importing outcome events and contests (docs/governance.md, Outcomes; docs/governance-rules.md).
 
 ``check_events`` is the pure part: given the file's rows and what the database knows about the
 leads they name, it decides which rows are stored, which are duplicates and which are refused

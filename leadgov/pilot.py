@@ -1,4 +1,4 @@
-"""The pilot verdict (spec/governance.md, Pilot): GO, RENEGOTIATE or STOP, with its evidence.
+"""The pilot verdict (docs/governance.md, Pilot): GO, RENEGOTIATE or STOP, with its evidence.
 
 Plain Python on a pilot cohort's ``Kpis``: no database, no flow. The verdict is a recommendation;
 the contract owner records the decision. ``pilot_maturity`` says when a pilot can be judged: once the

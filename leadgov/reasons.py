@@ -1,6 +1,6 @@
 """The vocabulary of a lead's fate: rejection reasons, contest reasons, flags, statuses.
 
-The names are the spec's (spec/leads.md, spec/governance.md) and are used unchanged in the
+The names are the spec's (docs/deliveries.md, docs/governance.md) and are used unchanged in the
 database, the result files, the reports and the alerts.
 """
 

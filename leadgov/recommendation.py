@@ -1,4 +1,4 @@
-"""The quarterly recommendation per supplier (spec/governance.md, Quarterly governance review).
+"""The quarterly recommendation per supplier (docs/governance.md, Quarterly governance review).
 
 Plain Python on a quarter's ``Kpis``: renew, renegotiate (which clauses) or progressive exit, with
 the figures that justify it. The committee decides; this is the recommendation it starts from.

@@ -1,6 +1,6 @@
 """Replacement claims: opening (with the monthly cap), filling and going overdue.
 
-Pure rules over dataframes (spec/governance.md, Replacements; docs/governance-rules.md);
+Pure rules over dataframes (docs/governance.md, Replacements; docs/governance-rules.md);
 ``leadgov.claims`` applies them to the database.
 """
 

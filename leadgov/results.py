@@ -38,7 +38,7 @@ def _write(frame: pd.DataFrame, path: Path, locale: str) -> Path:
 
 
 def write_result_file(verdicts: pd.DataFrame, path: Path, locale: str = "en") -> Path:
-    """The result of spec/leads.md: one row per delivered row, in file order."""
+    """The result of docs/deliveries.md: one row per delivered row, in file order."""
     return _write(verdicts.loc[:, list(RESULT_COLUMNS)], path, locale)
 
 

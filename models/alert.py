@@ -10,7 +10,7 @@ from leadgov.models.statuses import AlertStatus, allowed
 
 
 class OutboxAlert(Base):
-    """One alert event (spec/governance.md, Alerts) and its delivery state.
+    """One alert event (docs/governance.md, Alerts) and its delivery state.
 
     ``key`` = type|supplier|period is unique: a rerun, a retry or a second worker that raises
     the same alert finds it stored and adds nothing, so it is sent once. ``status``: pending

@@ -12,7 +12,7 @@ Money = Numeric(14, 2)
 
 
 class BillingStatement(Base):
-    """One revision of a supplier's statement for a calendar month (spec/governance.md, Billing).
+    """One revision of a supplier's statement for a calendar month (docs/governance.md, Billing).
 
     Recomputing a month adds a revision; earlier revisions stay, so what was sent can always be
     shown again. ``freeze_reasons`` is a JSON list of readable reasons.

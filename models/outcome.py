@@ -11,7 +11,7 @@ from leadgov.models.statuses import OutcomeEventType, allowed
 
 
 class OutcomeEvent(Base):
-    """One event of the CRM or phoning tool's export (spec/governance.md, Outcomes).
+    """One event of the CRM or phoning tool's export (docs/governance.md, Outcomes).
 
     ``at`` is stored in UTC (naive). The triple (lead, event, at) is unique: importing the same
     export twice, or two exports that overlap, stores each event once.

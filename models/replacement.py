@@ -10,7 +10,7 @@ from leadgov.models.statuses import ClaimOrigin, ClaimStatus, allowed
 
 
 class ReplacementClaim(Base):
-    """One claim per rejected or contested lead (spec/governance.md, Replacements).
+    """One claim per rejected or contested lead (docs/governance.md, Replacements).
 
     Each transition happens at most once, so the claim's history is its dated columns:
     opened (``opened_on``, ``origin``), filled (``filled_on`` by ``filled_by_lead_pk``),

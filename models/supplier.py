@@ -75,7 +75,7 @@ def register_contract_version(
 
     Changing only comments makes a new version with the same terms. Changing the terms under
     the same contract_id is refused unless the new file says it supersedes that contract and
-    from which date (spec/contract.md), so past decisions always name the terms they used.
+    from which date (docs/contract-reference.md), so past decisions always name the terms they used.
     """
     existing = session.scalar(select(ContractVersion).where(ContractVersion.sha256 == sha256))
     if existing is not None:

@@ -1,7 +1,7 @@
 """The contract file format and its loader; re-exports the names the rest of leadgov imports."""
 
-# A contract is the buyer's annex, written in YAML by a purchasing manager (spec/contract.md,
-# spec/contract.example.yaml, docs/contract-reference.md). Everything downstream (delivery
+# A contract is the buyer's annex, written in YAML by a purchasing manager (docs/contract-reference.md,
+# docs/contract-reference.md, docs/contract-reference.md). Everything downstream (delivery
 # validation, billing, pilots, alerts, reviews) trusts it, so it is validated completely on load:
 # an unknown key, a wrong type, a rate outside 0..1, an inconsistent pair of values is refused
 # with one readable line per problem, all problems at once, naming the file and the key path.

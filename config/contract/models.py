@@ -135,7 +135,7 @@ class FreezeIf(Block):
 
 
 class Billing(Block):
-    """How leads are paid for (spec/governance.md, Billing)."""
+    """How leads are paid for (docs/governance.md, Billing)."""
 
     model: Literal["per_lead", "per_qualified_lead", "per_appointment", "mixed"]
     unit_price_eur: Money
@@ -192,7 +192,7 @@ class Volumes(Block):
 
 
 class Delivery(Block):
-    """How to read the supplier's files (spec/leads.md, A delivery)."""
+    """How to read the supplier's files (docs/deliveries.md, A delivery)."""
 
     format: Literal["csv", "json"] = "csv"
     encoding: Literal["auto", "utf-8", "cp1252", "latin-1"] = "auto"
@@ -307,7 +307,7 @@ class Quality(Block):
 
 
 class Replacement(Block):
-    """Contest and replacement terms (spec/governance.md, Replacements)."""
+    """Contest and replacement terms (docs/governance.md, Replacements)."""
 
     contest_window_days: Count
     replacement_deadline_days: Count

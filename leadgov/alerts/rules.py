@@ -1,4 +1,4 @@
-"""When an alert fires (spec/governance.md, Alerts): plain functions from figures to ``Alert`` values.
+"""When an alert fires (docs/governance.md, Alerts): plain functions from figures to ``Alert`` values.
 
 No database, no Slack: the caller computes the KPIs (``leadgov.kpis``), reads the claims and the
 statements, and hands the resulting alerts to whatever sends them once per ``Alert.key``. Every rule

@@ -1,4 +1,4 @@
-"""The vocabulary of alerts (spec/governance.md, Alerts): what fired, for whom, about which period."""
+"""The vocabulary of alerts (docs/governance.md, Alerts): what fired, for whom, about which period."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Vectorised normalisers of lead fields (spec/leads.md, "Normalisation").
+"""Vectorised normalisers of lead fields (docs/deliveries.md, "Normalisation").
 
 Each module takes a pandas Series of raw (trimmed) strings, missing = NA, and returns Series or
 DataFrames aligned to the input index. The work is done with pyarrow compute kernels (RE2 regular

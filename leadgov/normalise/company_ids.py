@@ -1,4 +1,4 @@
-"""SIREN / SIRET (spec/leads.md: Canonical lead fields `siren`, INVALID_COMPANY_ID).
+"""SIREN / SIRET (docs/deliveries.md: Canonical lead fields `siren`, INVALID_COMPANY_ID).
 
 A SIREN is 9 digits passing Luhn. A 14-digit SIRET is accepted: its SIREN part (first 9 digits)
 passes Luhn and its 14 digits pass Luhn, except La Poste's establishments (SIREN 356000000),

@@ -1,4 +1,4 @@
-"""Emails: validity, normalised address and parts (spec/leads.md: Email normalisation,
+"""Emails: validity, normalised address and parts (docs/deliveries.md: Email normalisation,
 INVALID_EMAIL, GENERIC_EMAIL, FREE_EMAIL, STUDENT, COMPETITOR).
 
 Validity is email-validator's verdict, `validate_email(value, check_deliverability=False)` with

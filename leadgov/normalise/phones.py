@@ -1,4 +1,4 @@
-"""Phones: validity for the contract's regions and E.164 form (spec/leads.md: Phone normalisation,
+"""Phones: validity for the contract's regions and E.164 form (docs/deliveries.md: Phone normalisation,
 INVALID_PHONE).
 
 The rule, as the library reads it (`phone_reference`):

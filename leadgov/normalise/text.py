@@ -1,4 +1,4 @@
-"""Text folding and whole-word keyword matching (spec/leads.md, "Normalisation": Text, Words).
+"""Text folding and whole-word keyword matching (docs/deliveries.md, "Normalisation": Text, Words).
 
 Keywords, legal forms and job titles are compared case- and accent-insensitively, with hyphens and
 repeated spaces folded to one space; a keyword matches whole consecutive words of the text.

@@ -1,4 +1,4 @@
-"""Typed values: integers, amounts, datetimes, French postal codes (spec/leads.md:
+"""Typed values: integers, amounts, datetimes, French postal codes (docs/deliveries.md:
 Normalisation, INVALID_VALUE, `postal_code`).
 
 Each parser returns `value` (NA where missing or unreadable) and `invalid` (True only where a

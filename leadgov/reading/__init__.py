@@ -1,7 +1,7 @@
 """Reading a delivery file (or the buyer's CRM export) into raw canonical text columns.
 
 This is the only place that knows about bytes, encodings, delimiters and supplier headers
-(spec/leads.md, "A delivery", "Canonical lead fields", "The CRM export"). Everything after it
+(docs/deliveries.md, "A delivery", "Canonical lead fields", "The CRM export"). Everything after it
 works on a dataframe with one text column per canonical field, so the checks never depend
 on how a supplier happens to spell a header or encode an accent.
 

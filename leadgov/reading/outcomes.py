@@ -1,4 +1,4 @@
-"""Reading the CRM / phoning tool's outcome export (spec/governance.md, Outcomes)."""
+"""Reading the CRM / phoning tool's outcome export (docs/governance.md, Outcomes)."""
 
 from __future__ import annotations
 

@@ -180,7 +180,7 @@ BLANKABLE_FIELDS: tuple[str, ...] = (
     "first_name", "last_name", "job_title", "email", "phone", "need",
 )  # fmt: skip
 
-#: The canonical columns of a generated delivery, in the order of spec/leads.md.
+#: The canonical columns of a generated delivery, in the order of docs/deliveries.md.
 COLUMNS: tuple[str, ...] = (
     "lead_id", "collected_at", "company_name", "siren", "naf_code", "employees", "legal_form",
     "postal_code", "country", "first_name", "last_name", "job_title", "email", "phone",

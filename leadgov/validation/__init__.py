@@ -1,4 +1,4 @@
-"""Validation of one delivery against its contract (spec/leads.md), as plain functions over dataframes.
+"""Validation of one delivery against its contract (docs/deliveries.md), as plain functions over dataframes.
 
 ``prepare`` normalises the raw rows, ``rules`` holds the per-field rules as a pandera schema built
 from the contract, ``people`` the identity-based rules (duplicates, CRM, suppression), and

@@ -62,7 +62,7 @@ def decide(values: pd.DataFrame, contract: Contract, known: KnownPeople,
 def validate_leads(prepared: PreparedLeads, contract: Contract, delivered_on: date,
                    known: KnownPeople, *, email_keys: pd.Series, phone_keys: pd.Series,
                    hmac_key: str) -> ValidationResult:
-    """Apply every rule of spec/leads.md to a prepared delivery, given what is already known."""
+    """Apply every rule of docs/deliveries.md to a prepared delivery, given what is already known."""
     fields = field_reasons(prepared, contract, delivered_on)
     people = people_failures(prepared.values, known, email_keys, phone_keys, hmac_key)
     return decide(prepared.values, contract, known, fields, people)

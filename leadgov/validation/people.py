@@ -1,6 +1,6 @@
 """Rules about the person behind a lead: duplicates, the CRM, the suppression list.
 
-Identity (spec/leads.md): two leads are the same person when their valid normalised emails are
+Identity (docs/deliveries.md): two leads are the same person when their valid normalised emails are
 equal or their valid normalised phones are equal; a lead with neither has no identity.
 """
 

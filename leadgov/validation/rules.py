@@ -1,4 +1,4 @@
-"""The per-field rules of spec/leads.md as a pandera schema built from the contract.
+"""The per-field rules of docs/deliveries.md as a pandera schema built from the contract.
 
 Each check is named after the rejection reason it proves, so the failure cases of one lazy
 validation are the (row, reason) pairs directly. Targeting checks ignore NA, which is how "an

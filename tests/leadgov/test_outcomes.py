@@ -1,6 +1,6 @@
 """Importing outcome events and contests against a real database (SQLite and PostgreSQL).
 
-Rules: spec/governance.md (Outcomes, Replacements) and docs/governance-rules.md ("Time",
+Rules: docs/governance.md (Outcomes, Replacements) and docs/governance-rules.md ("Time",
 "Outcomes import", "Contests", "Replacement claims").
 """
 

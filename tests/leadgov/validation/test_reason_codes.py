@@ -1,4 +1,4 @@
-"""Each rejection reason of spec/leads.md: one row that fires it, one just inside the boundary."""
+"""Each rejection reason of docs/deliveries.md: one row that fires it, one just inside the boundary."""
 
 import pytest
 from factories import DELETE, lead, make_contract, reasons_of
