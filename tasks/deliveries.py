@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import deliveries
 from leadgov.services.deliveries import DeliveryResult
-from leadgov.tasks.common import artifact_key, database_unreachable, step_task  # noqa: F401 - TODO(services): drop the re-export
+from leadgov.tasks.common import artifact_key, step_task
 
 receive_file = step_task(deliveries.receive, retry="file", name="receive_file")
 find_stored_delivery = step_task(deliveries.find_stored, retry="database", name="find_stored_delivery")

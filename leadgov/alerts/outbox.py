@@ -20,7 +20,6 @@ from leadgov.models.db import session_scope
 
 if TYPE_CHECKING:
     from leadgov.alerts.slack import SlackSender
-    from leadgov.config.settings import Settings
 
 log = logging.getLogger("leadgov.alerts")
 
@@ -97,12 +96,3 @@ def evaluate_alerts(url: str, evaluate: Callable[[Session], list[str]]) -> tuple
     except Exception as exc:  # noqa: BLE001 - reported, never raised into the caller's step
         log.warning("alerts not evaluated (%s); they will be on the next run", type(exc).__name__)
         return (), f"alerts not evaluated ({type(exc).__name__}); run `leadgov alerts check`"
-
-
-def evaluate_and_send(url: str, settings: "Settings", evaluate: Callable[[Session], list[str]]) -> AlertRun:  # TODO(services): remove once every door uses Runtime.alerts
-    from leadgov.alerts.slack import SlackSender
-
-    new, error = evaluate_alerts(url, evaluate)
-    if error is not None:
-        return AlertRun(error=error)
-    return AlertRun(new, send_pending(url, SlackSender.from_settings(settings)))
