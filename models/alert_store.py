@@ -2,6 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -65,7 +66,26 @@ def release(session: Session, alert_id: int) -> None:
     session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(status="pending", claimed_at=None))
 
 
-def list_alerts(session: Session, status: str | None = None) -> list[dict[str, object]]:
+class StoredAlert(TypedDict):
+    """An alert of the outbox as stored, its facts read back from their JSON."""
+
+    id: int
+    key: str
+    type: str
+    supplier_id: str
+    period: str
+    figure: float | None
+    threshold: float | None
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    facts: dict[str, object]
+
+
+def list_alerts(session: Session, status: str | None = None) -> list[StoredAlert]:
     query = select(OutboxAlert).order_by(OutboxAlert.id)
     if status is not None:
         query = query.where(OutboxAlert.status == status)

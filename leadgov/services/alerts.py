@@ -34,8 +34,7 @@ def outbox(runtime: Runtime, status: str | None = None) -> tuple[OutboxEntry, ..
     """The alerts raised so far, oldest first (read only)."""
     with runtime.sessions() as session:
         rows = alert_store.list_alerts(session, status)
-    fields = OutboxEntry.__dataclass_fields__
-    return tuple(OutboxEntry(**{k: v for k, v in row.items() if k in fields}) for row in rows)
+    return tuple(OutboxEntry(**row) for row in rows)  # the stored alert's keys are the entry's fields
 
 
 def send_alerts(runtime: Runtime) -> SendSummary:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from leadgov.alerts.evaluate import after_statement
 from leadgov.alerts.outbox import AlertRun
+from leadgov.alerts.rules import StatementFacts
 from leadgov.governance import bill_month
 from leadgov.reports.statement import write_statement_report
 from leadgov.services.runtime import Runtime
@@ -142,7 +143,7 @@ def write_report(runtime: Runtime, statement: StoredStatement, out_dir: Path | N
 def raise_alerts(runtime: Runtime, statement: StoredStatement, as_of: date) -> AlertRun:
     """BILLING_FROZEN and the overdue claims the statement moved (looked back from ``as_of``, the day
     it was computed on), after its commit; then the outbox is sent."""
-    facts = {"month": statement.month, "revision": statement.revision, "frozen": statement.frozen,
+    facts: StatementFacts = {"month": statement.month, "revision": statement.revision, "frozen": statement.frozen,
              "amount_due_eur": statement.amount_due_eur, "freeze_reasons": list(statement.freeze_reasons)}
     return runtime.alerts(lambda session: after_statement(session, statement.supplier_id, facts, today=as_of))
 

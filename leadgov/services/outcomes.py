@@ -19,7 +19,7 @@ from leadgov.alerts.evaluate import after_outcomes
 from leadgov.alerts.outbox import AlertRun
 from leadgov.errors import Refused
 from leadgov.ingest import read_bounded
-from leadgov.outcomes import OutcomeImport, contest_row, store_rows
+from leadgov.outcomes import OutcomeImport, StoredContest, contest_row, store_rows
 from leadgov.outcomes import import_outcomes as import_outcome_rows
 from leadgov.reasons import ClaimStatus
 from leadgov.services.runtime import Runtime
@@ -91,7 +91,7 @@ def store_outcomes(runtime: Runtime, data: bytes, source: str) -> OutcomeImport:
         return import_outcome_rows(session, data, source, runtime.timezone)
 
 
-def raise_outcome_alerts(runtime: Runtime, contested: tuple[dict, ...]) -> AlertRun:
+def raise_outcome_alerts(runtime: Runtime, contested: tuple[StoredContest, ...]) -> AlertRun:
     """GDPR breaches of the contests stored and the running alerts of their weeks, after the
     commit; then the outbox is sent."""
     today = runtime.clock.today()

@@ -55,7 +55,7 @@ class ReplacementCheckResult:
         return dict(sorted(Counter(c.supplier_id for c in self.claims).items()))
 
 
-def _day(value: object) -> date:
+def _day(value: date) -> date:
     return pd.Timestamp(value).date()
 
 
@@ -67,8 +67,9 @@ def mark_overdue(runtime: Runtime, as_of: date) -> tuple[OverdueClaim, ...]:
     Safe to retry: a claim moved is no longer open."""
     with runtime.sessions() as session:
         overdue = check_overdue(session, as_of)
-    claims = (OverdueClaim(int(row.claim_id), row.supplier_id, row.lead_id, _day(row.due_on), _day(row.overdue_on))
-              for row in overdue.itertuples(index=False))
+    columns = (overdue[name] for name in ("claim_id", "supplier_id", "lead_id", "due_on", "overdue_on"))
+    claims = (OverdueClaim(int(claim_id), supplier_id, lead_id, _day(due_on), _day(overdue_on))
+              for claim_id, supplier_id, lead_id, due_on, overdue_on in zip(*columns, strict=True))
     return tuple(sorted(claims, key=lambda c: (c.supplier_id, c.overdue_on, c.claim_id)))
 
 
@@ -129,7 +130,9 @@ def list_claims(runtime: Runtime, request: ClaimsRequest) -> tuple[Claim, ...]:
     with runtime.sessions() as session:
         frame = claim_store.list_claims(session, supplier_id=request.supplier_id, status=request.status)
     rows = frame[list(CLAIM_COLUMNS)].astype(object).where(frame[list(CLAIM_COLUMNS)].notna(), None)
-    return tuple(Claim(**{k: _plain(v) for k, v in row.items()}) for row in rows.to_dict("records"))
+    records = rows.to_dict("records")
+    # a record holds exactly Claim's fields (CLAIM_COLUMNS), each value converted by _plain
+    return tuple(Claim(**{str(k): _plain(v) for k, v in row.items()}) for row in records)  # type: ignore[arg-type]
 
 
 def _plain(value: object) -> object:
@@ -137,5 +140,5 @@ def _plain(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.date()
     if hasattr(value, "item"):
-        return value.item()  # type: ignore[no-any-return]
+        return value.item()
     return value

@@ -72,7 +72,7 @@ class WeeklyChecksResult:
 
 def finished_weeks(as_of: date, weeks: int) -> tuple[str, ...]:
     """The labels of the last ``weeks`` ISO weeks finished before ``as_of``'s week, oldest first."""
-    last = week_of(as_of - timedelta(weeks=1)).start
+    last, _ = week_of(as_of - timedelta(weeks=1)).dates
     return tuple(week_of(last - timedelta(weeks=back)).label for back in range(weeks - 1, -1, -1))
 
 
