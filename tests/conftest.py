@@ -121,3 +121,34 @@ def crm_export(tmp_path_factory, monkeypatch) -> Iterator[Path]:
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+
+
+# --- the order of the session, and what runs together under pytest-xdist -----------------------
+
+#: Tests that take minutes on their own: started first, so that a parallel run does not end waiting
+#: for one of them (``./run test`` runs the suite on every core with pytest-xdist).
+LONGEST = ("tests/leadgov/test_demo.py",)
+#: The flow tests share one Prefect harness per process (tests/flows/conftest.py, and
+#: test_no_personal_data.py's reuses it): under xdist they run in one worker, which starts it once.
+#: test_deployment.py starts its own server instead: it may run anywhere.
+PREFECT_GROUP = "prefect"
+OWN_SERVER = ("tests/flows/test_deployment.py",)
+
+
+def _path(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist registers it too; here so that --strict-markers accepts it in a run without xdist.
+    config.addinivalue_line("markers", "xdist_group(name): tests run in the same xdist worker")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = _path(item)
+        if path in OWN_SERVER:
+            continue
+        if path.startswith("tests/flows/") or item.get_closest_marker("prefect") is not None:
+            item.add_marker(pytest.mark.xdist_group(PREFECT_GROUP))
+    items.sort(key=lambda item: _path(item) not in LONGEST)  # stable: the rest keeps its order

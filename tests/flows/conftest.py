@@ -1,12 +1,14 @@
 """Flows run under Prefect's test harness: a temporary server with its own database."""
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 
 @pytest.fixture(autouse=True, scope="session")
 def prefect_harness(tmp_path_factory):
-    """One harness for the whole session; PREFECT_HOME is a temp dir, never ~/.prefect."""
+    """One harness for the whole session; PREFECT_HOME is a temp dir, never ~/.prefect. (Imported
+    here: loading Prefect's server takes seconds, which a session without flow tests need not pay.)"""
+    from prefect.testing.utilities import prefect_test_harness
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
         with prefect_test_harness(server_startup_timeout=120):
