@@ -6,7 +6,9 @@ database, the result files, the reports and the alerts.
 
 from enum import StrEnum
 
-from leadgov.models.statuses import ClaimStatus, LeadStatus, OutcomeEventType  # noqa: F401 - the stored statuses
+from leadgov.models.statuses import ClaimStatus as ClaimStatus  # the stored statuses, re-exported
+from leadgov.models.statuses import LeadStatus as LeadStatus
+from leadgov.models.statuses import OutcomeEventType as OutcomeEventType
 
 
 class RejectionReason(StrEnum):

@@ -22,8 +22,8 @@ from leadgov.alerts.rules import pilot_verdict_alert
 from leadgov.config.contract import load_contract
 from leadgov.errors import Refused
 from leadgov.governance import contract_for
-from leadgov.models.pilot import Decision as Decision  # the decisions a door may offer
 from leadgov.models.pilot import record_decision
+from leadgov.models.statuses import Decision as Decision  # the decisions a door may offer
 from leadgov.models.supplier import Supplier
 from leadgov.pilot import PilotMaturity as PilotMaturity  # what pilot_maturity returns
 from leadgov.pilot_cohort import PilotAssessment, assess_pilot, load_maturity
