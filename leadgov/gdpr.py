@@ -279,7 +279,28 @@ COMPANY_FIELDS = ("company_name", "siren", "naf_code", "employees", "legal_form"
                   "country", "budget_eur", "project_horizon_months")
 
 
-def export_person(session: Session, who: Person, hmac_key: str) -> dict[str, object]:
+class SuppressionRow(TypedDict):
+    """One email or phone of a person and whether the suppression list holds it (since: ISO 8601)."""
+
+    kind: str
+    value: str
+    suppressed: bool
+    reason: str | None
+    since: str | None
+
+
+class PersonData(TypedDict):
+    """Everything held on a person, JSON-ready (``leads``: one document per lead)."""
+
+    generated_at: str
+    emails: list[str]
+    phones: list[str]
+    suppressed: bool
+    suppression: list[SuppressionRow]
+    leads: list[dict[str, object]]
+
+
+def export_person(session: Session, who: Person, hmac_key: str, *, generated_at: datetime) -> PersonData:
     """Everything leadgov holds on the person, as JSON-ready data: their leads (supplier, delivery,
     verdict, reasons, personal and company fields, consent evidence, raw record, outcome events)
     and the suppression status of each of their emails and phones. Nothing found: no leads."""
@@ -289,12 +310,12 @@ def export_person(session: Session, who: Person, hmac_key: str) -> dict[str, obj
     events = store.events_of(session, leads["lead_pk"]) if len(leads) else pd.DataFrame(columns=["lead_pk"])
     identities = _identities(found.emails, found.phones, hmac_key)
     stored = store.suppression_by_hmac(session, (i["key_hmac"] for i in identities))
-    suppression: list[dict[str, object]] = []
+    suppression: list[SuppressionRow] = []
     for identity in identities:
         entry = stored.get(identity["key_hmac"])
         suppression.append({"kind": identity["kind"], "value": identity["value"], "suppressed": entry is not None,
                             "reason": entry.reason if entry else None,
-                            "since": _plain(entry.created_at) if entry else None})
+                            "since": entry.created_at.isoformat() if entry else None})
     exported: list[dict[str, object]] = []
     for row in leads.to_dict("records"):
         pk = row["lead_pk"]
@@ -323,7 +344,7 @@ def export_person(session: Session, who: Person, hmac_key: str) -> dict[str, obj
                                for e in events[events["lead_pk"] == pk].to_dict("records")],
         })
     return {
-        "generated_at": _plain(datetime.now().astimezone().replace(microsecond=0)),
+        "generated_at": generated_at.replace(microsecond=0).isoformat(),
         "emails": sorted(found.emails),
         "phones": sorted(found.phones),
         "suppressed": any(s["suppressed"] for s in suppression),

@@ -70,11 +70,11 @@ def after_outcomes(session: Session, contested: Sequence[StoredContest], tz: str
     return keys
 
 
-def after_overdue(session: Session, today: date | None = None) -> list[str]:
+def after_overdue(session: Session, today: date) -> list[str]:
     """REPLACEMENT_OVERDUE for the claims stored as overdue (or since credited) in the last
     ``OVERDUE_LOOKBACK``, whichever step moved them: the daily check, a statement, a late
     replacement. One alert per supplier and overdue day, so a rerun adds nothing."""
-    since = (today or date.today()) - OVERDUE_LOOKBACK
+    since = today - OVERDUE_LOOKBACK
     claims = session.execute(
         select(ReplacementClaim.supplier_id, ReplacementClaim.id, ReplacementClaim.lead_id, ReplacementClaim.due_on,
                ReplacementClaim.overdue_on)
@@ -92,8 +92,7 @@ def after_overdue(session: Session, today: date | None = None) -> list[str]:
     return keys
 
 
-def after_statement(session: Session, supplier_id: str, statement: StatementFacts,
-                    today: date | None = None) -> list[str]:
+def after_statement(session: Session, supplier_id: str, statement: StatementFacts, today: date) -> list[str]:
     """BILLING_FROZEN, and the claims the statement's overdue check moved."""
     _, contract = contract_for(session, supplier_id, None)
     return record(session, rules.billing_frozen_alert(contract, statement)) + after_overdue(session, today=today)

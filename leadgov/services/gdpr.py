@@ -158,7 +158,7 @@ def export_person(runtime: Runtime, request: PersonRequest) -> PersonExport:
     """Everything held on the person, generated at the runtime's clock's now; no leads when nobody matches."""
     who = _person(runtime, request)
     with runtime.sessions() as session:
-        data = gdpr.export_person(session, who, _hmac_key(runtime))
+        data = gdpr.export_person(session, who, _hmac_key(runtime), generated_at=runtime.clock.now())
     return PersonExport(
         generated_at=runtime.clock.now().replace(microsecond=0),
         emails=tuple(data["emails"]), phones=tuple(data["phones"]),

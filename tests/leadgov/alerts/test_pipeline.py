@@ -104,7 +104,7 @@ def statement(db_url, as_of: date = date(2027, 4, 1)) -> list[str]:
     """March's statement, then its alerts."""
     with session_scope(db_url) as session:
         data = bill_month(session, SUPPLIER, 2027, 3, TZ, as_of).as_dict()
-    return in_session(db_url, evaluate.after_statement, SUPPLIER, data)
+    return in_session(db_url, evaluate.after_statement, SUPPLIER, data, as_of)
 
 
 def of_type(keys, kind: str) -> list[str]:
