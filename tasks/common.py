@@ -62,14 +62,14 @@ def step_task(step: Callable[P, T], *, retry: Retry = None, name: str | None = N
         condition = _CONDITIONS[retry]
         options = {"retries": 2, "retry_delay_seconds": _DELAYS[retry],
                    "retry_condition_fn": lambda _task, _run, state: condition(state)}
-    wrapped: Task[P, T] = task(step, name=name or step.__name__, cache_policy=NO_CACHE, **options)
+    wrapped: Task[P, T] = task(name=name or step.__name__, cache_policy=NO_CACHE, **options)(step)
     _TASKS[step] = wrapped
     return wrapped
 
 
 def as_tasks(step: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """The step runner of the flows: run ``step`` as its registered task."""
-    wrapped = _TASKS.get(step)
+    wrapped: Task[P, T] | None = _TASKS.get(step)
     if wrapped is None:
         raise LookupError(f"the service step {step.__module__}.{step.__qualname__} has no task: "
                           "declare it with step_task in leadgov.tasks")
