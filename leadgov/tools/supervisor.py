@@ -141,18 +141,20 @@ def prefect_env(home: Path, api_url: str) -> dict[str, str]:
 
 def start(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
     """``prefect <args>`` in its own process group (Ctrl-C in the terminal reaches only leadgov ui)."""
-    group = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
-             else {"start_new_session": True})
+    creationflags = 0  # POSIX: a new session instead
+    if sys.platform == "win32":
+        creationflags = subprocess.CREATE_NEW_PROCESS_GROUP
     with log.open("w") as sink:
         return subprocess.Popen([*PREFECT, *args], env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, **group)
+                                stdin=subprocess.DEVNULL, creationflags=creationflags,
+                                start_new_session=sys.platform != "win32")
 
 
 def stop(process: subprocess.Popen, timeout: float = 15) -> None:
     """Stop a process started by :func:`start` and its children: SIGTERM, then SIGKILL after ``timeout``."""
     if process.poll() is not None:
         return
-    if os.name == "nt":  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - Windows
         steps = ((lambda: process.send_signal(signal.CTRL_BREAK_EVENT), timeout), (process.kill, 5))
     else:
         steps = ((lambda: os.killpg(process.pid, signal.SIGTERM), timeout),
