@@ -149,7 +149,9 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
         conn.execute(text(_bulk_leads_sql(sqlite)), {"first": first, "last": first + deliveries - 1, "per": per})
         _insert_planted(conn, planted, first, deliveries, per)
         if not sqlite:  # explicit ids do not advance PostgreSQL's sequence: the next delivery would clash
-            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('delivery', 'id'), (SELECT MAX(id) FROM delivery))")
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('delivery', 'id'), (SELECT MAX(id) FROM delivery))"
+            )
         for index in indexes:
             index.create(bind=conn)
         rebuild_runs(conn, range(first, first + deliveries))  # each delivery's sorted identity keys
@@ -226,7 +228,8 @@ def _insert_planted(conn, planted, first: int, deliveries: int, per: int) -> Non
     ]
     conn.execute(text("INSERT INTO bench_planted VALUES (:j, :status, :email, :phone, :email_key, :phone_key)"), rows)
     conn.execute(text(
-        "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, email, phone) "
+        "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, "
+        "email, phone) "
         "SELECT d.id, d.supplier_id, :per + 1 + p.j / :deliveries, d.delivered_on, p.status, p.email_key, "
         "p.phone_key, p.email, p.phone FROM bench_planted AS p JOIN delivery AS d ON d.id = :first + p.j % :deliveries"
     ), {"per": per, "deliveries": deliveries, "first": first})
@@ -334,7 +337,8 @@ def report(rows: int, setup: dict, result: dict) -> dict:
     print(f"  {'other':<12}{other:>9.2f}{'':>13}{other / total:>8.0%}   (contract registration, look-ups, commit)")
     print(f"  {'total':<12}{total:>9.2f}{_rate(rows, total):>13}")
     print(f"  CPU time {result['cpu_s']:.2f} s (all threads); load average {result['load']:.1f} on "
-          f"{os.cpu_count()} CPUs{' - other processes compete: wall times are inflated' if result['load'] > 1.5 else ''}")
+          f"{os.cpu_count()} CPUs"
+          f"{' - other processes compete: wall times are inflated' if result['load'] > 1.5 else ''}")
     print(f"  memory: peak RSS {result['peak_mb']:,.0f} MB (before validating: {result['before_mb']:,.0f} MB)")
     print("  peak RSS at the end of each stage: " + ", ".join(
         f"{stage} {mb:,.0f} MB" for stage, mb in result["stage_peaks_mb"].items()))

@@ -24,7 +24,8 @@ def weekly_checks(
                                                     "this day's ISO week (default: today, in the settings' time "
                                                     "zone).")] = None,
     weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS, description="How many finished ISO weeks to check, "
-                                                                 "counting back from last week (1: last week only).")] = 1,
+                                                                 "counting back from last week "
+                                                                 "(1: last week only).")] = 1,
 ) -> WeeklyChecksResult:
     """Check the finished weeks of every supplier not terminated and raise their alerts; fails
     (after publishing) when the alerts could not be evaluated, since the next run checks later weeks.

@@ -210,7 +210,8 @@ def register_contract(session: Session, contract: ContractFile) -> int:
     ensure_supplier(session, c.supplier.id, c.supplier.name)
     version = register_contract_version(
         session, supplier_id=c.supplier.id, contract_id=c.contract_id, sha256=contract.sha256,
-        terms_sha256=hashlib.sha256(c.model_dump_json().encode()).hexdigest(), content=contract.text, source_path=contract.path,
+        terms_sha256=hashlib.sha256(c.model_dump_json().encode()).hexdigest(), content=contract.text,
+        source_path=contract.path,
         supersedes=c.supersedes, effective_from=c.effective_from,
     )
     return version.id

@@ -235,7 +235,9 @@ def import_outcomes(session: Session, data: bytes, source: str, tz: str) -> Outc
     return result
 
 
-def contest_row(lead_id: str, supplier_id: str, reason: str, at: datetime | str, note: str | None, tz: str) -> pd.DataFrame:
+def contest_row(
+    lead_id: str, supplier_id: str, reason: str, at: datetime | str, note: str | None, tz: str
+) -> pd.DataFrame:
     """One ``contest`` event typed like a file row, for ``leadgov contest``."""
     text = at.isoformat() if isinstance(at, datetime) else str(at)
     frame = pd.DataFrame({"lead_id": [lead_id], "supplier_id": [supplier_id], "event": ["contest"], "at": [text],

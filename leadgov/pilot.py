@@ -30,10 +30,12 @@ Each observation also adds a reason naming its figure and threshold:
 | observation | clauses |
 | --- | --- |
 | `reject_rate` missed | criteria |
-| data quality: `duplicate_rate` > `billing.freeze_if.duplicate_rate_above`, or `data_error_rate` > `billing.freeze_if.data_error_rate_above` | criteria |
+| data quality: `duplicate_rate` > `billing.freeze_if.duplicate_rate_above` | criteria |
+| data quality: `data_error_rate` > `billing.freeze_if.data_error_rate_above` | criteria |
 | `reachability` missed (phone quality) | criteria |
 | `appointment_rate` missed | criteria, billing_model (pay per appointment rather than per lead) |
-| volume below its minimum: `volume.status == "below"`; for the pilot cohort, which has no contracted volume, fewer leads than `pilot.size` | volume |
+| volume below its minimum: `volume.status == "below"` | volume |
+| the pilot cohort, which has no contracted volume: fewer leads than `pilot.size` | volume |
 | `replacement_fill_rate` < 0.9 with at least one replacement owed | replacement_share |
 | `first_contact_sla_share` missed: our team's commitment | none (reason ends with "(our team)") |
 | a check with no data | none (reason "n/a: no data") |

@@ -14,12 +14,12 @@ reads "n/a".
 | action | rule (any one is enough) | clause |
 | --- | --- | --- |
 | progressive_exit | `reject_rate` > 2 x max | criteria |
-| progressive_exit | a previous quarter is given, its `reject_rate` > max, and this quarter's `reject_rate` > max (two quarters in a row) | criteria |
+| progressive_exit | `reject_rate` > max two quarters in a row (this one and the previous one, when given) | criteria |
 | progressive_exit | `gdpr_incidents` >= 2 | gdpr |
 | progressive_exit | `replacement_fill_rate` < 0.5 with at least 5 replacements owed | replacement_share |
 | renegotiate | `reject_rate` > max | criteria |
 | renegotiate | `reachability` < `quality.min_reachability` | criteria |
-| renegotiate | `duplicate_rate` > `billing.freeze_if.duplicate_rate_above` (no rule when the contract sets none) | dedup |
+| renegotiate | `duplicate_rate` > `billing.freeze_if.duplicate_rate_above` (no rule when none is set) | dedup |
 | renegotiate | `volume.status == "below"` (delivered < the quarter's minimum) | volume |
 | renegotiate | `replacement_fill_rate` < 0.9 with at least 1 replacement owed | replacement_share |
 | renegotiate | `frozen_months` >= 1 (a monthly statement of the quarter was frozen) | billing_model |

@@ -26,7 +26,8 @@ def latest_statements(session: Session, supplier_id: str, months: list[str] | No
     """The latest revision of each month (optionally only ``months``), oldest month first."""
     latest = _latest_revisions(supplier_id)
     query = (select(BillingStatement)
-             .join(latest, (latest.c.month == BillingStatement.month) & (latest.c.revision == BillingStatement.revision))
+             .join(latest, (latest.c.month == BillingStatement.month)
+                   & (latest.c.revision == BillingStatement.revision))
              .where(BillingStatement.supplier_id == supplier_id).order_by(BillingStatement.month))
     if months is not None:
         query = query.where(BillingStatement.month.in_(months))

@@ -117,7 +117,8 @@ def open_claims(session: Session, supplier_id: str | None = None) -> pd.DataFram
                    ReplacementClaim.supplier_id, ReplacementClaim.lead_id).where(ReplacementClaim.status == "open")
     if supplier_id is not None:
         query = query.where(ReplacementClaim.supplier_id == supplier_id)
-    return pd.DataFrame(session.execute(query).all(), columns=["claim_id", "status", "due_on", "supplier_id", "lead_id"])
+    return pd.DataFrame(session.execute(query).all(),
+                        columns=["claim_id", "status", "due_on", "supplier_id", "lead_id"])
 
 
 def list_claims(session: Session, *, supplier_id: str | None = None, status: str | None = None) -> pd.DataFrame:

@@ -124,7 +124,8 @@ def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: s
             .where(Lead.supplier_id == supplier_id, ~condition, OutcomeEvent.event == "appointment_held",
                    OutcomeEvent.at >= start, OutcomeEvent.at < end,
                    or_(Lead.flags.is_(None), ~Lead.flags.like("%OVER_WEEKLY_CAP%"))))
-    events = pd.concat([load_events(session, condition), _events_frame(query_frame(session, held, list(EVENT_COLUMNS)))],
+    events = pd.concat([load_events(session, condition),
+                        _events_frame(query_frame(session, held, list(EVENT_COLUMNS)))],
                        ignore_index=True)
     return Ledger.build(supplier_id, leads=load_leads(session, condition), reasons=load_reasons(session, condition),
                         events=events, claims=claims, tz=tz)

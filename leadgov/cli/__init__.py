@@ -3,8 +3,9 @@
 Commands call the domain directly (no Prefect server needed); every command that touches data
 takes ``--db URL`` and brings that database to the current schema first. One module per area:
 ``deliveries`` (validate, contract check, db upgrade, demo), ``governance`` (outcomes, contests,
-replacements, KPIs, billing), ``alerts`` (the Slack outbox), ``reports`` (HTML reports), ``gdpr`` (retention, erasure, objection, export), ``ui``
-(the flows under a local Prefect server, its UI and a worker).
+replacements, KPIs, billing), ``alerts`` (the Slack outbox), ``reports`` (HTML reports), ``gdpr``
+(retention, erasure, objection, export), ``ui`` (the flows under a local Prefect server, its UI and
+a worker).
 """
 
 import sys

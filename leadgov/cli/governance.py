@@ -216,8 +216,9 @@ def statement_data(s: StoredStatement) -> dict[str, object]:
     return {
         "supplier_id": s.supplier_id, "month": s.month, "revision": s.revision, "statement_id": s.statement_id,
         "model": s.model, "billable_units": s.billable_units, "unit_price_eur": _eur(s.unit_price_eur),
-        "fixed_fee_eur": _eur(s.fixed_fee_eur), "gross_eur": _eur(s.gross_eur), "budget_cap_eur": _eur(s.budget_cap_eur),
-        "cap_excess_eur": _eur(s.cap_excess_eur), "credits_eur": _eur(s.credits_eur),
+        "fixed_fee_eur": _eur(s.fixed_fee_eur), "gross_eur": _eur(s.gross_eur),
+        "budget_cap_eur": _eur(s.budget_cap_eur), "cap_excess_eur": _eur(s.cap_excess_eur),
+        "credits_eur": _eur(s.credits_eur),
         "amount_due_eur": _eur(s.amount_due_eur), "frozen": s.frozen, "freeze_reasons": list(s.freeze_reasons),
         "billable_lead_ids": list(s.billable_lead_ids),
         "credit_lines": [{"claim_id": c.claim_id, "lead_id": c.lead_id, "amount_eur": _eur(c.amount_eur)}

@@ -26,7 +26,8 @@ def events_for(supplier_id: str, lead_ids: list[str], day: date, conversion: Con
         return pd.DataFrame(columns=["lead_id", "supplier_id", "event", "at", "contest_reason", "amount_eur",
                                      "objection"])
     on_time = rng.random(n) < conversion.sla_met
-    call = np.where(on_time, rng.uniform(9, max(9.5, sla_hours * 0.9), n), rng.uniform(sla_hours + 2, sla_hours + 72, n))
+    call = np.where(on_time, rng.uniform(9, max(9.5, sla_hours * 0.9), n),
+                    rng.uniform(sla_hours + 2, sla_hours + 72, n))
     reached = rng.random(n) < conversion.reach
     booked = reached & (rng.random(n) < conversion.appointment)
     held = booked & (rng.random(n) < conversion.held)
@@ -47,7 +48,8 @@ def events_for(supplier_id: str, lead_ids: list[str], day: date, conversion: Con
         _events(ids[won], "won", _at(day, won_at[won]), amount_eur=rng.integers(5, 60, int(won.sum())) * 1000),
         _events(ids[lost], "lost", _at(day, np.maximum(call, opp_at * opportunity)[lost] + 1),
                 objection=rng.choice(OBJECTIONS, int(lost.sum()))),
-        _events(ids[contested], "contest", _at(day, rng.uniform(24, 24 * contest_window_days - 12, int(contested.sum()))),
+        _events(ids[contested], "contest",
+                _at(day, rng.uniform(24, 24 * contest_window_days - 12, int(contested.sum()))),
                 contest_reason=rng.choice(conversion.contest_reasons, int(contested.sum()))),
     ]
     events = pd.concat([f for f in frames if len(f)], ignore_index=True)

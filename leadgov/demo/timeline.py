@@ -111,7 +111,8 @@ def drop_delivery(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     week = day.isocalendar()[1]
     seed = int(hashlib.sha256(f"{supplier.profile.supplier_id}{day}".encode()).hexdigest()[:8], 16)
     replaces = owed_replacements(run, supplier, day)
-    count = max(round(contract.volumes.weekly_target / len(days)) - len(replaces), 0)  # replacements count in the volume
+    # replacements count in the volume
+    count = max(round(contract.volumes.weekly_target / len(days)) - len(replaces), 0)
     frame = delivery_frame(supplier.profile, contract, day, count, supplier.next_index, seed=seed, week=week,
                            replaces=replaces)
     supplier.next_index += len(frame)

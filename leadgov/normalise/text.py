@@ -91,7 +91,8 @@ def ascii_digits(arr: pa.Array) -> pa.Array:
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
     data_buffer = arr.buffers()[2]
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]] if data_buffer else np.zeros(0, np.uint8)
+    data = (np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]] if data_buffer
+            else np.zeros(0, np.uint8))
     keep = (data >= ord("0")) & (data <= ord("9"))
     kept_before = np.concatenate([np.zeros(1, np.int64), np.cumsum(keep, dtype=np.int64)])
     new_offsets = kept_before[offsets - offsets[0]]

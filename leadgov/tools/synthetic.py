@@ -560,7 +560,8 @@ def _apply_defects(rng: np.random.Generator, cols: dict[str, pa.Array], nsn: np.
 
     bad = rows["invalid_phone"]  # "06 12 34": the first 6 digits only
     head = _digits(nsn[bad] // 10_000, 5)
-    cols["phone"] = _replace(cols["phone"], bad, _compose(len(bad), ["0", head[:, :1], " ", head[:, 1:3], " ", head[:, 3:]]))
+    cols["phone"] = _replace(cols["phone"], bad,
+                             _compose(len(bad), ["0", head[:, :1], " ", head[:, 1:3], " ", head[:, 3:]]))
 
     bad = rows["invalid_email"]  # "jean.dupont@@x.fr", "jean.dupont.x.fr", "jean dupont@x.fr"
     emails = cols["email"].take(pa.array(bad))
@@ -578,12 +579,14 @@ def _apply_defects(rng: np.random.Generator, cols: dict[str, pa.Array], nsn: np.
     bad = rows["stale"]  # collected (and consented) 30 days before
     old = _timestamps(collected_before, 30 * 86400 - rng.integers(0, 86400, size=len(bad)))
     cols["collected_at"] = _replace(cols["collected_at"], bad, _datetimes(old, rng.integers(0, 2, size=len(bad))))
-    cols["consent_at"] = _replace(cols["consent_at"], bad, _datetimes(old - np.timedelta64(5, "m"), np.zeros(len(bad), dtype=np.int64)))
+    cols["consent_at"] = _replace(cols["consent_at"], bad,
+                                  _datetimes(old - np.timedelta64(5, "m"), np.zeros(len(bad), dtype=np.int64)))
 
     bad = rows["out_of_target"]  # Marseille, a supermarket, 3 employees, or a micro-entreprise
     kind = rng.integers(0, 4, size=len(bad))
     marseille = bad[kind == 0]
-    cols["postal_code"] = _replace(cols["postal_code"], marseille, _compose(len(marseille), ["130", (rng.integers(1, 17, size=len(marseille)), 2)]))
+    cols["postal_code"] = _replace(cols["postal_code"], marseille,
+                                   _compose(len(marseille), ["130", (rng.integers(1, 17, size=len(marseille)), 2)]))
     cols["naf_code"] = _replace(cols["naf_code"], bad[kind == 1], "47.11D")
     cols["employees"] = _replace(cols["employees"], bad[kind == 2], "3")
     cols["legal_form"] = _replace(cols["legal_form"], bad[kind == 3], "Micro-entreprise")

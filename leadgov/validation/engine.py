@@ -171,7 +171,8 @@ def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contra
             return "job title names a student, intern or apprentice"
         case "STALE", _:
             age: pd.Series = (pd.Timestamp(delivered_on) - v["collected_at"].dt.normalize()).dt.days
-            return "collected " + age.astype(str) + f" days before delivery (max {contract.exploitability.max_age_days})"
+            return ("collected " + age.astype(str)
+                    + f" days before delivery (max {contract.exploitability.max_age_days})")
         case "GENERIC_EMAIL", _:
             return "role address " + text("email_local") + "@"
         case "FREE_EMAIL", _:
