@@ -98,7 +98,7 @@ def _uid(*content: object) -> str:
     return "c" + hashlib.sha1(repr(content).encode()).hexdigest()[:8]
 
 
-def _formatter(locale: str, percent: bool) -> Callable[[float], str]:
+def _formatter(locale: str, percent: bool) -> Callable[[float | None], str]:
     """How a value reads in labels: a rate with one decimal, or a number (whole, else one decimal)."""
     return (lambda v: format_rate(v, locale)) if percent else (lambda v: format_number(v, locale))
 
@@ -257,12 +257,12 @@ def line_chart(points: list[tuple[str, float | None]], *, title: str, y_label: s
     The last value and the threshold are labelled at the right end; ``threshold_label`` may hold
     ``{value}``, otherwise the threshold's value is appended to it. ``y_label`` should name the unit.
     """
-    values = [v for _, v in points if not is_missing(v)]
+    values = [v for _, v in points if v is not None and not is_missing(v)]
     if not values:
         return _no_data(title, locale, width, height)
     words, fmt = _words(locale), _formatter(locale, percent)
     uid = _uid("line", points, title, y_label, locale, percent, threshold, threshold_label, width, height)
-    last_value = next(v for _, v in reversed(points) if not is_missing(v))
+    last_value = next(v for _, v in reversed(points) if v is not None and not is_missing(v))
     ends = [fmt(last_value)]
     if threshold is not None:
         ends.append(_with_value(threshold_label or words["threshold"], fmt(threshold)))
@@ -282,7 +282,7 @@ def line_chart(points: list[tuple[str, float | None]], *, title: str, y_label: s
         legend.append(("dashed", _name(threshold_label or words["threshold"])))
     runs: list[list[tuple[float, float]]] = [[]]
     for x, (_, value) in zip(xs, points, strict=True):
-        if is_missing(value):
+        if value is None or is_missing(value):
             runs.append([])
         else:
             runs[-1].append((x, scale.y(value)))
@@ -306,7 +306,7 @@ def bar_chart(bars: list[tuple[str, float | None]], *, title: str, y_label: str,
     A missing bar (None) is marked "n/a" / "n.d." on the baseline, not drawn as an empty zero bar.
     Each bar carries its value; the target and the band are labelled at the right end.
     """
-    values = [v for _, v in bars if not is_missing(v)]
+    values = [v for _, v in bars if v is not None and not is_missing(v)]
     if not values:
         return _no_data(title, locale, width, height)
     words, fmt = _words(locale), _formatter(locale, percent)
@@ -335,7 +335,7 @@ def bar_chart(bars: list[tuple[str, float | None]], *, title: str, y_label: str,
         legend.append(("band", _name(band_label or words["band"])))
     bar_width = min(slot * 0.6, 48)
     for x, (_, value) in zip(xs, bars, strict=True):
-        if is_missing(value):
+        if value is None or is_missing(value):
             body.append(_text(x, zero - 4, fmt(None), anchor="middle", cls="missing", halo=True))
             continue
         y = scale.y(value)
