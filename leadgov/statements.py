@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -88,11 +88,26 @@ class StoredStatement:
     #: The supplier's lead ids of the billed units, by storage order.
     billable_lead_ids: tuple[str, ...]
     credit_lines: tuple[CreditLine, ...]
+    #: The committee's release of a frozen statement (docs/governance-rules.md, Releasing a frozen
+    #: statement): who, when (aware, UTC) and why; ``None`` when the revision was not released.
+    released_by: str | None = None
+    released_at: datetime | None = None
+    release_comment: str | None = None
 
     @property
     def units_amount_eur(self) -> Decimal:
         """What the units alone cost: units x unit price."""
         return Decimal(self.billable_units) * self.unit_price_eur
+
+    @property
+    def released(self) -> bool:
+        """The committee released this revision: payable although its freeze conditions held."""
+        return self.released_at is not None
+
+    @property
+    def payable(self) -> bool:
+        """Not frozen, or frozen and released by the committee."""
+        return not self.frozen or self.released
 
 
 def _money(value: object) -> Decimal:
@@ -119,6 +134,9 @@ def read_statement(session: Session, stored: BillingStatement) -> StoredStatemen
         billable_lead_ids=tuple(lead_id if isinstance(lead_id, str) else "" for lead_id in units["lead_id"]),
         credit_lines=tuple(CreditLine(int(r["claim_id"]), r["lead_id"] if isinstance(r["lead_id"], str) else "",
                                       _money(r["amount_eur"])) for r in credits),
+        released_by=stored.released_by,
+        released_at=None if stored.released_at is None else stored.released_at.replace(tzinfo=UTC),
+        release_comment=stored.release_comment,
     )
 
 

@@ -1,11 +1,12 @@
 """Storing statements revision by revision, and reading back what earlier statements billed."""
 
 import json
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Subquery, func, select, update
+from sqlalchemy import ColumnElement, Subquery, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.billing import BillingLine, BillingStatement
@@ -14,6 +15,8 @@ from leadgov.models.replacement import ReplacementClaim
 
 if TYPE_CHECKING:
     from leadgov.billing import StatementDraft
+
+CENT = Decimal("0.01")
 
 
 def _latest_revisions(supplier_id: str) -> Subquery:
@@ -64,9 +67,12 @@ def store_statement(
     session: Session, draft: "StatementDraft", contract_version_id: int, computed_on: date
 ) -> BillingStatement:
     """Add ``draft`` as the month's next revision, with its
-    lines, and mark its credited claims. Earlier revisions are left as they were."""
-    revision = (session.scalar(select(func.max(BillingStatement.revision)).where(
-        BillingStatement.supplier_id == draft.supplier_id, BillingStatement.month == draft.month)) or 0) + 1
+    lines, and mark its credited claims. Earlier revisions are left as they were.
+
+    A released month stays released only while nothing changed (``keeps_release``); otherwise the
+    new revision is frozen again and needs a new release."""
+    previous = latest_revision(session, draft.supplier_id, draft.month)
+    revision = (previous.revision if previous is not None else 0) + 1
     statement = BillingStatement(
         supplier_id=draft.supplier_id, month=draft.month, revision=revision, contract_version_id=contract_version_id,
         model=draft.model, unit_price_eur=draft.unit_price_eur, fixed_fee_eur=draft.fixed_fee_eur,
@@ -74,6 +80,9 @@ def store_statement(
         cap_excess_eur=draft.cap_excess_eur, credits_eur=draft.credits_eur, amount_due_eur=draft.amount_due_eur,
         frozen=draft.frozen, freeze_reasons=json.dumps(list(draft.freeze_reasons), ensure_ascii=False),
     )
+    if previous is not None and keeps_release(previous, statement):
+        statement.released_by, statement.released_at = previous.released_by, previous.released_at
+        statement.release_comment = previous.release_comment
     session.add(statement)
     session.flush()
     lines = pd.concat([
@@ -90,6 +99,51 @@ def store_statement(
             {"id": c, "status": "credited", "credited_on": computed_on, "credited_statement_id": statement.id}
             for c in draft.credited_claim_ids
         ])
+    return statement
+
+
+def latest_revision(session: Session, supplier_id: str, month: str) -> BillingStatement | None:
+    """The month's latest stored revision, if the month was ever billed."""
+    return session.scalars(select(BillingStatement).where(
+        BillingStatement.supplier_id == supplier_id, BillingStatement.month == month)
+        .order_by(BillingStatement.revision.desc()).limit(1)).first()
+
+
+#: What a recomputation must leave unchanged for a released month to stay released.
+RELEASE_KEPT_IF_SAME = ("model", "unit_price_eur", "fixed_fee_eur", "billable_units", "gross_eur", "budget_cap_eur",
+                        "cap_excess_eur", "credits_eur", "amount_due_eur", "frozen", "freeze_reasons")
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, (Decimal, float)) or isinstance(b, (Decimal, float)):
+        return a is not None and b is not None and Decimal(str(a)).quantize(CENT) == Decimal(str(b)).quantize(CENT)
+    return a == b
+
+
+def keeps_release(previous: BillingStatement, recomputed: BillingStatement) -> bool:
+    """A recomputed revision keeps the previous revision's release when that one was released, the new
+    one is still frozen, and its amounts and freeze reasons are the same (docs/governance-rules.md,
+    Releasing a frozen statement)."""
+    return (previous.released_at is not None and recomputed.frozen
+            and all(_same(getattr(previous, name), getattr(recomputed, name)) for name in RELEASE_KEPT_IF_SAME))
+
+
+def store_release(session: Session, latest: BillingStatement, released_by: str, released_at: datetime,
+                  comment: str) -> BillingStatement:
+    """Add a copy of ``latest`` (same amounts, same lines) as the month's next revision, marked
+    released by ``released_by`` at ``released_at`` (naive UTC) with ``comment``. ``latest`` is left as it was."""
+    statement = BillingStatement(**{
+        column: getattr(latest, column) for column in (
+            "supplier_id", "month", "contract_version_id", "model", "unit_price_eur", "fixed_fee_eur",
+            "billable_units", "gross_eur", "budget_cap_eur", "cap_excess_eur", "credits_eur", "amount_due_eur",
+            "frozen", "freeze_reasons")
+    }, revision=latest.revision + 1, released_by=released_by, released_at=released_at, release_comment=comment)
+    session.add(statement)
+    session.flush()
+    session.execute(insert(BillingLine).from_select(
+        ["statement_id", "kind", "lead_pk", "lead_id", "claim_id", "amount_eur"],
+        select(literal(statement.id), BillingLine.kind, BillingLine.lead_pk, BillingLine.lead_id, BillingLine.claim_id,
+               BillingLine.amount_eur).where(BillingLine.statement_id == latest.id).order_by(BillingLine.id)))
     return statement
 
 

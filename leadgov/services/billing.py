@@ -143,8 +143,10 @@ def write_report(runtime: Runtime, statement: StoredStatement, out_dir: Path | N
 def raise_alerts(runtime: Runtime, statement: StoredStatement, as_of: date) -> AlertRun:
     """BILLING_FROZEN and the overdue claims the statement moved (looked back from ``as_of``, the day
     it was computed on), after its commit; then the outbox is sent."""
-    facts: StatementFacts = {"month": statement.month, "revision": statement.revision, "frozen": statement.frozen,
-             "amount_due_eur": statement.amount_due_eur, "freeze_reasons": list(statement.freeze_reasons)}
+    # a recomputed month that stays released (docs/governance-rules.md) is payable: no BILLING_FROZEN
+    facts: StatementFacts = {"month": statement.month, "revision": statement.revision,
+                             "frozen": not statement.payable, "amount_due_eur": statement.amount_due_eur,
+                             "freeze_reasons": list(statement.freeze_reasons)}
     return runtime.alerts(lambda session: after_statement(session, statement.supplier_id, facts, today=as_of))
 
 

@@ -1,0 +1,124 @@
+"""Releasing a frozen statement as a service, on a real database with a pinned clock and no Slack:
+a new revision, payable, with who, when and why; the refusals; what a recomputation does to a release."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from factories import HMAC_KEY, ingest, lead
+from sqlalchemy import select
+
+from leadgov.config.settings import Settings
+from leadgov.errors import Refused
+from leadgov.models import BillingLine, BillingStatement
+from leadgov.models.db import session_scope
+from leadgov.services.billing import StatementRequest, bill_statement
+from leadgov.services.release import ReleaseRequest, latest_statement, release_statement
+from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+
+MONTH = "2027-03"
+
+
+def runtime(db_url, day: date):
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                        slack_webhook_url=None)
+    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+
+
+def bill(db_url, day: date):
+    return bill_statement(runtime(db_url, day), StatementRequest("acme-leads", MONTH)).statement
+
+
+def release(db_url, day: date = date(2027, 4, 10), comment: str = "consent proofs received on 9 April",
+            by: str = "Claire Martin"):
+    return release_statement(runtime(db_url, day), ReleaseRequest("acme-leads", MONTH, by, comment))
+
+
+def stored(db_url) -> list[tuple]:
+    """(revision, frozen, released_by, released_at, release_comment, lines) of every revision, in order."""
+    with session_scope(db_url) as session:
+        rows = session.scalars(select(BillingStatement).order_by(BillingStatement.revision)).all()
+        return [(s.revision, s.frozen, s.released_by, s.released_at, s.release_comment,
+                 len(session.scalars(select(BillingLine.id).where(BillingLine.statement_id == s.id)).all()))
+                for s in rows]
+
+
+def frozen_month(db_url):
+    """Two leads on 1 March, L-00002 without a consent proof: a GDPR breach freezes March."""
+    ingest(db_url, [lead(1), lead(2, consent_proof="")])
+    statement = bill(db_url, date(2027, 4, 1))
+    assert statement.frozen and not statement.payable and not statement.released
+    return statement
+
+
+def test_a_released_statement_is_a_new_payable_revision_with_the_same_amounts(db_url):
+    frozen = frozen_month(db_url)
+
+    result = release(db_url)
+
+    s = result.statement
+    assert (result.released_revision, s.revision) == (1, 2)
+    assert s.released and s.payable and s.frozen  # the freeze held; the committee released it
+    assert s.freeze_reasons == frozen.freeze_reasons
+    assert (s.released_by, s.release_comment) == ("Claire Martin", "consent proofs received on 9 April")
+    assert s.released_at == datetime(2027, 4, 10, 7, 0, tzinfo=UTC)  # the clock's 09:00 in Paris
+    assert (s.billable_units, s.gross_eur, s.credits_eur, s.amount_due_eur) == (
+        frozen.billable_units, frozen.gross_eur, frozen.credits_eur, frozen.amount_due_eur)
+    assert s.billable_lead_ids == frozen.billable_lead_ids and s.credit_lines == frozen.credit_lines
+    # the frozen revision is kept as it was
+    assert stored(db_url) == [(1, True, None, None, None, 1),
+                              (2, True, "Claire Martin", datetime(2027, 4, 10, 7, 0),
+                               "consent proofs received on 9 April", 1)]
+    assert latest_statement(runtime(db_url, date(2027, 4, 10)), "acme-leads", MONTH).revision == 2
+
+
+@pytest.mark.parametrize("comment", ["", "   "])
+def test_a_release_without_a_comment_is_refused(db_url, comment):
+    frozen_month(db_url)
+    with pytest.raises(Refused, match="a release needs a comment"):
+        release(db_url, comment=comment)
+    with pytest.raises(Refused, match=r"needs who decides it \(--by\)"):
+        release(db_url, by=" ")
+    assert [r[0] for r in stored(db_url)] == [1]
+
+
+def test_a_statement_that_is_not_frozen_or_never_billed_is_refused(db_url):
+    ingest(db_url, [lead(1)])
+    with pytest.raises(Refused, match="no statement for acme-leads in 2027-03: run `leadgov billing statement`"):
+        release(db_url)
+    bill(db_url, date(2027, 4, 1))
+    with pytest.raises(Refused, match="acme-leads 2027-03 revision 1 is not frozen: it is payable"):
+        release(db_url)
+    with pytest.raises(Refused, match="'2027-13' is not a month like 2027-03"):
+        release_statement(runtime(db_url, date(2027, 4, 10)), ReleaseRequest("acme-leads", "2027-13", "C", "ok"))
+    assert [r[0] for r in stored(db_url)] == [1]
+
+
+def test_a_release_is_not_stored_twice(db_url):
+    frozen_month(db_url)
+    release(db_url)
+    with pytest.raises(Refused, match=r"revision 2 is already released \(by Claire Martin on 2027-04-10\): "
+                                      "nothing stored"):
+        release(db_url, date(2027, 4, 11), comment="again")
+    assert [r[0] for r in stored(db_url)] == [1, 2]
+
+
+def test_a_recomputation_keeps_the_release_only_while_nothing_changed(db_url):
+    frozen_month(db_url)
+    release(db_url)
+
+    # recomputed with the same amounts and the same freeze reasons: still released, payable, no new alert
+    same = bill_statement(runtime(db_url, date(2027, 4, 12)), StatementRequest("acme-leads", MONTH))
+    assert same.statement.revision == 3 and same.statement.released and same.statement.payable
+    assert (same.statement.released_by, same.statement.release_comment) == (
+        "Claire Martin", "consent proofs received on 9 April")
+    assert not any(key.startswith("BILLING_FROZEN") for key in same.alerts.new)
+
+    # a late lead of March changes the amounts: frozen again, it needs a new release
+    ingest(db_url, [lead(3, collected_at="2027-03-19 10:00")], day=date(2027, 3, 20), name="late.csv")
+    changed = bill(db_url, date(2027, 4, 13))
+    assert changed.revision == 4 and changed.frozen and not changed.released and not changed.payable
+    assert changed.amount_due_eur != same.statement.amount_due_eur
+    again = release(db_url, date(2027, 4, 14), comment="checked the late lead too")
+    assert again.statement.revision == 5 and again.statement.payable
+    assert again.statement.amount_due_eur == changed.amount_due_eur == Decimal("90.00")
