@@ -3,10 +3,12 @@ happened to the leads after delivery, and what it costs."""
 
 import csv
 import io
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -31,6 +33,7 @@ from leadgov.services.kpis import KpisRequest
 from leadgov.services.kpis import kpis as kpis_of
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, import_outcomes
 from leadgov.services.outcomes import contest as record_contest
+from leadgov.services.release import ReleaseRequest, release_statement
 from leadgov.services.replacements import (
     CLAIM_COLUMNS,
     ClaimsRequest,
@@ -195,15 +198,35 @@ def billing_statement(
         except BadPeriod:
             raise Refused(f"--month {month!r} is not a month like 2027-03") from None
         request = StatementRequest(supplier, month, parse_as_of(as_of))
-        result = bill_statement(cli_runtime(db), request)
+        runtime = cli_runtime(db)
+        result = bill_statement(runtime, request)
     statement = result.statement
     if format is ListFormat.json:
         print_json(statement_data(statement))
     elif format is ListFormat.csv:
         print_statement_csv(statement)
     else:
-        print_statement_table(statement)
+        print_statement_table(statement, runtime.timezone)
     report_alerts(result.alerts)
+
+
+@billing_app.command("release")
+def billing_release(
+    supplier: Annotated[str, typer.Option(help="Supplier id.")],
+    month: Annotated[str, typer.Option(help="Calendar month, YYYY-MM.")],
+    by: Annotated[str, typer.Option("--by", help="Who releases it (the committee's member).")],
+    comment: Annotated[str, typer.Option(help="Why the committee releases it (required).")],
+    format: Annotated[OutputFormat, typer.Option(help="table or json.")] = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Release the month's frozen statement: a new revision, payable, with the same amounts (cannot be undone)."""
+    with user_errors():
+        runtime = cli_runtime(db)
+        result = release_statement(runtime, ReleaseRequest(supplier, month, by, comment))
+    if format is OutputFormat.json:
+        print_json(statement_data(result.statement))
+    else:
+        print_statement_table(result.statement, runtime.timezone)
 
 
 def _eur(amount: Decimal | None) -> float | None:
@@ -220,6 +243,9 @@ def statement_data(s: StoredStatement) -> dict[str, object]:
         "budget_cap_eur": _eur(s.budget_cap_eur), "cap_excess_eur": _eur(s.cap_excess_eur),
         "credits_eur": _eur(s.credits_eur),
         "amount_due_eur": _eur(s.amount_due_eur), "frozen": s.frozen, "freeze_reasons": list(s.freeze_reasons),
+        "payable": s.payable, "released_by": s.released_by,
+        "released_at": None if s.released_at is None else s.released_at.isoformat(),
+        "release_comment": s.release_comment,
         "billable_lead_ids": list(s.billable_lead_ids),
         "credit_lines": [{"claim_id": c.claim_id, "lead_id": c.lead_id, "amount_eur": _eur(c.amount_eur)}
                          for c in s.credit_lines],
@@ -240,7 +266,11 @@ def print_statement_csv(s: StoredStatement) -> None:
     typer.echo(buffer.getvalue(), nl=False)
 
 
-def print_statement_table(s: StoredStatement) -> None:
+def _day(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+def print_statement_table(s: StoredStatement, timezone: str) -> None:
     title = f"{s.supplier_id} · {s.month} · revision {s.revision} · {s.model}"
     table = Table("line", "amount", title=title)
     table.add_row(f"{s.billable_units} units x {s.unit_price_eur:.2f} €", f"{s.units_amount_eur:.2f} €")
@@ -251,7 +281,13 @@ def print_statement_table(s: StoredStatement) -> None:
     table.add_row(f"credit notes ({len(s.credit_lines)})", f"-{s.credits_eur:.2f} €")
     table.add_row("[bold]amount due[/bold]", f"[bold]{s.amount_due_eur:.2f} €[/bold]")
     out.print(table)
-    if s.frozen:
+    if s.released_at is not None:
+        out.print(f"[green]released[/green] by {s.released_by} on {_day(s.released_at, timezone)}: "
+                  f"{s.release_comment}", highlight=False)
+        out.print("frozen on:", highlight=False)
+        for reason in s.freeze_reasons:
+            out.print(f"  - {reason}", highlight=False)
+    elif s.frozen:
         out.print("[red]FROZEN[/red]: not payable until the committee releases it:")
         for reason in s.freeze_reasons:
             out.print(f"  - {reason}", highlight=False)
