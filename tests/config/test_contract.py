@@ -446,7 +446,11 @@ def test_python_tags_are_refused():
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("- a\n- b\n", "a list"), ("just words\n", "a single value ('just words')"), ("# only a comment\n", "an empty document")],
+    [
+        ("- a\n- b\n", "a list"),
+        ("just words\n", "a single value ('just words')"),
+        ("# only a comment\n", "an empty document"),
+    ],
 )
 def test_document_that_is_not_a_mapping_is_refused(text: str, kind: str):
     error = refused_text(text)

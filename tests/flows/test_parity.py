@@ -153,8 +153,9 @@ def stored(url: str) -> dict[str, list[tuple]]:
                                   .order_by(Delivery.file_name, LeadReason.row_number, LeadReason.code)).all()
         claims = session.execute(select(
             ReplacementClaim.supplier_id, ReplacementClaim.lead_id, ReplacementClaim.origin, ReplacementClaim.reason,
-            ReplacementClaim.opened_on, ReplacementClaim.due_on, ReplacementClaim.status, ReplacementClaim.filled_by_lead_pk,
-            ReplacementClaim.filled_on).order_by(ReplacementClaim.supplier_id, ReplacementClaim.lead_id)).all()
+            ReplacementClaim.opened_on, ReplacementClaim.due_on, ReplacementClaim.status,
+            ReplacementClaim.filled_by_lead_pk, ReplacementClaim.filled_on,
+        ).order_by(ReplacementClaim.supplier_id, ReplacementClaim.lead_id)).all()
         alerts = session.execute(select(OutboxAlert.key, OutboxAlert.channel, OutboxAlert.text)
                                  .order_by(OutboxAlert.key)).all()
     return {"leads": [tuple(r) for r in leads], "reasons": [tuple(r) for r in reasons],

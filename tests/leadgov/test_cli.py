@@ -84,8 +84,10 @@ def test_unreadable_file_refused_with_one_line(workdir, content, message):
 
 def test_bad_contract_refused_naming_key(workdir, tmp_path):
     contract = tmp_path / "typo.yaml"
-    contract.write_text(BASE_CONTRACT.read_text(encoding="utf-8").replace("max_reject_rate: 0.15  ", "max_reject_rat: 0.15  ", 1), encoding="utf-8")
-    result = runner.invoke(app, ["validate", "--contract", str(contract), "--delivery", str(delivery(workdir, [lead(1)])),
+    contract.write_text(BASE_CONTRACT.read_text(encoding="utf-8")
+                        .replace("max_reject_rate: 0.15  ", "max_reject_rat: 0.15  ", 1), encoding="utf-8")
+    result = runner.invoke(app, ["validate", "--contract", str(contract),
+                                 "--delivery", str(delivery(workdir, [lead(1)])),
                                  "--delivered-on", "2027-03-01", "--out", str(workdir / "r.csv")])
     assert result.exit_code == 2
     assert "quality.max_reject_rat" in result.output

@@ -304,7 +304,8 @@ def test_billing_statement_revisions_are_kept(db_url):
     assert (first["revision"], second["revision"]) == (1, 2)
     assert first["statement_id"] != second["statement_id"]
     with session_scope(db_url) as session:
-        stored = session.execute(select(BillingStatement.month, BillingStatement.revision, BillingStatement.billable_units)
+        stored = session.execute(select(BillingStatement.month, BillingStatement.revision,
+                                        BillingStatement.billable_units)
                                  .order_by(BillingStatement.revision)).all()
     assert [tuple(r) for r in stored] == [("2027-03", 1, 20), ("2027-03", 2, 20)]
 

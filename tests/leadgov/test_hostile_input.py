@@ -349,7 +349,8 @@ def test_whole_file_refusals_store_nothing(db_url):
     for kind, content in hostile.items():
         contract = ACME
         if content is None:
-            content, contract = csv_bytes([lead(1), lead(2, first_name=SECRET_NAME)]).replace("é".encode(), b"\xe9"), utf8
+            content = csv_bytes([lead(1), lead(2, first_name=SECRET_NAME)]).replace("é".encode(), b"\xe9")
+            contract = utf8
         error = refused_ingest(db_url, content, f"{kind}.csv", contract)
         assert_clean(str(error), f"{kind}.csv")
     assert counts(db_url) == NOTHING
@@ -472,7 +473,8 @@ def test_mixed_encodings_with_auto_name_both_lines():
 def test_a_cp1252_file_of_french_names_is_not_taken_for_a_mixed_one():
     text = "lead_id;first_name\nL1;Zoé ÉLÉONORE Françoise Gérant à l'œuvre\n"
     delivery = read_delivery(text.encode("cp1252"), ReadOptions(), source="fr.csv")
-    assert delivery.encoding == "cp1252" and delivery.frame.at[0, "first_name"] == "Zoé ÉLÉONORE Françoise Gérant à l'œuvre"
+    assert delivery.encoding == "cp1252"
+    assert delivery.frame.at[0, "first_name"] == "Zoé ÉLÉONORE Françoise Gérant à l'œuvre"
 
 
 # --- formula injection ------------------------------------------------------------------------------
@@ -548,7 +550,8 @@ def test_hostile_outcome_exports_are_refused_whole_and_store_nothing(db_url):
         **BINARY_FILES,
         "nul byte in row 2": good.replace(SECRET_NOTE.encode(), b"\x00" + SECRET_NOTE.encode()),
         "cut in a quoted field": good.rstrip(b"\n") + b';"' + SECRET_NOTE.encode(),
-        "row longer than the header": good + b"L-00003;acme-leads;call_attempt;2027-03-02 15:00;;;;;" + SECRET_NOTE.encode() + b"\n",
+        "row longer than the header":
+            good + b"L-00003;acme-leads;call_attempt;2027-03-02 15:00;;;;;" + SECRET_NOTE.encode() + b"\n",
         "empty": b"",
         "whitespace only": b"\n \r\n",
         "header without the event column": b"lead_id;supplier_id;at\nL-00001;acme-leads;2027-03-02\n",

@@ -187,7 +187,8 @@ def test_event_before_delivery_day_refused_same_day_accepted(db_url):
 
 def test_local_times_stored_in_utc_across_dst(db_url):
     deliver(db_url)
-    imported(db_url, [ev(1, at="2027-03-27 12:00"), ev(1, at="2027-03-29 12:00"), ev(1, at="2027-03-29T12:00:00+02:00")])
+    imported(db_url, [ev(1, at="2027-03-27 12:00"), ev(1, at="2027-03-29 12:00"),
+                      ev(1, at="2027-03-29T12:00:00+02:00")])
     assert [e[2] for e in stored_events(db_url)] == ["2027-03-27 11:00:00", "2027-03-29 10:00:00"]
 
 

@@ -127,7 +127,7 @@ def test_cells_written_by_a_csv_writer_round_trip_trimmed(rows, delimiter, quoti
     for i, row in enumerate(expected):
         got = [delivery.frame.at[i, h] for h in HEADERS]
         assert [None if pd.isna(g) else g for g in got] == [_trimmed(c) for c in row]
-        assert json.loads(delivery.raw_records[i]) == dict(zip(HEADERS, row))  # as delivered
+        assert json.loads(delivery.raw_records[i]) == dict(zip(HEADERS, row, strict=True))  # as delivered
 
 
 @settings(max_examples=40, deadline=None)
@@ -314,7 +314,7 @@ def test_naive_datetimes_round_trip(moment, layout):
 def test_every_five_digit_postal_code_has_a_department(codes):
     departments = department_from_postal_code(series(codes, "str"))
     assert departments.notna().all()
-    for code, department in zip(codes, departments):
+    for code, department in zip(codes, departments, strict=True):
         assert 2 <= len(department) <= 3
         if code.startswith("20"):
             assert department == ("2A" if code < "20200" else "2B")

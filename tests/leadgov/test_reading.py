@@ -341,7 +341,8 @@ def test_json_array_of_objects():
 
 
 def test_json_numbers_keep_their_written_text():
-    d = read('[{"lead_id": 7, "budget_eur": 12.50, "employees": 1e3, "campaign": true, "need": {"a": [1]}}]', format="json")
+    d = read('[{"lead_id": 7, "budget_eur": 12.50, "employees": 1e3, "campaign": true, "need": {"a": [1]}}]',
+             format="json")
     r = row(d)
     assert r["lead_id"] == "7" and r["budget_eur"] == "12.50" and r["employees"] == "1e3"
     assert r["campaign"] == "true" and r["need"] == '{"a":[1]}'
@@ -352,7 +353,8 @@ def test_json_lines():
     d = read(text, format="json", required_fields=("lead_id",))
     assert d.frame["lead_id"].tolist() == ["L1", "L2"]
     assert pd.isna(row(d, 1)["email"]) and row(d, 1)["phone"] == "0612345678"
-    assert d.raw_records.tolist() == ['{"lead_id": "L1", "email": "a@x.fr"}', '{"lead_id": "L2", "phone": "0612345678"}']
+    assert d.raw_records.tolist() == ['{"lead_id": "L1", "email": "a@x.fr"}',
+                                      '{"lead_id": "L2", "phone": "0612345678"}']
 
 
 def test_json_same_header_rules():

@@ -86,5 +86,7 @@ def test_overdue_only_after_the_deadline_day():
     claims = pd.DataFrame({"claim_id": [1, 2, 3], "status": ["open", "open", "filled"],
                            "due_on": pd.to_datetime(["2027-03-11", "2027-03-12", "2027-03-01"])})
     late = overdue_claims(claims, date(2027, 3, 12))
-    assert late[["claim_id", "overdue_on"]].to_dict("records") == [{"claim_id": 1, "overdue_on": pd.Timestamp("2027-03-12")}]
+    assert late[["claim_id", "overdue_on"]].to_dict("records") == [
+        {"claim_id": 1, "overdue_on": pd.Timestamp("2027-03-12")}
+    ]
     assert overdue_claims(claims, date(2027, 3, 11)).empty

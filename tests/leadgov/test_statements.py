@@ -51,7 +51,8 @@ def test_claim_lifecycle_through_deliveries(db_url):
                                                                      "L-00004": "open"}
     # 5 March: L-00002 replaced by an accepted lead, L-00003 by a rejected one
     day = date(2027, 3, 5)
-    ingest(db_url, [fresh(10, day, replaces_lead_id="L-00002"), fresh(11, day, email="bad", replaces_lead_id="L-00003")],
+    ingest(db_url, [fresh(10, day, replaces_lead_id="L-00002"),
+                    fresh(11, day, email="bad", replaces_lead_id="L-00003")],
            day=day, contract=contract, name="r1.csv")
     after = claims(db_url)
     assert after["L-00002"]["status"] == "filled" and after["L-00002"]["filled_by"] == "L-00010"
@@ -65,7 +66,8 @@ def test_claim_lifecycle_through_deliveries(db_url):
     assert after["L-00003"]["status"] == "overdue" and after["L-00003"]["overdue_on"] == date(2027, 3, 12)
     # a late replacement fills nothing; rejected, it is an ordinary lead with its own claim
     day = date(2027, 3, 15)
-    ingest(db_url, [fresh(12, day, replaces_lead_id="L-00004"), fresh(13, day, email="bad", replaces_lead_id="L-00003")],
+    ingest(db_url, [fresh(12, day, replaces_lead_id="L-00004"),
+                    fresh(13, day, email="bad", replaces_lead_id="L-00003")],
            day=day, contract=contract, name="r2.csv")
     after = claims(db_url)
     assert after["L-00004"]["status"] == "overdue" and after["L-00004"]["filled_by"] is None

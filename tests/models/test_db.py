@@ -35,7 +35,8 @@ def test_the_wal_file_shrinks_back_after_a_large_transaction(tmp_path):
         connection.execute(text("CREATE TABLE t (x BLOB)"))
     with engine.begin() as connection:  # about 1.5 x the limit in one transaction
         connection.execute(text("INSERT INTO t SELECT zeroblob(1048576) FROM "
-                                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 96) SELECT i FROM n)"))
+                                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 96) "
+                                "SELECT i FROM n)"))
     wal = tmp_path / "big.db-wal"
     assert wal.stat().st_size > WAL_SIZE_LIMIT
     with engine.begin() as connection:  # the next writer restarts the checkpointed WAL

@@ -23,8 +23,8 @@ def test_upgrade_is_idempotent_and_names_constraints(db_url):
     upgrade(db_url)
     inspector = inspect(get_engine(db_url))
     assert {"supplier", "contract_version", "delivery", "lead", "lead_reason", "suppression_entry",
-            "outcome_event", "replacement_claim", "billing_statement", "billing_line", "alert", "identity_run", "pilot_decision"} <= set(
-        inspector.get_table_names())
+            "outcome_event", "replacement_claim", "billing_statement", "billing_line", "alert", "identity_run",
+            "pilot_decision"} <= set(inspector.get_table_names())
     unique = {u["name"] for u in inspector.get_unique_constraints("delivery")}
     assert "uq_delivery_supplier_id_file_sha256" in unique
     indexes = {i["name"] for i in inspector.get_indexes("lead")}
@@ -48,7 +48,8 @@ def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
     with get_engine(db_url).begin() as connection:
         _one_delivery(connection)
         connection.execute(text(
-            "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, email) "
+            "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key, "
+            "email) "
             "VALUES (1, 's', 1, '2027-02-01', 'accepted', 42, NULL, 'a@b.fr'), "
             "(1, 's', 2, '2027-02-01', 'rejected', -7, 99, 'c@d.fr')"))
     upgrade(db_url)
@@ -71,7 +72,8 @@ def test_rebuilt_runs_keep_64_bit_keys_exact(db_url):
         _one_delivery(connection)
         connection.execute(text(
             "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email_key, phone_key) "
-            f"VALUES (1, 's', 1, '2027-02-01', 'accepted', {big}, NULL), (1, 's', 2, '2027-02-01', 'accepted', NULL, 3)"))
+            f"VALUES (1, 's', 1, '2027-02-01', 'accepted', {big}, NULL), "
+            "(1, 's', 2, '2027-02-01', 'accepted', NULL, 3)"))
         assert rebuild_runs(connection) == 1
         keys = connection.execute(text("SELECT keys FROM identity_run WHERE kind = 'email'")).scalar_one()
     assert np.frombuffer(keys, dtype="<i8").tolist() == [big]
@@ -81,9 +83,11 @@ def _one_delivery(connection) -> None:
     """Supplier 's', one contract version and delivery 1 (2027-02-01), in raw SQL: valid at any revision."""
     from sqlalchemy import text
 
-    connection.execute(text("INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
     connection.execute(text(
-        "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, loaded_at) "
+        "INSERT INTO supplier (id, name, state, created_at) VALUES ('s', 'S', 'active', '2027-01-01')"))
+    connection.execute(text(
+        "INSERT INTO contract_version (supplier_id, contract_id, sha256, terms_sha256, content, source_path, "
+        "loaded_at) "
         "VALUES ('s', 'C', 'x', 'x', '', 'p', '2027-01-01')"))
     connection.execute(text(
         "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "

@@ -4,10 +4,10 @@
 import re
 
 import pytest
+from factories import ingest, lead
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from factories import ingest, lead
 from leadgov.models.statuses import CHECKED_STATUSES
 
 

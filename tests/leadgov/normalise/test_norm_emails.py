@@ -36,10 +36,10 @@ def reference(raw: str | None) -> tuple[object, str | None, str | None, str | No
 
 def assert_same_as_reference(values: list[str | None]) -> None:
     out = normalise_emails(pd.Series(values, dtype=object))
-    rows = zip(out["valid"], out["email"], out["local"], out["domain"])
+    rows = zip(out["valid"], out["email"], out["local"], out["domain"], strict=True)
     got = [tuple(None if (x is not pd.NA and pd.isna(x)) else x for x in row) for row in rows]
     expected = [reference(v) for v in values]
-    mismatches = [(v, e, g) for v, e, g in zip(values, expected, got) if e != g]
+    mismatches = [(v, e, g) for v, e, g in zip(values, expected, got, strict=True) if e != g]
     assert not mismatches[:20], f"{len(mismatches)} mismatches, e.g. {mismatches[:20]}"
 
 

@@ -50,11 +50,11 @@ def assert_same_as_reference(values: list[str | None], regions: list[str]) -> No
     out = normalise_phones(pd.Series(values, dtype=object), regions)
     expected = [None if v is None else reference(v, regions) for v in values]
     got = [None if pd.isna(p) else p for p in out["phone"]]
-    mismatches = [(v, e, g) for v, e, g in zip(values, expected, got) if e != g]
+    mismatches = [(v, e, g) for v, e, g in zip(values, expected, got, strict=True) if e != g]
     assert not mismatches[:20], f"{len(mismatches)} mismatches, e.g. {mismatches[:20]}"
     valid = out["valid"].tolist()
     assert all((v is None and x is pd.NA) or (v is not None and x == (e is not None))
-               for v, e, x in zip(values, expected, valid))
+               for v, e, x in zip(values, expected, valid, strict=True))
 
 
 # --- The spec's examples ------------------------------------------------------------------------

@@ -36,7 +36,8 @@ CASES = [
     (R.GENERIC_EMAIL, {}, {"email": "contact@nexalog.fr"}, {"email": "contact.martin@nexalog.fr"}),
     (R.FREE_EMAIL, {}, {"email": "camille.martin@gmail.com"}, {"email": "camille.martin@gmail.company.fr"}),
     (R.OUT_OF_TARGET_GEO, {}, {"postal_code": "13001"}, {"postal_code": "20190"}),
-    (R.OUT_OF_TARGET_GEO, {}, {"country": "BE", "postal_code": "1000", "phone": "+33 6 12 34 56 78"}, {"country": "fr"}),
+    (R.OUT_OF_TARGET_GEO, {}, {"country": "BE", "postal_code": "1000", "phone": "+33 6 12 34 56 78"},
+     {"country": "fr"}),
     (R.OUT_OF_TARGET_SECTOR, {}, {"naf_code": "62.09Z"}, {"naf_code": "6202a"}),
     (R.OUT_OF_TARGET_SECTOR, {}, {"naf_code": "70.21Z"}, {"naf_code": "7022Z"}),
     (R.OUT_OF_TARGET_SIZE, {}, {"employees": "9"}, {"employees": "10"}),
@@ -127,7 +128,8 @@ def test_corsica_departments(postal_code, department_ok):
 
 def test_overseas_department_is_three_digits():
     contract = make_contract(**{"qualification.departments": ["974"]})
-    assert reasons_of([lead(1, postal_code="97411"), lead(2, postal_code="97511")], contract) == [[], ["OUT_OF_TARGET_GEO"]]
+    rows = [lead(1, postal_code="97411"), lead(2, postal_code="97511")]
+    assert reasons_of(rows, contract) == [[], ["OUT_OF_TARGET_GEO"]]
 
 
 def test_reused_lead_id_is_invalid_value():
@@ -171,7 +173,8 @@ def test_date_formats_accepted():
 
 def test_contract_date_format_is_used():
     contract = make_contract(**{"delivery.date_format": "%Y%m%d"})
-    rows = [lead(1, collected_at="20270227", consent_at="20270227"), lead(2, collected_at="2027-02-27", consent_at="20270227")]
+    rows = [lead(1, collected_at="20270227", consent_at="20270227"),
+            lead(2, collected_at="2027-02-27", consent_at="20270227")]
     assert reasons_of(rows, contract) == [[], ["INVALID_VALUE"]]
 
 
