@@ -106,16 +106,37 @@ class Amounts:
 
 
 def quarter_amounts(session: Session, supplier_id: str, quarter: Period) -> Amounts:
-    """Billed (gross minus cap excess), frozen (amount due of frozen statements) and credited."""
+    """Billed (gross minus cap excess), frozen (amount due of frozen statements the committee has
+    not released) and credited."""
     statements = billing_store.latest_statements(session, supplier_id, months_in(quarter))
     zero = Decimal("0.00")
+    not_payable = [s for s in statements if s.frozen and s.released_at is None]
     return Amounts(
         billed=sum((s.gross_eur - s.cap_excess_eur for s in statements), zero),
-        frozen=sum((s.amount_due_eur for s in statements if s.frozen), zero),
+        frozen=sum((s.amount_due_eur for s in not_payable), zero),
         credited=sum((s.credits_eur for s in statements), zero),
         frozen_months=tuple(FrozenMonth(s.month, s.revision, tuple(json.loads(s.freeze_reasons)))
-                            for s in statements if s.frozen),
+                            for s in not_payable),
     )
+
+
+@dataclass(frozen=True)
+class ReleaseEntry:
+    """The committee's release of a frozen month (for the decision log): when, which month and
+    revision, who, why."""
+
+    at: date
+    month: str
+    revision: int
+    released_by: str
+    comment: str
+
+
+def quarter_releases(session: Session, supplier_id: str, quarter: Period) -> tuple[ReleaseEntry, ...]:
+    """The releases of the quarter's months, by release time (the day in UTC)."""
+    return tuple(ReleaseEntry(s.released_at.date(), s.month, s.revision, s.released_by or "", s.release_comment or "")
+                 for s in billing_store.releases(session, supplier_id, months_in(quarter))
+                 if s.released_at is not None)
 
 
 @dataclass(frozen=True)
@@ -167,6 +188,8 @@ class SupplierReview:
     contests: tuple[Contest, ...]
     pilot_decisions: tuple[DecisionEntry, ...]
     charts: ChartInputs
+    #: The committee's releases of the quarter's frozen months.
+    releases: tuple[ReleaseEntry, ...] = ()
 
     @property
     def funnel(self) -> dict[str, int]:
@@ -231,6 +254,7 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
             volume_band=(volumes.weekly_target * VOLUME_BAND_LOW, volumes.weekly_max),
             funnel=tuple((row["stage"], row["count"]) for row in conversion.funnel),
         ),
+        releases=quarter_releases(session, supplier.id, quarter),
     )
 
 

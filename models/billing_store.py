@@ -147,6 +147,18 @@ def store_release(session: Session, latest: BillingStatement, released_by: str, 
     return statement
 
 
+def releases(session: Session, supplier_id: str, months: list[str]) -> list[BillingStatement]:
+    """Each release of the supplier's ``months``: the revision it was stored as (a recomputation that
+    keeps a release copies it: only its first revision is returned), by release time."""
+    rows = session.scalars(select(BillingStatement).where(
+        BillingStatement.supplier_id == supplier_id, BillingStatement.month.in_(months),
+        BillingStatement.released_at.is_not(None)).order_by(BillingStatement.released_at, BillingStatement.revision))
+    first: dict[tuple[str, object], BillingStatement] = {}
+    for row in rows:
+        first.setdefault((row.month, row.released_at), row)
+    return list(first.values())
+
+
 def statement_lines(session: Session, statement_id: int) -> pd.DataFrame:
     rows = session.execute(select(BillingLine.kind, BillingLine.lead_id, BillingLine.claim_id, BillingLine.amount_eur)
                            .where(BillingLine.statement_id == statement_id)

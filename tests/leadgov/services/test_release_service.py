@@ -14,6 +14,7 @@ from leadgov.models import BillingLine, BillingStatement
 from leadgov.models.db import session_scope
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.release import ReleaseRequest, latest_statement, release_statement
+from leadgov.services.review import ReviewRequest, review_report
 from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 
 MONTH = "2027-03"
@@ -122,3 +123,27 @@ def test_a_recomputation_keeps_the_release_only_while_nothing_changed(db_url):
     again = release(db_url, date(2027, 4, 14), comment="checked the late lead too")
     assert again.statement.revision == 5 and again.statement.payable
     assert again.statement.amount_due_eur == changed.amount_due_eur == Decimal("90.00")
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "Statement 2027-03 released by Claire Martin (revision 2)"),
+                                                ("fr", "Relevé 2027-03 libéré par Claire Martin (révision 2)")])
+def test_the_quarterly_review_logs_the_release_and_no_longer_counts_the_month_frozen(db_url, tmp_path, locale,
+                                                                                     label):
+    frozen_month(db_url)
+    day = date(2027, 4, 10)
+    before = review_report(runtime(db_url, day), ReviewRequest("2027-Q1", out_dir=tmp_path)).review.suppliers[0]
+    assert [f.month for f in before.amounts.frozen_months] == [MONTH] and before.releases == ()
+    release(db_url)
+    bill(db_url, date(2027, 4, 12))  # recomputed unchanged: the same release, logged once
+
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                        slack_webhook_url=None, locale=locale)
+    rt = build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    report = review_report(rt, ReviewRequest("2027-Q1", out_dir=tmp_path))
+
+    supplier = report.review.suppliers[0]
+    assert [(r.at, r.month, r.revision, r.released_by, r.comment) for r in supplier.releases] == [
+        (date(2027, 4, 10), MONTH, 2, "Claire Martin", "consent proofs received on 9 April")]
+    assert supplier.amounts.frozen_months == () and supplier.amounts.frozen == Decimal("0.00")
+    html = report.path.read_text(encoding="utf-8")
+    assert f"{label}: consent proofs received on 9 April" in html
