@@ -107,7 +107,7 @@ class Amounts:
 
 def quarter_amounts(session: Session, supplier_id: str, quarter: Period) -> Amounts:
     """Billed (gross minus cap excess), frozen (amount due of frozen statements the committee has
-    not released) and credited."""
+    not released) and credited; the frozen months include the released ones (they were frozen)."""
     statements = billing_store.latest_statements(session, supplier_id, months_in(quarter))
     zero = Decimal("0.00")
     not_payable = [s for s in statements if s.frozen and s.released_at is None]
@@ -116,7 +116,7 @@ def quarter_amounts(session: Session, supplier_id: str, quarter: Period) -> Amou
         frozen=sum((s.amount_due_eur for s in not_payable), zero),
         credited=sum((s.credits_eur for s in statements), zero),
         frozen_months=tuple(FrozenMonth(s.month, s.revision, tuple(json.loads(s.freeze_reasons)))
-                            for s in not_payable),
+                            for s in statements if s.frozen),
     )
 
 

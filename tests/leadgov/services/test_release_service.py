@@ -144,6 +144,7 @@ def test_the_quarterly_review_logs_the_release_and_no_longer_counts_the_month_fr
     supplier = report.review.suppliers[0]
     assert [(r.at, r.month, r.revision, r.released_by, r.comment) for r in supplier.releases] == [
         (date(2027, 4, 10), MONTH, 2, "Claire Martin", "consent proofs received on 9 April")]
-    assert supplier.amounts.frozen_months == () and supplier.amounts.frozen == Decimal("0.00")
+    # not payable any more, but the month was frozen (the recommendation's frozen_months rule still counts it)
+    assert supplier.amounts.frozen == Decimal("0.00") and [f.month for f in supplier.amounts.frozen_months] == [MONTH]
     html = report.path.read_text(encoding="utf-8")
     assert f"{label}: consent proofs received on 9 April" in html
