@@ -63,7 +63,16 @@ def sqlite_database(sqlite_template) -> Callable[[Path], str]:
 def postgres_migration(postgres_available) -> tuple[databases.Statement, ...] | None:
     """The statements of the migration of an empty schema, recorded once per session (per xdist
     worker); None when PostgreSQL is not reachable."""
-    return databases.record_postgres_migration() if postgres_available else None
+    return databases.record_postgres_migration_once() if postgres_available else None
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory) -> Iterator[databases.Seeds]:
+    """``seeds.restore(db_url, seed)``: ``db_url`` holding what ``seed(db_url)`` stores, seeded once
+    per module and engine, then copied (for a module whose tests all start from the same data)."""
+    kept = databases.Seeds(tmp_path_factory.mktemp("seeds"))
+    yield kept
+    kept.close()
 
 
 @contextmanager

@@ -156,3 +156,114 @@ def postgres_schema(migration: tuple[Statement, ...] | None = None) -> Iterator[
     finally:
         drop_schema(admin, schema, url)
         admin.dispose()
+
+
+# --- seeded databases: seed once, copy per test ------------------------------------------------
+
+
+def _checkpointed_copy(url: str, path: Path) -> None:
+    """Copy the SQLite database at ``url`` to ``path`` with every committed page (WAL checkpointed)."""
+    from sqlalchemy.engine import make_url
+
+    from leadgov.models.db import get_engine
+
+    source = Path(make_url(url).database or "")
+    get_engine(url).dispose()
+    with closing(sqlite3.connect(source)) as connection:
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        raise TemplateError(f"{source} is in use: its WAL cannot be checkpointed")
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(source, path)
+
+
+def _schema_of(url: str) -> str:
+    return url.rsplit("search_path%3D", 1)[1]
+
+
+def copy_postgres_data(source_url: str, target_url: str) -> None:
+    """Copy every row of the schema of ``source_url`` into the (empty, same-schema) one of
+    ``target_url``, and each sequence's state, so that the next ids are the same too."""
+    from leadgov.models import Base
+
+    source, target = _schema_of(source_url), _schema_of(target_url)
+    admin = admin_engine()
+    try:
+        with admin.connect() as connection, connection.begin():
+            connection.execute(text("SET LOCAL session_replication_role = replica"))  # rows in any order
+            for table in Base.metadata.sorted_tables:
+                name = table.name
+                connection.execute(text(f'INSERT INTO "{target}"."{name}" SELECT * FROM "{source}"."{name}"'))
+            sequences = connection.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s"),
+                                           {"s": source}).scalars().all()
+            for name in sequences:
+                connection.execute(text(f"SELECT setval('\"{target}\".\"{name}\"', last_value, is_called) "
+                                        f'FROM "{source}"."{name}"'))
+    finally:
+        admin.dispose()
+
+
+class Seeds:
+    """Databases seeded once and copied to each test that asks for the same seed: ``restore(url,
+    seed)`` makes the database at ``url`` (fresh, at the current schema) hold what ``seed(url)``
+    stores, and returns what ``seed`` returned. The first call of each engine seeds for real and
+    keeps a copy (a SQLite file; a PostgreSQL schema, dropped by ``close``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        #: (engine, seed) -> (the copy: a file path or a schema's URL, what ``seed`` returned)
+        self.kept: dict[tuple[str, str], tuple[str, object]] = {}
+        self.schemas: list[tuple[str, str]] = []
+
+    def restore(self, url: str, seed) -> object:
+        engine = "sqlite" if url.startswith("sqlite") else "postgresql"
+        key = (engine, f"{seed.__module__}.{seed.__qualname__}")
+        if key not in self.kept:
+            value = seed(url)
+            self.kept[key] = (self._keep(url, engine), value)
+            return value
+        copy_of, value = self.kept[key]
+        if engine == "sqlite":
+            from sqlalchemy.engine import make_url
+
+            from leadgov.models.db import get_engine
+
+            get_engine(url).dispose()  # the test's empty file is replaced: no connection may keep it open
+            _checkpointed_copy(f"sqlite:///{copy_of}", Path(make_url(url).database or ""))
+        else:
+            copy_postgres_data(copy_of, url)
+        return value
+
+    def _keep(self, url: str, engine: str) -> str:
+        if engine == "sqlite":
+            path = self.folder / f"seed-{len(self.kept)}.db"
+            _checkpointed_copy(url, path)
+            return str(path)
+        admin = admin_engine()
+        try:
+            schema, copy_url = new_schema(admin)
+        finally:
+            admin.dispose()
+        self.schemas.append((schema, copy_url))
+        replay(copy_url, record_postgres_migration_once())
+        copy_postgres_data(url, copy_url)
+        return copy_url
+
+    def close(self) -> None:
+        admin = admin_engine()
+        try:
+            for schema, url in self.schemas:
+                drop_schema(admin, schema, url)
+        finally:
+            admin.dispose()
+
+
+_RECORDED: list[tuple[Statement, ...]] = []
+
+
+def record_postgres_migration_once() -> tuple[Statement, ...]:
+    """``record_postgres_migration``, once per process."""
+    if not _RECORDED:
+        _RECORDED.append(record_postgres_migration())
+    return _RECORDED[0]

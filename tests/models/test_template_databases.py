@@ -6,10 +6,11 @@ what it does, or the shortcut stops copying something, this fails."""
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from databases import TEMPLATE_COPIES, postgres_schema
+from databases import TEMPLATE_COPIES, Seeds, copy_sqlite_template, postgres_schema, record_postgres_migration_once
 from sqlalchemy import inspect, text
 
 from leadgov.models.db import get_engine
@@ -126,3 +127,50 @@ def test_the_migration_tests_are_marked():
 
     marks = getattr(test_migrations, "pytestmark", [])
     assert any(mark.name == "migrations" for mark in (marks if isinstance(marks, list) else [marks]))
+
+
+# --- seeded databases copied to each test (conftest.py ``seeds``) ------------------------------
+
+
+def rows(url: str) -> dict:
+    """Every row of every table, in primary-key order."""
+    from leadgov.models import Base
+
+    with get_engine(url).connect() as connection:
+        return {table.name: [tuple(row) for row in connection.execute(
+            table.select().order_by(*table.primary_key.columns)).all()] for table in Base.metadata.sorted_tables}
+
+
+def seed(url: str) -> int:
+    """Deliveries, leads, reasons, identity runs and outcome events; on PostgreSQL a delivery id
+    used and never stored (the next id is not max + 1: the sequence's state must be copied)."""
+    from factories import DELIVERED_ON, TZ, ingest, lead, outcomes_csv
+
+    from leadgov.models.db import session_scope
+    from leadgov.outcomes import import_outcomes
+
+    first = ingest(url, [lead(1), lead(2), lead(3, email="bad")], name="one.csv")
+    ingest(url, [lead(4), lead(1)], day=DELIVERED_ON + timedelta(days=1), name="two.csv")
+    with session_scope(url) as session:
+        import_outcomes(session, outcomes_csv([{"lead_id": "L-00001", "event": "reached", "at": "2027-03-02 10:00"}]),
+                        "outcomes.csv", TZ)
+        if not url.startswith("sqlite"):
+            session.execute(text("SELECT nextval('delivery_id_seq')"))
+    return first.delivery_id
+
+
+def test_a_restored_seed_holds_exactly_what_was_seeded(db_url, tmp_path, sqlite_template):
+    kept = Seeds(tmp_path)
+    try:
+        assert kept.restore(db_url, seed) == 1  # seeded for real, and kept
+        if db_url.startswith("sqlite"):
+            other = copy_sqlite_template(sqlite_template, tmp_path / "other.db")
+            assert kept.restore(other, seed) == 1
+            assert rows(other) == rows(db_url) and rows(db_url)["lead"]
+            return
+        with postgres_schema(record_postgres_migration_once()) as other:
+            assert kept.restore(other, seed) == 1
+            assert rows(other) == rows(db_url) and rows(db_url)["lead"]
+            assert pg_catalog(other) == pg_catalog(db_url)  # the sequences' states too
+    finally:
+        kept.close()

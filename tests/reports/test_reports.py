@@ -49,8 +49,13 @@ def week_rows(week: int, first: int) -> list[dict]:
 
 
 @pytest.fixture
-def seeded(db_url):
-    """Six weeks of deliveries (W01-W06), a few outcomes, statements for January and February."""
+def seeded(db_url, seeds):
+    """Six weeks of deliveries (W01-W06), a few outcomes, statements for January and February (seeded
+    once per engine, then copied: conftest.py ``seeds``)."""
+    return seeds.restore(db_url, seed)
+
+
+def seed(db_url):
     deliveries = [ingest(db_url, week_rows(w, 10 * w), day=date.fromisocalendar(2027, w, 1), contract=CONTRACT,
                          name=f"w{w}.csv").delivery_id for w in range(1, 7)]
     with session_scope(db_url) as session:
