@@ -189,12 +189,16 @@ def test_contest_unknown_supplier_refused(db_url):
 # --- replacements ------------------------------------------------------------------------------
 
 @pytest.fixture
-def three_claims(db_url):
+def three_claims(db_url, seeds):
     """Two rejection claims (L-00019, L-00020: opened 1 March, due 11 March) and a contest claim
-    (L-00001: opened 5 March, due 15 March)."""
+    (L-00001: opened 5 March, due 15 March); seeded once per engine, then copied (conftest.py ``seeds``)."""
+    seeds.restore(db_url, seed_three_claims)
+    return db_url
+
+
+def seed_three_claims(db_url):
     deliver(db_url, rejected={19, 20})
     assert contest(db_url, 1).exit_code == 0
-    return db_url
 
 
 def test_replacements_json_lists_claims_with_history(three_claims):
