@@ -13,8 +13,8 @@ import pandas as pd
 from leadgov import cohort
 from leadgov.config.contract.models import Billing, Contract
 from leadgov.ledger import Ledger
+from leadgov.models.statuses import LeadStatus
 from leadgov.periods import Period
-from leadgov.reasons import LeadStatus
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from leadgov.config.contract import Contract
 from leadgov.models import claim_store, delivery_store
-from leadgov.reasons import LeadStatus
+from leadgov.models.statuses import ClaimOrigin, LeadStatus
 from leadgov.replacements import match_replacements, month_of, new_claims, overdue_claims
 
 

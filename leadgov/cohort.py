@@ -9,7 +9,8 @@ from collections.abc import Iterable
 import pandas as pd
 
 from leadgov.ledger import Ledger
-from leadgov.reasons import DATA_ERROR_REASONS, DUPLICATE_REASONS, LeadStatus
+from leadgov.models.statuses import LeadStatus
+from leadgov.reasons import DATA_ERROR_REASONS, DUPLICATE_REASONS
 
 
 def all_leads(ledger: Ledger) -> pd.Index:

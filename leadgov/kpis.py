@@ -16,8 +16,9 @@ from leadgov import cohort
 from leadgov.cohort import share
 from leadgov.config.contract import Contract
 from leadgov.ledger import Ledger
+from leadgov.models.statuses import LeadStatus
 from leadgov.periods import Period
-from leadgov.reasons import REASON_ORDER, LeadStatus
+from leadgov.reasons import REASON_ORDER
 
 CENT = Decimal("0.01")
 FUNNEL_STAGES = ("delivered", "accepted", "reached", "appointment", "opportunity", "won")

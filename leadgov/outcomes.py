@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from leadgov.claims import ClaimChanges, open_claims
 from leadgov.config.contract import Contract, parse_contract
 from leadgov.models import outcome_store
+from leadgov.models.statuses import ClaimOrigin, LeadStatus, OutcomeEventType
 from leadgov.normalise.values import parse_amounts, parse_datetimes
 from leadgov.reading.outcomes import read_outcomes_export, record_lines
-from leadgov.reasons import LeadStatus, OutcomeEventType
 
 EVENT_NAMES = frozenset(e.value for e in OutcomeEventType)
 

@@ -1,14 +1,11 @@
-"""The vocabulary of a lead's fate: rejection reasons, contest reasons, flags, statuses.
+"""The vocabulary of a lead's fate: rejection reasons, contest reasons, flags (the stored statuses are
+``leadgov.models.statuses``).
 
 The names are the spec's (docs/deliveries.md, docs/governance.md) and are used unchanged in the
 database, the result files, the reports and the alerts.
 """
 
 from enum import StrEnum
-
-from leadgov.models.statuses import ClaimStatus as ClaimStatus  # the stored statuses, re-exported
-from leadgov.models.statuses import LeadStatus as LeadStatus
-from leadgov.models.statuses import OutcomeEventType as OutcomeEventType
 
 
 class RejectionReason(StrEnum):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from leadgov.config.contract import Contract
-from leadgov.reasons import ClaimStatus, LeadStatus
+from leadgov.models.statuses import ClaimStatus, LeadStatus
 
 CANDIDATE_COLUMNS = ["lead_pk", "lead_id", "origin", "reason", "opened_on"]
 

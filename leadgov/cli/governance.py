@@ -25,9 +25,9 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
+from leadgov.models.statuses import ClaimStatus
 from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
-from leadgov.reasons import ClaimStatus
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.kpis import KpisRequest
 from leadgov.services.kpis import kpis as kpis_of

@@ -19,9 +19,9 @@ from leadgov.alerts.evaluate import after_outcomes
 from leadgov.alerts.outbox import AlertRun
 from leadgov.errors import Refused
 from leadgov.ingest import read_bounded
+from leadgov.models.statuses import ClaimStatus
 from leadgov.outcomes import OutcomeImport, StoredContest, contest_row, store_rows
 from leadgov.outcomes import import_outcomes as import_outcome_rows
-from leadgov.reasons import ClaimStatus
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 

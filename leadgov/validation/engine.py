@@ -9,7 +9,8 @@ from operator import itemgetter
 import pandas as pd
 
 from leadgov.config.contract import Contract
-from leadgov.reasons import REASON_ORDER, LeadFlag, LeadStatus
+from leadgov.models.statuses import LeadStatus
+from leadgov.reasons import REASON_ORDER, LeadFlag
 from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads
 from leadgov.validation.rules import build_schema, facts_frame, field_failures

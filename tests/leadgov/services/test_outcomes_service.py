@@ -12,8 +12,8 @@ from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import OutcomeEvent, ReplacementClaim
 from leadgov.models.db import session_scope
+from leadgov.models.statuses import ClaimStatus
 from leadgov.reading import UnreadableFile
-from leadgov.reasons import ClaimStatus
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, contest, import_outcomes
 from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
 
