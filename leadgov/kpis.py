@@ -201,10 +201,11 @@ def _first_contact_within_sla(ledger: Ledger, accepted: pd.Index, sla_hours: flo
 
 
 def _won_amount(ledger: Ledger, won: pd.Index) -> Decimal:
-    """Sum of the won events' amounts of the won leads (a missing amount counts as 0)."""
+    """Sum of the won events' amounts of the won leads (a missing amount counts as 0), in
+    ``Decimal`` as the ledger holds them: a float sum would lose cents on large amounts."""
     events = ledger.events
     amounts = events.loc[(events["event"] == "won") & events["lead_pk"].isin(won), "amount_eur"]
-    return Decimal(repr(float(amounts.sum()))).quantize(CENT, ROUND_HALF_UP)
+    return sum((a for a in amounts if a is not None), Decimal("0")).quantize(CENT, ROUND_HALF_UP)
 
 
 def _cost_per(billed_eur: Decimal | None, count: int) -> Decimal | None:

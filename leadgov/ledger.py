@@ -6,43 +6,26 @@ database loader (``models.ledger_store``) builds one with a few set-based querie
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing.pandas import DataFrame
 
-#: Column -> dtype of each frame. Dates are ``datetime64[ns]`` at midnight (local days);
-#: outcome times are timezone-aware in the settings' zone.
-LEAD_COLUMNS = {
-    "lead_pk": "int64",
-    "lead_id": "object",
-    "delivery_id": "int64",
-    "delivered_on": "datetime64[ns]",
-    "status": "object",            # "accepted" | "rejected"
-    "over_cap": "bool",            # flagged OVER_WEEKLY_CAP
-    "replaces_lead_id": "object",
-}
-REASON_COLUMNS = {"lead_pk": "int64", "code": "object"}
-EVENT_COLUMNS = {
-    "lead_pk": "int64",
-    "lead_id": "object",
-    "event": "object",             # call_attempt, reached, appointment_set, ..., contest
-    "at": "datetime64[ns, UTC]",   # converted to the ledger's zone by Ledger.local_events()
-    "contest_reason": "object",
-    "amount_eur": "float64",
-    "objection": "object",
-}
-CLAIM_COLUMNS = {
-    "claim_id": "int64",
-    "lead_pk": "int64",
-    "lead_id": "object",
-    "origin": "object",            # "rejection" | "contest"
-    "opened_on": "datetime64[ns]",
-    "month": "object",             # "YYYY-MM" of opened_on
-    "due_on": "datetime64[ns]",    # NaT for not_owed_cap
-    "status": "object",            # open | filled | overdue | credited | not_owed_cap
-    "filled_by_lead_pk": "Int64",
-    "filled_on": "datetime64[ns]",
-    "overdue_on": "datetime64[ns]",
-}
+from leadgov.formatting import is_missing
+from leadgov.frames import LedgerClaims, LedgerEvents, LedgerLeads, LedgerReasons, euro_columns, pandas_dtypes
+
+CENT = Decimal("0.01")
+Model = TypeVar("Model", bound=pa.DataFrameModel)
+
+#: Column -> dtype of each frame, from its model (``leadgov.frames``: the one definition). Dates are
+#: ``datetime64[ns]`` at midnight (local days); outcome times are UTC (``Ledger.local_events`` gives
+#: the ledger's zone); amounts in euros are ``Decimal`` (an ``object`` column), never floats.
+LEAD_COLUMNS = pandas_dtypes(LedgerLeads)
+REASON_COLUMNS = pandas_dtypes(LedgerReasons)
+EVENT_COLUMNS = pandas_dtypes(LedgerEvents)
+CLAIM_COLUMNS = pandas_dtypes(LedgerClaims)
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
@@ -53,21 +36,33 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 Rows = Iterable[Mapping[str, object]] | pd.DataFrame
 
 
-def typed_frame(columns: dict[str, str], rows: Rows) -> pd.DataFrame:
-    """A frame with exactly ``columns``, in their dtypes (missing optional columns are empty)."""
+def typed_frame(model: type[Model], rows: Rows) -> DataFrame[Model]:
+    """A frame with exactly ``model``'s columns, in their dtypes (missing optional columns are
+    empty), validated against it: a frame that does not fit raises ``pandera.errors.SchemaError``."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    euros = euro_columns(model)
     out: dict[str, pd.Series] = {}
-    for name, dtype in columns.items():
+    for name, dtype in pandas_dtypes(model).items():
         values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype="object")
-        if dtype.startswith("datetime64[ns, "):
-            out[name] = pd.to_datetime(values, utc=True)
+        if name in euros:
+            out[name] = pd.Series([_euros(v) for v in values], index=values.index, dtype="object")
+        elif dtype.startswith("datetime64[ns, "):
+            out[name] = pd.to_datetime(values, utc=True).astype(dtype)  # type: ignore[call-overload]  # a dtype name
         elif dtype.startswith("datetime64"):
             out[name] = pd.to_datetime(values).astype("datetime64[ns]")
         elif dtype == "bool":
             out[name] = values.fillna(False).astype(bool)
         else:
             out[name] = values.astype(dtype)  # type: ignore[call-overload]  # pandas-stubs knows dtype names as literals only
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    return model.validate(pd.DataFrame(out, index=pd.RangeIndex(len(frame))), inplace=True)
+
+
+def _euros(value: object) -> Decimal | None:
+    """An amount as ``Decimal`` to the cent (a float by its shortest repr); None when missing."""
+    if is_missing(value):
+        return None
+    amount = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else str(value))
+    return amount.quantize(CENT, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -81,18 +76,19 @@ class Ledger:
     """
 
     supplier_id: str
-    leads: pd.DataFrame
-    reasons: pd.DataFrame
-    events: pd.DataFrame
-    claims: pd.DataFrame
+    leads: DataFrame[LedgerLeads]
+    reasons: DataFrame[LedgerReasons]
+    events: DataFrame[LedgerEvents]
+    claims: DataFrame[LedgerClaims]
     tz: str = "Europe/Paris"
 
     @classmethod
     def build(cls, supplier_id: str, *, leads: Rows = (), reasons: Rows = (), events: Rows = (), claims: Rows = (),
               tz: str = "Europe/Paris") -> "Ledger":
-        """A ledger from lists of dicts (or frames): what tests and loaders use."""
-        return cls(supplier_id, typed_frame(LEAD_COLUMNS, leads), typed_frame(REASON_COLUMNS, reasons),
-                   typed_frame(EVENT_COLUMNS, events), typed_frame(CLAIM_COLUMNS, claims), tz)
+        """A ledger from lists of dicts (or frames): what tests and loaders use. Each frame is
+        typed and validated against its model (a ledger is one supplier's period: small)."""
+        return cls(supplier_id, typed_frame(LedgerLeads, leads), typed_frame(LedgerReasons, reasons),
+                   typed_frame(LedgerEvents, events), typed_frame(LedgerClaims, claims), tz)
 
     def local_events(self) -> pd.DataFrame:
         """The events with ``at`` in local time and ``day`` its local date (midnight)."""

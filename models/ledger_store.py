@@ -78,8 +78,7 @@ def load_events(session: Session, condition: ColumnElement[bool]) -> pd.DataFram
 
 def _events_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["at"] = pd.to_datetime(frame["at"]).dt.tz_localize("UTC")  # stored as naive UTC
-    frame["amount_eur"] = pd.to_numeric(frame["amount_eur"], errors="coerce").astype("float64")
-    return frame
+    return frame  # amount_eur stays the database's Decimal
 
 
 _CLAIM_FIELDS = [ReplacementClaim.id, ReplacementClaim.lead_pk, ReplacementClaim.lead_id, ReplacementClaim.origin,

@@ -176,6 +176,15 @@ def test_opportunity_and_win_rates_and_won_amount():
     assert k.won_amount_eur == Decimal("1299.75")
 
 
+def test_won_amount_is_summed_in_decimal_to_the_cent():
+    # 15 digits and cents (what an outcome export may hold): a float cannot hold them, nor their sum
+    k = kpis(leads(1), events=[event(1, "won", amount_eur=Decimal("999999999999999.99"))])
+    assert k.won_amount_eur == Decimal("999999999999999.99")  # as a float: 1000000000000000.00
+    cents = [event(pk, "won", amount_eur=Decimal("0.01")) for pk in (2, 3)]
+    k = kpis(leads(3), events=[event(1, "won", amount_eur=Decimal("333333333333333.33")), *cents])
+    assert k.won_amount_eur == Decimal("333333333333333.35")  # a float sum: 333333333333333.30
+
+
 def test_funnel_counts_each_stage():
     k = kpis([*leads(3), lead(4, "rejected")],
              events=[event(1, "call_attempt"), event(1, "reached"), event(2, "call_attempt"), event(2, "reached"),
