@@ -4,11 +4,15 @@ never commit, so a claim is stored with the delivery or contest that opened it, 
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
+import numpy as np
 import pandas as pd
+from pandera.typing.pandas import DataFrame
 from sqlalchemy.orm import Session
 
 from leadgov.config.contract import Contract
+from leadgov.frames import ClaimCandidates
 from leadgov.models import claim_store, delivery_store
 from leadgov.models.statuses import ClaimOrigin, LeadStatus
 from leadgov.replacements import match_replacements, month_of, new_claims, overdue_claims
@@ -24,8 +28,29 @@ class ClaimChanges:
     overdue: int = 0
 
 
-def open_claims(session: Session, supplier_id: str, candidates: pd.DataFrame, contract: Contract) -> ClaimChanges:
-    """Open a claim for each candidate (lead_pk, lead_id, origin, reason, opened_on), capped per month."""
+def claim_candidates(leads: pd.DataFrame, origin: ClaimOrigin, *, reason: str,
+                     opened_on: str) -> DataFrame[ClaimCandidates]:
+    """``leads`` (lead_pk, lead_id, and the columns named by ``reason`` and ``opened_on``), in the
+    order they count, as the candidates of ``origin`` that ``open_claims`` takes (it validates them)."""
+    def objects(values: object) -> pd.Series:
+        return pd.Series(values, dtype="object", copy=False)
+
+    frame = pd.DataFrame({
+        "lead_pk": leads["lead_pk"].to_numpy(dtype="int64"),
+        "lead_id": objects(leads["lead_id"].to_numpy(dtype=object)),
+        "origin": objects(np.full(len(leads), origin.value, dtype=object)),
+        "reason": objects(leads[reason].to_numpy(dtype=object)),
+        "opened_on": pd.to_datetime(leads[opened_on]).to_numpy(dtype="datetime64[ns]"),
+    })
+    return cast(DataFrame[ClaimCandidates], frame)
+
+
+def open_claims(session: Session, supplier_id: str, candidates: DataFrame[ClaimCandidates],
+                contract: Contract) -> ClaimChanges:
+    """Open a claim for each candidate, capped per month. The candidates are validated against
+    ``ClaimCandidates`` first: a frame that does not fit raises pandera's ``SchemaError`` (or
+    ``SchemaErrors`` for wrong columns) before anything is stored."""
+    ClaimCandidates.validate(candidates, inplace=True)
     if candidates.empty:
         return ClaimChanges()
     months = set(month_of(candidates["opened_on"]))
@@ -57,7 +82,7 @@ def record_delivery_claims(session: Session, delivery_id: int, contract: Contrac
     claim_store.mark_overdue(session, matches.late)
     claim_store.mark_filled(session, matches.fills)
     rejected = able[(able["status"] == LeadStatus.REJECTED.value) & ~able["lead_pk"].isin(matches.no_own_claim)]
-    candidates = rejected.assign(origin="rejection", opened_on=rejected["delivered_on"])
+    candidates = claim_candidates(rejected, ClaimOrigin.REJECTION, reason="reason", opened_on="delivered_on")
     opened = open_claims(session, supplier_id, candidates, contract)
     return ClaimChanges(opened.opened, opened.not_owed_cap, len(matches.fills), len(matches.late))
 

@@ -15,7 +15,7 @@ from typing import TypedDict
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from leadgov.claims import ClaimChanges, open_claims
+from leadgov.claims import ClaimChanges, claim_candidates, open_claims
 from leadgov.config.contract import Contract, parse_contract
 from leadgov.models import outcome_store
 from leadgov.models.statuses import ClaimOrigin, LeadStatus, OutcomeEventType
@@ -207,8 +207,9 @@ def store_rows(session: Session, rows: pd.DataFrame, source: str) -> tuple[Outco
     changes = ClaimChanges()
     for supplier_id, group in contests.groupby("supplier_id"):
         contract = contracts[int(group["contract_version_id"].iloc[-1])]
-        candidates = group.assign(origin="contest", reason=group["contest_reason"], opened_on=group["day"])
-        opened = open_claims(session, str(supplier_id), candidates.sort_values(["day", "row"]), contract)
+        candidates = claim_candidates(group.sort_values(["day", "row"]), ClaimOrigin.CONTEST,
+                                      reason="contest_reason", opened_on="day")
+        opened = open_claims(session, str(supplier_id), candidates, contract)
         changes = ClaimChanges(changes.opened + opened.opened, changes.not_owed_cap + opened.not_owed_cap)
     refused = checked[checked["refusal"].notna()]
     refusals = [Refusal(None, rule, message) for rule, message in refused["refusal"]]
