@@ -8,8 +8,6 @@ replacements, KPIs, billing), ``alerts`` (the Slack outbox), ``reports`` (HTML r
 a worker).
 """
 
-import sys
-
 import typer
 
 from leadgov.cli import alerts, deliveries, demo, gdpr, governance, inbox, reports, ui
@@ -36,4 +34,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

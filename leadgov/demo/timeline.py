@@ -32,7 +32,8 @@ FIRST_DAY = date(2027, 1, 4)          # Monday of ISO week 2027-W01
 WEEKS = 13
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The demo's contract owner answers each pilot verdict like this.
-DECISION_FOR: dict[str, Decision] = {"GO": "approve", "RENEGOTIATE": "renegotiate", "STOP": "terminate"}
+DECISION_FOR: dict[str, Decision] = {"GO": Decision.APPROVE, "RENEGOTIATE": Decision.RENEGOTIATE,
+                                     "STOP": Decision.TERMINATE}
 #: People of ACME's population already in the buyer's CRM (from its 300th person on): ALREADY_IN_CRM.
 CRM_CONTACTS = 12
 

@@ -731,7 +731,7 @@ def identity_rows(n: int, *, seed: int, hmac_key: str, known: pd.DataFrame | Non
             # Exact int64 (a float detour would round the keys and break the look-ups).
             keys[column][at] = planted_keys.to_numpy(dtype=np.int64, na_value=0)
             missing[column][at] = planted_keys.isna().to_numpy()
-            values[column].iloc[at] = planted.to_numpy()
+            values[column].iloc[at] = planted.to_numpy()  # type: ignore[call-overload]  # pandas-stubs: any array fits
     frame = pd.DataFrame({
         "email_key": pd.arrays.IntegerArray(keys["email"], missing["email"]),
         "phone_key": pd.arrays.IntegerArray(keys["phone"], missing["phone"]),
