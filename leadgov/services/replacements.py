@@ -130,9 +130,8 @@ def list_claims(runtime: Runtime, request: ClaimsRequest) -> tuple[Claim, ...]:
     with runtime.sessions() as session:
         frame = claim_store.list_claims(session, supplier_id=request.supplier_id, status=request.status)
     rows = frame[list(CLAIM_COLUMNS)].astype(object).where(frame[list(CLAIM_COLUMNS)].notna(), None)
-    records = rows.to_dict("records")
-    # a record holds exactly Claim's fields (CLAIM_COLUMNS), each value converted by _plain
-    return tuple(Claim(**{str(k): _plain(v) for k, v in row.items()}) for row in records)  # type: ignore[arg-type]
+    return tuple(Claim(**{str(k): _plain(v) for k, v in row.items()})  # type: ignore[arg-type]  # Claim's own fields
+                 for row in rows.to_dict("records"))
 
 
 def _plain(value: object) -> object:
