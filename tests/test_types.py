@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+#: One worker under xdist: the probes are checked once, in one mypy run, for every test below.
+pytestmark = pytest.mark.xdist_group("types")
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "pyproject.toml"
 #: The doors and the reports: only the default checks.
