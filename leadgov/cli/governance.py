@@ -171,13 +171,13 @@ def kpis(
     for name in ("reject_rate", "duplicate_rate", "data_error_rate", "first_contact_sla", "reachability",
                  "appointment_rate", "opportunity_rate", "win_rate", "replacement_fill_rate"):
         table.add_row(name, _percent(data[name]))
-    volume = data["volume"]
-    if volume["status"] is not None:
-        table.add_row("volume_vs_target", f"{volume['delivered']} ({volume['status']}: "
-                      f"{volume['minimum']}..{volume['maximum']})")
+    volume = figures.volume
+    if volume.status is not None:
+        table.add_row("volume_vs_target", f"{volume.delivered} ({volume.status}: "
+                      f"{volume.minimum}..{volume.maximum})")
     for name in ("billed_eur", "cost_per_accepted", "cost_per_appointment", "cost_per_opportunity", "cost_per_won"):
         table.add_row(name, "n/a" if data[name] is None else f"{data[name]:.2f} €")
-    for reason in data["reason_breakdown"]:
+    for reason in figures.reason_breakdown:
         table.add_row(f"  {reason['code']}", f"{reason['count']} ({_percent(reason['share'])})")
     out.print(table)
 
