@@ -2,22 +2,23 @@
 
 from dataclasses import asdict
 from enum import StrEnum
+from itertools import groupby
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadgov.cli.common import (
     DbOption,
     OutputFormat,
     cli_runtime,
+    folding_table,
     out,
     parse_as_of,
     print_json,
     report_alerts,
     user_errors,
 )
-from leadgov.services.alerts import outbox, send_alerts
+from leadgov.services.alerts import OutboxEntry, outbox, send_alerts
 from leadgov.services.weekly import MAX_WEEKS, WeeklyChecksRequest, weekly_checks
 
 alerts_app = typer.Typer(help="Slack alerts: list the outbox, send it, run the weekly check.",
@@ -46,11 +47,25 @@ def alerts(
     if format is OutputFormat.json:
         print_json([asdict(r) for r in rows])
         return
-    table = Table("type", "supplier", "period", "figure", "threshold", "channel", "status", "attempts")
-    for r in rows:
-        table.add_row(r.type, r.supplier_id, r.period, _figure(r.figure), _figure(r.threshold), r.channel, r.status,
-                      str(r.attempts))
-    out.print(table)
+    print_outbox(rows)
+
+
+def print_outbox(rows: tuple[OutboxEntry, ...]) -> None:
+    """One table per supplier (titled with its channels), five short columns: readable in 80 columns.
+    The attempts show in the status when a send failed; every field is in ``--format json``."""
+    for supplier, group in groupby(sorted(rows, key=lambda r: r.supplier_id), key=lambda r: r.supplier_id):
+        entries = list(group)
+        channels = sorted({r.channel for r in entries})
+        table = folding_table("type", "period", "figure", "threshold", "status",
+                              title=f"{supplier} → {', '.join(channels)}")
+        for r in entries:
+            table.add_row(r.type, r.period, _figure(r.figure), _figure(r.threshold), _status(r))
+        out.print(table)
+    out.print(f"{len(rows)} alerts")
+
+
+def _status(entry: OutboxEntry) -> str:
+    return entry.status if entry.status == "sent" or not entry.attempts else f"{entry.status} ({entry.attempts} tries)"
 
 
 def _figure(value: float | None) -> str:

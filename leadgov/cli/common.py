@@ -1,14 +1,17 @@
 """What every leadgov command shares: consoles, options, formats and the user-error policy."""
 
+import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from leadgov.config.contract import ContractError
@@ -19,8 +22,48 @@ from leadgov.periods import BadPeriod
 from leadgov.reading import UnreadableFile
 from leadgov.services.runtime import Runtime, build_runtime
 
-out = Console()
-err = Console(stderr=True)
+
+class Terminal:
+    """stdout or stderr as a rich console made for each print: its width is the terminal's, or
+    ``COLUMNS``, as they are when the command prints (a console made once at import would keep the
+    width of that moment)."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    def console(self) -> Console:
+        return Console(stderr=self.stderr)
+
+    def print(self, *objects: object, **kwargs: Any) -> None:
+        self.console().print(*objects, **kwargs)
+
+    def print_json(self, text: str) -> None:
+        self.console().print_json(text)
+
+
+out = Terminal()
+err = Terminal(stderr=True)
+
+
+def folding_table(*headers: str, title: str | None = None) -> Table:
+    """A table that stays readable in a narrow terminal (80 columns): a column too wide for it wraps
+    its cells, and its header, over several lines instead of cutting them with an ellipsis. Commands
+    keep their tables to a few short columns; the full records are in ``--format json``/``csv``."""
+    result = Table(title=title)
+    for header in headers:
+        result.add_column(header, overflow="fold")
+    return result
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, object]]) -> Path:
+    """Write ``rows`` (dicts holding at least ``columns``) as a CSV file with a header line; None as an
+    empty cell. Returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: the settings').")]
 

@@ -7,9 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from leadgov.cli.common import DbOption, OutputFormat, Refused, cli_runtime, out, report_alerts, user_errors
+from leadgov.cli.common import (
+    DbOption,
+    OutputFormat,
+    Refused,
+    cli_runtime,
+    folding_table,
+    out,
+    report_alerts,
+    user_errors,
+)
 from leadgov.config.contract import load_contract
 from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, process_delivery
 
@@ -80,11 +88,11 @@ def print_summary(result: DeliveryResult, format: OutputFormat) -> None:
         out.print(f"{name}: dry run, nothing stored")
     else:
         out.print(f"{name}: stored as delivery {result.delivery_id}")
-    table = Table("delivered", "accepted", "rejected", "over weekly cap")
+    table = folding_table("delivered", "accepted", "rejected", "over weekly cap")
     table.add_row(*(str(counts[k]) for k in ("delivered", "accepted", "rejected", "over_cap")))
     out.print(table)
     if result.reasons:
-        by_reason = Table("reason", "leads")
+        by_reason = folding_table("reason", "leads")
         for code, count in result.reasons.items():
             by_reason.add_row(code, str(count))
         out.print(by_reason)

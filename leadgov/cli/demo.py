@@ -1,16 +1,21 @@
 """``leadgov demo``: the main job on embedded defaults (SQLite, no Prefect server, no Slack)."""
 
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from leadgov.cli.common import DbOption, out, user_errors
+from leadgov.cli.common import DbOption, folding_table, out, user_errors, write_csv
 from leadgov.config.settings import get_settings
 from leadgov.formatting import format_money, format_rate
 from leadgov.services.alerts import OutboxEntry
+
+if TYPE_CHECKING:
+    from leadgov.demo import DemoResult
 
 
 def demo(
@@ -34,27 +39,60 @@ def demo(
         result = run_demo(url, settings, out_dir)
     print_suppliers(result.rows)
     print_alerts(result.alerts)
+    out.print("[bold]Full tables[/bold] (CSV):")
+    for path in write_tables(result, out_dir):
+        out.print(f"  {path}", highlight=False, soft_wrap=True)
     out.print("[bold]Reports[/bold] (self-contained HTML, open them in a browser):")
     for path in result.reports:
         out.print(f"  {path}", highlight=False, soft_wrap=True)
     out.print(f"database: {url}\ndone in {time.perf_counter() - start:.0f} s")
 
 
-def print_suppliers(rows: list[dict]) -> None:
-    table = Table("supplier", "files", "refused", "delivered", "accepted", "reject rate", "reachability",
-                  "appt. rate", "repl. on time", "billed Q1", "pilot", "decision", "alerts", title="2027-Q1")
-    for r in rows:
-        table.add_row(r["supplier"], str(r["deliveries"]), str(r["refused_files"]), str(r["delivered"]),
-                      str(r["accepted"]), format_rate(r["reject_rate"], "en"), format_rate(r["reachability"], "en"),
-                      format_rate(r["appointment_rate"], "en"), format_rate(r["replacement_fill_rate"], "en"),
-                      format_money(r["billed_eur"], "en"), r["pilot_verdict"] or "", r["pilot_decision"] or "",
-                      str(r["alerts"]))
+#: The summary's figures, one line each (label, how to print the value); the suppliers are the columns,
+#: so the table keeps four short columns in an 80-column terminal. summary.csv holds the raw values.
+FIGURES: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("deliveries", "files stored", str),
+    ("refused_files", "files refused", str),
+    ("delivered", "leads delivered", str),
+    ("accepted", "leads accepted", str),
+    ("reject_rate", "reject rate", lambda v: format_rate(v, "en")),
+    ("reachability", "reachability", lambda v: format_rate(v, "en")),
+    ("appointment_rate", "appointment rate", lambda v: format_rate(v, "en")),
+    ("replacement_fill_rate", "replaced on time", lambda v: format_rate(v, "en")),
+    ("billed_eur", "billed Q1", lambda v: format_money(v, "en")),
+    ("pilot_verdict", "pilot verdict", lambda v: v or ""),
+    ("pilot_decision", "pilot decision", lambda v: v or ""),
+    ("alerts", "alerts", str),
+)
+SUMMARY_COLUMNS = ("supplier", *(key for key, _, _ in FIGURES))
+ALERT_COLUMNS = ("id", "type", "supplier_id", "period", "figure", "threshold", "channel", "status", "attempts",
+                 "created_at", "sent_at")
+
+
+def print_suppliers(rows: list[dict[str, Any]]) -> None:
+    """The quarter per supplier: one row per figure, one column per supplier."""
+    table = folding_table("", *(str(r["supplier"]) for r in rows), title="2027-Q1")
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for key, label, shown in FIGURES:
+        table.add_row(label, *(shown(r[key]) for r in rows))
     out.print(table)
 
 
 def print_alerts(alerts: tuple[OutboxEntry, ...]) -> None:
-    """What would be posted to Slack (alerts stay in the outbox unless Slack is configured)."""
-    table = Table("alert", "supplier", "period", "channel", "status", title=f"Alerts ({len(alerts)})")
-    for a in alerts:
-        table.add_row(a.type, a.supplier_id, a.period, a.channel, a.status)
+    """What would be posted to Slack (alerts stay in the outbox unless Slack is configured), counted
+    per type and supplier with their statuses; each alert is a line of alerts.csv."""
+    table = folding_table("alert", "supplier", "count", "status", title=f"Alerts ({len(alerts)})")
+    table.columns[2].justify = "right"
+    groups = Counter((a.type, a.supplier_id) for a in alerts)
+    for (kind, supplier), count in sorted(groups.items()):
+        statuses = Counter(a.status for a in alerts if (a.type, a.supplier_id) == (kind, supplier))
+        table.add_row(kind, supplier, str(count), ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())))
     out.print(table)
+
+
+def write_tables(result: "DemoResult", out_dir: Path) -> list[Path]:
+    """summary.csv (one line per supplier, every figure of the summary) and alerts.csv (one line per
+    alert: no personal data, alerts hold none) in the demo's folder."""
+    return [write_csv(out_dir / "summary.csv", SUMMARY_COLUMNS, result.rows),
+            write_csv(out_dir / "alerts.csv", ALERT_COLUMNS, (asdict(a) for a in result.alerts))]

@@ -11,7 +11,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from leadgov.cli.common import (
     AsOfOption,
@@ -19,6 +18,7 @@ from leadgov.cli.common import (
     OutputFormat,
     Refused,
     cli_runtime,
+    folding_table,
     out,
     parse_as_of,
     print_json,
@@ -75,7 +75,7 @@ def print_import(result: OutcomeImport, format: OutputFormat) -> None:
               f"duplicated (already stored), {result.refused} refused; {result.contests} contests, "
               f"{result.claims.opened} replacement claims opened, {result.claims.not_owed_cap} over the monthly cap")
     if result.refusals:
-        table = Table("line", "rule", "why")
+        table = folding_table("line", "rule", "why")
         for r in result.refusals:
             table.add_row(str(r.line or "?"), r.rule, r.message)
         out.print(table)
@@ -124,12 +124,21 @@ def replacements(
         writer.writerows(records)
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        shown = ["supplier_id", "lead_id", "origin", "opened_on", "due_on", "status", "filled_by"]
-        table = Table(*shown)
+        print_claims(records)
+
+
+def print_claims(records: list[dict[str, object]]) -> None:
+    """One table per supplier, six short columns (readable in 80 columns); every field of a claim is
+    in ``--format json``/``csv``."""
+    shown = {"lead_id": "lead", "origin": "origin", "opened_on": "opened", "due_on": "due", "status": "status",
+             "filled_by": "filled by"}
+    for supplier in dict.fromkeys(r["supplier_id"] for r in records):
+        table = folding_table(*shown.values(), title=str(supplier))
         for r in records:
-            table.add_row(*("" if r[c] is None else str(r[c]) for c in shown))
+            if r["supplier_id"] == supplier:
+                table.add_row(*("" if r[c] is None else str(r[c]) for c in shown))
         out.print(table)
-        out.print(f"{len(records)} claims")
+    out.print(f"{len(records)} claims")
 
 
 @replacements_app.command("check")
@@ -165,7 +174,7 @@ def kpis(
     if format is OutputFormat.json:
         print_json(data)
         return
-    table = Table("KPI", "value", title=f"{supplier} · {span.label}")
+    table = folding_table("KPI", "value", title=f"{supplier} · {span.label}")
     for name in ("delivered", "accepted", "rejected", "contested", "over_cap"):
         table.add_row(name, str(data[name]))
     for name in ("reject_rate", "duplicate_rate", "data_error_rate", "first_contact_sla", "reachability",
@@ -272,7 +281,7 @@ def _day(moment: datetime, timezone: str) -> str:
 
 def print_statement_table(s: StoredStatement, timezone: str) -> None:
     title = f"{s.supplier_id} · {s.month} · revision {s.revision} · {s.model}"
-    table = Table("line", "amount", title=title)
+    table = folding_table("line", "amount", title=title)
     table.add_row(f"{s.billable_units} units x {s.unit_price_eur:.2f} €", f"{s.units_amount_eur:.2f} €")
     if s.fixed_fee_eur:
         table.add_row("fixed monthly fee", f"{s.fixed_fee_eur:.2f} €")

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from leadgov.cli.common import DbOption, cli_runtime, err, out, report_alerts, user_errors
 from leadgov.services.inbox import FileStatus, InboxRequest, InboxResult, process_inbox
@@ -37,15 +36,18 @@ def inbox_run(
 
 
 def print_inbox(result: InboxResult) -> None:
-    """One row per file, then the suppliers that failed (their files stay in the inbox)."""
-    table = Table("supplier", "file", "day", "status", "delivery", "accepted", "rejected", "reason")
+    """Each file as ``<supplier id>/<file> (day)`` over what became of it, a stack that reads in any
+    terminal width (file names and refusal reasons are long); then the suppliers that failed (their
+    files stay in the inbox)."""
     for f in result.files:
         d = f.delivery
-        table.add_row(f.supplier_id, f.file, f.delivered_on.isoformat(), f.status.value,
-                      "" if d is None else f"{d.delivery_id}{' (again)' if d.already_ingested else ''}",
-                      "" if d is None else str(d.counts.accepted), "" if d is None else str(d.counts.rejected),
-                      f.reason or "")
-    out.print(table)
+        out.print(f"{f.supplier_id}/{f.file} ({f.delivered_on.isoformat()})", highlight=False)
+        if d is not None:
+            again = " (already ingested)" if d.already_ingested else ""
+            outcome = f"delivery {d.delivery_id}{again}: {d.counts.accepted} accepted, {d.counts.rejected} rejected"
+        else:
+            outcome = ""
+        out.print(f"  {f.status.value}: {'; '.join(x for x in (outcome, f.reason or '') if x)}", highlight=False)
     out.print(f"{result.processed} files processed, {result.refused} refused, "
               f"{len(result.failed_suppliers)} suppliers in error")
     for supplier in result.suppliers:
