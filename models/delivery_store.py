@@ -9,6 +9,7 @@ chunks, because the ORM would cost ten times more per row.
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,11 @@ from leadgov.models.db import rows_frame
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.supplier import Supplier
 from leadgov.models.suppression import SuppressionEntry
+
+if TYPE_CHECKING:  # the model is the domain's; the store only names it
+    from pandera.typing.pandas import DataFrame
+
+    from leadgov.frames import LeadRows
 
 CHUNK_ROWS = 20_000
 
@@ -197,8 +203,9 @@ def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
                 copy.write_row(row)
 
 
-def insert_leads(session: Session, leads: pd.DataFrame) -> None:
-    """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS``.
+def insert_leads(session: Session, leads: "DataFrame[LeadRows]") -> None:
+    """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS`` (``leadgov.frames.LeadRows``,
+    not validated here: a million rows).
 
     A column no lead of the delivery fills (a supplier that sends no campaign, say) is left out
     of the statement: the lead columns have no default, so the database stores NULL as it would
