@@ -19,7 +19,7 @@ from leadgov.claims import ClaimChanges, claim_candidates, open_claims
 from leadgov.config.contract import Contract, parse_contract
 from leadgov.models import outcome_store
 from leadgov.models.statuses import ClaimOrigin, LeadStatus, OutcomeEventType
-from leadgov.normalise.values import parse_amounts, parse_datetimes
+from leadgov.normalise.values import parse_datetimes, parse_euros
 from leadgov.reading.outcomes import read_outcomes_export, record_lines
 
 EVENT_NAMES = frozenset(e.value for e in OutcomeEventType)
@@ -87,7 +87,8 @@ def _utc_and_local_day(text: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
 
 def parse_rows(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Typed rows: ``at`` as naive UTC to the second, ``day`` its local date, ``amount_eur``
-    as a float, plus ``refusal`` (rule, message) for rows unreadable on their own."""
+    as an exact ``Decimal`` (None when absent), plus ``refusal`` (rule, message) for rows
+    unreadable on their own."""
     rows = pd.DataFrame({"row": range(len(frame))}, index=frame.index)
     for name in ("lead_id", "supplier_id", "objection", "note"):
         rows[name] = frame[name].astype(object).where(frame[name].notna(), None)
@@ -95,8 +96,8 @@ def parse_rows(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     rows["contest_reason"] = frame["contest_reason"].str.upper().astype(object).where(
         frame["contest_reason"].notna(), None)
     rows["at"], rows["day"] = _utc_and_local_day(frame["at"], tz)
-    amounts = parse_amounts(frame["amount_eur"])
-    rows["amount_eur"] = amounts["value"].astype("float64")
+    amounts = parse_euros(frame["amount_eur"])
+    rows["amount_eur"] = amounts["value"]
     checks = [
         (rows["lead_id"].isna() | rows["supplier_id"].isna() | rows["event"].isna() | frame["at"].isna(),
          "MISSING_FIELD", "lead_id, supplier_id, event and at are required"),

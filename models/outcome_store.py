@@ -70,7 +70,8 @@ def insert_events(session: Session, events: pd.DataFrame, source: str) -> None:
     frame = events[["lead_pk", "supplier_id", "lead_id", "event", "at", "contest_reason", "amount_eur",
                     "objection", "note"]].copy()
     frame["at"] = frame["at"].astype("datetime64[ns]")
-    frame["amount_eur"] = frame["amount_eur"].astype(object).where(frame["amount_eur"].notna(), None)
+    # Decimal as text: exact into PostgreSQL's numeric, and SQLite's driver binds no Decimal
+    frame["amount_eur"] = [None if pd.isna(amount) else str(amount) for amount in frame["amount_eur"]]
     frame["source"] = source[-500:]
     frame["imported_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
     frame["imported_at"] = frame["imported_at"].astype("datetime64[ns]")

@@ -10,7 +10,7 @@ fires on a strict inequality, so a figure exactly at its threshold never fires. 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Required, TypedDict
 
 from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
@@ -50,7 +50,7 @@ class StatementFacts(TypedDict, total=False):
     month: Required[str]
     revision: int
     frozen: bool
-    amount_due_eur: Decimal | float | None
+    amount_due_eur: Decimal | None
     freeze_reasons: list[str]
 
 
@@ -251,13 +251,16 @@ def replacement_overdue_alerts(contract: Contract, claims: Sequence[OverdueClaim
 
 
 def billing_frozen_alert(contract: Contract, statement: StatementFacts) -> list[Alert]:
-    """A frozen statement, once per month: a later revision frozen again is the same event."""
+    """A frozen statement, once per month: a later revision frozen again is the same event.
+
+    The amount due comes as ``Decimal``; the alert stores it as a number to the cent (its figure
+    and a JSON fact), which the message renders through ``leadgov.formatting``."""
     if not statement.get("frozen"):
         return []
     amount = statement.get("amount_due_eur")
-    return [_alert(contract, AlertType.BILLING_FROZEN, str(statement["month"]),
-                   figure=None if amount is None else float(amount),
-                   revision=statement.get("revision"), amount_due_eur=None if amount is None else float(amount),
+    due = None if amount is None else float(Decimal(amount).quantize(Decimal("0.01"), ROUND_HALF_UP))
+    return [_alert(contract, AlertType.BILLING_FROZEN, str(statement["month"]), figure=due,
+                   revision=statement.get("revision"), amount_due_eur=due,
                    freeze_reasons=[str(r) for r in statement.get("freeze_reasons") or []])]
 
 

@@ -25,6 +25,7 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
+from leadgov.formatting import format_money
 from leadgov.models.statuses import ClaimStatus
 from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
@@ -185,7 +186,7 @@ def kpis(
         table.add_row("volume_vs_target", f"{volume.delivered} ({volume.status}: "
                       f"{volume.minimum}..{volume.maximum})")
     for name in ("billed_eur", "cost_per_accepted", "cost_per_appointment", "cost_per_opportunity", "cost_per_won"):
-        table.add_row(name, "n/a" if data[name] is None else f"{data[name]:.2f} €")
+        table.add_row(name, format_money(getattr(figures, name), "en"))  # the Decimal, not the JSON float
     for reason in figures.reason_breakdown:
         table.add_row(f"  {reason['code']}", f"{reason['count']} ({_percent(reason['share'])})")
     out.print(table)

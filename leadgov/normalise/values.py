@@ -9,6 +9,7 @@ All parsing is vectorised (RE2 over Arrow, numpy, pandas); no per-row Python.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ _AMOUNT = (
 )
 _MAX_INT_DIGITS = 18  # beyond, an int64 could overflow: such a headcount/horizon is unreadable
 _MAX_AMOUNT_DIGITS = 15  # a budget of a million billion euros or more is not a budget
+CENT = Decimal("0.01")
 
 
 def _present(s: pd.Series) -> pa.Array:
@@ -78,7 +80,26 @@ def parse_amounts(s: pd.Series) -> pd.DataFrame:
     5000.5; "5.000" and "5,000" are 5000 (three digits after the separator: thousands); "5,5" is
     5.5; "1,234,56" and "5000.123" are unreadable. An optional "€"/"EUR"/"euros" before or after.
     A sign makes it unreadable, so do more than 15 digits before the decimal separator.
-    Columns `value` (Float64) and `invalid` (bool)."""
+    Columns `value` (Float64) and `invalid` (bool). Money the buyer counts goes through
+    ``parse_euros`` instead: the same rule, exact."""
+    number, present, readable = _amount_texts(s)
+    value = pd.Series(pd.array(pc.cast(number, pa.float64()), dtype="Float64"), index=s.index)
+    return _frame(value, present, readable)
+
+
+def parse_euros(s: pd.Series) -> pd.DataFrame:
+    """Amounts in euros by the rule of ``parse_amounts``, with `value` an exact ``Decimal`` (an
+    object column, None where missing or unreadable): a float would round the cents of an amount
+    of more than 13 digits. Columns `value` and `invalid` (bool)."""
+    number, present, readable = _amount_texts(s)
+    value = pd.Series([None if text is None else Decimal(text).quantize(CENT) for text in number.to_pylist()],
+                      index=s.index, dtype="object")
+    return _frame(value, present, readable)
+
+
+def _amount_texts(s: pd.Series) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The amounts as plain decimal text ("5000.50"), null where missing or unreadable; the
+    trimmed values; whether each is readable."""
     present = _present(s)
     parts = pc.extract_regex(present, _AMOUNT)
     int_part, sep, dec = (pc.struct_field(parts, f) for f in ("int", "sep", "dec"))
@@ -89,8 +110,7 @@ def parse_amounts(s: pd.Series) -> pd.DataFrame:
     with_decimals = pc.binary_join_element_wise(int_digits, dec, pa.scalar(".", int_digits.type))
     number = pc.if_else(pc.equal(dec, ""), int_digits, with_decimals)
     number = pc.if_else(readable, number, pa.scalar(None, number.type))
-    value = pd.Series(pd.array(pc.cast(number, pa.float64()), dtype="Float64"), index=s.index)
-    return _frame(value, present, readable)
+    return number, present, readable
 
 
 # --- Datetimes ---------------------------------------------------------------------------------

@@ -276,6 +276,17 @@ def test_kpis_unknown_period(db_url, period):
     assert period in refused(leadgov(db_url, "kpis", "--supplier", "acme-leads", "--period", period))
 
 
+def test_kpis_money_is_rendered_from_decimals_and_stays_a_number_in_json(db_url):
+    deliver(db_url, rejected={20})
+    assert statement(db_url).exit_code == 0  # March billed: 19 accepted leads x 45 EUR
+    args = ("kpis", "--supplier", "acme-leads", "--period", "2027-03", "--as-of", "2027-04-05")
+    table = printed(leadgov(db_url, *args))
+    assert "€855.00" in table and "€45.00" in table and "n/a" in table  # formatting.format_money; no won deal
+    data = as_json(leadgov(db_url, *args, "--format", "json"))
+    assert (data["billed_eur"], data["cost_per_accepted"], data["cost_per_won"]) == (855.0, 45.0, None)
+    assert type(data["billed_eur"]) is float
+
+
 def test_kpis_supplier_without_contract(db_url):
     deliver(db_url)
     message = refused(leadgov(db_url, "kpis", "--supplier", "nobody", "--period", "2027-03", "--format", "json"))

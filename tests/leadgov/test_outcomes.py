@@ -7,6 +7,7 @@ Rules: docs/governance.md (Outcomes, Replacements) and docs/governance-rules.md 
 import importlib
 import io
 from datetime import date, datetime
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -241,6 +242,18 @@ def test_unreadable_rows_refused_with_their_rule(db_url):
                                  .order_by(OutcomeEvent.id)).all()
     assert [(a, b, float(c) if c is not None else None) for a, b, c in stored] == [
         (lid(4), "won", 12000.5), (lid(9), "reached", None)]
+
+
+def test_amounts_are_read_and_stored_as_decimals(db_url):
+    """An amount is money: parsed to a Decimal, never a float. PostgreSQL's numeric keeps all 17
+    digits (a float would store 1000000000000000.00); SQLite has no decimal type and keeps 15."""
+    deliver(db_url)
+    big = "999 999 999 999 999,99 €" if db_url.startswith("postgresql") else "9 999 999 999 999,99 €"
+    imported(db_url, [ev(1, "won", "2027-03-20", amount_eur=big), ev(2, "won", "2027-03-20", amount_eur="5,5")])
+    with session_scope(db_url) as session:
+        stored = session.scalars(select(OutcomeEvent.amount_eur).order_by(OutcomeEvent.id)).all()
+    exact = Decimal(big.replace(" ", "").replace("€", "").replace(",", "."))
+    assert stored == [exact, Decimal("5.50")] and all(type(a) is Decimal for a in stored)
 
 
 def test_missing_supplier_id_is_a_missing_field(db_url):

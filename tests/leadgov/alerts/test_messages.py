@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from factories import make_contract
@@ -63,7 +64,7 @@ SAMPLES: dict[AlertType, Alert] = {
     AlertType.SLA_BREACH: alert(AlertType.SLA_BREACH, "2027-W09", 0.75, 0.8, concerns="our_team", accepted=20,
                                 called_within_sla=15, sla_hours=24),
     AlertType.BILLING_FROZEN: billing_frozen_alert(CONTRACT, {
-        "month": "2027-03", "revision": 2, "frozen": True, "amount_due_eur": 1234.5,
+        "month": "2027-03", "revision": 2, "frozen": True, "amount_due_eur": Decimal("1234.50"),
         "freeze_reasons": ["GDPR_BREACH: 1 lead rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L-00004)"]})[0],
     AlertType.PILOT_VERDICT: pilot_verdict_alert(CONTRACT, verdict="RENEGOTIATE",
                                                  reasons=["reject_rate 18.0 % > 15.0 %"],

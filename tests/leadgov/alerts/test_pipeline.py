@@ -20,10 +20,10 @@ from leadgov.alerts import evaluate
 from leadgov.alerts.outbox import AlertRun, SendSummary, send_pending
 from leadgov.alerts.slack import SlackSender
 from leadgov.config.settings import Settings
-from leadgov.governance import bill_month
 from leadgov.models import alert_store
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.db import session_scope
+from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
 from leadgov.services.runtime import FixedClock, Runtime, build_runtime
@@ -101,10 +101,8 @@ def overdue_check(db_url, as_of: date) -> list[str]:
 
 
 def statement(db_url, as_of: date = date(2027, 4, 1)) -> list[str]:
-    """March's statement, then its alerts."""
-    with session_scope(db_url) as session:
-        data = bill_month(session, SUPPLIER, 2027, 3, TZ, as_of).as_dict()
-    return in_session(db_url, evaluate.after_statement, SUPPLIER, data, as_of)
+    """March's statement through the billing service (``leadgov billing statement``), then its alerts."""
+    return new_keys(bill_statement(runtime(db_url, day=as_of), StatementRequest(SUPPLIER, "2027-03")).alerts)
 
 
 def of_type(keys, kind: str) -> list[str]:
@@ -271,6 +269,8 @@ def test_billing_frozen_statement(db_url, accepted, fires):
     assert keys == [key("BILLING_FROZEN", "2027-03")]
     frozen = stored(db_url)[keys[0]]
     assert frozen["facts"]["revision"] == 1
+    # the amount due stored as a number: 6 qualified leads within the weekly cap (weekly_max 6) x 45
+    assert frozen["figure"] == frozen["facts"]["amount_due_eur"] == 270.0
     assert [r.split(":")[0] for r in frozen["facts"]["freeze_reasons"]] == ["DATA_ERROR_RATE"]
     assert of_type(statement(db_url, date(2027, 4, 2)), "BILLING_FROZEN") == []  # revision 2: the same event
 

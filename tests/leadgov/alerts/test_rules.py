@@ -357,7 +357,7 @@ def test_replacement_overdue_not_without_newly_overdue_claims():
 
 # --- BILLING_FROZEN -----------------------------------------------------------------------------
 
-STATEMENT = {"month": "2027-03", "revision": 1, "frozen": True, "amount_due_eur": 1234.5,
+STATEMENT = {"month": "2027-03", "revision": 1, "frozen": True, "amount_due_eur": Decimal("1234.50"),
              "freeze_reasons": ["DUPLICATE_RATE: 8.00 % > 5.00 % (4 of 50 leads)"]}
 
 
@@ -373,7 +373,7 @@ def test_billing_frozen_not_on_a_payable_statement():
 
 def test_billing_frozen_again_in_a_later_revision_is_the_same_event():
     [first] = billing_frozen_alert(CONTRACT, STATEMENT)
-    [again] = billing_frozen_alert(CONTRACT, STATEMENT | {"revision": 2, "amount_due_eur": 900.0})
+    [again] = billing_frozen_alert(CONTRACT, STATEMENT | {"revision": 2, "amount_due_eur": Decimal("900.00")})
     assert first.key == again.key == "BILLING_FROZEN|acme-leads|2027-03"
     assert again.facts["revision"] == 2
 
