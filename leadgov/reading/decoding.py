@@ -57,14 +57,15 @@ def _to_utf8(data: bytes, encoding: str, *, source: str) -> tuple[bytes, str]:
 #: A UTF-8 encoded accented letter (U+00C0..U+00FF: à, é, ç, ô...): read as cp1252 or latin-1
 #: it is "Ã©"-style mojibake, which no French or English text contains.
 _UTF8_LETTER = re.compile(rb"\xC3[\x80-\xBF]")
-_CONTROL = re.compile(rb"[\x00-\x08\x0E-\x1F]")
 
 
 def _refuse_mixed(data: bytes, codec: str, source: str) -> None:
     """Refuse a file that is not UTF-8 as a whole but holds UTF-8 letters: two exports in two
     encodings pasted together. Reading it as ``codec`` would garble the UTF-8 rows' names."""
     letter = _UTF8_LETTER.search(data)
-    if letter is None or _CONTROL.search(data):  # binary content: refused as such later
+    # A NUL byte is binary content, refused as such later (_check_content). Other control bytes are
+    # not: a file with a stray \x1f and two encodings was read as cp1252 and its UTF-8 rows garbled.
+    if letter is None or b"\x00" in data:
         return
     try:
         data.decode("utf-8")

@@ -492,3 +492,11 @@ def test_whitespace_lines_before_the_header():
     assert d.frame["lead_id"].tolist() == ["L1"] and d.extra_columns == ()
     err = refusal(b"  \n\nlead_id;email\nL1;a@x.fr\nL2;b;c\n")
     assert err.line == 5
+
+
+def test_two_encodings_are_refused_even_beside_a_control_byte():
+    """A stray control byte (here 0x1F) does not make a file binary: "Ã" + NBSP in cp1252 is the UTF-8
+    letter "à", so this file mixes two encodings and is refused (it used to be read as cp1252)."""
+    data = "lead_id;need\n;\x1f\xa0".encode("cp1252") + b"\xc3\xa0\n"
+    with pytest.raises(UnreadableFile, match="two encodings mixed"):
+        read_delivery(data, ReadOptions(encoding="cp1252"), source="c.csv")
