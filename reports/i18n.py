@@ -23,7 +23,8 @@ LABELS: dict[str, dict[str, str]] = {
         "units_line": "{units} unités × {price}", "fixed_fee": "Forfait mensuel", "gross": "Brut",
         "cap_excess": "Au-delà du plafond budgétaire ({cap}) : non facturé", "credits": "Avoirs ({count})",
         "amount_due": "Montant dû", "frozen": "GELÉ : non payable tant que le comité ne l'a pas libéré",
-        "payable": "Payable", "billed_units": "Unités facturées", "credit_lines": "Avoirs (remplacements en retard)",
+        "payable": "Payable", "released_statement": "Libéré par {by} le {day} (payable) : {comment}",
+        "billed_units": "Unités facturées", "credit_lines": "Avoirs (remplacements en retard)",
         "claim": "Réclamation", "none": "Aucun.",
         # pilot
         "pilot_title": "Rapport de pilote : {supplier}", "pilot_subtitle": "Cohorte de {delivered} leads · "
@@ -86,7 +87,8 @@ LABELS: dict[str, dict[str, str]] = {
         "units_line": "{units} units × {price}", "fixed_fee": "Monthly fixed fee", "gross": "Gross",
         "cap_excess": "Above the budget cap ({cap}): not billed", "credits": "Credit notes ({count})",
         "amount_due": "Amount due", "frozen": "FROZEN: not payable until the committee releases it",
-        "payable": "Payable", "billed_units": "Billed units", "credit_lines": "Credit notes (late replacements)",
+        "payable": "Payable", "released_statement": "Released by {by} on {day} (payable): {comment}",
+        "billed_units": "Billed units", "credit_lines": "Credit notes (late replacements)",
         "claim": "Claim", "none": "None.",
         "pilot_title": "Pilot report: {supplier}", "pilot_subtitle": "Cohort of {delivered} leads · delivered "
                        "{first} to {last} · contract {contract}",

@@ -148,3 +148,16 @@ def test_the_quarterly_review_logs_the_release_and_no_longer_counts_the_month_fr
     assert supplier.amounts.frozen == Decimal("0.00") and [f.month for f in supplier.amounts.frozen_months] == [MONTH]
     html = report.path.read_text(encoding="utf-8")
     assert f"{label}: consent proofs received on 9 April" in html
+
+
+def test_the_statement_report_of_a_released_revision_says_who_released_it(db_url, tmp_path):
+    from leadgov.services.billing import StatementReportRequest, statement_report
+
+    frozen_month(db_url)
+    frozen = statement_report(runtime(db_url, date(2027, 4, 2)), StatementReportRequest("acme-leads", MONTH, tmp_path))
+    assert "GELÉ" in frozen.path.read_text(encoding="utf-8")
+    release(db_url)
+    report = statement_report(runtime(db_url, date(2027, 4, 11)), StatementReportRequest("acme-leads", MONTH, tmp_path))
+    html = report.path.read_text(encoding="utf-8")
+    assert "Libéré par Claire Martin le" in html and "consent proofs received on 9 April" in html
+    assert "GELÉ" not in html
