@@ -2,18 +2,13 @@
 committee's decision, is resumed with input through the Prefect API and records it (release: a new
 payable revision; keep_frozen: nothing stored); a statement not frozen ends without pausing."""
 
-import threading
-import time
-import uuid
 from datetime import date
 
 import pytest
 from factories import ingest, lead
-from prefect import tags
+from paused_runs import finished, run_artifacts, start_in_background, wait_until_paused
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
 from prefect.client.schemas.objects import StateType
-from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
@@ -26,7 +21,6 @@ from leadgov.services.runtime import FixedClock, build_runtime
 
 SUPPLIER = "acme-leads"
 MONTH = "2027-03"
-WAIT_SECONDS = 30
 
 
 def db_url() -> str:
@@ -53,59 +47,6 @@ def stored() -> list[tuple]:
                    BillingStatement.release_comment).order_by(BillingStatement.revision))]
 
 
-def start_in_background(parameters: ReleaseParameters) -> tuple[threading.Thread, dict, str]:
-    """Run the flow in a thread (a paused in-process run blocks its thread); the tag finds its run."""
-    tag = f"test-{uuid.uuid4().hex[:12]}"
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            with tags(tag):
-                box["state"] = release_statement(parameters, return_state=True)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name=f"release-statement-{tag}", daemon=True)
-    thread.start()
-    return thread, box, tag
-
-
-def wait_until_paused(tag: str, thread: threading.Thread, box: dict):
-    """The run's id once it is Paused and its decision form (input schema) is saved."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    seen = None
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            if not thread.is_alive():
-                pytest.fail(f"the flow ended before pausing: {box}")
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
-            if runs and runs[0].state is not None:
-                seen = runs[0].state
-                if seen.is_paused() and seen.state_details.run_input_keyset:
-                    try:
-                        client.read_flow_run_input(runs[0].id, seen.state_details.run_input_keyset["schema"])
-                        return runs[0].id
-                    except ObjectNotFound:
-                        pass  # paused, but the form is not saved yet
-            time.sleep(0.2)
-    pytest.fail(f"the flow run did not pause within {WAIT_SECONDS} s (last state: {seen})")
-
-
-def finished(thread: threading.Thread, box: dict):
-    thread.join(WAIT_SECONDS)
-    if thread.is_alive():
-        pytest.fail(f"the flow run did not finish within {WAIT_SECONDS} s")
-    if "error" in box:
-        raise box["error"]
-    return box["state"]
-
-
-def run_artifacts(flow_run_id) -> dict:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    return {a.key: a for a in found if a.key}
-
-
 def state_types(flow_run_id) -> list[StateType]:
     with get_client(sync_client=True) as client:
         return [s.type for s in client.read_flow_run_states(flow_run_id)]
@@ -117,7 +58,7 @@ def parameters() -> ReleaseParameters:
 
 def test_pauses_and_a_release_stores_a_payable_revision(leadgov_env):
     bill_month()
-    thread, box, tag = start_in_background(parameters())
+    thread, box, tag = start_in_background(release_statement, parameters())
     flow_run_id = wait_until_paused(tag, thread, box)
 
     statement = run_artifacts(flow_run_id)["release-acme-leads-2027-03-statement"].data
@@ -143,7 +84,7 @@ def test_pauses_and_a_release_stores_a_payable_revision(leadgov_env):
 
 def test_keep_frozen_stores_nothing(leadgov_env):
     bill_month()
-    thread, box, tag = start_in_background(parameters())
+    thread, box, tag = start_in_background(release_statement, parameters())
     flow_run_id = wait_until_paused(tag, thread, box)
 
     resume_flow_run(flow_run_id, run_input={"decision": "keep_frozen", "comment": "proofs still missing",

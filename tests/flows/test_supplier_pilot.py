@@ -2,7 +2,6 @@
 through the Prefect API, and stores the decision; too early it ends without pausing; without a
 decision in time it fails and records nothing."""
 
-import threading
 import time
 import uuid
 from datetime import date
@@ -10,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from factories import BASE_CONTRACT, DELIVERED_ON, TZ, ingest, lead, outcomes_csv
+from paused_runs import WAIT_SECONDS, finished, run_artifacts, start_in_background, wait_until_paused
 from prefect import tags
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
 from prefect.client.schemas.objects import StateType
-from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
 from leadgov.flows.supplier_pilot import NoDecisionTaken, PilotParameters, supplier_pilot
@@ -30,7 +29,6 @@ START = DELIVERED_ON  # 2027-03-01
 # Pilot window: deliveries before 31 March (30 days), so the last possible delivery is 30 March; its
 # contest window (7 days) closes at the end of 6 April: the pilot is matured from 7 April.
 MATURED_ON = date(2027, 4, 7)
-WAIT_SECONDS = 30
 
 
 def db_url() -> str:
@@ -61,59 +59,6 @@ def request(**overrides) -> PilotParameters:
     return PilotParameters(**values)
 
 
-def start_in_background(pilot: PilotParameters) -> tuple[threading.Thread, dict, str]:
-    """Run the flow in a thread (a paused in-process run blocks its thread); the tag finds its run."""
-    tag = f"test-{uuid.uuid4().hex[:12]}"
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            with tags(tag):
-                box["state"] = supplier_pilot(pilot, return_state=True)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name=f"supplier-pilot-{tag}", daemon=True)
-    thread.start()
-    return thread, box, tag
-
-
-def wait_until_paused(tag: str, thread: threading.Thread, box: dict):
-    """The run's id once it is Paused and its decision form (input schema) is saved."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    seen = None
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            if not thread.is_alive():
-                pytest.fail(f"the flow ended before pausing: {box}")
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
-            if runs and runs[0].state is not None:
-                seen = runs[0].state
-                if seen.is_paused() and seen.state_details.run_input_keyset:
-                    try:
-                        client.read_flow_run_input(runs[0].id, seen.state_details.run_input_keyset["schema"])
-                        return runs[0].id
-                    except ObjectNotFound:
-                        pass  # paused, but the form is not saved yet
-            time.sleep(0.2)
-    pytest.fail(f"the flow run did not pause within {WAIT_SECONDS} s (last state: {seen})")
-
-
-def finished(thread: threading.Thread, box: dict):
-    thread.join(WAIT_SECONDS)
-    if thread.is_alive():
-        pytest.fail(f"the flow run did not finish within {WAIT_SECONDS} s")
-    if "error" in box:
-        raise box["error"]
-    return box["state"]
-
-
-def run_artifacts(flow_run_id) -> dict:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    return {a.key: a for a in found if a.key}
-
-
 def task_names(flow_run_id) -> list[str]:
     """The run's task runs (names without their suffix), in the order they started."""
     with get_client(sync_client=True) as client:
@@ -128,7 +73,7 @@ def state_types(flow_run_id) -> list[StateType]:
 
 def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
     seed_pilot()
-    thread, box, tag = start_in_background(request())
+    thread, box, tag = start_in_background(supplier_pilot, request())
     flow_run_id = wait_until_paused(tag, thread, box)
 
     # the verdict was published and alerted before the pause
