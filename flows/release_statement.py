@@ -19,15 +19,20 @@ from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
-from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from prefect.states import Completed
 from pydantic import BaseModel, Field
 
 from leadgov.services import release as release_service
 from leadgov.services.release import ReleaseRequest
-from leadgov.tasks.common import as_tasks, open_runtime
+from leadgov.tasks.common import (
+    NoDecisionTaken,
+    as_tasks,
+    decision_poll,
+    decision_timeout,
+    open_runtime,
+    wait_for_decision,
+)
 from leadgov.tasks.release import (
     publish_kept_frozen,
     publish_no_decision,
@@ -36,23 +41,14 @@ from leadgov.tasks.release import (
     read_statement,
 )
 
-WEEK_SECONDS = 7 * 24 * 3600
-
-
-class NoDecisionTaken(RuntimeError):
-    """Nobody decided within the decision timeout: nothing was stored."""
-
 
 class ReleaseParameters(BaseModel):
     """One supplier's frozen month to put before the committee, and how long to wait for its decision."""
 
     supplier_id: str = Field(description="The supplier's id (supplier.id in its contract), e.g. acme-leads.")
     month: str = Field(pattern=r"^\d{4}-\d{2}$", description="The frozen statement's month, YYYY-MM, e.g. 2027-03.")
-    decision_timeout_seconds: int = Field(
-        WEEK_SECONDS, ge=1,
-        description="How long the run waits, paused, for the committee's decision; then it fails, storing nothing.")
-    decision_poll_seconds: int = Field(
-        10, ge=1, le=600, description="How often the paused run checks whether it was resumed.")
+    decision_timeout_seconds: int = decision_timeout()
+    decision_poll_seconds: int = decision_poll()
 
 
 class ReleaseDecisionInput(RunInput):
@@ -87,16 +83,15 @@ def release_statement(request: ReleaseParameters) -> dict[str, object] | State[A
 
     logger.info("%s %s revision %s frozen: waiting up to %s s for the committee's decision", request.supplier_id,
                 request.month, statement.revision, request.decision_timeout_seconds)
-    try:
-        answer = pause_flow_run(wait_for_input=ReleaseDecisionInput.with_initial_data(description=summary),
-                                timeout=request.decision_timeout_seconds, poll_interval=request.decision_poll_seconds)
-    except FlowPauseTimeout as exc:
+    answer = wait_for_decision(ReleaseDecisionInput.with_initial_data(description=summary),
+                               timeout=request.decision_timeout_seconds, poll=request.decision_poll_seconds)
+    if answer is None:
         message = (f"No decision taken on {request.supplier_id} {request.month} within "
                    f"{request.decision_timeout_seconds} s: nothing stored, the statement stays frozen. "
                    "Rerun the flow to ask again.")
         logger.error(message)
         publish_no_decision(statement, message)
-        raise NoDecisionTaken(message) from exc
+        raise NoDecisionTaken(message)
 
     if answer.decision == "keep_frozen":
         publish_kept_frozen(statement, answer.decided_by, answer.comment)

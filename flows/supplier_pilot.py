@@ -26,14 +26,19 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
-from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from prefect.states import Completed
 from pydantic import BaseModel, Field, create_model
 
 from leadgov.services.pilot import Decision, MaturityRequest, PilotDecisionRequest, PilotRequest, judge_pilot
-from leadgov.tasks.common import as_tasks, open_runtime
+from leadgov.tasks.common import (
+    NoDecisionTaken,
+    as_tasks,
+    decision_poll,
+    decision_timeout,
+    open_runtime,
+    wait_for_decision,
+)
 from leadgov.tasks.pilot import (
     check_maturity,
     publish_decision,
@@ -42,12 +47,6 @@ from leadgov.tasks.pilot import (
     publish_verdict,
     record_pilot_decision,
 )
-
-WEEK_SECONDS = 7 * 24 * 3600
-
-
-class NoDecisionTaken(RuntimeError):
-    """Nobody decided within the decision timeout: nothing was recorded."""
 
 
 class PilotParameters(BaseModel):
@@ -58,11 +57,8 @@ class PilotParameters(BaseModel):
     start_date: date = Field(description="The pilot's first delivery day; the pilot window counts from it.")
     as_of: date | None = Field(
         None, description="The day the verdict is computed; default today (in leadgov's timezone).")
-    decision_timeout_seconds: int = Field(
-        WEEK_SECONDS, ge=1,
-        description="How long the run waits, paused, for the owner's decision; then it fails, recording nothing.")
-    decision_poll_seconds: int = Field(
-        10, ge=1, le=600, description="How often the paused run checks whether it was resumed.")
+    decision_timeout_seconds: int = decision_timeout()
+    decision_poll_seconds: int = decision_poll()
 
 
 DECIDED_BY = "Who decides; default the contract's owner."
@@ -122,16 +118,15 @@ def supplier_pilot(request: PilotParameters) -> dict[str, object] | State[Any]:
                 request.supplier_id, verdict.verdict, request.decision_timeout_seconds)
 
     owner = judgement.assessment.owner
-    try:
-        answer = pause_flow_run(wait_for_input=decision_form(summary, owner), timeout=request.decision_timeout_seconds,
-                                poll_interval=request.decision_poll_seconds)
-    except FlowPauseTimeout as exc:
+    answer = wait_for_decision(decision_form(summary, owner), timeout=request.decision_timeout_seconds,
+                               poll=request.decision_poll_seconds)
+    if answer is None:
         message = (f"No decision taken on the pilot of {request.supplier_id} (verdict {verdict.verdict}) within "
                    f"{request.decision_timeout_seconds} s: nothing recorded, the supplier stays in "
                    f"{found.supplier_state!r}. Rerun the flow to ask again.")
         logger.error(message)
         publish_no_decision(request.supplier_id, message)
-        raise NoDecisionTaken(message) from exc
+        raise NoDecisionTaken(message)
 
     decided_by = answer.decided_by or owner or ""  # the form requires it when the contract names no owner
     decided = record_pilot_decision(runtime, PilotDecisionRequest(

@@ -15,14 +15,19 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
 from prefect.futures import PrefectFuture, wait
+from prefect.input import RunInput
 from prefect.tasks import Task
+from pydantic import Field
 
 from leadgov.services.runtime import Runtime, build_runtime
 from leadgov.services.runtime import database_unreachable as unreachable
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R", bound=RunInput)
 
 #: Transient file errors worth a retry (a flaky share); a missing or forbidden file is not one.
 PERMANENT_FILE_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
@@ -81,6 +86,34 @@ def as_tasks(step: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
 def open_runtime() -> Runtime:
     """The flow run's runtime from the worker's settings; the database brought to the current schema."""
     return build_runtime()
+
+
+#: How long a run waits, paused, for a decision by default: a week.
+WEEK_SECONDS = 7 * 24 * 3600
+
+
+class NoDecisionTaken(RuntimeError):
+    """Nobody decided within the decision timeout: nothing was stored."""
+
+
+def decision_timeout() -> Any:
+    """The form field of how long a run waits, paused, for its decision."""
+    return Field(WEEK_SECONDS, ge=1, description="How long the run waits, paused, for the decision; then it "
+                                                 "fails, storing nothing.")
+
+
+def decision_poll() -> Any:
+    """The form field of how often a paused run checks whether it was resumed."""
+    return Field(10, ge=1, le=600, description="How often the paused run checks whether it was resumed.")
+
+
+def wait_for_decision(form: type[R], *, timeout: int, poll: int) -> R | None:
+    """Pause the run until someone submits ``form`` in the UI (or ``resume_flow_run`` with its input);
+    None when nobody did within ``timeout`` seconds (the flow then says so and raises NoDecisionTaken)."""
+    try:
+        return pause_flow_run(wait_for_input=form, timeout=timeout, poll_interval=poll)
+    except FlowPauseTimeout:
+        return None
 
 
 def collect(futures: list[PrefectFuture[Any]]) -> list[tuple[Any, str | None]]:
