@@ -5,16 +5,19 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from typer.testing import Result
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import databases  # noqa: E402 - tests/ is on the path from here on
 from databases import POSTGRES_URL  # noqa: E402
+from workers import DEMO_TESTS, worker_group  # noqa: E402
 
 
 def _postgres_available() -> bool:
@@ -116,6 +119,13 @@ def db_url(request, tmp_path, postgres_available) -> Iterator[str]:
         yield url
 
 
+def empty_crm_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.getbasetemp() / "crm-export-empty.csv"
+    if not path.exists():
+        path.write_text("email;phone\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def crm_export(tmp_path_factory, monkeypatch) -> Iterator[Path]:
     """Every door refuses a delivery under a contract with ``exclusions.crm_check`` when no CRM export
@@ -123,41 +133,74 @@ def crm_export(tmp_path_factory, monkeypatch) -> Iterator[Path]:
     they pass their own; the tests of that refusal remove the variable."""
     from leadgov.config.settings import get_settings
 
-    path = tmp_path_factory.getbasetemp() / "crm-export-empty.csv"
-    if not path.exists():
-        path.write_text("email;phone\n", encoding="utf-8")
+    path = empty_crm_export(tmp_path_factory)
     monkeypatch.setenv("LEADGOV_CRM_EXPORT", str(path))
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
 
 
+# --- the demo, played once --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """``leadgov demo`` as run in ``folder``: ``data/demo.db``, ``out/`` (reports, summary.csv, ...)."""
+
+    result: Result
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """``leadgov demo --out out`` run once per session (it plays a quarter: minutes) in a new folder,
+    with a data folder of its own, no Slack, an 80-column terminal and the tests' empty CRM export;
+    the tests of the demo read what it printed and wrote."""
+    from typer.testing import CliRunner
+
+    from leadgov.cli import app
+    from leadgov.config.settings import get_settings
+
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("LEADGOV_DATA_DIR", "data")
+        patch.setenv("COLUMNS", "80")
+        patch.setenv("LEADGOV_CRM_EXPORT", str(empty_crm_export(tmp_path_factory)))
+        for name in ("LEADGOV_SLACK_BOT_TOKEN", "LEADGOV_SLACK_WEBHOOK_URL", "LEADGOV_DATABASE_URL"):
+            patch.delenv(name, raising=False)
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, ["demo", "--out", "out"])
+        finally:
+            get_settings.cache_clear()
+    return DemoRun(result, folder)
+
+
 # --- the order of the session, and what runs together under pytest-xdist -----------------------
-
-#: Tests that take minutes on their own: started first, so that a parallel run does not end waiting
-#: for one of them (``./run test`` runs the suite on every core with pytest-xdist).
-LONGEST = ("tests/leadgov/test_demo.py",)
-#: The flow tests share one Prefect harness per process (tests/flows/conftest.py, and
-#: test_no_personal_data.py's reuses it): under xdist they run in one worker, which starts it once.
-#: test_deployment.py starts its own server instead: it may run anywhere.
-PREFECT_GROUP = "prefect"
-OWN_SERVER = ("tests/flows/test_deployment.py",)
-
-
-def _path(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
+#
+# ``./run test`` runs the suite on every core (pytest-xdist). Tests sharing an expensive per-process
+# fixture run in one worker, which builds it once: the tests of the demo (``demo_run``: a quarter,
+# minutes) and the flow tests (one Prefect harness: tests/flows/conftest.py, reused by
+# test_no_personal_data.py's flow test). test_deployment.py starts its own server: it may run anywhere.
+# pytest-xdist's own ``xdist_group`` cannot say so under pytest 9 (it renames node ids through an
+# attribute pytest 9 no longer reads), so the scheduler below groups by node id; the largest group
+# is handed out first, the demo's next, so a parallel run never ends waiting for one of them.
+# tests/workers.py names them; tests/test_session_layout.py checks that it names every test that needs one.
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest-xdist registers it too; here so that --strict-markers accepts it in a run without xdist.
-    config.addinivalue_line("markers", "xdist_group(name): tests run in the same xdist worker")
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 - xdist's hook
+    """``--dist loadgroup``: each test alone, except the groups of ``worker_group``."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        path = _path(item)
-        if path in OWN_SERVER:
-            continue
-        if path.startswith("tests/flows/") or item.get_closest_marker("prefect") is not None:
-            item.add_marker(pytest.mark.xdist_group(PREFECT_GROUP))
-    items.sort(key=lambda item: _path(item) not in LONGEST)  # stable: the rest keeps its order
+    items.sort(key=lambda item: item.nodeid not in DEMO_TESTS)  # the demo first; the rest keeps its order

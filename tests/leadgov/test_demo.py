@@ -1,22 +1,14 @@
 """The main job: ``leadgov demo`` plays a quarter end to end and tells the story it promises."""
 
-from typer.testing import CliRunner
-
-from leadgov.cli import app
-from leadgov.config.settings import get_settings
 from leadgov.models import alert_store
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions
 from leadgov.models.supplier import Supplier
 
 
-def test_demo_plays_the_quarter(tmp_path, monkeypatch):
-    monkeypatch.setenv("LEADGOV_DATA_DIR", str(tmp_path / "data"))
-    for name in ("LEADGOV_SLACK_BOT_TOKEN", "LEADGOV_SLACK_WEBHOOK_URL", "LEADGOV_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out")])
-    get_settings.cache_clear()
+def test_demo_plays_the_quarter(demo_run):
+    """The demo run is shared with the other tests of its output (conftest.py ``demo_run``)."""
+    result, tmp_path = demo_run.result, demo_run.folder
     assert result.exit_code == 0, result.output
     reports = tmp_path / "out" / "reports"
     names = sorted(p.name for p in reports.iterdir())

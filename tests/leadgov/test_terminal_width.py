@@ -189,15 +189,12 @@ def test_inbox_run_fits_80_columns(narrow, tmp_path, sqlite_database):
     assert "refused" in text and "processed" in text
 
 
-def test_demo_prints_a_summary_within_80_columns_and_the_full_tables_in_files(narrow, tmp_path, monkeypatch):
-    """The demo plays its quarter once (minutes): the summary fits, every figure of the summary and
-    every alert is in the CSV files it names."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LEADGOV_DATA_DIR", "data")
-    for name in ("LEADGOV_SLACK_BOT_TOKEN", "LEADGOV_SLACK_WEBHOOK_URL", "LEADGOV_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    text = readable(runner.invoke(app, ["demo", "--out", "out"]))
+def test_demo_prints_a_summary_within_80_columns_and_the_full_tables_in_files(demo_run):
+    """The demo plays its quarter once (minutes; run at 80 columns, shared with test_demo.py:
+    conftest.py ``demo_run``): the summary fits, every figure of the summary and every alert is in
+    the CSV files it names."""
+    tmp_path = demo_run.folder
+    text = readable(demo_run.result)
     lines = text.splitlines()
     assert "out/summary.csv" in [line.strip() for line in lines]
     assert "out/alerts.csv" in [line.strip() for line in lines]
