@@ -138,10 +138,13 @@ class Run:
 
 def child_env(sync_dir: Path, parties: int, point: str, hold: float) -> dict[str, str]:
     """The children's environment: no LEADGOV_ setting of the caller's (no Slack, no database),
-    the factories' identity key."""
+    the factories' identity key and the tests' empty CRM export (the contract asks for the CRM check)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADGOV_")}
+    crm = sync_dir.parent / "crm-export-empty.csv"
+    crm.write_text("email;phone\n", encoding="utf-8")
     env.update(SYNC_DIR=str(sync_dir), SYNC_PARTIES=str(parties), SYNC_POINT=point, HOLD_COMMIT=str(hold),
-               LEADGOV_HMAC_KEY=HMAC_KEY, PYTHONPATH=str(ROOT), COLUMNS="200")
+               LEADGOV_HMAC_KEY=HMAC_KEY, LEADGOV_CRM_EXPORT=str(crm),
+               PYTHONPATH=str(ROOT), COLUMNS="200")
     return env
 
 

@@ -36,12 +36,11 @@ def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
     """A database that stored leads before identity runs existed keeps finding their duplicates."""
     from datetime import date
 
+    from alembic import command
     from sqlalchemy import text
 
     from leadgov.models.db import session_scope
     from leadgov.models.identity_store import identity_matches
-
-    from alembic import command
     from leadgov.models.migrate import alembic_config
 
     command.downgrade(alembic_config(db_url), "0003")
@@ -62,10 +61,10 @@ def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
 
 def test_rebuilt_runs_keep_64_bit_keys_exact(db_url):
     """Keys near 2^63 do not survive a float: the rebuild must not go through one."""
+    import numpy as np
     from sqlalchemy import text
 
     from leadgov.models.identity_store import rebuild_runs
-    import numpy as np
 
     big = 2**62 + 1
     with get_engine(db_url).begin() as connection:
