@@ -39,7 +39,9 @@ Rows = Iterable[Mapping[str, object]] | pd.DataFrame
 def typed_frame(model: type[Model], rows: Rows) -> DataFrame[Model]:
     """A frame with exactly ``model``'s columns, in their dtypes (missing optional columns are
     empty), validated against it: a frame that does not fit raises ``pandera.errors.SchemaError``."""
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    # Positions, not labels: a loader's frame may come with gaps in its index (drop_duplicates), and
+    # the columns below are put together on a fresh RangeIndex.
+    frame = rows.reset_index(drop=True) if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     euros = euro_columns(model)
     out: dict[str, pd.Series] = {}
     for name, dtype in pandas_dtypes(model).items():

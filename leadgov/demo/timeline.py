@@ -195,6 +195,10 @@ def play_day(run: DemoRun, day: date, offset: int) -> None:
     if day.day == 1:  # the 1st: last month's close
         month = day - timedelta(days=1)
         closed = close_month(run.runtime, CloseMonthRequest(month=f"{month.year:04d}-{month.month:02d}", as_of=day))
+        failures = [f"{s.supplier_id}: {s.error or s.report_error}" for s in closed.suppliers
+                    if s.error or s.report_error]
+        if failures:
+            raise RuntimeError(f"the demo's close of {closed.month} failed: {'; '.join(failures)}")
         run.statements += [s.report for s in closed.suppliers if s.report is not None]
     for supplier in run.suppliers:
         if day == pilot_due(supplier):

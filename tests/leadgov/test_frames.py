@@ -255,3 +255,21 @@ def test_lead_rows_allow_the_lead_tables_personal_columns_only():
     assert LeadRows.to_schema().strict is False
     with_person = lead_rows_frame().assign(first_name="Camille", last_name="Martin", phone="+33612345678")
     LeadRows.validate(with_person)
+
+
+def test_a_frame_with_gaps_in_its_index_keeps_its_values():
+    """The billing ledger's claims come out of drop_duplicates with gaps in their index: their values
+    are taken by position (they used to be realigned on a fresh index, into missing claim ids)."""
+    from leadgov.frames import LedgerClaims
+    from leadgov.ledger import typed_frame
+
+    claims = pd.DataFrame({
+        "claim_id": [1, 2, 2, 3], "lead_pk": [10, 20, 20, 30], "lead_id": ["L-1", "L-2", "L-2", "L-3"],
+        "origin": ["rejection"] * 4, "opened_on": [date(2027, 2, 1)] * 4, "month": ["2027-02"] * 4,
+        "due_on": [date(2027, 2, 11)] * 4, "status": ["open", "filled", "filled", "overdue"],
+        "filled_by_lead_pk": [None, 40, 40, None], "filled_on": [None, date(2027, 2, 5), date(2027, 2, 5), None],
+        "overdue_on": [None, None, None, date(2027, 2, 12)],
+    }).drop_duplicates("claim_id")
+    assert list(claims.index) == [0, 1, 3]
+    typed = typed_frame(LedgerClaims, claims)
+    assert typed["claim_id"].tolist() == [1, 2, 3] and typed["lead_id"].tolist() == ["L-1", "L-2", "L-3"]
