@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,17 @@ def add_alerts(session: Session, rows: list[dict[str, object]]) -> list[str]:
                  .on_conflict_do_nothing(index_elements=["key"])
                  .returning(OutboxAlert.key))
     return list(session.scalars(statement).all())
+
+
+def _sendable(now: datetime) -> ColumnElement[bool]:
+    """Pending, failed, or held too long by a vanished worker."""
+    return or_(OutboxAlert.status.in_(["pending", "failed"]),
+               (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM))
+
+
+def count_sendable(session: Session, now: datetime | None = None) -> int:
+    """How many alerts a sender would take now."""
+    return session.scalar(select(func.count()).select_from(OutboxAlert).where(_sendable(now or utcnow()))) or 0
 
 
 def claim_for_sending(session: Session, now: datetime | None = None) -> list[OutboxAlert]:

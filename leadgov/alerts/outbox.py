@@ -48,17 +48,18 @@ class SendSummary:
 def send_pending(url: str, sender: "SlackSender | None") -> SendSummary:
     """Send every pending or failed alert with ``sender`` (a ``SlackSender``, or None when Slack
     is not configured). Each alert's outcome is committed on its own, so a crash mid-run loses
-    nothing and sends nothing twice."""
+    nothing and sends nothing twice. Without a sender nothing is claimed: the alerts waiting are
+    only counted (one query), as every step after its commit calls this."""
+    if sender is None:
+        with session_scope(url) as session:
+            kept = alert_store.count_sendable(session)
+        if kept:
+            log.info("%d alerts kept in the outbox: Slack is not configured", kept)
+        return SendSummary(kept=kept)
     with session_scope(url) as session:
         taken = [(a.id, a.key, a.channel, a.text, json.loads(a.blocks)) for a in alert_store.claim_for_sending(session)]
-    sent = failed = kept = 0
+    sent = failed = 0
     for alert_id, key, channel, text, blocks in taken:
-        if sender is None:
-            with session_scope(url) as session:
-                alert_store.release(session, alert_id)
-            log.info("alert %s kept in the outbox: Slack is not configured", key)
-            kept += 1
-            continue
         try:
             sender.post(channel, text, blocks)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the alert for the next run
@@ -70,7 +71,7 @@ def send_pending(url: str, sender: "SlackSender | None") -> SendSummary:
         with session_scope(url) as session:
             alert_store.mark_sent(session, alert_id)
         sent += 1
-    return SendSummary(sent, failed, kept)
+    return SendSummary(sent, failed)
 
 
 @dataclass(frozen=True)
