@@ -1,8 +1,8 @@
 """Writing alerts into the outbox exactly once, and moving them through their delivery states."""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypedDict
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -77,8 +77,10 @@ def release(session: Session, alert_id: int) -> None:
     session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(status="pending", claimed_at=None))
 
 
-class StoredAlert(TypedDict):
-    """An alert of the outbox as stored, its facts read back from their JSON."""
+@dataclass(frozen=True)
+class StoredAlert:
+    """An alert of the outbox as stored: its key (type|supplier|period), where it goes, how far it got,
+    and the facts its message was written from (counts, rates, codes: never a lead's personal data)."""
 
     id: int
     key: str
@@ -100,9 +102,8 @@ def list_alerts(session: Session, status: str | None = None) -> list[StoredAlert
     query = select(OutboxAlert).order_by(OutboxAlert.id)
     if status is not None:
         query = query.where(OutboxAlert.status == status)
-    return [{
-        "id": a.id, "key": a.key, "type": a.type, "supplier_id": a.supplier_id, "period": a.period,
-        "figure": a.figure, "threshold": a.threshold, "channel": a.channel, "status": a.status,
-        "attempts": a.attempts, "last_error": a.last_error, "created_at": a.created_at, "sent_at": a.sent_at,
-        "facts": json.loads(a.facts),
-    } for a in session.scalars(query)]
+    return [StoredAlert(
+        id=a.id, key=a.key, type=a.type, supplier_id=a.supplier_id, period=a.period, figure=a.figure,
+        threshold=a.threshold, channel=a.channel, status=a.status, attempts=a.attempts, last_error=a.last_error,
+        created_at=a.created_at, sent_at=a.sent_at, facts=json.loads(a.facts),
+    ) for a in session.scalars(query)]

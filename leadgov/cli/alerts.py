@@ -18,7 +18,7 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
-from leadgov.services.alerts import OutboxEntry, outbox, send_alerts
+from leadgov.services.alerts import StoredAlert, outbox, send_alerts
 from leadgov.services.weekly import MAX_WEEKS, WeeklyChecksRequest, weekly_checks
 
 alerts_app = typer.Typer(help="Slack alerts: list the outbox, send it, run the weekly check.",
@@ -50,7 +50,7 @@ def alerts(
     print_outbox(rows)
 
 
-def print_outbox(rows: tuple[OutboxEntry, ...]) -> None:
+def print_outbox(rows: tuple[StoredAlert, ...]) -> None:
     """One table per supplier (titled with its channels), five short columns: readable in 80 columns.
     The attempts show in the status when a send failed; every field is in ``--format json``."""
     for supplier, group in groupby(sorted(rows, key=lambda r: r.supplier_id), key=lambda r: r.supplier_id):
@@ -64,7 +64,7 @@ def print_outbox(rows: tuple[OutboxEntry, ...]) -> None:
     out.print(f"{len(rows)} alerts")
 
 
-def _status(entry: OutboxEntry) -> str:
+def _status(entry: StoredAlert) -> str:
     return entry.status if entry.status == "sent" or not entry.attempts else f"{entry.status} ({entry.attempts} tries)"
 
 

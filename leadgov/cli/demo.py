@@ -12,7 +12,7 @@ import typer
 from leadgov.cli.common import DbOption, folding_table, out, user_errors, write_csv
 from leadgov.config.settings import get_settings
 from leadgov.formatting import format_money, format_rate
-from leadgov.services.alerts import OutboxEntry
+from leadgov.services.alerts import StoredAlert
 
 if TYPE_CHECKING:
     from leadgov.demo import DemoResult
@@ -79,7 +79,7 @@ def print_suppliers(rows: list[dict[str, Any]]) -> None:
     out.print(table)
 
 
-def print_alerts(alerts: tuple[OutboxEntry, ...]) -> None:
+def print_alerts(alerts: tuple[StoredAlert, ...]) -> None:
     """What would be posted to Slack (alerts stay in the outbox unless Slack is configured), counted
     per type and supplier with their statuses; each alert is a line of alerts.csv."""
     table = folding_table("alert", "supplier", "count", "status", title=f"Alerts ({len(alerts)})")

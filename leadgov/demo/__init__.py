@@ -13,7 +13,7 @@ from pathlib import Path
 
 from leadgov.config.settings import Settings
 from leadgov.demo.timeline import FIRST_DAY, DemoRun, play_quarter, publish_review, start
-from leadgov.services.alerts import OutboxEntry, outbox
+from leadgov.services.alerts import StoredAlert, outbox
 from leadgov.services.kpis import KpisRequest, kpis
 from leadgov.services.returns import ReturnsReportRequest, returns_report
 from leadgov.services.runtime import FixedClock, build_runtime
@@ -25,7 +25,7 @@ REVIEW_AS_OF = date(2027, 4, 20)  # three weeks after the quarter: its last week
 class DemoResult:
     url: str
     rows: list[dict[str, object]]
-    alerts: tuple[OutboxEntry, ...]
+    alerts: tuple[StoredAlert, ...]
     reports: list[Path]
 
 

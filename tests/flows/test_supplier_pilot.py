@@ -108,10 +108,10 @@ def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
             ("STOP", "terminate", "GDPR", "claire.martin@buyer.example")]
         assert stored[0].report_path == result["report_path"]
         assert session.get(Supplier, SUPPLIER).state == "terminated"
-        alerts = [a for a in list_alerts(session) if a["type"] == "PILOT_VERDICT"]
-    assert [(a["key"], a["channel"], a["facts"]["verdict"]) for a in alerts] == [
+        alerts = [a for a in list_alerts(session) if a.type == "PILOT_VERDICT"]
+    assert [(a.key, a.channel, a.facts["verdict"]) for a in alerts] == [
         ("PILOT_VERDICT|acme-leads|pilot", "#lead-governance", "STOP")]
-    assert alerts[0]["status"] == "pending"  # Slack is not configured: kept in the outbox
+    assert alerts[0].status == "pending"  # Slack is not configured: kept in the outbox
 
     report = Path(result["report_path"])
     assert report == leadgov_env / "out" / "reports" / "pilot-acme-leads.html" and report.is_file()

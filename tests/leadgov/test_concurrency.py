@@ -353,7 +353,7 @@ def statuses(url: str) -> dict[str, tuple[str, int]]:
     from leadgov.models import alert_store
 
     with session_scope(url) as session:
-        return {a["key"]: (a["status"], a["attempts"]) for a in alert_store.list_alerts(session)}
+        return {a.key: (a.status, a.attempts) for a in alert_store.list_alerts(session)}
 
 
 def test_two_senders_at_once_post_each_alert_once(pg_url, fake_slack):

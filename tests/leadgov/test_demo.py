@@ -21,7 +21,7 @@ def test_demo_plays_the_quarter(demo_run):
 
     url = f"sqlite:///{tmp_path / 'data' / 'demo.db'}"
     with session_scope(url) as session:
-        keys = [a["key"] for a in alert_store.list_alerts(session)]
+        keys = [a.key for a in alert_store.list_alerts(session)]
         states = {s.id: s.state for s in session.query(Supplier)}
         verdicts = {s: [d.verdict for d in decisions(session, s)] for s in states}
     assert keys.count("REJECTION_SPIKE|datapulse|2027-W07") == 1          # the week-7 spike, raised once

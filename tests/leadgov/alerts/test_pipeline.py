@@ -9,6 +9,7 @@ week 2027-W09) unless a test says otherwise; contracts are the example's with sm
 import json
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def of_type(keys, kind: str) -> list[str]:
 def stored(db_url) -> dict[str, dict]:
     """The outbox by key."""
     with session_scope(db_url) as session:
-        return {a["key"]: a for a in alert_store.list_alerts(session)}
+        return {a.key: asdict(a) for a in alert_store.list_alerts(session)}
 
 
 def outbox(db_url) -> dict[str, tuple]:

@@ -80,8 +80,8 @@ def test_a_frozen_statement_raises_billing_frozen_once_per_month(db_url):
     assert result.statement.frozen and result.statement.freeze_reasons[-1].startswith("GDPR_BREACH: 1 lead")
     assert "BILLING_FROZEN|acme-leads|2027-03" in result.alerts.new
     with session_scope(db_url) as session:
-        [frozen] = [a for a in list_alerts(session) if a["type"] == "BILLING_FROZEN"]
-    assert frozen["facts"]["amount_due_eur"] == 45.0 and frozen["status"] == "pending"
+        [frozen] = [a for a in list_alerts(session) if a.type == "BILLING_FROZEN"]
+    assert frozen.facts["amount_due_eur"] == 45.0 and frozen.status == "pending"
     again = bill_statement(runtime(db_url, date(2027, 4, 2)), StatementRequest("acme-leads", "2027-03"))
     assert again.statement.revision == 2 and "BILLING_FROZEN|acme-leads|2027-03" not in again.alerts.new
 
