@@ -98,13 +98,17 @@ def cli_runtime(db: str | None, settings: Settings | None = None) -> Runtime:
     return build_runtime(settings or get_settings(), database_url=db)
 
 
-def parse_as_of(text: str | None) -> date | None:
-    """An ``--as-of`` day (YYYY-MM-DD), None when absent (the service takes today from its clock),
-    or a clear refusal."""
+def parse_day(text: str, option: str) -> date:
+    """A YYYY-MM-DD day given to ``option``, or a clear refusal naming it."""
     try:
-        return date.fromisoformat(text) if text else None
+        return date.fromisoformat(text)
     except ValueError:
-        raise Refused(f"--as-of {text!r} is not a date like 2027-03-01") from None
+        raise Refused(f"{option} {text!r} is not a date like 2027-03-01") from None
+
+
+def parse_as_of(text: str | None) -> date | None:
+    """An ``--as-of`` day, None when absent (the service takes today from its clock)."""
+    return parse_day(text, "--as-of") if text else None
 
 
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Day the figures are computed for, YYYY-MM-DD "

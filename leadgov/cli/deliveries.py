@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +10,10 @@ import typer
 from leadgov.cli.common import (
     DbOption,
     OutputFormat,
-    Refused,
     cli_runtime,
     folding_table,
     out,
+    parse_day,
     report_alerts,
     user_errors,
 )
@@ -56,19 +55,12 @@ def validate(
 ) -> None:
     """Validate one delivery against its contract, store it, write the result file and raise the alerts."""
     with user_errors():
-        request = DeliveryRequest(contract_path=contract, delivery_path=delivery, delivered_on=parse_day(delivered_on),
+        day = parse_day(delivered_on, "--delivered-on")
+        request = DeliveryRequest(contract_path=contract, delivery_path=delivery, delivered_on=day,
                                   crm_path=crm, result_file=out_path, return_file=returns, dry_run=dry_run)
         result = process_delivery(cli_runtime(db), request)
     print_summary(result, format)
     report_alerts(result.alerts)
-
-
-def parse_day(text: str) -> date:
-    """A YYYY-MM-DD day, or a clear refusal."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"--delivered-on {text!r} is not a date like 2027-03-01") from None
 
 
 def print_summary(result: DeliveryResult, format: OutputFormat) -> None:
