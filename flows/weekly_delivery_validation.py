@@ -12,7 +12,6 @@ from pathlib import Path
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from leadgov.config.contract.api import CONTRACTS_DIR
 from leadgov.services.inbox import InboxRequest, process_inbox
 from leadgov.tasks.common import as_tasks, open_runtime
 from leadgov.tasks.inbox import publish_inbox_summary
@@ -37,6 +36,10 @@ class InboxParameters(BaseModel):
                           "in the settings' time zone).")
 
 
+def _path(text: str | None) -> Path | None:
+    return Path(text) if text else None
+
+
 class InboxFailed(RuntimeError):
     """At least one supplier's inbox could not be processed (the others were)."""
 
@@ -49,12 +52,9 @@ def weekly_delivery_validation(request: InboxParameters = InboxParameters()) -> 
         request: the inbox, contracts and output folders, the CRM export, and the day the files were received.
     """
     runtime = open_runtime()
-    settings = runtime.settings
-    inbox = InboxRequest(
-        inbox_dir=Path(request.inbox_dir) if request.inbox_dir else settings.data_dir / "inbox",
-        contracts_dir=Path(request.contracts_dir) if request.contracts_dir else CONTRACTS_DIR,
-        out_dir=Path(request.out_dir) if request.out_dir else settings.output_dir / "deliveries",
-        crm_path=Path(request.crm_path) if request.crm_path else None, delivered_on=request.delivered_on)
+    inbox = InboxRequest.with_defaults(
+        runtime.settings, inbox_dir=_path(request.inbox_dir), contracts_dir=_path(request.contracts_dir),
+        out_dir=_path(request.out_dir), crm_path=_path(request.crm_path), delivered_on=request.delivered_on)
     result = process_inbox(runtime, inbox, steps=as_tasks)
     publish_inbox_summary(result)
     if result.failed_suppliers:

@@ -27,8 +27,8 @@ def inbox_run(
     return files and raise its alerts. Exits 1 when a supplier's files could not be processed."""
     with user_errors():
         runtime = cli_runtime(db)
-        request = InboxRequest(inbox_dir=inbox, contracts_dir=contracts, crm_path=crm,
-                               out_dir=out_dir or runtime.settings.output_dir / "deliveries")
+        request = InboxRequest.with_defaults(runtime.settings, inbox_dir=inbox, contracts_dir=contracts,
+                                             crm_path=crm, out_dir=out_dir)
         result = process_inbox(runtime, request)
     print_inbox(result)
     if result.failed_suppliers:

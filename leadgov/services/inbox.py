@@ -19,6 +19,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from leadgov.config.contract import load_contract
+from leadgov.config.contract.api import CONTRACTS_DIR
+from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.reading import UnreadableFile
@@ -51,6 +53,17 @@ class InboxRequest:
     crm_path: Path | None = None
     #: The day the files were received; default each file's modification date.
     delivered_on: date | None = None
+
+    @classmethod
+    def with_defaults(cls, settings: Settings, *, inbox_dir: Path | None = None, contracts_dir: Path | None = None,
+                      out_dir: Path | None = None, crm_path: Path | None = None,
+                      delivered_on: date | None = None) -> InboxRequest:
+        """The request with what is not given taken from the settings: ``<data_dir>/inbox``, the shipped
+        contracts (config/contracts), ``<output_dir>/deliveries``; the CRM export stays optional here
+        (``LEADGOV_CRM_EXPORT`` is read when a contract needs it)."""
+        return cls(inbox_dir=inbox_dir or settings.data_dir / "inbox", contracts_dir=contracts_dir or CONTRACTS_DIR,
+                   out_dir=out_dir or settings.output_dir / "deliveries", crm_path=crm_path,
+                   delivered_on=delivered_on)
 
 
 @dataclass(frozen=True)
