@@ -85,6 +85,11 @@ def write_crm_export(run: DemoRun) -> None:
     people[["email", "phone"]].to_csv(run.crm_export, index=False, sep=";")
 
 
+def day_seed(supplier: SupplierRun, day: date) -> int:
+    """The random seed of a supplier's day: its delivery is drawn from it, its outcomes from the next one."""
+    return int(hashlib.sha256(f"{supplier.profile.supplier_id}{day}".encode()).hexdigest()[:8], 16)
+
+
 def owed_replacements(run: DemoRun, supplier: SupplierRun, day: date) -> list[str]:
     """The open claims this supplier replaces today: on time (a share of those opened in the last
     days) and late (a share of those past their deadline), decided per claim by its id."""
@@ -110,7 +115,7 @@ def drop_delivery(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     contract = supplier.contract.contract
     days = contract.volumes.delivery_weekdays
     week = day.isocalendar()[1]
-    seed = int(hashlib.sha256(f"{supplier.profile.supplier_id}{day}".encode()).hexdigest()[:8], 16)
+    seed = day_seed(supplier, day)
     replaces = owed_replacements(run, supplier, day)
     # replacements count in the volume
     count = max(round(contract.volumes.weekly_target / len(days)) - len(replaces), 0)
@@ -147,7 +152,7 @@ def record_delivery(run: DemoRun, supplier: SupplierRun, delivery: DeliveryResul
     verdicts = delivery.verdicts
     accepted = verdicts.loc[verdicts["status"] == "accepted", "lead_id"].dropna().tolist()
     contract = supplier.contract.contract
-    seed = int(hashlib.sha256(f"{supplier.profile.supplier_id}{day}".encode()).hexdigest()[:8], 16)
+    seed = day_seed(supplier, day)
     events = events_for(supplier.profile.supplier_id, accepted, day, supplier.profile.conversion,
                         sla_hours=contract.quality.first_contact_sla_hours,
                         contest_window_days=contract.replacement.contest_window_days, seed=seed + 1)
