@@ -11,7 +11,7 @@ import pytest
 from prefect import tags
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
 WAIT_SECONDS = 30
 
@@ -48,8 +48,10 @@ def wait_until_paused(tag: str, thread: threading.Thread, box: dict):
                     try:
                         client.read_flow_run_input(runs[0].id, seen.state_details.run_input_keyset["schema"])
                         return runs[0].id
-                    except ObjectNotFound:
-                        pass  # paused, but the form is not saved yet
+                    except (ObjectNotFound, PrefectHTTPStatusError) as exc:  # the sync client raises the latter
+                        if isinstance(exc, PrefectHTTPStatusError) and exc.response.status_code != 404:
+                            raise
+                        # paused, but the form is not saved yet
             time.sleep(0.2)
     pytest.fail(f"the flow run did not pause within {WAIT_SECONDS} s (last state: {seen})")
 
