@@ -5,8 +5,10 @@ A function that takes or returns one of these frames says so with ``DataFrame[Mo
 the check costs nothing at scale:
 
 - a ledger's four frames (``LedgerLeads``, ``LedgerReasons``, ``LedgerEvents``, ``LedgerClaims``:
-  one supplier's leads of a period) are validated by ``leadgov.ledger.Ledger.build``, whoever
-  builds the ledger (the loaders of ``models.ledger_store``, tests by hand); the column dicts of
+  one supplier's leads of a period) are typed column by column from these models by
+  ``leadgov.ledger.Ledger.build``, and validated there when built by hand (tests); the database
+  loaders of ``models.ledger_store`` skip the validation (it costs ~10 ms a frame, several times
+  per delivery) and the tests validate what they load from a real database; the column dicts of
   ``leadgov.ledger`` (``LEAD_COLUMNS``...) are derived from these models;
 - the claim candidates (``ClaimCandidates``) are validated by ``leadgov.claims.open_claims``;
 - a delivery's lead rows (``LeadRows``, up to a million rows) are never validated while a

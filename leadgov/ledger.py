@@ -36,9 +36,10 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 Rows = Iterable[Mapping[str, object]] | pd.DataFrame
 
 
-def typed_frame(model: type[Model], rows: Rows) -> DataFrame[Model]:
+def typed_frame(model: type[Model], rows: Rows, *, validate: bool = True) -> DataFrame[Model]:
     """A frame with exactly ``model``'s columns, in their dtypes (missing optional columns are
-    empty), validated against it: a frame that does not fit raises ``pandera.errors.SchemaError``."""
+    empty), validated against it unless ``validate`` is False: a frame that does not fit raises
+    ``pandera.errors.SchemaError``."""
     # Positions, not labels: a loader's frame may come with gaps in its index (drop_duplicates), and
     # the columns below are put together on a fresh RangeIndex.
     frame = rows.reset_index(drop=True) if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
@@ -56,7 +57,8 @@ def typed_frame(model: type[Model], rows: Rows) -> DataFrame[Model]:
             out[name] = values.fillna(False).astype(bool)
         else:
             out[name] = values.astype(dtype)  # type: ignore[call-overload]  # pandas-stubs knows dtype names as literals only
-    return model.validate(pd.DataFrame(out, index=pd.RangeIndex(len(frame))), inplace=True)
+    typed = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    return model.validate(typed, inplace=True) if validate else DataFrame[Model](typed)
 
 
 def _euros(value: object) -> Decimal | None:
@@ -86,11 +88,16 @@ class Ledger:
 
     @classmethod
     def build(cls, supplier_id: str, *, leads: Rows = (), reasons: Rows = (), events: Rows = (), claims: Rows = (),
-              tz: str = "Europe/Paris") -> "Ledger":
+              tz: str = "Europe/Paris", validate: bool = True) -> "Ledger":
         """A ledger from lists of dicts (or frames): what tests and loaders use. Each frame is
-        typed and validated against its model (a ledger is one supplier's period: small)."""
-        return cls(supplier_id, typed_frame(LedgerLeads, leads), typed_frame(LedgerReasons, reasons),
-                   typed_frame(LedgerEvents, events), typed_frame(LedgerClaims, claims), tz)
+        typed as its model says, then validated against it, unless ``validate`` is False: the
+        database loaders (``models.ledger_store``) skip the check, which costs ~10 ms a frame and
+        runs several times per delivery; the tests validate the ledgers those loaders build from
+        a real database (tests/leadgov/test_frames.py)."""
+        return cls(supplier_id, typed_frame(LedgerLeads, leads, validate=validate),
+                   typed_frame(LedgerReasons, reasons, validate=validate),
+                   typed_frame(LedgerEvents, events, validate=validate),
+                   typed_frame(LedgerClaims, claims, validate=validate), tz)
 
     def local_events(self) -> pd.DataFrame:
         """The events with ``at`` in local time and ``day`` its local date (midnight)."""

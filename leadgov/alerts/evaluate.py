@@ -11,8 +11,10 @@ from leadgov.alerts import rules
 from leadgov.alerts.outbox import record
 from leadgov.alerts.rules import OverdueClaim, StatementFacts
 from leadgov.alerts.types import Alert
+from leadgov.cohort import share
 from leadgov.config.contract import Contract
 from leadgov.governance import contract_for, supplier_kpis
+from leadgov.models import ledger_store
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.outcomes import StoredContest
@@ -24,21 +26,25 @@ TREND_LOOKBACK_WEEKS = 8
 OVERDUE_LOOKBACK = timedelta(days=90)
 
 
-def earlier_reject_rates(session: Session, supplier_id: str, week: Period, tz: str, as_of: date) -> list[float | None]:
-    """Reject rates of the weeks before ``week``, oldest first."""
-    rates = []
+def earlier_reject_rates(session: Session, supplier_id: str, week: Period) -> list[float | None]:
+    """Reject rates of the ``TREND_LOOKBACK_WEEKS`` weeks before ``week``, oldest first (None for a
+    week without leads): one grouped query, the same figure as each week's KPIs' ``reject_rate``."""
     start, _ = week.dates
-    for back in range(TREND_LOOKBACK_WEEKS, 0, -1):
-        earlier = week_of(start - timedelta(weeks=back))
-        rates.append(supplier_kpis(session, supplier_id, earlier, tz, as_of).reject_rate)
-    return rates
+    weeks = [week_of(start - timedelta(weeks=back)) for back in range(TREND_LOOKBACK_WEEKS, 0, -1)]
+    delivered = dict.fromkeys(weeks, 0)
+    rejected = dict.fromkeys(weeks, 0)
+    for day, leads, refused in ledger_store.daily_reject_counts(session, supplier_id, weeks[0].dates[0],
+                                                                start - timedelta(days=1)):
+        delivered[week_of(day)] += leads
+        rejected[week_of(day)] += refused
+    return [share(rejected[w], delivered[w]) for w in weeks]
 
 
 def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
                 *, finished: bool) -> list[Alert]:
     kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
     return rules.week_alerts(kpis, contract, finished=finished,
-                             earlier_reject_rates=earlier_reject_rates(session, supplier_id, week, tz, as_of))
+                             earlier_reject_rates=earlier_reject_rates(session, supplier_id, week))
 
 
 def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> list[str]:

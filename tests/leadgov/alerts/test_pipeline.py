@@ -21,9 +21,11 @@ from leadgov.alerts import evaluate
 from leadgov.alerts.outbox import AlertRun, SendSummary, send_pending
 from leadgov.alerts.slack import SlackSender
 from leadgov.config.settings import Settings
+from leadgov.governance import supplier_kpis
 from leadgov.models import alert_store
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.db import session_scope
+from leadgov.periods import week_of
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
@@ -292,6 +294,37 @@ def test_rejection_spike_of_a_week_above_its_trend(db_url, rejected_in_w09, fire
     spike = stored(db_url)[keys[0]]
     assert (spike["figure"], spike["threshold"]) == (0.2, pytest.approx(0.1))
     assert (spike["facts"]["rule"], spike["facts"]["mean"], spike["facts"]["std"]) == ("trend", pytest.approx(0.1), 0)
+
+
+def test_the_trend_reads_each_earlier_week_s_reject_rate_as_its_kpis_do(db_url):
+    # nine weeks with one delivery each on a Sunday, a Monday or a Tuesday (the weeks' edges), one
+    # week without any, contests and calls on accepted leads: the grouped query behind the trend
+    # gives each week the reject rate of that week's full KPIs
+    terms = contract(**{"volumes.weekly_max": 100})
+    first = date(2027, 1, 3)  # a Sunday: the last day of 2026-W53
+    contests, n = [], 1
+    for i in range(9):
+        day = first + timedelta(days=7 * i + i % 3)
+        if week_of(day).label == "2027-W05":
+            continue
+        accepted, rejected = 2 + i % 5, i % 4
+        deliver(db_url, leads(accepted, rejected, start=n, day=day), terms, day)
+        event = {"lead_id": f"L-{n:05d}", "at": f"{(day + timedelta(days=1)).isoformat()} 10:00"}
+        if i % 2 == 0:
+            contests.append({**event, "event": "contest", "contest_reason": "WRONG_NUMBER"})
+        else:  # an event that is not a contest counts for nothing here
+            contests.append({**event, "event": "call_attempt"})
+        n += accepted + rejected
+    import_events(db_url, contests, as_of=first + timedelta(days=64))
+    week = week_of(first + timedelta(days=63))
+    start, _ = week.dates
+    earlier = [week_of(start - timedelta(weeks=back)) for back in range(8, 0, -1)]
+    with session_scope(db_url) as session:
+        kpis = [supplier_kpis(session, SUPPLIER, w, TZ, date(2027, 3, 10)) for w in earlier]
+        assert evaluate.earlier_reject_rates(session, SUPPLIER, week) == [k.reject_rate for k in kpis]
+    rates = [k.reject_rate for k in kpis]
+    assert None in rates and len({r for r in rates if r is not None}) >= 3  # an empty week, and rates that differ
+    assert sum(k.contested for k in kpis) >= 2  # contests counted
 
 
 @pytest.mark.parametrize(("terms", "as_of", "week"), [
