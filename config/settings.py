@@ -43,6 +43,14 @@ class Settings(BaseSettings):
         None, description="Incoming webhook, the alternative to a bot token (its channel is fixed).")
     slack_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (ends with /).")
     slack_timeout_seconds: float = Field(10.0, gt=0, description="Bound on one Slack HTTP request.")
+    smtp_host: str | None = Field(
+        None, description="SMTP server the committee's reports are e-mailed through (none: they wait in the outbox).")
+    smtp_port: int = Field(25, gt=0, lt=65536, description="SMTP server port.")
+    smtp_from: str = Field("leadgov@localhost", description="The reports' sender address.")
+    smtp_user: str | None = Field(None, description="SMTP login, when the server asks for one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password, with smtp_user.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before logging in.")
+    smtp_timeout_seconds: float = Field(20.0, gt=0, description="Bound on one SMTP exchange.")
 
     @property
     def effective_database_url(self) -> str:

@@ -269,12 +269,22 @@ def build_review(session: Session, quarter: Period, tz: str, as_of: date) -> Qua
     )
 
 
-def committee_channel(session: Session, supplier_ids: list[str], day: date) -> str:
-    """The committee channel of the first stored contract found: the reviewed suppliers' first (their
-    contract in force on ``day``, else their latest), then any other supplier's, else the default."""
+@dataclass(frozen=True)
+class Committee:
+    """Where the committee is reached: its Slack channel and its e-mail addresses."""
+
+    channel: str
+    emails: tuple[str, ...] = ()
+
+
+def committee_of(session: Session, supplier_ids: list[str], day: date) -> Committee:
+    """The committee of the first stored contract found: the reviewed suppliers' first (their
+    contract in force on ``day``, else their latest), then any other supplier's, else the default
+    channel and no e-mail."""
     for supplier_id in [*supplier_ids, *contracted_supplier_ids(session)]:
         version = (contract_version_in_force(session, supplier_id, day)
                    or contract_version_in_force(session, supplier_id))
         if version is not None:
-            return parse_contract(version.content, version.source_path).contract.alerts.committee_channel
-    return DEFAULT_COMMITTEE_CHANNEL
+            alerts = parse_contract(version.content, version.source_path).contract.alerts
+            return Committee(alerts.committee_channel, tuple(alerts.committee_emails))
+    return Committee(DEFAULT_COMMITTEE_CHANNEL)

@@ -7,6 +7,7 @@ owns the transaction, so that one delivery is stored whole or not at all.
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.base import Base
 from leadgov.models.billing import BillingLine, BillingStatement
+from leadgov.models.committee import CommitteeDelivery, CommitteePack
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.identity import IdentityRun
 from leadgov.models.outcome import OutcomeEvent
@@ -19,6 +20,8 @@ __all__ = [
     "Base",
     "BillingLine",
     "BillingStatement",
+    "CommitteeDelivery",
+    "CommitteePack",
     "ContractVersion",
     "Delivery",
     "IdentityRun",

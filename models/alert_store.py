@@ -14,6 +14,9 @@ from leadgov.models.db import changed_rows
 
 #: A worker that claimed an alert and vanished (killed mid-send) releases it after this long.
 STALE_CLAIM = timedelta(minutes=15)
+#: Alerts whose message goes out with the committee's report files (``committee_store``): the
+#: alert outbox never posts them itself; the committee outbox marks them sent.
+SENT_WITH_REPORT = ("PILOT_VERDICT", "QUARTERLY_REVIEW")
 
 
 def add_alerts(session: Session, rows: list[dict[str, object]]) -> list[str]:
@@ -31,9 +34,10 @@ def add_alerts(session: Session, rows: list[dict[str, object]]) -> list[str]:
 
 
 def _sendable(now: datetime) -> ColumnElement[bool]:
-    """Pending, failed, or held too long by a vanished worker."""
-    return or_(OutboxAlert.status.in_(["pending", "failed"]),
-               (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM))
+    """Pending, failed, or held too long by a vanished worker; not sent with a report."""
+    return OutboxAlert.type.not_in(SENT_WITH_REPORT) & or_(
+        OutboxAlert.status.in_(["pending", "failed"]),
+        (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM))
 
 
 def count_sendable(session: Session, now: datetime | None = None) -> int:
@@ -45,17 +49,12 @@ def claim_for_sending(session: Session, now: datetime | None = None) -> list[Out
     """Take the alerts to send (pending, failed, or held too long by a vanished worker) and
     mark them ``sending``: a second worker running at the same time gets none of them."""
     now = now or utcnow()
-    candidates = session.scalars(select(OutboxAlert.id).where(or_(
-        OutboxAlert.status.in_(["pending", "failed"]),
-        (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM),
-    )).order_by(OutboxAlert.id)).all()
+    candidates = session.scalars(select(OutboxAlert.id).where(_sendable(now)).order_by(OutboxAlert.id)).all()
     taken = []
     for alert_id in candidates:
         result = session.execute(
-            update(OutboxAlert).where(OutboxAlert.id == alert_id, or_(
-                OutboxAlert.status.in_(["pending", "failed"]),
-                (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM),
-            )).values(status="sending", claimed_at=now)
+            update(OutboxAlert).where(OutboxAlert.id == alert_id, _sendable(now))
+            .values(status="sending", claimed_at=now)
         )
         if changed_rows(result) == 1:
             taken.append(alert_id)
@@ -64,6 +63,12 @@ def claim_for_sending(session: Session, now: datetime | None = None) -> list[Out
 
 def mark_sent(session: Session, alert_id: int) -> None:
     session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(
+        status="sent", sent_at=utcnow(), attempts=OutboxAlert.attempts + 1, last_error=None))
+
+
+def mark_sent_by_key(session: Session, key: str) -> None:
+    """An alert sent by another outbox (a committee report's message), once."""
+    session.execute(update(OutboxAlert).where(OutboxAlert.key == key, OutboxAlert.status != "sent").values(
         status="sent", sent_at=utcnow(), attempts=OutboxAlert.attempts + 1, last_error=None))
 
 

@@ -57,6 +57,13 @@ class AlertStatus(StrEnum):
     FAILED = "failed"
 
 
+class DeliveryMedium(StrEnum):
+    """How a committee pack reaches the committee: its Slack channel, or an e-mail."""
+
+    SLACK = "slack"
+    EMAIL = "email"
+
+
 class SupplierState(StrEnum):
     """A supplier's life: in pilot, then active, renegotiating or terminated (deliveries refused)."""
 
@@ -89,4 +96,6 @@ CHECKED_STATUSES: tuple[tuple[str, str, type[StrEnum]], ...] = (
     ("alert", "status", AlertStatus),
     ("supplier", "state", SupplierState),
     ("pilot_decision", "decision", Decision),
+    ("committee_delivery", "medium", DeliveryMedium),
+    ("committee_delivery", "status", AlertStatus),
 )

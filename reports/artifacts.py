@@ -56,4 +56,4 @@ def alerts_line(run: AlertRun) -> str:
     if run.error:
         return f"Alerts: {run.error}."
     return (f"Alerts: {len(run.new)} new; sent {run.sent.sent}, failed {run.sent.failed} (kept for the next run), "
-            f"kept in the outbox {run.sent.kept} (Slack not configured).")
+            f"kept in the outbox {run.sent.kept} (Slack or SMTP not configured).")

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from leadgov.pilot_cohort import PilotAssessment
-from leadgov.reports.render import render, write
+from leadgov.reports.render import render, write_with_pdf
 
 
 def render_pilot(assessment: PilotAssessment, *, generated_on: date) -> str:
@@ -19,5 +19,6 @@ def render_pilot(assessment: PilotAssessment, *, generated_on: date) -> str:
 
 
 def write_pilot_report(assessment: PilotAssessment, out_dir: Path, *, generated_on: date) -> Path:
-    """Write ``pilot-<supplier>.html`` in ``out_dir``; its path."""
-    return write(render_pilot(assessment, generated_on=generated_on), out_dir / f"pilot-{assessment.supplier_id}.html")
+    """Write ``pilot-<supplier>.html`` and its PDF in ``out_dir``; the HTML's path."""
+    return write_with_pdf(render_pilot(assessment, generated_on=generated_on),
+                          out_dir / f"pilot-{assessment.supplier_id}.html")

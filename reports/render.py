@@ -45,3 +45,13 @@ def write(html: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def write_with_pdf(html: str, path: Path) -> Path:
+    """Write a committee report as HTML and, beside it, the same report as PDF (``reports.pdf``);
+    the HTML's path."""
+    from leadgov.reports.pdf import html_to_pdf  # ReportLab is loaded only by the reports that need it
+
+    write(html, path)
+    path.with_suffix(".pdf").write_bytes(html_to_pdf(html))
+    return path

@@ -11,7 +11,7 @@ from pathlib import Path
 from leadgov.formatting import format_rate
 from leadgov.reports import charts
 from leadgov.reports.i18n import LABELS
-from leadgov.reports.render import render, write
+from leadgov.reports.render import render, write_with_pdf
 from leadgov.review import QuarterlyReview, SupplierReview
 
 
@@ -41,6 +41,6 @@ def render_review(review: QuarterlyReview, locale: str, *, generated_on: date) -
 
 
 def write_review_report(review: QuarterlyReview, locale: str, out_dir: Path, *, generated_on: date) -> Path:
-    """Write ``review-<quarter>.html`` in ``out_dir``; its path."""
-    return write(render_review(review, locale, generated_on=generated_on),
+    """Write ``review-<quarter>.html`` and its PDF in ``out_dir``; the HTML's path."""
+    return write_with_pdf(render_review(review, locale, generated_on=generated_on),
                  out_dir / f"review-{review.quarter.label}.html")

@@ -17,12 +17,15 @@ raise_quarterly_review_alert = step_task(review.raise_alert, name="raise_quarter
 
 
 def review_markdown(result: ReviewResult) -> str:
-    """The quarter, how many suppliers, a link to the report and the alert."""
-    path = result.report_path
+    """The quarter, how many suppliers, the report's files, the committee's message and the alert."""
+    html = result.report_path
+    pdf = html.with_suffix(".pdf")
     return markdown(
         f"Quarterly review {result.quarter}",
         f"Figures as of {result.as_of.isoformat()}, {len(result.suppliers)} suppliers.",
-        f"Report: [{path.name}]({path.resolve().as_uri()}) (`{path}`)",
+        f"Report: [{html.name}]({html.resolve().as_uri()}) · [{pdf.name}]({pdf.resolve().as_uri()}) (`{html.parent}`)",
+        "Delivered to the committee (Slack channel and e-mails) with this message:",
+        "\n".join(f"> {line}" for line in result.message.splitlines()),
         alerts_line(result.alerts),
     )
 

@@ -10,6 +10,12 @@ then the default ``"ok"``:
 * ``("api_error", code)``: Web API 200 with ``{"ok": false, "error": code}``; webhook 400 with ``code``;
 * ``("hang", seconds)``: wait that long (or until the server stops), then answer ``"ok"``.
 
+Files (``files_upload_v2``): ``files.getUploadURLExternal`` answers an ``upload_url`` on this server
+(``/upload/<file id>``), whose POST is recorded with its raw bytes as ``body``;
+``files.completeUploadExternal`` answers the files. ``conversations.list`` lists ``channels``
+(name -> id, default general, lead-ops and lead-governance: C0GEN, C0OPS, C0GOV) over pages of two.
+Every ``chat.postMessage`` gets its own ``ts``.
+
     with FakeSlack() as slack:
         slack.enqueue("error500", "ok")
         ... WebClient(base_url=slack.api_url) / WebhookClient(slack.webhook_url) ...
@@ -26,11 +32,14 @@ from urllib.parse import parse_qs
 
 WEBHOOK_PATH = "/hook"
 API_PREFIX = "/api/"
+UPLOAD_PREFIX = "/upload/"
 
 
 class FakeSlack:
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.channels: dict[str, str] = {"general": "C0GEN", "lead-ops": "C0OPS", "lead-governance": "C0GOV"}
+        self._counter = 0
         self._behaviours: deque = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -74,6 +83,32 @@ class FakeSlack:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def calls(self, method: str) -> list[dict]:
+        """The recorded requests to one Web API method (``"files.completeUploadExternal"``)."""
+        return [r for r in self.requests if r["path"] == f"{API_PREFIX}{method}"]
+
+    @property
+    def uploads(self) -> list[dict]:
+        """The recorded file uploads: ``{"path", "headers", "body": bytes}``."""
+        return [r for r in self.requests if r["path"].startswith(UPLOAD_PREFIX)]
+
+    def _answer_for(self, method: str, body: dict) -> dict:
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "file_id": f"F{n:04d}", "upload_url": f"http://127.0.0.1:{self.port}{UPLOAD_PREFIX}F{n:04d}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(body.get("files", "[]")) if isinstance(body.get("files"), str) else body.get("files")
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
+        if method == "conversations.list":
+            listed = [{"id": i, "name": name} for name, i in self.channels.items()]
+            start = int(body.get("cursor") or 0)
+            page = listed[start:start + 2]
+            after = str(start + 2) if start + 2 < len(listed) else ""
+            return {"ok": True, "channels": page, "response_metadata": {"next_cursor": after}}
+        return {"ok": True, "channel": body.get("channel"), "ts": f"{1700000000 + n}.000100"}
+
     def _next(self, request: dict):
         with self._lock:
             self.requests.append(request)
@@ -93,6 +128,14 @@ def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.startswith(UPLOAD_PREFIX):
+                request = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": raw}
+                behaviour = slack._next(request)
+                if behaviour == "error500":
+                    self._answer(500, "text/plain", "Internal Server Error")
+                else:
+                    self._answer(200, "text/plain", f"OK - {len(raw)}")
+                return
             body = _parse_body(self.headers.get("Content-Type", ""), raw)
             request = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
             if self.path != WEBHOOK_PATH and not self.path.startswith(API_PREFIX):
@@ -110,8 +153,8 @@ def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 if webhook:
                     self._answer(200, "text/plain", "ok")
                 else:
-                    channel = body.get("channel") if isinstance(body, dict) else None
-                    self._json(200, {"ok": True, "channel": channel, "ts": "1.0"})
+                    method = self.path[len(API_PREFIX):]
+                    self._json(200, slack._answer_for(method, body if isinstance(body, dict) else {}))
             elif kind == "ratelimited":
                 headers = {"Retry-After": str(arg)}
                 if webhook:

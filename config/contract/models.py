@@ -18,6 +18,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    EmailStr,
     Field,
     Strict,
     ValidationInfo,
@@ -344,6 +345,8 @@ class Alerts(Block):
 
     slack_channel: Text = "#lead-ops"
     committee_channel: Text = "#lead-governance"
+    #: Where the review and pilot reports are also e-mailed (HTML and PDF attached).
+    committee_emails: Annotated[list[EmailStr], Field(max_length=50)] = Field(default_factory=list)
     reject_spike_sigma: Annotated[float, Strict(), Field(gt=0)] = 2.0
     min_leads_for_rate_alerts: Count = 20
 

@@ -116,14 +116,14 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "summary": "{supplier} : le pilote est terminé, verdict {verdict}.",
             "details": "Motifs : {reasons}",
             "next": "Le responsable du contrat enregistre sa décision (approuver, renégocier, résilier).",
-            "report": "Rapport : {report_path}",
+            "report": "Rapport joint : {report_path} (HTML et PDF)",
         },
         AlertType.QUARTERLY_REVIEW: {
             "title": "Revue trimestrielle",
             "figure": "Fournisseurs",
             "summary": "Revue de gouvernance {period} publiée pour {suppliers} fournisseur(s).",
             "next": "Lire le rapport avant le comité.",
-            "report": "Rapport : {report_path}",
+            "report": "Rapport joint : {report_path} (HTML et PDF)",
         },
     },
     "en": {
@@ -202,14 +202,14 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "summary": "{supplier}: the pilot has ended, verdict {verdict}.",
             "details": "Reasons: {reasons}",
             "next": "The contract owner records a decision (approve, renegotiate, terminate).",
-            "report": "Report: {report_path}",
+            "report": "Report attached: {report_path} (HTML and PDF)",
         },
         AlertType.QUARTERLY_REVIEW: {
             "title": "Quarterly review",
             "figure": "Suppliers",
             "summary": "Governance review {period} published for {suppliers} supplier(s).",
             "next": "Read the report before the committee.",
-            "report": "Report: {report_path}",
+            "report": "Report attached: {report_path} (HTML and PDF)",
         },
     },
 }

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from leadgov.alerts.messages import render
 from leadgov.alerts.types import Alert
-from leadgov.models import alert_store
+from leadgov.models import alert_store, committee_store
 from leadgov.models.db import session_scope
 
 if TYPE_CHECKING:
     from leadgov.alerts.slack import SlackSender
+    from leadgov.mail import MailSender
 
 log = logging.getLogger("leadgov.alerts")
 
@@ -72,6 +73,47 @@ def send_pending(url: str, sender: "SlackSender | None") -> SendSummary:
             alert_store.mark_sent(session, alert_id)
         sent += 1
     return SendSummary(sent, failed)
+
+
+def send_committee(url: str, slack: "SlackSender | None", mail: "MailSender | None") -> SendSummary:
+    """Send the committee packs' deliveries whose medium is configured: the files and message to the
+    committee channel, one e-mail per recipient. Each outcome is committed on its own; a Slack
+    delivery that succeeds also marks the pack's announcing alert sent (its message was that alert).
+    Deliveries whose medium is not configured wait, and are counted as kept."""
+    from leadgov.committee import email_body, email_subject, slack_message
+    from leadgov.mail import Attachment
+
+    media = [m for m, sender in (("slack", slack), ("email", mail)) if sender is not None]
+    with session_scope(url) as session:
+        taken = committee_store.claim_for_sending(session, media) if media else []
+        kept = committee_store.count_waiting(session) - len(taken)
+    sent = failed = 0
+    for delivery in taken:
+        files = [(delivery.html_name, delivery.html), (delivery.pdf_name, delivery.pdf)]
+        try:
+            if delivery.medium == "slack":
+                assert slack is not None  # claimed only when configured
+                slack.upload(delivery.target, slack_message(delivery), files)
+            else:
+                assert mail is not None
+                mail.send(delivery.target, email_subject(delivery), email_body(delivery),
+                          [Attachment(delivery.html_name, delivery.html, "text/html"),
+                           Attachment(delivery.pdf_name, delivery.pdf, "application/pdf")])
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the delivery for the next run
+            with session_scope(url) as session:
+                committee_store.mark_failed(session, delivery.id, f"{type(exc).__name__}: {exc}")
+            log.warning("%s r%d not delivered by %s (%s); kept for the next run", delivery.report,
+                        delivery.revision, delivery.medium, type(exc).__name__)
+            failed += 1
+            continue
+        with session_scope(url) as session:
+            committee_store.mark_sent(session, delivery.id)
+            if delivery.medium == "slack" and delivery.alert_key:
+                alert_store.mark_sent_by_key(session, delivery.alert_key)
+        sent += 1
+    if kept:
+        log.info("%d committee deliveries kept in the outbox: Slack or SMTP is not configured", kept)
+    return SendSummary(sent, failed, kept)
 
 
 @dataclass(frozen=True)

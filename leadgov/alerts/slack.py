@@ -32,6 +32,8 @@ which channel, and is raised ``from None`` because the SDK's own exceptions prin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Literal
 from urllib.error import URLError
@@ -47,6 +49,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 if TYPE_CHECKING:
@@ -183,6 +186,51 @@ class SlackSender:
             raise SlackDeliveryError(
                 channel, _http_reason(response.status_code, error), status=response.status_code, error=error
             )
+
+    def upload(self, channel: str, message: str, files: list[tuple[str, bytes]]) -> None:
+        """Post ``files`` (name, content) to ``channel`` with ``message`` as their comment, through
+        ``files_upload_v2`` (files.getUploadURLExternal, the upload, files.completeUploadExternal).
+        A ``#name`` channel is resolved to its id first (``conversations.list``), as the upload needs
+        an id. A webhook cannot carry files: it posts the message alone (the e-mail has the files)."""
+        if self._web is None:
+            self.post(channel, message, [])
+            return
+        web = self._web
+        self._calling(channel, lambda: web.files_upload_v2(
+            channel=self.channel_id(channel), initial_comment=message,
+            file_uploads=[{"content": content, "filename": name, "title": name} for name, content in files]))
+
+    def channel_id(self, channel: str) -> str:
+        """The id of ``channel``: itself unless it is a ``#name``, looked up with conversations.list
+        (every page; archived channels left out). An unknown name raises ``SlackDeliveryError``."""
+        if not channel.startswith("#"):
+            return channel
+        name, web = channel[1:], self._web
+        assert web is not None  # only the Web API knows channels
+        cursor: str | None = None
+        while True:
+            page = self._calling(channel, partial(web.conversations_list, types="public_channel,private_channel",
+                                                  exclude_archived=True, limit=1000, cursor=cursor))
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                raise SlackDeliveryError(channel, "channel not found (is the bot a member of it?)",
+                                         error="channel_not_found")
+
+    def _calling(self, channel: str, call: Callable[[], SlackResponse]) -> SlackResponse:
+        """``call()`` with the SDK's errors turned into ``SlackDeliveryError`` (as ``post`` does)."""
+        try:
+            return call()
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", None)
+            error = _error_code(exc.response.get("error")) if isinstance(exc.response.data, dict) else None
+            raise SlackDeliveryError(channel, _http_reason(status, error), status=status, error=error) from None
+        except SlackClientError as exc:  # SlackRequestError: the upload itself was refused
+            raise SlackDeliveryError(channel, f"request refused ({type(exc).__name__})") from None
+        except (TimeoutError, URLError, OSError, HTTPException, ValueError) as exc:
+            raise SlackDeliveryError(channel, self._transport_reason(exc)) from None
 
     def _transport_reason(self, exc: Exception) -> str:
         client = self._web if self._web is not None else self._webhook

@@ -19,14 +19,17 @@ from sqlalchemy.orm import Session
 
 from leadgov.alerts.outbox import AlertRun, record
 from leadgov.alerts.rules import pilot_verdict_alert
+from leadgov.committee import report_pack
 from leadgov.config.contract import load_contract
 from leadgov.errors import Refused
 from leadgov.governance import contract_for
+from leadgov.models import committee_store
 from leadgov.models.pilot import record_decision
 from leadgov.models.statuses import Decision as Decision  # the decisions a door may offer
 from leadgov.models.supplier import Supplier
 from leadgov.pilot import PilotMaturity as PilotMaturity  # what pilot_maturity returns
 from leadgov.pilot_cohort import PilotAssessment, assess_pilot, load_maturity
+from leadgov.reports.committee import pilot_message, pilot_title
 from leadgov.reports.pilot import write_pilot_report
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
@@ -135,14 +138,22 @@ def write_report(runtime: Runtime, assessment: PilotAssessment, out_dir: Path | 
 
 
 def raise_verdict_alert(runtime: Runtime, assessment: PilotAssessment, report_path: Path) -> AlertRun:
-    """Record the PILOT_VERDICT alert on the committee channel of the supplier's contract, then send
-    the outbox (kept pending when Slack is not configured)."""
+    """Record the PILOT_VERDICT alert and the report's pack for the committee of the supplier's
+    contract (its channel and e-mails), then send the outboxes (kept pending when Slack or SMTP is
+    not configured)."""
     verdict = assessment.verdict
 
     def evaluate(session: Session) -> list[str]:
         _, contract = contract_for(session, assessment.supplier_id, None)
-        return record(session, pilot_verdict_alert(contract, verdict=verdict.verdict, reasons=verdict.reasons,
-                                                   report_path=str(report_path)))
+        alerts = pilot_verdict_alert(contract, verdict=verdict.verdict, reasons=verdict.reasons,
+                                     report_path=report_path.name)
+        keys = record(session, alerts)
+        committee_store.add_pack(session, pack=report_pack(
+            report=f"pilot:{assessment.supplier_id}", title=pilot_title(assessment),
+            message=pilot_message(assessment), locale=assessment.locale, html_path=report_path,
+            slack_channel=contract.alerts.committee_channel, emails=tuple(contract.alerts.committee_emails),
+            alert_key=alerts[0].key))
+        return keys
     return runtime.alerts(evaluate)
 
 

@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from leadgov.alerts.outbox import AlertRun, record
 from leadgov.alerts.rules import quarterly_review_alert
+from leadgov.committee import report_pack
+from leadgov.models import committee_store
+from leadgov.reports.committee import review_message, review_title
 from leadgov.reports.review import write_review_report
-from leadgov.review import QuarterlyReview, bounds, build_review, committee_channel, previous_quarter, quarter_period_of
+from leadgov.review import QuarterlyReview, bounds, build_review, committee_of, previous_quarter, quarter_period_of
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -66,10 +69,11 @@ class ReviewReport:
 
 @dataclass(frozen=True)
 class ReviewResult:
-    """The review written and announced to the committee."""
+    """The review written and delivered to the committee: ``message`` is what goes with its files."""
 
     report: ReviewReport
     alerts: AlertRun
+    message: str = ""
 
     @property
     def quarter(self) -> str:
@@ -104,14 +108,22 @@ def write_report(runtime: Runtime, review: QuarterlyReview, out_dir: Path | None
     return write_review_report(review, runtime.settings.locale, folder, generated_on=runtime.clock.today())
 
 
-def raise_alert(runtime: Runtime, review: QuarterlyReview, report_path: Path) -> AlertRun:
-    """Record the QUARTERLY_REVIEW alert on the committee channel (the first stored contract's, the
-    reviewed suppliers' first) and send the outbox."""
+def raise_alert(runtime: Runtime, review: QuarterlyReview, report_path: Path, message: str) -> AlertRun:
+    """Record the QUARTERLY_REVIEW alert and the report's pack for the committee (the first stored
+    contract's committee channel and e-mails, the reviewed suppliers' first), then send the outboxes:
+    the committee gets the HTML and PDF with the headline message, once per revision."""
+    locale = runtime.settings.locale
+
     def evaluate(session: Session) -> list[str]:
-        channel = committee_channel(session, review.supplier_ids, bounds(review.quarter)[1])
-        return record(session, quarterly_review_alert(
-            quarter=review.quarter.label, channel=channel, locale=runtime.settings.locale,
-            report_path=str(report_path), suppliers=len(review.suppliers)))
+        committee = committee_of(session, review.supplier_ids, bounds(review.quarter)[1])
+        alerts = quarterly_review_alert(quarter=review.quarter.label, channel=committee.channel, locale=locale,
+                                        report_path=report_path.name, suppliers=len(review.suppliers))
+        keys = record(session, alerts)
+        committee_store.add_pack(session, pack=report_pack(
+            report=f"review:{review.quarter.label}", title=review_title(review, locale),
+            message=message, locale=locale, html_path=report_path,
+            slack_channel=committee.channel, emails=committee.emails, alert_key=alerts[0].key))
+        return keys
     return runtime.alerts(evaluate)
 
 
@@ -126,6 +138,7 @@ def review_report(runtime: Runtime, request: ReviewRequest, *, steps: StepRunner
 
 
 def quarterly_review(runtime: Runtime, request: ReviewRequest, *, steps: StepRunner = run_directly) -> ReviewResult:
-    """Build the review, write its report and tell the committee."""
+    """Build the review, write its report (HTML and PDF) and deliver it to the committee."""
     report = review_report(runtime, request, steps=steps)
-    return ReviewResult(report, steps(raise_alert, runtime, report.review, report.path))
+    message = review_message(report.review, runtime.settings.locale)
+    return ReviewResult(report, steps(raise_alert, runtime, report.review, report.path, message), message)

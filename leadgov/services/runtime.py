@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from leadgov.alerts.outbox import AlertRun, SendSummary, evaluate_alerts, send_pending
+from leadgov.alerts.outbox import AlertRun, SendSummary, evaluate_alerts, send_committee, send_pending
 from leadgov.alerts.slack import SlackSender
 from leadgov.config.settings import Settings, get_settings
+from leadgov.mail import MailSender
 from leadgov.models.db import session_scope
 from leadgov.models.migrate import upgrade
 
@@ -73,23 +74,27 @@ class SessionFactory:
 
 
 class Notifier(Protocol):
-    """Sends what waits in the alert outbox (Slack today; e-mail joins it for the committee)."""
+    """Sends what waits in the outboxes: alerts to Slack, the committee's reports to Slack and by e-mail."""
 
     def send_pending(self, sessions: SessionFactory) -> SendSummary: ...
 
 
 @dataclass(frozen=True)
-class SlackNotifier:
-    """The outbox sent through slack-sdk; ``sender`` None (no token, no webhook) keeps alerts pending."""
+class OutboxNotifier:
+    """The outboxes sent through slack-sdk and SMTP; a sender None (not configured) keeps what it
+    would send pending."""
 
     sender: SlackSender | None
+    mail: MailSender | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SlackNotifier:
-        return cls(SlackSender.from_settings(settings))
+    def from_settings(cls, settings: Settings) -> OutboxNotifier:
+        return cls(SlackSender.from_settings(settings), MailSender.from_settings(settings))
 
     def send_pending(self, sessions: SessionFactory) -> SendSummary:
-        return send_pending(sessions.url, self.sender)
+        alerts = send_pending(sessions.url, self.sender)
+        reports = send_committee(sessions.url, self.sender, self.mail)
+        return SendSummary(alerts.sent + reports.sent, alerts.failed + reports.failed, alerts.kept + reports.kept)
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,6 @@ def build_runtime(settings: Settings | None = None, *, database_url: str | None 
     if migrate:
         upgrade(url)
     return Runtime(settings=settings, sessions=SessionFactory(url),
-                   notifier=notifier or SlackNotifier.from_settings(settings),
+                   notifier=notifier or OutboxNotifier.from_settings(settings),
                    clock=clock or SystemClock(settings.timezone))
 

@@ -340,7 +340,9 @@ def test_quarterly_review_writes_the_report_and_tells_the_committee(env, leadgov
     with session_scope(env) as session:
         alert = session.scalars(select(OutboxAlert).where(OutboxAlert.type == "QUARTERLY_REVIEW")).one()
     assert (alert.key, alert.channel) == ("QUARTERLY_REVIEW|all|2027-Q1", "#board")
-    assert str(report) in markdown("quarterly-review-summary")
+    summary = markdown("quarterly-review-summary")
+    assert str(report.parent) in summary and report.with_suffix(".pdf").name in summary
+    assert "> *Revue trimestrielle 2027-Q1* : 1 fournisseur(s)" in summary  # the committee's message
     assert table("quarterly-review-table") == [{"supplier_id": "acme-leads", "name": "ACME Leads SAS",
                                                 "leads_delivered": 2}]
 

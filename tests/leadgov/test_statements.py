@@ -17,7 +17,7 @@ from leadgov.models.db import session_scope
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
 from leadgov.services.billing import StatementRequest, bill_statement
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 from leadgov.statements import CreditLine, StoredStatement
 
 TZ = "Europe/Paris"
@@ -40,7 +40,7 @@ def bill(db_url, month: str, as_of: date) -> StoredStatement:
     """The month's statement of acme-leads through the billing service, its clock on ``as_of``."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None)
-    runtime = build_runtime(settings, clock=FixedClock(as_of), notifier=SlackNotifier(None))
+    runtime = build_runtime(settings, clock=FixedClock(as_of), notifier=OutboxNotifier(None))
     return bill_statement(runtime, StatementRequest("acme-leads", month)).statement
 
 

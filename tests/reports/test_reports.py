@@ -23,7 +23,7 @@ from leadgov.services.billing import StatementReportRequest, StatementRequest, b
 from leadgov.services.pilot import PilotRequest, pilot_report
 from leadgov.services.returns import ReturnsReportRequest, returns_report
 from leadgov.services.review import ReviewRequest, review_report
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 HOSTILE = "ACME <script>alert(1)</script> & Fils"
@@ -37,7 +37,7 @@ def runtime(db_url, locale="fr"):
     """A runtime on ``db_url`` whose clock says ``CLOCK``, without Slack."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, locale=locale,
                         slack_bot_token=None, slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(CLOCK), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(CLOCK), notifier=OutboxNotifier(None))
 
 
 def week_rows(week: int, first: int) -> list[dict]:

@@ -68,9 +68,9 @@ SAMPLES: dict[AlertType, Alert] = {
         "freeze_reasons": ["GDPR_BREACH: 1 lead rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L-00004)"]})[0],
     AlertType.PILOT_VERDICT: pilot_verdict_alert(CONTRACT, verdict="RENEGOTIATE",
                                                  reasons=["reject_rate 18.0 % > 15.0 %"],
-                                                 report_path="reports/acme-leads/pilot.html")[0],
+                                                 report_path="pilot-acme-leads.html")[0],
     AlertType.QUARTERLY_REVIEW: quarterly_review_alert(quarter="2027-Q1", channel="#lead-governance", locale="fr",
-                                                       report_path="reports/2027-Q1.html", suppliers=3)[0],
+                                                       report_path="review-2027-Q1.html", suppliers=3)[0],
 }
 
 
@@ -200,14 +200,16 @@ def test_gdpr_breach_next_step_says_whether_the_statement_freezes():
     assert render(no_freeze).text.endswith("inform the DPO.")
 
 
-def test_pilot_and_quarterly_review_name_the_report():
+def test_pilot_and_quarterly_review_name_the_attached_report():
+    # the committee's message goes out with the report's files: it names the file, never a path on the server
     pilot = render(in_("en", SAMPLES[AlertType.PILOT_VERDICT]))
     assert pilot.text == ("ACME Leads SAS: the pilot has ended, verdict RENEGOTIATE. The contract owner records a "
-                          "decision (approve, renegotiate, terminate). Report: reports/acme-leads/pilot.html")
+                          "decision (approve, renegotiate, terminate). "
+                          "Report attached: pilot-acme-leads.html (HTML and PDF)")
     assert "Reasons: reject_rate 18.0 % &gt; 15.0 %" in mrkdwn(pilot)
     review = render(SAMPLES[AlertType.QUARTERLY_REVIEW])
     assert review.text == ("Revue de gouvernance 2027-Q1 publiée pour 3 fournisseur(s). "
-                           "Lire le rapport avant le comité. Rapport : reports/2027-Q1.html")
+                           "Lire le rapport avant le comité. Rapport joint : review-2027-Q1.html (HTML et PDF)")
     assert fields(review)[:1] == ["*Fournisseur*\ntous les fournisseurs"]
     without = replace(SAMPLES[AlertType.QUARTERLY_REVIEW], facts={"suppliers": 3, "report_path": None})
     assert render(without).text.endswith("Lire le rapport avant le comité.")

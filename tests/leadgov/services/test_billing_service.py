@@ -21,7 +21,7 @@ from leadgov.services.billing import (
     close_month,
     statement_report,
 )
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01"}
@@ -33,7 +33,7 @@ def runtime(db_url, day: date, tmp_path=None):
     extra = {"output_dir": tmp_path} if tmp_path is not None else {}
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None, **extra)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def revisions(db_url) -> list[tuple]:

@@ -26,7 +26,7 @@ from leadgov.services.gdpr import (
     purge_expired,
     rekey,
 )
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 DAY = date(2027, 3, 1)
 SHORT = make_contract_file(**{"contract_id": "SHORT-2027", "supplier.id": "shortco", "supplier.name": "Short Co",
@@ -38,7 +38,7 @@ def runtime(db_url, day: date = DAY, *, key: str = HMAC_KEY, region: str = "FR")
     """A runtime on ``db_url`` whose clock says ``day`` (09:00 in Paris), with ``key``, without Slack."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=key, default_phone_region=region,
                         slack_bot_token=None, slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def with_email(db_url) -> int:

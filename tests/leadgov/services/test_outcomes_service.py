@@ -15,7 +15,7 @@ from leadgov.models.db import session_scope
 from leadgov.models.statuses import ClaimStatus
 from leadgov.reading import UnreadableFile
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, contest, import_outcomes
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 SUPPLIER = "acme-leads"
 
@@ -24,7 +24,7 @@ def runtime(db_url, day: date, **settings):
     """A runtime on ``db_url`` whose clock says ``day`` 09:00 in Paris, without Slack."""
     values = {"database_url": db_url, "hmac_key": HMAC_KEY, "slack_bot_token": None, "slack_webhook_url": None,
               **settings}
-    return build_runtime(Settings(_env_file=None, **values), clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(Settings(_env_file=None, **values), clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def count(db_url, model) -> int:

@@ -24,7 +24,7 @@ from leadgov.services.pilot import (
     pilot_maturity,
     pilot_report,
 )
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 START = date(2027, 3, 1)
@@ -37,7 +37,7 @@ def runtime(db_url, day: date, tmp_path):
     """A runtime on ``db_url`` whose clock says ``day`` (09:00 in Paris), without Slack."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None, output_dir=tmp_path)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 @pytest.fixture

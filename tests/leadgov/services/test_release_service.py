@@ -15,7 +15,7 @@ from leadgov.models.db import session_scope
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.release import ReleaseRequest, latest_statement, release_statement
 from leadgov.services.review import ReviewRequest, review_report
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 MONTH = "2027-03"
 
@@ -23,7 +23,7 @@ MONTH = "2027-03"
 def runtime(db_url, day: date):
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def bill(db_url, day: date):
@@ -138,7 +138,7 @@ def test_the_quarterly_review_logs_the_release_and_no_longer_counts_the_month_fr
 
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None, locale=locale)
-    rt = build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    rt = build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
     report = review_report(rt, ReviewRequest("2027-Q1", out_dir=tmp_path))
 
     supplier = report.review.suppliers[0]

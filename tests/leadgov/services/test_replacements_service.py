@@ -9,7 +9,7 @@ from leadgov.config.settings import Settings
 from leadgov.models import ReplacementClaim
 from leadgov.models.db import session_scope
 from leadgov.services.replacements import OverdueClaim, ReplacementCheckRequest, check_replacements
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 OVERDUE = "REPLACEMENT_OVERDUE|acme-leads|overdue:2027-03-12"
 
@@ -18,7 +18,7 @@ def runtime(db_url, day: date):
     """A runtime on ``db_url`` whose clock says ``day``, without Slack."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def statuses(db_url) -> list[tuple[str, str]]:

@@ -14,10 +14,10 @@ from leadgov.models.db import session_scope
 from leadgov.models.pilot import record_decision
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import BadPeriod
-from leadgov.review import DEFAULT_COMMITTEE_CHANNEL, committee_channel
+from leadgov.review import DEFAULT_COMMITTEE_CHANNEL, committee_of
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.review import ReviewRequest, quarterly_review, review_report
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01",
@@ -29,7 +29,7 @@ def runtime(db_url, day: date, tmp_path, locale: str = "fr"):
     """A runtime on ``db_url`` whose clock says ``day``, without Slack, writing under ``tmp_path``."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None, output_dir=tmp_path, locale=locale)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def review_alerts(db_url) -> list[tuple[str, str, str]]:
@@ -105,7 +105,7 @@ def test_a_quarter_that_is_not_one_is_refused(db_url, tmp_path):
 
 def test_the_committee_channel_without_a_reviewed_supplier(db_url, tmp_path):
     with session_scope(db_url) as session:
-        assert committee_channel(session, [], date(2027, 3, 31)) == DEFAULT_COMMITTEE_CHANNEL
+        assert committee_of(session, [], date(2027, 3, 31)).channel == DEFAULT_COMMITTEE_CHANNEL
     ingest(db_url, [lead(1)], contract=make_contract_file(**BETA))
 
     # nobody delivered in Q2: the review is empty, told on the channel of a stored contract

@@ -12,7 +12,7 @@ from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.db import session_scope
 from leadgov.models.supplier import Supplier
-from leadgov.services.runtime import FixedClock, SlackNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 from leadgov.services.weekly import RaisedAlert, WeeklyChecksRequest, finished_weeks, weekly_checks
 
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01"}
@@ -23,7 +23,7 @@ def runtime(db_url, day: date):
     """A runtime on ``db_url`` whose clock says ``day``, without Slack."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=SlackNotifier(None))
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
 
 
 def test_a_finished_week_below_target_raises_its_alerts_once(db_url):
