@@ -14,7 +14,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from leadgov.models.committee_store import PackCreate, PackDelivery
+from leadgov.models.committee_store import PackContent, PackCreate, PackDelivery
 
 _FOOTER = re.compile(r"<footer>.*?</footer>", re.S)
 REVISION = {"fr": "révision {n}", "en": "revision {n}"}
@@ -34,27 +34,29 @@ def report_pack(*, report: str, title: str, message: str, locale: str, html_path
     """The pack of a report written as ``html_path`` and its PDF beside it (same name, ``.pdf``)."""
     html = html_path.read_bytes()
     pdf_path = html_path.with_suffix(".pdf")
-    return PackCreate(report=report, fingerprint=fingerprint(html.decode("utf-8")), locale=locale, title=title,
-                      message=message, html_name=html_path.name, html=html, pdf_name=pdf_path.name,
-                      pdf=pdf_path.read_bytes(), slack_channel=slack_channel, emails=emails, alert_key=alert_key)
+    content = PackContent(locale=locale, title=title, message=message, html_name=html_path.name, html=html,
+                          pdf_name=pdf_path.name, pdf=pdf_path.read_bytes())
+    return PackCreate(report=report, fingerprint=fingerprint(html.decode("utf-8")), content=content,
+                      slack_channel=slack_channel, emails=emails, alert_key=alert_key)
 
 
 def _marked(text: str, delivery: PackDelivery) -> str:
     if delivery.revision == 1:
         return text
-    return f"{text} ({REVISION.get(delivery.locale, REVISION['en']).format(n=delivery.revision)})"
+    return f"{text} ({REVISION.get(delivery.content.locale, REVISION['en']).format(n=delivery.revision)})"
 
 
 def slack_message(delivery: PackDelivery) -> str:
     """The comment posted with the files; a revision says so on its first line."""
-    first, _, rest = delivery.message.partition("\n")
+    first, _, rest = delivery.content.message.partition("\n")
     return _marked(first, delivery) + (f"\n{rest}" if rest else "")
 
 
 def email_subject(delivery: PackDelivery) -> str:
-    return _marked(delivery.title, delivery)
+    return _marked(delivery.content.title, delivery)
 
 
 def email_body(delivery: PackDelivery) -> str:
     """Plain text: the Slack message without its mrkdwn stars."""
-    return EMAIL_BODY.get(delivery.locale, EMAIL_BODY["en"]).format(message=slack_message(delivery).replace("*", ""))
+    body = EMAIL_BODY.get(delivery.content.locale, EMAIL_BODY["en"])
+    return body.format(message=slack_message(delivery).replace("*", ""))

@@ -1,6 +1,6 @@
 """Writing committee packs once per revision, and moving their deliveries through the outbox states."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select, update
@@ -14,11 +14,10 @@ from leadgov.models.statuses import AlertStatus, DeliveryMedium
 
 
 @dataclass(frozen=True)
-class PackCreate:
-    """A report revision to store: its files, message and where it goes."""
+class PackContent:
+    """What the committee receives: the report's title (an e-mail's subject), the message that goes
+    with it (in ``locale``), and its two files."""
 
-    report: str
-    fingerprint: str
     locale: str
     title: str
     message: str
@@ -26,6 +25,15 @@ class PackCreate:
     html: bytes
     pdf_name: str
     pdf: bytes
+
+
+@dataclass(frozen=True)
+class PackCreate:
+    """A report revision to store: what it is about, its content's fingerprint, and where it goes."""
+
+    report: str
+    fingerprint: str
+    content: PackContent
     slack_channel: str | None
     emails: tuple[str, ...]
     alert_key: str | None = None
@@ -51,8 +59,7 @@ def add_pack(session: Session, *, pack: PackCreate) -> StoredPack:
         return StoredPack(same.id, pack.report, same.revision, new=False)
     last = session.scalar(select(func.max(CommitteePack.revision)).where(CommitteePack.report == pack.report))
     row = CommitteePack(report=pack.report, revision=(last or 0) + 1, fingerprint=pack.fingerprint,
-                        alert_key=pack.alert_key, locale=pack.locale, title=pack.title, message=pack.message,
-                        html_name=pack.html_name, html=pack.html, pdf_name=pack.pdf_name, pdf=pack.pdf)
+                        alert_key=pack.alert_key, **asdict(pack.content))
     session.add(row)
     session.flush()
     targets = ([(DeliveryMedium.SLACK, pack.slack_channel)] if pack.slack_channel else []) + [
@@ -85,13 +92,7 @@ class PackDelivery:
     report: str
     revision: int
     alert_key: str | None
-    locale: str
-    title: str
-    message: str
-    html_name: str
-    html: bytes
-    pdf_name: str
-    pdf: bytes
+    content: PackContent
 
 
 def claim_for_sending(session: Session, media: list[str], now: datetime | None = None) -> list[PackDelivery]:
@@ -106,8 +107,9 @@ def claim_for_sending(session: Session, media: list[str], now: datetime | None =
     rows = session.execute(
         select(CommitteeDelivery, CommitteePack).join(CommitteePack, CommitteePack.id == CommitteeDelivery.pack_id)
         .where(CommitteeDelivery.id.in_(taken)).order_by(CommitteeDelivery.id)).all()
-    return [PackDelivery(d.id, d.medium, d.target, p.report, p.revision, p.alert_key, p.locale, p.title, p.message,
-                         p.html_name, p.html, p.pdf_name, p.pdf) for d, p in rows]
+    return [PackDelivery(d.id, d.medium, d.target, p.report, p.revision, p.alert_key,
+                         PackContent(p.locale, p.title, p.message, p.html_name, p.html, p.pdf_name, p.pdf))
+            for d, p in rows]
 
 
 def mark_sent(session: Session, delivery_id: int) -> None:

@@ -89,7 +89,8 @@ def send_committee(url: str, slack: "SlackSender | None", mail: "MailSender | No
         kept = committee_store.count_waiting(session) - len(taken)
     sent = failed = 0
     for delivery in taken:
-        files = [(delivery.html_name, delivery.html), (delivery.pdf_name, delivery.pdf)]
+        content = delivery.content
+        files = [(content.html_name, content.html), (content.pdf_name, content.pdf)]
         try:
             if delivery.medium == "slack":
                 assert slack is not None  # claimed only when configured
@@ -97,8 +98,8 @@ def send_committee(url: str, slack: "SlackSender | None", mail: "MailSender | No
             else:
                 assert mail is not None
                 mail.send(delivery.target, email_subject(delivery), email_body(delivery),
-                          [Attachment(delivery.html_name, delivery.html, "text/html"),
-                           Attachment(delivery.pdf_name, delivery.pdf, "application/pdf")])
+                          [Attachment(content.html_name, content.html, "text/html"),
+                           Attachment(content.pdf_name, content.pdf, "application/pdf")])
         except Exception as exc:  # noqa: BLE001 - any failure keeps the delivery for the next run
             with session_scope(url) as session:
                 committee_store.mark_failed(session, delivery.id, f"{type(exc).__name__}: {exc}")
