@@ -343,7 +343,10 @@ def erase_suppressed(rows: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
 def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile, settings: Settings,
                     *, crm_data: bytes | None = None, dry_run: bool = False,
                     timings: Timings | None = None) -> IngestOutcome:
-    """Both halves in one call, for the command line and tests.
+    """Both halves in one transaction (the caller's session), for tests and the benchmark: no door
+    calls it. The doors run ``leadgov.services.deliveries.process_delivery``, whose steps are the
+    same (terminated supplier and stored bytes first, then check, then store) plus the CRM export,
+    the result files and the alerts.
 
     A file already stored for the supplier is recognised by its hash before it is even read.
     """

@@ -115,20 +115,26 @@ def find_stored(runtime: Runtime, received: ReceivedDelivery) -> IngestOutcome |
         return already_ingested(session, received.supplier_id, received.file.sha256, None)
 
 
-def crm_path(runtime: Runtime, received: ReceivedDelivery) -> Path | None:
-    """The CRM export this delivery is checked against: the request's, else the settings'."""
-    return received.request.crm_path or runtime.settings.crm_export
+def crm_export(runtime: Runtime, contract: ContractFile, given: Path | None) -> Path | None:
+    """The CRM export a delivery under ``contract`` is checked against: ``given`` (``--crm``, the
+    flow's ``crm_path``), else ``LEADGOV_CRM_EXPORT``; None when the contract asks for no CRM check.
+    A contract asking for it with no export is refused, in every door (``leadgov validate``, the
+    inbox, the flows) and before anything is stored."""
+    if not contract.contract.exclusions.crm_check:
+        return None
+    path = given or runtime.settings.crm_export
+    if path is None:
+        raise Refused(f"{contract.path}: the contract of {contract.contract.supplier.id} asks for the CRM check "
+                      "(exclusions.crm_check: true) but no CRM export was given: pass --crm FILE (the flow's "
+                      "crm_path) or set LEADGOV_CRM_EXPORT")
+    return path
 
 
 def read_crm(runtime: Runtime, received: ReceivedDelivery) -> CrmPeople | None:
     """The CRM export's people when the contract asks for the CRM check; a missing export is refused."""
-    if not received.contract.contract.exclusions.crm_check:
-        return None
-    path = crm_path(runtime, received)
+    path = crm_export(runtime, received.contract, received.request.crm_path)
     if path is None:
-        raise Refused(f"{received.contract.path}: the contract of {received.supplier_id} asks for the CRM check "
-                      "(exclusions.crm_check: true) but no CRM export was given: pass --crm FILE or set "
-                      "LEADGOV_CRM_EXPORT; nothing was stored")
+        return None
     data = read_bounded(path, runtime.settings.max_file_bytes)
     return crm_people(data, runtime.settings, path.name)
 

@@ -24,7 +24,7 @@ from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.reading import UnreadableFile
-from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, process_delivery
+from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, crm_export, process_delivery
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -173,13 +173,11 @@ def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
     path = inbox.contract_path
     if not path.is_file():
         raise Refused(f"no contract for supplier folder {inbox.supplier_id!r}: expected {path}")
-    contract = load_contract(path).contract
-    if contract.supplier.id != inbox.supplier_id:
-        raise Refused(f"{path} is the contract of {contract.supplier.id!r}, not of the folder {inbox.supplier_id!r}")
-    if contract.exclusions.crm_check and not (inbox.request.crm_path or runtime.settings.crm_export):
-        raise Refused(f"{path}: the contract of {inbox.supplier_id} asks for the CRM check (exclusions.crm_check: "
-                      "true) but no CRM export was given (--crm, the flow's crm_path or LEADGOV_CRM_EXPORT); "
-                      "its files stay in the inbox")
+    contract = load_contract(path)
+    if contract.contract.supplier.id != inbox.supplier_id:
+        raise Refused(f"{path} is the contract of {contract.contract.supplier.id!r}, "
+                      f"not of the folder {inbox.supplier_id!r}")
+    crm_export(runtime, contract, inbox.request.crm_path)
 
 
 def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutcome:
