@@ -67,6 +67,12 @@ def week_of(day: date) -> Period:
     return week_period(year, week)
 
 
+def finished_weeks(as_of: date, weeks: int) -> list[Period]:
+    """The last ``weeks`` ISO weeks finished before ``as_of``'s own week, oldest first."""
+    last, _ = week_of(as_of - timedelta(weeks=1)).dates
+    return [week_of(last - timedelta(weeks=back)) for back in range(weeks - 1, -1, -1)]
+
+
 def month_of(day: date) -> Period:
     return month_period(day.year, day.month)
 
@@ -98,6 +104,21 @@ def parse_period(label: str) -> Period:
     if text == "pilot":
         return Period("pilot", "pilot")
     raise BadPeriod(f"unknown period {label!r}: use 2027-W09, 2027-03, 2027-Q1, delivery:ID or pilot")
+
+
+EXAMPLES = {"week": "2027-W09", "month": "2027-03", "quarter": "2027-Q1"}
+
+
+def parse_period_of_kind(label: str, kind: PeriodKind) -> Period:
+    """The ``kind`` of period ``label`` names (``2027-03`` for a month...); anything else, another
+    kind included, is refused (``BadPeriod``)."""
+    try:
+        period: Period | None = parse_period(label)
+    except BadPeriod:
+        period = None
+    if period is None or period.kind != kind:
+        raise BadPeriod(f"{label!r} is not a {kind} like {EXAMPLES.get(kind, kind)}")
+    return period
 
 
 def local_day_start(day: date, tz: str) -> datetime:

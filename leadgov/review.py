@@ -24,7 +24,7 @@ from leadgov.models import billing_store
 from leadgov.models.governance_store import contests_between, contracted_supplier_ids, suppliers_delivering
 from leadgov.models.pilot import decisions
 from leadgov.models.supplier import Supplier, contract_version_in_force
-from leadgov.periods import BadPeriod, Period, months_in, parse_period, week_of
+from leadgov.periods import Period, months_in, parse_period, parse_period_of_kind, week_of
 from leadgov.recommendation import Recommendation, recommend
 
 #: Days after its last delivery day before a week's conversion (appointments, opportunities,
@@ -37,22 +37,9 @@ DEFAULT_COMMITTEE_CHANNEL = "#lead-governance"
 VOLUME_BAND_LOW = 0.8
 
 
-def bounds(period: Period) -> tuple[date, date]:
-    """The first and last day of a calendar period (a week, a month, a quarter)."""
-    if period.start is None or period.end is None:
-        raise ValueError(f"{period.label!r} is not a span of days")
-    return period.start, period.end
-
-
 def quarter_period_of(label: str) -> Period:
     """The quarter ``label`` names (YYYY-Qn); anything else is refused (``BadPeriod``)."""
-    try:
-        period = parse_period(label)
-    except BadPeriod:
-        period = None
-    if period is None or period.kind != "quarter":
-        raise BadPeriod(f"{label!r} is not a quarter like 2027-Q1")
-    return period
+    return parse_period_of_kind(label, "quarter")
 
 
 def quarter_of(day: date) -> Period:
@@ -60,7 +47,7 @@ def quarter_of(day: date) -> Period:
 
 
 def quarter_before(quarter: Period) -> Period:
-    return quarter_of(bounds(quarter)[0] - timedelta(days=1))
+    return quarter_of(quarter.dates[0] - timedelta(days=1))
 
 
 def previous_quarter(day: date) -> str:
@@ -70,8 +57,8 @@ def previous_quarter(day: date) -> str:
 
 def quarter_weeks(quarter: Period) -> list[Period]:
     """The ISO weeks that start in the quarter (a week belongs to the quarter of its Monday)."""
-    first, last = bounds(quarter)
-    weeks, monday = [], bounds(week_of(first))[0]
+    first, last = quarter.dates
+    weeks, monday = [], week_of(first).dates[0]
     if monday < first:
         monday += timedelta(days=7)
     while monday <= last:
@@ -82,7 +69,7 @@ def quarter_weeks(quarter: Period) -> list[Period]:
 
 def mature_weeks(weeks: list[Period], as_of: date) -> tuple[list[Period], list[Period]]:
     """(mature, not yet mature) weeks as of a day."""
-    mature = [w for w in weeks if bounds(w)[1] + timedelta(days=MATURITY_DAYS) <= as_of]
+    mature = [w for w in weeks if w.dates[1] + timedelta(days=MATURITY_DAYS) <= as_of]
     return mature, [w for w in weeks if w not in mature]
 
 
@@ -215,8 +202,8 @@ class QuarterlyReview:
 def _conversion(session: Session, supplier_id: str, quarter: Period, mature: list[Period], tz: str,
                 as_of: date) -> Kpis:
     """KPIs of the mature weeks' leads only."""
-    first, last = bounds(quarter)
-    end = bounds(mature[-1])[1] if mature else first - timedelta(days=1)
+    first, last = quarter.dates
+    end = mature[-1].dates[1] if mature else first - timedelta(days=1)
     span = Period("quarter", f"{quarter.label} (mature)", first, min(end, last))
     return supplier_kpis(session, supplier_id, span, tz, as_of)
 
@@ -243,7 +230,7 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
         recommendation=recommend(kpis, contract, frozen_months=len(amounts.frozen_months),
                                  previous=_previous(session, supplier.id, quarter, tz, as_of)),
         contests=tuple(Contest(at.date(), lead_id, reason)
-                       for at, lead_id, reason in contests_between(session, supplier.id, *bounds(quarter))),
+                       for at, lead_id, reason in contests_between(session, supplier.id, *quarter.dates)),
         pilot_decisions=tuple(DecisionEntry(d.decided_at.date(), d.verdict, d.decision, d.comment)
                               for d in decisions(session, supplier.id)),
         charts=ChartInputs(
@@ -260,7 +247,7 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
 
 def build_review(session: Session, quarter: Period, tz: str, as_of: date) -> QuarterlyReview:
     """The review of every supplier that delivered in the quarter, by supplier id."""
-    suppliers = [s for i in suppliers_delivering(session, *bounds(quarter))
+    suppliers = [s for i in suppliers_delivering(session, *quarter.dates)
                  if (s := session.get(Supplier, i)) is not None]
     _, young = mature_weeks(quarter_weeks(quarter), as_of)
     return QuarterlyReview(

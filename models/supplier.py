@@ -47,8 +47,13 @@ def refuse_if_terminated(session: Session, supplier_id: str) -> None:
     if supplier is not None and supplier.state == SupplierState.TERMINATED:
         raise SupplierTerminated(
             f"supplier {supplier_id} was terminated after its pilot: its deliveries are refused "
-            "(see `leadgov report pilot --supplier {supplier_id}` and the recorded decision)".replace(
-                "{supplier_id}", supplier_id))
+            f"(see `leadgov report pilot --supplier {supplier_id}` and the recorded decision)")
+
+
+def not_terminated_supplier_ids(session: Session) -> list[str]:
+    """Every supplier whose deliveries are still taken, by id."""
+    return list(session.scalars(select(Supplier.id).where(Supplier.state != SupplierState.TERMINATED.value)
+                                .order_by(Supplier.id)).all())
 
 
 class ContractConflict(ValueError):

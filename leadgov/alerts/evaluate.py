@@ -18,7 +18,7 @@ from leadgov.models import ledger_store
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.outcomes import StoredContest
-from leadgov.periods import Period, week_of
+from leadgov.periods import Period, finished_weeks, week_of
 
 #: How many earlier weeks are looked at to find the four the trend rule needs.
 TREND_LOOKBACK_WEEKS = 8
@@ -109,11 +109,10 @@ def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: st
     expected deliveries that did not come."""
     _, contract = contract_for(session, supplier_id, None)
     alerts: list[Alert] = []
-    last_monday, _ = week_of(as_of - timedelta(weeks=1)).dates
-    for back in range(weeks - 1, -1, -1):
-        week = week_of(last_monday - timedelta(weeks=back))
+    checked = finished_weeks(as_of, weeks)
+    for week in checked:
         alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=True)
     delivered = set(session.scalars(select(Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)))
-    since, _ = week_of(last_monday - timedelta(weeks=weeks - 1)).dates
+    since, _ = checked[0].dates
     alerts += rules.delivery_missing_alerts(contract, delivered_days=delivered, since=since, as_of=as_of)
     return record(session, alerts)

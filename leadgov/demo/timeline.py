@@ -197,9 +197,8 @@ def play_day(run: DemoRun, day: date, offset: int) -> None:
     if day.weekday() == 0 and offset:  # Monday: last week's outcomes, then the finished-week checks
         import_known_outcomes(run, day)
         weekly_checks(run.runtime, WeeklyChecksRequest(as_of=day))
-    if day.day == 1:  # the 1st: last month's close
-        month = day - timedelta(days=1)
-        closed = close_month(run.runtime, CloseMonthRequest(month=f"{month.year:04d}-{month.month:02d}", as_of=day))
+    if day.day == 1:  # the 1st: last month's close (the month before as_of, by default)
+        closed = close_month(run.runtime, CloseMonthRequest(as_of=day))
         failures = [f"{s.supplier_id}: {s.error or s.report_error}" for s in closed.suppliers
                     if s.error or s.report_error]
         if failures:

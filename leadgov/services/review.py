@@ -22,7 +22,7 @@ from leadgov.committee import report_pack
 from leadgov.models import committee_store
 from leadgov.reports.committee import review_message, review_title
 from leadgov.reports.review import write_review_report
-from leadgov.review import QuarterlyReview, bounds, build_review, committee_of, previous_quarter, quarter_period_of
+from leadgov.review import QuarterlyReview, build_review, committee_of, previous_quarter, quarter_period_of
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -115,7 +115,7 @@ def raise_alert(runtime: Runtime, review: QuarterlyReview, report_path: Path, me
     locale = runtime.settings.locale
 
     def evaluate(session: Session) -> list[str]:
-        committee = committee_of(session, review.supplier_ids, bounds(review.quarter)[1])
+        committee = committee_of(session, review.supplier_ids, review.quarter.dates[1])
         alerts = quarterly_review_alert(quarter=review.quarter.label, channel=committee.channel, locale=locale,
                                         report_path=report_path.name, suppliers=len(review.suppliers))
         keys = record(session, alerts)

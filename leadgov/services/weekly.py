@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
-
-from sqlalchemy import select
+from datetime import date
 
 from leadgov.alerts.evaluate import check_finished_weeks
 from leadgov.alerts.outbox import AlertRun
 from leadgov.alerts.types import AlertType
 from leadgov.errors import Refused
-from leadgov.models.supplier import Supplier
-from leadgov.periods import week_of
+from leadgov.models.supplier import not_terminated_supplier_ids
+from leadgov.periods import finished_weeks
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -70,20 +68,13 @@ class WeeklyChecksResult:
         return dict(Counter(alert.type for alert in self.raised))
 
 
-def finished_weeks(as_of: date, weeks: int) -> tuple[str, ...]:
-    """The labels of the last ``weeks`` ISO weeks finished before ``as_of``'s week, oldest first."""
-    last, _ = week_of(as_of - timedelta(weeks=1)).dates
-    return tuple(week_of(last - timedelta(weeks=back)).label for back in range(weeks - 1, -1, -1))
-
-
 # --- the steps ---------------------------------------------------------------------------------
 
 
 def suppliers_to_check(runtime: Runtime) -> tuple[str, ...]:
     """Every supplier not terminated, by id."""
     with runtime.sessions() as session:
-        return tuple(session.scalars(select(Supplier.id).where(Supplier.state != "terminated")
-                                     .order_by(Supplier.id)).all())
+        return tuple(not_terminated_supplier_ids(session))
 
 
 def check_weeks(runtime: Runtime, supplier_ids: tuple[str, ...], as_of: date, weeks: int) -> AlertRun:
@@ -104,4 +95,4 @@ def weekly_checks(runtime: Runtime, request: WeeklyChecksRequest, *,
     as_of = request.as_of or runtime.clock.today()
     suppliers = steps(suppliers_to_check, runtime)
     alerts = steps(check_weeks, runtime, suppliers, as_of, request.weeks)
-    return WeeklyChecksResult(as_of, finished_weeks(as_of, request.weeks), suppliers, alerts)
+    return WeeklyChecksResult(as_of, tuple(w.label for w in finished_weeks(as_of, request.weeks)), suppliers, alerts)

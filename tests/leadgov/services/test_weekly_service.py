@@ -12,8 +12,9 @@ from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.db import session_scope
 from leadgov.models.supplier import Supplier
+from leadgov.periods import finished_weeks
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
-from leadgov.services.weekly import RaisedAlert, WeeklyChecksRequest, finished_weeks, weekly_checks
+from leadgov.services.weekly import RaisedAlert, WeeklyChecksRequest, weekly_checks
 
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01"}
 MISSING_DAYS = [f"day:2027-03-0{d}" for d in range(2, 6)]  # Tuesday to Friday of 2027-W09
@@ -80,6 +81,8 @@ def test_a_number_of_weeks_out_of_range_is_refused(db_url, weeks):
 
 
 def test_finished_weeks_are_the_ones_before_the_week_of_the_check():
-    assert finished_weeks(date(2027, 3, 8), 1) == ("2027-W09",)   # Monday
-    assert finished_weeks(date(2027, 3, 14), 1) == ("2027-W09",)  # Sunday of W10
-    assert finished_weeks(date(2027, 1, 4), 2) == ("2026-W52", "2026-W53")
+    def labels(as_of, weeks):
+        return tuple(w.label for w in finished_weeks(as_of, weeks))
+    assert labels(date(2027, 3, 8), 1) == ("2027-W09",)   # Monday
+    assert labels(date(2027, 3, 14), 1) == ("2027-W09",)  # Sunday of W10
+    assert labels(date(2027, 1, 4), 2) == ("2026-W52", "2026-W53")
