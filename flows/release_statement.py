@@ -74,7 +74,7 @@ def release_statement(request: ReleaseParameters) -> dict[str, object] | State[A
     statement = read_statement(runtime, request.supplier_id, request.month)
     summary = publish_statement(statement)
     base = {"supplier_id": request.supplier_id, "month": request.month}
-    if not statement.frozen or statement.released:
+    if not statement.releasable:
         message = (f"{request.supplier_id} {request.month} revision {statement.revision} is "
                    f"{'already released' if statement.released else 'not frozen'}: nothing to release.")
         logger.info(message)

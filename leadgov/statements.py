@@ -19,18 +19,12 @@ from leadgov.models import billing_store
 from leadgov.models.billing import BillingStatement
 from leadgov.models.governance_store import contracted_supplier_ids
 from leadgov.models.supplier import Supplier, contract_version_in_force
-from leadgov.periods import BadPeriod, Period, parse_period
+from leadgov.periods import Period, parse_period_of_kind
 
 
 def month_period_of(label: str) -> Period:
     """The calendar month ``label`` names (YYYY-MM); anything else is refused (``BadPeriod``)."""
-    try:
-        period = parse_period(label)
-    except BadPeriod:
-        period = None
-    if period is None or period.kind != "month":
-        raise BadPeriod(f"{label!r} is not a month like 2027-03")
-    return period
+    return parse_period_of_kind(label, "month")
 
 
 def month_numbers(label: str) -> tuple[int, int]:
@@ -109,6 +103,11 @@ class StoredStatement:
         """Not frozen, or frozen and released by the committee."""
         return not self.frozen or self.released
 
+    @property
+    def releasable(self) -> bool:
+        """Frozen and not released yet: what the committee can release."""
+        return self.frozen and not self.released
+
 
 def _money(value: object) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
@@ -140,9 +139,13 @@ def read_statement(session: Session, stored: BillingStatement) -> StoredStatemen
     )
 
 
+def never_billed(supplier_id: str, month: str) -> str:
+    return f"no statement for {supplier_id} in {month}: run `leadgov billing statement` first"
+
+
 def latest_statement(session: Session, supplier_id: str, month: str) -> StoredStatement:
     """The latest revision of the month's statement (``LookupError`` when the month was never billed)."""
     found = billing_store.latest_statements(session, supplier_id, [month])
     if not found:
-        raise LookupError(f"no statement for {supplier_id} in {month}: run `leadgov billing statement` first")
+        raise LookupError(never_billed(supplier_id, month))
     return read_statement(session, found[0])

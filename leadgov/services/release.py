@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 
+from leadgov import statements
 from leadgov.errors import Refused
 from leadgov.models import billing_store
 from leadgov.periods import BadPeriod
@@ -49,20 +50,16 @@ def _month(month: str) -> str:
     return month
 
 
-def _never_billed(supplier_id: str, month: str) -> Refused:
-    return Refused(f"no statement for {supplier_id} in {month}: run `leadgov billing statement` first")
-
-
 # --- the steps ---------------------------------------------------------------------------------
 
 
 def latest_statement(runtime: Runtime, supplier_id: str, month: str) -> StoredStatement:
     """The latest revision of the month, line by line (``Refused`` when the month was never billed)."""
     with runtime.sessions() as session:
-        latest = billing_store.latest_revision(session, supplier_id, _month(month))
-        if latest is None:
-            raise _never_billed(supplier_id, month)
-        return read_statement(session, latest)
+        try:
+            return statements.latest_statement(session, supplier_id, _month(month))
+        except LookupError as exc:
+            raise Refused(str(exc)) from None
 
 
 def store_release(runtime: Runtime, request: ReleaseRequest) -> ReleaseResult:
@@ -72,7 +69,7 @@ def store_release(runtime: Runtime, request: ReleaseRequest) -> ReleaseResult:
     with runtime.sessions() as session:
         latest = billing_store.latest_revision(session, request.supplier_id, request.month)
         if latest is None:
-            raise _never_billed(request.supplier_id, request.month)
+            raise Refused(statements.never_billed(request.supplier_id, request.month))
         where = f"{request.supplier_id} {request.month} revision {latest.revision}"
         if latest.released_at is not None:
             raise Refused(f"{where} is already released (by {latest.released_by} on "
