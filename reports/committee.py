@@ -3,6 +3,8 @@ headline figures and the recommendations, in the report's language. Renders read
 """
 
 from leadgov import formatting
+from leadgov.alerts.messages import WORDING
+from leadgov.alerts.types import AlertType
 from leadgov.pilot_cohort import PilotAssessment
 from leadgov.reports.i18n import LABELS
 from leadgov.review import QuarterlyReview
@@ -15,7 +17,6 @@ WORDS = {
         "clauses": " · clauses à renégocier : {clauses}",
         "pilot": "*Pilote {supplier}* : verdict *{verdict}* sur {delivered} leads, rapport joint (HTML et PDF).",
         "pilot_reasons": "Motifs : {reasons}",
-        "pilot_next": "Le responsable du contrat enregistre sa décision (approuver, renégocier, résilier).",
     },
     "en": {
         "review": "*Quarterly review {quarter}*: {count} supplier(s), report attached (HTML and PDF).",
@@ -24,7 +25,6 @@ WORDS = {
         "clauses": " · clauses to renegotiate: {clauses}",
         "pilot": "*Pilot {supplier}*: verdict *{verdict}* on {delivered} leads, report attached (HTML and PDF).",
         "pilot_reasons": "Reasons: {reasons}",
-        "pilot_next": "The contract owner records a decision (approve, renegotiate, terminate).",
     },
 }
 
@@ -51,7 +51,7 @@ def pilot_message(assessment: PilotAssessment) -> str:
                                    delivered=formatting.format_number(assessment.kpis.delivered, assessment.locale))]
     if assessment.verdict.reasons:
         lines.append(words["pilot_reasons"].format(reasons="; ".join(assessment.verdict.reasons)))
-    lines.append(words["pilot_next"])
+    lines.append(WORDING[assessment.locale][AlertType.PILOT_VERDICT]["next"])  # as the PILOT_VERDICT alert says
     return "\n".join(lines)
 
 

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from leadgov.alerts.messages import render
 from leadgov.alerts.types import Alert
+from leadgov.committee import email_body, email_subject, slack_message
+from leadgov.mail import Attachment, MailSender
 from leadgov.models import alert_store, committee_store
 from leadgov.models.db import session_scope
 
 if TYPE_CHECKING:
     from leadgov.alerts.slack import SlackSender
-    from leadgov.mail import MailSender
 
 log = logging.getLogger("leadgov.alerts")
 
@@ -75,14 +76,11 @@ def send_pending(url: str, sender: "SlackSender | None") -> SendSummary:
     return SendSummary(sent, failed)
 
 
-def send_committee(url: str, slack: "SlackSender | None", mail: "MailSender | None") -> SendSummary:
+def send_committee(url: str, slack: "SlackSender | None", mail: MailSender | None) -> SendSummary:
     """Send the committee packs' deliveries whose medium is configured: the files and message to the
     committee channel, one e-mail per recipient. Each outcome is committed on its own; a Slack
     delivery that succeeds also marks the pack's announcing alert sent (its message was that alert).
     Deliveries whose medium is not configured wait, and are counted as kept."""
-    from leadgov.committee import email_body, email_subject, slack_message
-    from leadgov.mail import Attachment
-
     media = [m for m, sender in (("slack", slack), ("email", mail)) if sender is not None]
     with session_scope(url) as session:
         taken = committee_store.claim_for_sending(session, media) if media else []

@@ -1,7 +1,6 @@
 """``leadgov alerts``: the outbox of Slack alerts, its sending and the weekly check."""
 
 from dataclasses import asdict
-from enum import StrEnum
 from itertools import groupby
 from typing import Annotated
 
@@ -18,18 +17,12 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
+from leadgov.models.statuses import AlertStatus
 from leadgov.services.alerts import StoredAlert, outbox, send_alerts
 from leadgov.services.weekly import MAX_WEEKS, WeeklyChecksRequest, weekly_checks
 
 alerts_app = typer.Typer(help="Slack alerts: list the outbox, send it, run the weekly check.",
                          invoke_without_command=True)
-
-
-class AlertStatus(StrEnum):
-    pending = "pending"
-    sending = "sending"
-    sent = "sent"
-    failed = "failed"
 
 
 @alerts_app.callback()

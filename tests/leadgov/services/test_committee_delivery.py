@@ -21,6 +21,7 @@ from leadgov.config.settings import Settings
 from leadgov.models import OutboxAlert
 from leadgov.models.committee_store import list_deliveries
 from leadgov.models.db import session_scope
+from leadgov.reports.i18n import LABELS
 from leadgov.services.review import ReviewRequest, quarterly_review
 from leadgov.services.runtime import FixedClock, build_runtime
 from leadgov.services.weekly import WeeklyChecksRequest, weekly_checks
@@ -102,7 +103,10 @@ def test_the_review_is_uploaded_to_the_committee_channel_once_per_revision(db_ur
     assert [f["title"] for f in json.loads(done["files"])] == ["review-2027-Q1.html", "review-2027-Q1.pdf"]
     comment = done["initial_comment"]
     assert comment.startswith("*Revue trimestrielle 2027-Q1* : 2 fournisseur(s)")
-    assert "• ACME Leads SAS : *" in comment and "• Beta Leads : *" in comment and "taux de rejet 20,0 %" in comment
+    for supplier in result.report.review.suppliers:  # each supplier's recommendation, in the report's words
+        action = LABELS["fr"][supplier.recommendation.action].lower()
+        assert f"• {supplier.name} : *{action}* · livrés {supplier.kpis.delivered} · taux de rejet" in comment
+    assert "taux de rejet 20,0 % (seuil 15,0 %)" in comment  # ACME: 2 of 10 rejected
     assert "révision" not in comment and "/" not in comment.split("\n")[0]  # no path on the server's disk
     assert slack.calls("chat.postMessage") == []  # the alert's message is the upload's comment
     with session_scope(db_url) as session:
@@ -147,6 +151,11 @@ def test_the_review_is_emailed_to_each_committee_address_with_both_files(quarter
     assert len(smtp.messages) == 2
     assert [d[2:] for d in deliveries(quarter_sqlite)] == [("slack", "#lead-governance", "pending")] + [
         ("email", e, "sent") for e in EMAILS]
+    # a new revision is e-mailed again, its subject saying so
+    ingest(quarter_sqlite, [lead(i) for i in range(40, 45)], day=date(2027, 3, 15), contract=ACME, name="late.csv")
+    review(quarter_sqlite, tmp_path, smtp=smtp)
+    assert [m["Subject"] for _, m in smtp.messages[2:]] == [
+        "Revue trimestrielle des fournisseurs de leads : 2027-Q1 (révision 2)"] * 2
 
 
 def test_without_settings_the_pack_waits_then_any_later_run_delivers_it(quarter_sqlite, tmp_path, slack, smtp):
