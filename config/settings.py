@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         None, description="Incoming webhook, the alternative to a bot token (its channel is fixed).")
     slack_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (ends with /).")
     slack_timeout_seconds: float = Field(10.0, gt=0, description="Bound on one Slack HTTP request.")
+    send_budget_seconds: float = Field(
+        30.0, gt=0, description="How long one command spends sending alerts and reports; what is left waits "
+        "in the outbox for the next run (`leadgov alerts send`).")
     smtp_host: str | None = Field(
         None, description="SMTP server the committee's reports are e-mailed through (none: they wait in the outbox).")
     smtp_port: int = Field(25, gt=0, lt=65536, description="SMTP server port.")

@@ -74,6 +74,13 @@ class Statement:
                                      "sha256": self.contract_version.sha256}}
 
 
+def draft_statement(session: Session, supplier_id: str, month: Period, contract: Contract, tz: str) -> StatementDraft:
+    """The statement ``month`` would get now under ``contract``, not stored."""
+    ledger = ledger_store.load_billing_ledger(session, supplier_id, month, tz)
+    return compute_statement(ledger, contract, month,
+                             billed_before=billing_store.billed_before(session, supplier_id, month.label))
+
+
 def bill_month(session: Session, supplier_id: str, year: int, month: int, tz: str, as_of: date) -> Statement:
     """Compute and store the next revision of a month's statement.
 
@@ -85,8 +92,6 @@ def bill_month(session: Session, supplier_id: str, year: int, month: int, tz: st
     _, last_day = period.dates
     check_overdue(session, min(as_of, last_day + timedelta(days=1)), supplier_id)
     version, contract = contract_for(session, supplier_id, period.end)
-    ledger = ledger_store.load_billing_ledger(session, supplier_id, period, tz)
-    draft = compute_statement(ledger, contract, period,
-                              billed_before=billing_store.billed_before(session, supplier_id, period.label))
+    draft = draft_statement(session, supplier_id, period, contract, tz)
     stored = billing_store.store_statement(session, draft, version.id, as_of)
     return Statement(stored, draft, version)

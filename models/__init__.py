@@ -10,6 +10,7 @@ from leadgov.models.billing import BillingLine, BillingStatement
 from leadgov.models.committee import CommitteeDelivery, CommitteePack
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.identity import IdentityRun
+from leadgov.models.incident import Incident
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.pilot import PilotDecision
 from leadgov.models.replacement import ReplacementClaim
@@ -25,6 +26,7 @@ __all__ = [
     "ContractVersion",
     "Delivery",
     "IdentityRun",
+    "Incident",
     "Lead",
     "LeadReason",
     "OutboxAlert",

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadgov.models.base import Base, utcnow
@@ -39,3 +39,8 @@ class OutboxAlert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    #: The incident the alert belongs to (``models.incident``); None for notices (a pilot verdict, a
+    #: review, a renewal), which are never threaded.
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    #: Slack's id (``ts``) of the message that carried the alert, once sent through the Web API.
+    slack_ts: Mapped[str | None] = mapped_column(String(40))

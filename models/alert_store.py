@@ -33,6 +33,11 @@ def add_alerts(session: Session, rows: list[dict[str, object]]) -> list[str]:
     return list(session.scalars(statement).all())
 
 
+def stored(session: Session, key: str) -> bool:
+    """Whether the alert ``key`` is in the outbox."""
+    return session.scalar(select(OutboxAlert.id).where(OutboxAlert.key == key)) is not None
+
+
 def _sendable(now: datetime) -> ColumnElement[bool]:
     """Pending, failed, or held too long by a vanished worker; not sent with a report."""
     return OutboxAlert.type.not_in(SENT_WITH_REPORT) & or_(
@@ -46,24 +51,49 @@ def count_sendable(session: Session, now: datetime | None = None) -> int:
 
 
 def claim_for_sending(session: Session, now: datetime | None = None) -> list[OutboxAlert]:
-    """Take the alerts to send (pending, failed, or held too long by a vanished worker) and
-    mark them ``sending``: a second worker running at the same time gets none of them."""
+    """Take every alert to send (pending, failed, or held too long by a vanished worker) and mark
+    them ``sending``: a second worker running at the same time gets none of them."""
     now = now or utcnow()
-    candidates = session.scalars(select(OutboxAlert.id).where(_sendable(now)).order_by(OutboxAlert.id)).all()
-    taken = []
-    for alert_id in candidates:
-        result = session.execute(
-            update(OutboxAlert).where(OutboxAlert.id == alert_id, _sendable(now))
-            .values(status="sending", claimed_at=now)
-        )
-        if changed_rows(result) == 1:
-            taken.append(alert_id)
+    taken = [alert_id for alert_id in sendable_ids(session, now) if claim(session, alert_id, now) is not None]
     return list(session.scalars(select(OutboxAlert).where(OutboxAlert.id.in_(taken)).order_by(OutboxAlert.id)))
 
 
-def mark_sent(session: Session, alert_id: int) -> None:
+def sendable_ids(session: Session, now: datetime | None = None) -> list[int]:
+    """The alerts a sender would take now, oldest first."""
+    return list(session.scalars(select(OutboxAlert.id).where(_sendable(now or utcnow())).order_by(OutboxAlert.id)))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An alert claimed for sending. ``retried``: an earlier attempt may have reached Slack (it failed
+    or its worker vanished), so the sender looks for that post before posting again."""
+
+    id: int
+    key: str
+    channel: str
+    text: str
+    blocks: str
+    incident_id: int | None
+    retried: bool
+
+
+def claim(session: Session, alert_id: int, now: datetime | None = None) -> Outgoing | None:
+    """Mark one alert ``sending`` if it is still sendable (None if another worker took it)."""
+    now = now or utcnow()
+    alert = session.get(OutboxAlert, alert_id)
+    if alert is None:
+        return None
+    retried = alert.attempts > 0 or alert.status == "sending"
+    result = session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id, _sendable(now))
+                             .values(status="sending", claimed_at=now))
+    if changed_rows(result) != 1:
+        return None
+    return Outgoing(alert.id, alert.key, alert.channel, alert.text, alert.blocks, alert.incident_id, retried)
+
+
+def mark_sent(session: Session, alert_id: int, slack_ts: str | None = None) -> None:
     session.execute(update(OutboxAlert).where(OutboxAlert.id == alert_id).values(
-        status="sent", sent_at=utcnow(), attempts=OutboxAlert.attempts + 1, last_error=None))
+        status="sent", sent_at=utcnow(), attempts=OutboxAlert.attempts + 1, last_error=None, slack_ts=slack_ts))
 
 
 def mark_sent_by_key(session: Session, key: str) -> None:

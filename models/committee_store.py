@@ -122,6 +122,12 @@ def mark_failed(session: Session, delivery_id: int, error: str) -> None:
         status=AlertStatus.FAILED.value, attempts=CommitteeDelivery.attempts + 1, last_error=error[:1000]))
 
 
+def release(session: Session, delivery_id: int) -> None:
+    """Back to pending without an attempt (the sending time was up before its turn)."""
+    session.execute(update(CommitteeDelivery).where(CommitteeDelivery.id == delivery_id).values(
+        status=AlertStatus.PENDING.value, claimed_at=None))
+
+
 @dataclass(frozen=True)
 class DeliveryState:
     """Where a delivery stands (for ``leadgov committee list`` and tests)."""

@@ -57,6 +57,13 @@ class AlertStatus(StrEnum):
     FAILED = "failed"
 
 
+class IncidentState(StrEnum):
+    """An incident (one ongoing problem of one supplier, one alert type): open until its condition clears."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class DeliveryMedium(StrEnum):
     """How a committee pack reaches the committee: its Slack channel, or an e-mail."""
 
@@ -98,4 +105,6 @@ CHECKED_STATUSES: tuple[tuple[str, str, type[StrEnum]], ...] = (
     ("pilot_decision", "decision", Decision),
     ("committee_delivery", "medium", DeliveryMedium),
     ("committee_delivery", "status", AlertStatus),
+    ("incident", "state", IncidentState),
+    ("incident", "closing_status", AlertStatus),
 )

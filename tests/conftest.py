@@ -149,32 +149,45 @@ class DemoRun:
 
     result: Result
     folder: Path
+    #: What the loopback Slack holds after the demo (``FakeSlack.messages``) and its recorded uploads.
+    slack_messages: list[dict]
+    slack_uploads: int
+    #: The e-mails the loopback SMTP server received: (recipients, message).
+    emails: list
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> DemoRun:
     """``leadgov demo --out out`` run once per session (it plays a quarter: minutes) in a new folder,
-    with a data folder of its own, no Slack, an 80-column terminal and the tests' empty CRM export;
-    the tests of the demo read what it printed and wrote."""
+    with a data folder of its own, Slack and SMTP configured on loopback servers (as a real install
+    would be), an 80-column terminal and the tests' empty CRM export; the tests of the demo read
+    what it printed, wrote and sent."""
+    from slack_server import FakeSlack
+    from smtp_server import SmtpServer
     from typer.testing import CliRunner
 
     from leadgov.cli import app
     from leadgov.config.settings import get_settings
 
     folder = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, FakeSlack() as slack, SmtpServer() as smtp:
         patch.chdir(folder)
         patch.setenv("LEADGOV_DATA_DIR", "data")
         patch.setenv("COLUMNS", "80")
         patch.setenv("LEADGOV_CRM_EXPORT", str(empty_crm_export(tmp_path_factory)))
-        for name in ("LEADGOV_SLACK_BOT_TOKEN", "LEADGOV_SLACK_WEBHOOK_URL", "LEADGOV_DATABASE_URL"):
+        for name in ("LEADGOV_SLACK_WEBHOOK_URL", "LEADGOV_DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY",
+                     "http_proxy", "https_proxy"):
             patch.delenv(name, raising=False)
+        patch.setenv("LEADGOV_SLACK_BOT_TOKEN", "xoxb-demo")
+        patch.setenv("LEADGOV_SLACK_BASE_URL", slack.api_url)
+        patch.setenv("LEADGOV_SMTP_HOST", "127.0.0.1")
+        patch.setenv("LEADGOV_SMTP_PORT", str(smtp.port))
         get_settings.cache_clear()
         try:
             result = CliRunner().invoke(app, ["demo", "--out", "out"])
         finally:
             get_settings.cache_clear()
-    return DemoRun(result, folder)
+        return DemoRun(result, folder, list(slack.messages), len(slack.uploads), list(smtp.messages))
 
 
 # --- the order of the session, and what runs together under pytest-xdist -----------------------

@@ -14,7 +14,12 @@ Files (``files_upload_v2``): ``files.getUploadURLExternal`` answers an ``upload_
 (``/upload/<file id>``), whose POST is recorded with its raw bytes as ``body``;
 ``files.completeUploadExternal`` answers the files. ``conversations.list`` lists ``channels``
 (name -> id, default general, lead-ops and lead-governance: C0GEN, C0OPS, C0GOV) over pages of two.
-Every ``chat.postMessage`` gets its own ``ts``.
+Every ``chat.postMessage`` gets its own ``ts`` and is kept as Slack would keep it (``messages``:
+channel id, ts, thread_ts, text, blocks, metadata; a ``#name`` channel answered with its id);
+``chat.update`` replaces a kept message's text and blocks; ``conversations.history`` and
+``conversations.replies`` list a channel's top-level messages (newest first) or a thread, with their
+metadata. ``("lost", n)`` makes Slack post the message, then hang ``n`` seconds before answering,
+as when the answer is lost.
 
     with FakeSlack() as slack:
         slack.enqueue("error500", "ok")
@@ -40,6 +45,8 @@ class FakeSlack:
         self.requests: list[dict] = []
         self.channels: dict[str, str] = {"general": "C0GEN", "lead-ops": "C0OPS", "lead-governance": "C0GOV"}
         self._counter = 0
+        #: The messages Slack holds, oldest first: ``{"channel", "ts", "thread_ts", "text", "blocks", "metadata"}``.
+        self.messages: list[dict] = []
         self._behaviours: deque = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -107,12 +114,60 @@ class FakeSlack:
             page = listed[start:start + 2]
             after = str(start + 2) if start + 2 < len(listed) else ""
             return {"ok": True, "channels": page, "response_metadata": {"next_cursor": after}}
+        if method == "chat.update":
+            for message in self.messages:
+                if message["channel"] == body.get("channel") and message["ts"] == body.get("ts"):
+                    message.update(text=body.get("text"), blocks=_json_field(body.get("blocks")))
+                    return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
+            return {"ok": False, "error": "message_not_found"}
+        if method in ("conversations.history", "conversations.replies"):
+            channel = body.get("channel")
+            kept = [m for m in self.messages if m["channel"] == channel]
+            if method == "conversations.history":
+                listed = [m for m in reversed(kept) if m["thread_ts"] is None]
+            else:
+                listed = [m for m in kept if m["ts"] == body.get("ts") or m["thread_ts"] == body.get("ts")]
+            return {"ok": True, "messages": [{"ts": m["ts"], "text": m["text"], "thread_ts": m["thread_ts"],
+                                              "metadata": m["metadata"]} for m in listed]}
+        if method == "chat.postMessage":
+            message = self.post_message(body, f"{1700000000 + n}.000100")
+            return {"ok": True, "channel": message["channel"], "ts": message["ts"]}
         return {"ok": True, "channel": body.get("channel"), "ts": f"{1700000000 + n}.000100"}
+
+    def channel_id(self, channel: str | None) -> str | None:
+        if channel and channel.startswith("#"):
+            return self.channels.get(channel[1:], channel)
+        return channel
+
+    def post_message(self, body: dict, ts: str) -> dict:
+        message = {"channel": self.channel_id(body.get("channel")), "ts": ts, "thread_ts": body.get("thread_ts"),
+                   "text": body.get("text"), "blocks": _json_field(body.get("blocks")),
+                   "metadata": _json_field(body.get("metadata"))}
+        with self._lock:
+            self.messages.append(message)
+        return message
+
+    def top_level(self, channel: str | None = None) -> list[dict]:
+        """The kept messages that are not thread replies (of one channel, by id, if given)."""
+        return [m for m in self.messages if m["thread_ts"] is None and channel in (None, m["channel"])]
+
+    def replies(self, ts: str) -> list[dict]:
+        return [m for m in self.messages if m["thread_ts"] == ts]
 
     def _next(self, request: dict):
         with self._lock:
             self.requests.append(request)
             return self._behaviours.popleft() if self._behaviours else "ok"
+
+
+def _json_field(value):
+    """A JSON-valued argument: form-encoded calls send it as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _parse_body(content_type: str, raw: bytes):
@@ -149,6 +204,12 @@ def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if kind == "hang":
                 slack._stopping.wait(arg)
                 kind = "ok"
+            if kind == "lost":  # Slack keeps the message, its answer never arrives in time
+                if self.path.endswith("chat.postMessage") and isinstance(body, dict):
+                    slack.post_message(body, f"{1700000000 + len(slack.messages) + 5000}.000200")
+                slack._stopping.wait(arg)
+                self._answer(200, "application/json", json.dumps({"ok": True}))
+                return
             if kind == "ok":
                 if webhook:
                     self._answer(200, "text/plain", "ok")

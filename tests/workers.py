@@ -4,6 +4,7 @@ one expensive per-process fixture, which the worker then builds once."""
 #: The tests reading the demo's one run (``demo_run``: a quarter played, minutes).
 DEMO_TESTS = (
     "tests/leadgov/test_demo.py::test_demo_plays_the_quarter",
+    "tests/leadgov/test_demo.py::test_the_managers_get_incidents_not_floods",
     "tests/leadgov/test_terminal_width.py::test_demo_prints_a_summary_within_80_columns_and_the_full_tables_in_files",
 )
 #: The flow tests, under the Prefect harness of tests/flows/conftest.py ...

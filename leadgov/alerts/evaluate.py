@@ -3,27 +3,33 @@ statement, from what the database holds (so a rerun finds the same alerts, alrea
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadgov.alerts import rules
-from leadgov.alerts.outbox import record
+from leadgov.alerts import incidents, rules
+from leadgov.alerts.outbox import close_incidents, record
 from leadgov.alerts.rules import OverdueClaim, StatementFacts
-from leadgov.alerts.types import Alert
+from leadgov.alerts.types import Alert, AlertType, Clear, alert_key
+from leadgov.billing import gross_bound
 from leadgov.cohort import share
 from leadgov.config.contract import Contract
-from leadgov.governance import contract_for, supplier_kpis
-from leadgov.models import ledger_store
+from leadgov.governance import contract_for, draft_statement, supplier_kpis
+from leadgov.models import alert_store, incident_store, ledger_store
+from leadgov.models.claim_store import delivered_per_month
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.outcomes import StoredContest
-from leadgov.periods import Period, finished_weeks, week_of
+from leadgov.periods import Period, finished_weeks, month_of, week_of
+from leadgov.statements import month_period_of
 
 #: How many earlier weeks are looked at to find the four the trend rule needs.
 TREND_LOOKBACK_WEEKS = 8
 #: Claims gone overdue this long ago or less are (re)considered for REPLACEMENT_OVERDUE.
 OVERDUE_LOOKBACK = timedelta(days=90)
+#: A supplier's late-replacement incident closes once no claim has gone overdue for this long.
+OVERDUE_QUIET = timedelta(days=7)
 
 
 def earlier_reject_rates(session: Session, supplier_id: str, week: Period) -> list[float | None]:
@@ -48,8 +54,9 @@ def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Pe
 
 
 def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> list[str]:
-    """The delivery's own alerts and its ISO week's running ones (volume and SLA wait for the
-    week to finish: ``check_finished_weeks``)."""
+    """The delivery's own alerts, its ISO week's running ones (volume and SLA wait for the week to
+    finish: ``check_finished_weeks``) and its month's budget; the delivery ends the supplier's
+    missing-delivery incident."""
     delivery = session.get_one(Delivery, delivery_id)
     _, contract = contract_for(session, delivery.supplier_id, delivery.delivered_on)
     kpis = supplier_kpis(session, delivery.supplier_id, Period("delivery", f"delivery:{delivery_id}",
@@ -57,7 +64,26 @@ def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> 
     alerts = rules.delivery_alerts(kpis, contract, delivery_id=delivery_id, delivered_on=delivery.delivered_on)
     alerts += week_alerts(session, delivery.supplier_id, contract, week_of(delivery.delivered_on), tz, as_of,
                           finished=False)
-    return record(session, alerts) + after_overdue(session, today=as_of)  # a late replacement moves its claim overdue
+    alerts += budget_alerts(session, delivery.supplier_id, contract, delivery.delivered_on, tz)
+    keys = record(session, alerts, today=as_of)
+    close_incidents(session, contract, [incidents.delivered(delivery.delivered_on)])
+    return keys + after_overdue(session, today=as_of)  # a late replacement moves its claim overdue
+
+
+def budget_alerts(session: Session, supplier_id: str, contract: Contract, day: date, tz: str) -> list[Alert]:
+    """BUDGET_CAP_NEAR / REACHED on the month's billable amount so far (the statement the month
+    would get now, before its cap): computed only for a contract with a monthly budget cap."""
+    cap = contract.billing.monthly_budget_cap_eur
+    if cap is None:
+        return []
+    month = month_of(day)
+    if alert_store.stored(session, alert_key(AlertType.BUDGET_CAP_REACHED, supplier_id, month.label)):
+        return []  # nothing left to tell this month
+    bound = gross_bound(contract.billing, delivered_per_month(session, supplier_id, [month.label])[month.label])
+    if bound is not None and bound < Decimal(str(cap)) * Decimal(str(rules.NEAR_SHARE)):
+        return []  # even billing every lead of the month stays under the NEAR share: no statement to compute
+    draft = draft_statement(session, supplier_id, month, contract, tz)
+    return rules.budget_cap_alerts(contract, month=month.label, billable_eur=draft.gross_eur)
 
 
 def after_outcomes(session: Session, contested: Sequence[StoredContest], tz: str, as_of: date) -> list[str]:
@@ -72,14 +98,15 @@ def after_outcomes(session: Session, contested: Sequence[StoredContest], tz: str
         alerts = rules.contest_gdpr_alerts(contract, contests)
         for week in sorted({week_of(c["delivered_on"]) for c in contests}, key=lambda w: w.dates):
             alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=False)
-        keys += record(session, alerts)
+        keys += record(session, alerts, today=as_of)
     return keys
 
 
 def after_overdue(session: Session, today: date) -> list[str]:
     """REPLACEMENT_OVERDUE for the claims stored as overdue (or since credited) in the last
     ``OVERDUE_LOOKBACK``, whichever step moved them: the daily check, a statement, a late
-    replacement. One alert per supplier and overdue day, so a rerun adds nothing."""
+    replacement. One alert per supplier and overdue day, so a rerun adds nothing. A supplier whose
+    last claim went overdue ``OVERDUE_QUIET`` ago or more has its late-replacement incident closed."""
     since = today - OVERDUE_LOOKBACK
     claims = session.execute(
         select(ReplacementClaim.supplier_id, ReplacementClaim.id, ReplacementClaim.lead_id, ReplacementClaim.due_on,
@@ -94,14 +121,30 @@ def after_overdue(session: Session, today: date) -> list[str]:
     keys: list[str] = []
     for supplier_id, rows in by_supplier.items():
         _, contract = contract_for(session, supplier_id, None)
-        keys += record(session, rules.replacement_overdue_alerts(contract, rows))
+        keys += record(session, rules.replacement_overdue_alerts(contract, rows), today=today)
+    quiet_since = today - OVERDUE_QUIET
+    for supplier_id in incident_store.open_suppliers(session, AlertType.REPLACEMENT_OVERDUE.value):
+        _, contract = contract_for(session, supplier_id, None)
+        close_incidents(session, contract, [Clear(AlertType.REPLACEMENT_OVERDUE, f"day:{today.isoformat()}",
+                                                  quiet_since, "no_overdue")])
     return keys
 
 
 def after_statement(session: Session, supplier_id: str, statement: StatementFacts, today: date) -> list[str]:
-    """BILLING_FROZEN, and the claims the statement's overdue check moved."""
+    """BILLING_FROZEN, and the claims the statement's overdue check moved. A statement that is not
+    frozen (a recomputed or released revision) ends the frozen-billing incident of its month and
+    earlier ones; a month billed under the budget cap ends the budget incidents."""
     _, contract = contract_for(session, supplier_id, None)
-    return record(session, rules.billing_frozen_alert(contract, statement)) + after_overdue(session, today=today)
+    keys = record(session, rules.billing_frozen_alert(contract, statement), today=today)
+    _, month_end = month_period_of(statement["month"]).dates
+    clears = []
+    if not statement.get("frozen"):
+        clears.append(Clear(AlertType.BILLING_FROZEN, statement["month"], month_end, "not_frozen"))
+    if statement.get("gross_eur") is not None:
+        clears += rules.budget_cap_clears(contract, month=statement["month"], through=month_end,
+                                          billable_eur=Decimal(statement["gross_eur"]))
+    close_incidents(session, contract, clears)
+    return keys + after_overdue(session, today=today)
 
 
 def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: str, weeks: int = 1) -> list[str]:
@@ -109,10 +152,18 @@ def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: st
     expected deliveries that did not come."""
     _, contract = contract_for(session, supplier_id, None)
     alerts: list[Alert] = []
+    clears: list[Clear] = []
     checked = finished_weeks(as_of, weeks)
     for week in checked:
-        alerts += week_alerts(session, supplier_id, contract, week, tz, as_of, finished=True)
+        kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
+        fired = rules.week_alerts(kpis, contract, finished=True,
+                                  earlier_reject_rates=earlier_reject_rates(session, supplier_id, week))
+        alerts += fired
+        clears += rules.week_clears(kpis, contract, fired)
     delivered = set(session.scalars(select(Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)))
     since, _ = checked[0].dates
     alerts += rules.delivery_missing_alerts(contract, delivered_days=delivered, since=since, as_of=as_of)
-    return record(session, alerts)
+    alerts += rules.contract_renewal_alert(contract, today=as_of)
+    keys = record(session, alerts, today=as_of)
+    close_incidents(session, contract, clears)
+    return keys

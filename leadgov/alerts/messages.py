@@ -32,6 +32,8 @@ UNITS: dict[AlertType, str] = {
     AlertType.DUPLICATE_SURGE: RATE,
     AlertType.SLA_BREACH: RATE,
     AlertType.BILLING_FROZEN: EUR,
+    AlertType.BUDGET_CAP_NEAR: EUR,
+    AlertType.BUDGET_CAP_REACHED: EUR,
 }
 #: At most this many lead ids are listed in a message; the rest are counted.
 MAX_LEAD_IDS = 20
@@ -44,6 +46,17 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "next": "Prochaine étape", "all_suppliers": "tous les fournisseurs", "more": "+{n} autres",
         },
         "periods": {"delivery": "livraison {id}", "week": "semaine {label}", "pilot": "pilote"},
+        "incident": {
+            "open": "Incident en cours : {occurrences} alertes, la dernière pour {period}{figure}.",
+            "closed": "Incident clos : {period}, problème résolu.",
+            "closed_title": "Résolu : {title}",
+            "within": "{supplier}, {period} : {figure_name} de {figure}, dans la limite ({threshold}).",
+            "within_plain": "{supplier}, {period} : de nouveau dans la limite du contrat.",
+            "no_overdue": "{supplier} : aucun remplacement passé en retard depuis 7 jours.",
+            "delivered": "{supplier} : une livraison est arrivée après le {period}.",
+            "not_frozen": "{supplier} : plus aucun relevé gelé ({period}).",
+            "no_review": "{supplier} : plus aucun lead en revue proche de son échéance.",
+        },
         "bounds": {"threshold": "du seuil du contrat", "trend": "de la tendance des 4 dernières semaines"},
         AlertType.REJECTION_SPIKE: {
             "title": "Pic de rejets",
@@ -125,6 +138,56 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "next": "Lire le rapport avant le comité.",
             "report": "Rapport joint : {report_path} (HTML et PDF)",
         },
+        AlertType.VOLUME_CAP_NEAR: {
+            "title": "Plafond hebdomadaire bientôt atteint",
+            "figure": "Leads acceptés",
+            "summary": "{supplier}, {period} : {figure} leads acceptés, 80 % du maximum hebdomadaire "
+                       "de {weekly_max} atteints.",
+            "next": "Prévenir le fournisseur : au-delà de {weekly_max} leads dans la semaine, les suivants "
+                    "sont refusés (OVER_WEEKLY_CAP) et non facturés.",
+        },
+        AlertType.VOLUME_CAP_REACHED: {
+            "title": "Plafond hebdomadaire atteint",
+            "figure": "Leads acceptés",
+            "summary": "{supplier}, {period} : {figure} leads acceptés, le maximum hebdomadaire "
+                       "de {weekly_max} est atteint.",
+            "next": "Les leads suivants de la semaine seront refusés (OVER_WEEKLY_CAP) et non facturés : "
+                    "demander au fournisseur d'attendre lundi.",
+        },
+        AlertType.BUDGET_CAP_NEAR: {
+            "title": "Budget mensuel bientôt atteint",
+            "figure": "Facturable à ce jour",
+            "summary": "{supplier}, {period} : {figure} facturables à ce jour, 80 % du plafond mensuel "
+                       "de {budget_cap} atteints.",
+            "next": "Le montant au-delà du plafond ne sera pas payé : prévenir le fournisseur "
+                    "et le responsable du budget.",
+        },
+        AlertType.BUDGET_CAP_REACHED: {
+            "title": "Budget mensuel atteint",
+            "figure": "Facturable à ce jour",
+            "summary": "{supplier}, {period} : {figure} facturables à ce jour, le plafond mensuel "
+                       "de {budget_cap} est atteint.",
+            "next": "Tout lead facturable de plus ce mois-ci dépasse le plafond et ne sera pas payé : "
+                    "demander au fournisseur de suspendre les livraisons jusqu'au mois prochain.",
+        },
+        AlertType.CONTRACT_RENEWAL: {
+            "title": "Échéance du contrat",
+            "figure": "Préavis",
+            "summary": "{supplier} : le contrat se termine le {period_end} ; dernier jour pour donner "
+                       "le préavis de {notice_days} jours : {notice_deadline}.",
+            "details": "{renewal}",
+            "renews": "Sans préavis, le contrat se renouvelle de lui-même.",
+            "ends": "Le contrat ne se renouvelle pas de lui-même : sans nouveau contrat, il prend fin.",
+            "next": "Décider avant le {notice_deadline} : renouveler, renégocier ou donner le préavis.",
+        },
+        AlertType.REVIEW_WAITING: {
+            "title": "Leads en attente de revue",
+            "figure": "Leads en revue",
+            "summary": "{supplier} : {figure} lead(s) en revue, le plus ancien à décider "
+                       "au plus tard le {oldest_due}.",
+            "next": "Accepter ou rejeter ces leads (leadgov review) : passé ce délai, "
+                    "la vérification quotidienne les rejette.",
+        },
     },
     "en": {
         "labels": {
@@ -132,6 +195,17 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "next": "Next step", "all_suppliers": "all suppliers", "more": "+{n} more",
         },
         "periods": {"delivery": "delivery {id}", "week": "week {label}", "pilot": "pilot"},
+        "incident": {
+            "open": "Ongoing incident: {occurrences} alerts, the latest for {period}{figure}.",
+            "closed": "Incident closed: {period}, problem resolved.",
+            "closed_title": "Resolved: {title}",
+            "within": "{supplier}, {period}: {figure_name} {figure}, within the limit ({threshold}).",
+            "within_plain": "{supplier}, {period}: back within the contract's limit.",
+            "no_overdue": "{supplier}: no replacement has gone overdue for 7 days.",
+            "delivered": "{supplier}: a delivery arrived after {period}.",
+            "not_frozen": "{supplier}: no frozen statement left ({period}).",
+            "no_review": "{supplier}: no lead in review close to its deadline any more.",
+        },
         "bounds": {"threshold": "the contract's limit", "trend": "the trailing 4-week trend"},
         AlertType.REJECTION_SPIKE: {
             "title": "Rejection spike",
@@ -211,6 +285,54 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "next": "Read the report before the committee.",
             "report": "Report attached: {report_path} (HTML and PDF)",
         },
+        AlertType.VOLUME_CAP_NEAR: {
+            "title": "Weekly cap nearly reached",
+            "figure": "Accepted leads",
+            "summary": "{supplier}: {figure} accepted leads in {period}, 80% of the weekly maximum "
+                       "of {weekly_max}.",
+            "next": "Warn the supplier: beyond {weekly_max} leads in the week, the next ones are refused "
+                    "(OVER_WEEKLY_CAP) and not billed.",
+        },
+        AlertType.VOLUME_CAP_REACHED: {
+            "title": "Weekly cap reached",
+            "figure": "Accepted leads",
+            "summary": "{supplier}: {figure} accepted leads in {period}, the weekly maximum of {weekly_max} "
+                       "is reached.",
+            "next": "The week's next leads will be refused (OVER_WEEKLY_CAP) and not billed: "
+                    "ask the supplier to wait until Monday.",
+        },
+        AlertType.BUDGET_CAP_NEAR: {
+            "title": "Monthly budget nearly reached",
+            "figure": "Billable so far",
+            "summary": "{supplier}: {figure} billable so far in {period}, 80% of the monthly cap "
+                       "of {budget_cap}.",
+            "next": "The amount above the cap will not be paid: warn the supplier and the budget owner.",
+        },
+        AlertType.BUDGET_CAP_REACHED: {
+            "title": "Monthly budget reached",
+            "figure": "Billable so far",
+            "summary": "{supplier}: {figure} billable so far in {period}, the monthly cap of {budget_cap} "
+                       "is reached.",
+            "next": "Any further billable lead this month is above the cap and will not be paid: "
+                    "ask the supplier to pause deliveries until next month.",
+        },
+        AlertType.CONTRACT_RENEWAL: {
+            "title": "Contract end approaching",
+            "figure": "Notice",
+            "summary": "{supplier}: the contract ends on {period_end}; the last day to give the "
+                       "{notice_days}-day notice is {notice_deadline}.",
+            "details": "{renewal}",
+            "renews": "Without notice, the contract renews by itself.",
+            "ends": "The contract does not renew by itself: without a new contract, it ends.",
+            "next": "Decide before {notice_deadline}: renew, renegotiate or give notice.",
+        },
+        AlertType.REVIEW_WAITING: {
+            "title": "Leads waiting for review",
+            "figure": "Leads in review",
+            "summary": "{supplier}: {figure} lead(s) in review, the oldest to be decided by {oldest_due}.",
+            "next": "Accept or reject these leads (leadgov review): after that day, the daily check "
+                    "rejects them.",
+        },
     },
 }
 
@@ -237,7 +359,7 @@ def format_period(label: str, locale: str) -> str:
     try:
         if kind == "delivery" and rest:
             return words["delivery"].format(id=rest)
-        if kind in ("day", "overdue") and rest:
+        if kind in ("day", "overdue", "renewal") and rest:
             return format_date(rest, locale)
         if label == "pilot":
             return words["pilot"]
@@ -322,6 +444,17 @@ def _values(alert: Alert, locale: str) -> dict[str, str]:
         values["verdict"] = str(facts.get("verdict", ""))
         values["figure"] = values["verdict"]
         values["reasons"] = "; ".join(str(r) for r in _listed(facts.get("reasons")))
+    elif alert.type in (AlertType.VOLUME_CAP_NEAR, AlertType.VOLUME_CAP_REACHED):
+        values["weekly_max"] = format_count(_number(facts.get("weekly_max", 0)), locale)
+    elif alert.type in (AlertType.BUDGET_CAP_NEAR, AlertType.BUDGET_CAP_REACHED):
+        values["budget_cap"] = format_eur(_number(facts.get("budget_cap_eur", 0)), locale)
+    elif alert.type == AlertType.CONTRACT_RENEWAL:
+        values["period_end"] = format_date(str(facts["period_end"]), locale)
+        values["notice_deadline"] = format_date(str(facts["notice_deadline"]), locale)
+        values["notice_days"] = format_count(_number(facts.get("notice_days", 0)), locale)
+        values["renewal"] = words[alert.type]["renews" if facts.get("auto_renew") else "ends"]
+    elif alert.type == AlertType.REVIEW_WAITING:
+        values["oldest_due"] = format_date(str(facts["oldest_due"]), locale)
     elif alert.type == AlertType.QUARTERLY_REVIEW:
         values["suppliers"] = format_count(_number(facts.get("suppliers", 0)), locale)
         values["figure"] = values["suppliers"]
@@ -374,3 +507,47 @@ def render(alert: Alert) -> Message:
                                           "text": f"`{alert.type.value}` · `{escape(alert.key)}`"}]},
     ]
     return Message(text=f"{summary} {next_step}", blocks=blocks)
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+def _figure(kind: AlertType, value: float | None, locale: str) -> str:
+    return "" if value is None else _value(value, UNITS.get(kind, COUNT), locale)
+
+
+def render_head(opener: Message, kind: AlertType, *, locale: str, occurrences: int, latest_period: str,
+                latest_figure: float | None, cleared_period: str | None) -> Message:
+    """An incident's first message refreshed: the opening alert as posted, plus a line saying how
+    the incident stands (its alerts so far and the latest figure, or that it is closed)."""
+    locale = locale if locale in WORDING else "en"
+    words = WORDING[locale]["incident"]
+    if cleared_period is not None:
+        status = words["closed"].format(period=escape(format_period(cleared_period, locale)))
+    else:
+        figure = _figure(kind, latest_figure, locale)
+        status = words["open"].format(occurrences=occurrences,
+                                      period=escape(format_period(latest_period, locale)),
+                                      figure=f" ({escape(figure)})" if figure else "")
+    blocks: list[dict[str, object]] = [*opener.blocks,
+                                       {"type": "context", "elements": [{"type": "mrkdwn", "text": status}]}]
+    return Message(text=f"{status} {opener.text}", blocks=blocks)
+
+
+def render_closing(kind: AlertType, *, locale: str, supplier: str, period: str, reason: str,
+                   figure: float | None, threshold: float | None) -> Message:
+    """The last reply of an incident: what check found the problem gone, with its figure."""
+    locale = locale if locale in WORDING else "en"
+    words, wording = WORDING[locale]["incident"], WORDING[locale][kind]
+    values = {"supplier": escape(supplier), "period": escape(format_period(period, locale)),
+              "figure": escape(_figure(kind, figure, locale)), "threshold": escape(_figure(kind, threshold, locale)),
+              "figure_name": wording["figure"].lower()}
+    if reason == "within" and (not values["figure"] or not values["threshold"] or "{" in values["figure_name"]):
+        reason = "within_plain"
+    summary = words[reason].format_map(values)
+    title = words["closed_title"].format(title=wording["title"])
+    blocks: list[dict[str, object]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"`{kind.value}` · {values['period']}"}]},
+    ]
+    return Message(text=f"{title}. {summary}", blocks=blocks)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Required, TypedDict
 
-from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType
+from leadgov.alerts.types import COMMITTEE_ALERTS, Alert, AlertType, Clear
 from leadgov.config.contract import Contract
 from leadgov.config.contract.value_types import WEEKDAYS
 from leadgov.kpis import Kpis
@@ -21,6 +21,12 @@ from leadgov.periods import parse_period
 
 #: A finished week below this share of ``volumes.weekly_target`` is a shortfall.
 SHORTFALL_SHARE = 0.8
+#: VOLUME_CAP_NEAR / BUDGET_CAP_NEAR fire when this share of the cap is reached.
+NEAR_SHARE = 0.8
+#: CONTRACT_RENEWAL fires this many days before the last day to give notice.
+RENEWAL_WARNING_DAYS = 14
+#: REVIEW_WAITING fires on a day when the oldest lead in review is due within this many days.
+REVIEW_DUE_WITHIN_DAYS = 1
 #: The trend rule compares a week with this many earlier weeks that have a rate.
 TREND_WEEKS = 4
 #: A delivery spike names at most this many reason codes.
@@ -52,6 +58,8 @@ class StatementFacts(TypedDict, total=False):
     frozen: bool
     amount_due_eur: Decimal | None
     freeze_reasons: list[str]
+    #: The month's billable amount before the budget cap (ends the budget incidents when under it).
+    gross_eur: Decimal
 
 
 def _alert(contract: Contract, kind: AlertType, period: str, *, figure: float | None = None,
@@ -75,21 +83,21 @@ def _top_reasons(kpis: Kpis) -> list[ReasonCount]:
     return [{"code": str(row["code"]), "count": int(row["count"])} for row in ranked[:TOP_REASONS]]
 
 
-def _duplicate_surge(kpis: Kpis, contract: Contract, period: str) -> list[Alert]:
+def _duplicate_surge(kpis: Kpis, contract: Contract, period: str, **extra: object) -> list[Alert]:
     limit = contract.billing.freeze_if.duplicate_rate_above
     rate = kpis.duplicate_rate
     if limit is None or rate is None or not _enough_leads(kpis.delivered, contract) or not rate > limit:
         return []
     return [_alert(contract, AlertType.DUPLICATE_SURGE, period, figure=rate, threshold=limit,
-                   delivered=kpis.delivered, duplicates=kpis.duplicates)]
+                   delivered=kpis.delivered, duplicates=kpis.duplicates, **extra)]
 
 
-def _gdpr_breach(kpis: Kpis, contract: Contract, period: str) -> list[Alert]:
+def _gdpr_breach(kpis: Kpis, contract: Contract, period: str, **extra: object) -> list[Alert]:
     """Not a rate alert: a single incident fires, whatever the volume."""
     if kpis.gdpr_incidents <= 0:
         return []
     return [_alert(contract, AlertType.GDPR_BREACH, period, figure=kpis.gdpr_incidents, threshold=0,
-                   delivered=kpis.delivered, freezes_statement=contract.billing.freeze_if.gdpr_breach)]
+                   delivered=kpis.delivered, freezes_statement=contract.billing.freeze_if.gdpr_breach, **extra)]
 
 
 def _check_kind(kpis: Kpis, kind: str, function: str) -> None:
@@ -112,7 +120,9 @@ def delivery_alerts(kpis: Kpis, contract: Contract, *, delivery_id: int, deliver
             delivered_on=delivered_on.isoformat(), contest_window_closes=closes.isoformat(),
             top_reasons=_top_reasons(kpis),
         ))
-    return alerts + _duplicate_surge(kpis, contract, period) + _gdpr_breach(kpis, contract, period)
+    day = delivered_on.isoformat()
+    return (alerts + _duplicate_surge(kpis, contract, period, delivered_on=day)
+            + _gdpr_breach(kpis, contract, period, delivered_on=day))
 
 
 def _trend(earlier_reject_rates: Iterable[float | None]) -> tuple[float, float] | None:
@@ -191,9 +201,56 @@ def week_alerts(kpis: Kpis, contract: Contract, *, earlier_reject_rates: list[fl
     No GDPR_BREACH here: each breach is alerted once, by its delivery or by its contest."""
     _check_kind(kpis, "week", "week_alerts")
     alerts = _rejection_spike_week(kpis, contract, earlier_reject_rates) + _duplicate_surge(kpis, contract, kpis.period)
+    alerts += _volume_cap(kpis, contract)
     if finished:
         alerts += _volume(kpis, contract) + _sla_breach(kpis, contract)
     return alerts
+
+
+def _volume_cap(kpis: Kpis, contract: Contract) -> list[Alert]:
+    """The week's accepted leads against ``weekly_max``: VOLUME_CAP_REACHED once they reach it (the
+    week's next leads will be refused), else VOLUME_CAP_NEAR once they reach ``NEAR_SHARE`` of it.
+    "Reach" is ``>=``: these two are the rules' only non-strict thresholds."""
+    cap = contract.volumes.weekly_max
+    facts = {"accepted": kpis.accepted, "weekly_max": cap}
+    if not _within_contract(kpis, contract):
+        return []
+    if kpis.accepted >= cap:
+        return [_alert(contract, AlertType.VOLUME_CAP_REACHED, kpis.period, figure=kpis.accepted, threshold=cap,
+                       **facts)]
+    if kpis.accepted >= NEAR_SHARE * cap:
+        return [_alert(contract, AlertType.VOLUME_CAP_NEAR, kpis.period, figure=kpis.accepted,
+                       threshold=NEAR_SHARE * cap, **facts)]
+    return []
+
+
+def week_clears(kpis: Kpis, contract: Contract, fired: Sequence[Alert]) -> list[Clear]:
+    """A finished ISO week's checks that found their problem absent: each may close the supplier's
+    open incident of that type (``leadgov.alerts.incidents``). A type is judged only where its rule
+    could have fired (enough leads for a rate, a week inside the contract for volumes); a type that
+    fired for the week (``fired``) is not clear."""
+    _check_kind(kpis, "week", "week_clears")
+    _, end = parse_period(kpis.period).dates
+    fired_types = {alert.type for alert in fired}
+    enough = _enough_leads(kpis.delivered, contract)
+    within = _within_contract(kpis, contract)
+    duplicate_limit = contract.billing.freeze_if.duplicate_rate_above
+    cap = contract.volumes.weekly_max
+    candidates: list[tuple[AlertType, bool, float | None, float | None]] = [
+        (AlertType.REJECTION_SPIKE, kpis.reject_rate is not None and enough, kpis.reject_rate,
+         contract.quality.max_reject_rate),
+        (AlertType.DUPLICATE_SURGE, duplicate_limit is not None and kpis.duplicate_rate is not None and enough,
+         kpis.duplicate_rate, duplicate_limit),
+        (AlertType.GDPR_BREACH, kpis.delivered > 0 and kpis.gdpr_incidents == 0, kpis.gdpr_incidents, 0),
+        (AlertType.VOLUME_SHORTFALL, within, kpis.delivered, contract.volumes.weekly_target * SHORTFALL_SHARE),
+        (AlertType.VOLUME_EXCESS, within, kpis.delivered, cap),
+        (AlertType.SLA_BREACH, kpis.first_contact_sla is not None and _enough_leads(kpis.accepted, contract),
+         kpis.first_contact_sla, contract.quality.first_contact_sla_share),
+        # the cap's NEAR/REACHED incident ends under the NEAR share
+        (AlertType.VOLUME_CAP_NEAR, within and kpis.accepted < NEAR_SHARE * cap, kpis.accepted, NEAR_SHARE * cap),
+    ]
+    return [Clear(kind, kpis.period, end, "within", figure, threshold)
+            for kind, judged, figure, threshold in candidates if judged and kind not in fired_types]
 
 
 def contest_gdpr_alerts(contract: Contract, contests: Sequence[Mapping[str, object]]) -> list[Alert]:
@@ -286,3 +343,50 @@ def quarterly_review_alert(*, quarter: str, channel: str, locale: str, report_pa
     return [Alert(type=AlertType.QUARTERLY_REVIEW, supplier_id="all", supplier_name="", period=quarter,
                   channel=channel, locale=language, figure=None, threshold=None,
                   facts={"suppliers": suppliers, "report_path": report_path})]
+
+
+def budget_cap_alerts(contract: Contract, *, month: str, billable_eur: Decimal) -> list[Alert]:
+    """The month's billable amount so far against ``billing.monthly_budget_cap_eur``: BUDGET_CAP_REACHED
+    once it reaches the cap, else BUDGET_CAP_NEAR once it reaches ``NEAR_SHARE`` of it (``>=``)."""
+    if contract.billing.monthly_budget_cap_eur is None:
+        return []
+    cap = Decimal(str(contract.billing.monthly_budget_cap_eur))
+    amount = float(billable_eur)
+    facts = {"billable_eur": amount, "budget_cap_eur": float(cap)}
+    if billable_eur >= cap:
+        return [_alert(contract, AlertType.BUDGET_CAP_REACHED, month, figure=amount, threshold=float(cap), **facts)]
+    if billable_eur >= cap * Decimal(str(NEAR_SHARE)):
+        return [_alert(contract, AlertType.BUDGET_CAP_NEAR, month, figure=amount,
+                       threshold=float(cap) * NEAR_SHARE, **facts)]
+    return []
+
+
+def budget_cap_clears(contract: Contract, *, month: str, through: date, billable_eur: Decimal) -> list[Clear]:
+    """A month billed under ``NEAR_SHARE`` of the cap ends the budget's NEAR/REACHED incident."""
+    if contract.billing.monthly_budget_cap_eur is None:
+        return []
+    near = Decimal(str(contract.billing.monthly_budget_cap_eur)) * Decimal(str(NEAR_SHARE))
+    if billable_eur >= near:
+        return []
+    return [Clear(AlertType.BUDGET_CAP_NEAR, month, through, "within", float(billable_eur), float(near))]
+
+
+def contract_renewal_alert(contract: Contract, *, today: date) -> list[Alert]:
+    """From ``notice_days`` + ``RENEWAL_WARNING_DAYS`` days before the contract's end until the last
+    day to give notice: once per contract period (its end names it)."""
+    end = contract.period.end
+    deadline = end - timedelta(days=contract.period.notice_days)
+    if not deadline - timedelta(days=RENEWAL_WARNING_DAYS) <= today <= deadline:
+        return []
+    return [_alert(contract, AlertType.CONTRACT_RENEWAL, f"renewal:{end.isoformat()}",
+                   period_end=end.isoformat(), notice_deadline=deadline.isoformat(),
+                   notice_days=contract.period.notice_days, auto_renew=contract.period.auto_renew)]
+
+
+def review_waiting_alert(contract: Contract, *, today: date, waiting: int, oldest_due: date | None) -> list[Alert]:
+    """Leads in review on a day when the oldest is due within ``REVIEW_DUE_WITHIN_DAYS``: one per
+    supplier and day."""
+    if waiting <= 0 or oldest_due is None or oldest_due > today + timedelta(days=REVIEW_DUE_WITHIN_DAYS):
+        return []
+    return [_alert(contract, AlertType.REVIEW_WAITING, f"day:{today.isoformat()}", figure=waiting,
+                   waiting=waiting, oldest_due=oldest_due.isoformat())]

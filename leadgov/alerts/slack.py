@@ -52,6 +52,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
+from leadgov.alerts.types import Posted
+
 if TYPE_CHECKING:
     from leadgov.config.settings import Settings
 
@@ -59,6 +61,11 @@ if TYPE_CHECKING:
 MAX_RETRIES = 2
 #: A 429 asking to wait longer than this is not retried: the alert waits in the outbox instead.
 MAX_RETRY_AFTER_SECONDS = 30
+
+#: Messages posted through the Web API carry their outbox key as metadata of this event type.
+METADATA_EVENT = "leadgov_alert"
+#: How many of a channel's latest messages a retry looks through for its earlier post.
+HISTORY_LIMIT = 200
 
 # Slack error codes are short snake_case words ("channel_not_found", "no_service"); anything else
 # (an HTML error page, an echo of the request) is not copied into the error message.
@@ -138,6 +145,14 @@ class SlackSender:
             raise ValueError("SlackSender needs exactly one of web_client and webhook_client")
         self._web = web_client
         self._webhook = webhook_client
+        self._timeout = float((web_client or webhook_client).timeout)  # type: ignore[union-attr]  # one is set
+
+    def bound_timeout(self, seconds: float) -> None:
+        """Wait at most ``seconds`` (at least 1 s) on each socket operation from now on, never more
+        than the configured timeout: a command's sending keeps to its time budget."""
+        client = self._web if self._web is not None else self._webhook
+        assert client is not None  # exactly one client (__init__)
+        client.timeout = max(1.0, min(self._timeout, seconds))  # type: ignore[assignment]  # urllib takes floats
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackSender | None:
@@ -164,13 +179,18 @@ class SlackSender:
     def mode(self) -> Literal["web", "webhook"]:
         return "web" if self._web is not None else "webhook"
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, object]]) -> None:
-        """Post ``text`` (the notification fallback) and ``blocks`` to ``channel``; raise
-        ``SlackDeliveryError`` when Slack did not accept it after the retries."""
+    def post(self, channel: str, text: str, blocks: list[dict[str, object]], *, key: str | None = None,
+             thread_ts: str | None = None) -> Posted | None:
+        """Post ``text`` (the notification fallback) and ``blocks`` to ``channel`` (in the thread of
+        ``thread_ts`` when given); raise ``SlackDeliveryError`` when Slack did not accept it after the
+        retries. Through the Web API the message carries ``key`` in its metadata (so that a retry can
+        find it: ``find``) and the answer says where it is; a webhook says nothing (None)."""
         try:
             if self._web is not None:
-                self._web.chat_postMessage(channel=channel, text=text, blocks=blocks or None)
-                return
+                metadata = None if key is None else {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+                answer = self._web.chat_postMessage(channel=channel, text=text, blocks=blocks or None,
+                                                    thread_ts=thread_ts, metadata=metadata)
+                return Posted(str(answer.get("channel") or channel), str(answer.get("ts")))
             assert self._webhook is not None  # exactly one client (__init__)
             response = self._webhook.send(text=text, blocks=blocks or None)
         except SlackApiError as exc:  # Web API: ok:false, or an HTTP error left after the retries
@@ -186,6 +206,39 @@ class SlackSender:
             raise SlackDeliveryError(
                 channel, _http_reason(response.status_code, error), status=response.status_code, error=error
             )
+        return None
+
+    @property
+    def threads(self) -> bool:
+        """Whether this sender can reply in threads and update messages (the Web API; not a webhook)."""
+        return self._web is not None
+
+    def update(self, posted: Posted, text: str, blocks: list[dict[str, object]]) -> None:
+        """Replace a posted message's text and blocks (``chat.update``)."""
+        web = self._web
+        assert web is not None  # only the Web API updates messages (``threads``)
+        self._calling(posted.channel, lambda: web.chat_update(channel=posted.channel, ts=posted.ts, text=text,
+                                                              blocks=blocks or None))
+
+    def find(self, channel: str, key: str, *, thread_ts: str | None = None) -> Posted | None:
+        """The message an earlier attempt posted with ``key`` in its metadata, if Slack has it: the
+        channel's last ``HISTORY_LIMIT`` messages, or the replies of ``thread_ts``. A retry asks this
+        first, so a message whose answer was lost is not posted twice."""
+        web = self._web
+        if web is None:
+            return None
+        channel_id = self.channel_id(channel)
+        if thread_ts is None:
+            page = self._calling(channel, partial(web.conversations_history, channel=channel_id,
+                                                  include_all_metadata=True, limit=HISTORY_LIMIT))
+        else:
+            page = self._calling(channel, partial(web.conversations_replies, channel=channel_id, ts=thread_ts,
+                                                  include_all_metadata=True, limit=HISTORY_LIMIT))
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
+                return Posted(channel_id, str(message["ts"]))
+        return None
 
     def upload(self, channel: str, message: str, files: list[tuple[str, bytes]]) -> None:
         """Post ``files`` (name, content) to ``channel`` with ``message`` as their comment, through

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -20,6 +21,12 @@ class AlertType(StrEnum):
     BILLING_FROZEN = "BILLING_FROZEN"
     PILOT_VERDICT = "PILOT_VERDICT"
     QUARTERLY_REVIEW = "QUARTERLY_REVIEW"
+    VOLUME_CAP_NEAR = "VOLUME_CAP_NEAR"
+    VOLUME_CAP_REACHED = "VOLUME_CAP_REACHED"
+    BUDGET_CAP_NEAR = "BUDGET_CAP_NEAR"
+    BUDGET_CAP_REACHED = "BUDGET_CAP_REACHED"
+    CONTRACT_RENEWAL = "CONTRACT_RENEWAL"
+    REVIEW_WAITING = "REVIEW_WAITING"
 
 
 #: Alerts for the committee channel; every other alert goes to the contract's ops channel.
@@ -45,4 +52,32 @@ class Alert:
 
     @property
     def key(self) -> str:
-        return f"{self.type.value}|{self.supplier_id}|{self.period}"
+        return alert_key(self.type, self.supplier_id, self.period)
+
+
+def alert_key(kind: AlertType, supplier_id: str, period: str) -> str:
+    """An alert's identity in the outbox: the same (type, supplier, period) is one event."""
+    return f"{kind.value}|{supplier_id}|{period}"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where Slack put a message: the channel's id and the message's ``ts``."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class Clear:
+    """A check found ``type``'s problem absent for ``period`` (which ends on ``through``): it closes the
+    supplier's open incident of that type unless an alert of the incident covers a later day.
+    ``reason`` names the closing sentence (``within``: the figure is back within its limit,
+    ``no_overdue``, ``delivered``, ``not_frozen``); ``figure``/``threshold`` as in the alert."""
+
+    type: AlertType
+    period: str
+    through: date
+    reason: str
+    figure: float | None = None
+    threshold: float | None = None

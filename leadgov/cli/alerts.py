@@ -15,6 +15,7 @@ from leadgov.cli.common import (
     parse_as_of,
     print_json,
     report_alerts,
+    sending_line,
     user_errors,
 )
 from leadgov.models.statuses import AlertStatus
@@ -70,8 +71,7 @@ def alerts_send(db: DbOption = None) -> None:
     """Send what is pending or failed (without Slack settings, alerts stay in the outbox)."""
     with user_errors():
         summary = send_alerts(cli_runtime(db))
-    out.print(f"sent {summary.sent}, failed {summary.failed} (kept for the next run), "
-              f"kept in the outbox {summary.kept} (Slack not configured)")
+    out.print(sending_line(summary))
 
 
 @alerts_app.command("check")

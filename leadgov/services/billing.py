@@ -146,7 +146,7 @@ def raise_alerts(runtime: Runtime, statement: StoredStatement, as_of: date) -> A
     # a recomputed month that stays released (docs/governance-rules.md) is payable: no BILLING_FROZEN
     facts: StatementFacts = {"month": statement.month, "revision": statement.revision,
                              "frozen": not statement.payable, "amount_due_eur": statement.amount_due_eur,
-                             "freeze_reasons": list(statement.freeze_reasons)}
+                             "freeze_reasons": list(statement.freeze_reasons), "gross_eur": statement.gross_eur}
     return runtime.alerts(lambda session: after_statement(session, statement.supplier_id, facts, today=as_of))
 
 

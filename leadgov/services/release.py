@@ -12,13 +12,15 @@ else is ``Refused`` with one line, before anything is stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 
 from leadgov import statements
+from leadgov.alerts.outbox import AlertRun
 from leadgov.errors import Refused
 from leadgov.models import billing_store
 from leadgov.periods import BadPeriod
+from leadgov.services.billing import raise_alerts
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 from leadgov.statements import StoredStatement, month_period_of, read_statement
@@ -40,6 +42,8 @@ class ReleaseResult:
 
     statement: StoredStatement
     released_revision: int
+    #: What releasing changed in the alerts (the frozen-billing incident closed), after the commit.
+    alerts: AlertRun = AlertRun()
 
 
 def _month(month: str) -> str:
@@ -92,4 +96,7 @@ def release_statement(runtime: Runtime, request: ReleaseRequest, *,
         raise Refused("a release needs a comment: say why the committee releases the statement")
     if not request.released_by.strip():
         raise Refused("a release needs who decides it (--by)")
-    return steps(store_release, runtime, request)
+    result: ReleaseResult = steps(store_release, runtime, request)
+    # the released revision is payable: it ends the month's frozen-billing incident (after the commit)
+    alerts = steps(raise_alerts, runtime, result.statement, runtime.clock.today())
+    return replace(result, alerts=alerts)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from leadgov.alerts.outbox import AlertRun, SendSummary, evaluate_alerts, send_committee, send_pending
+from leadgov.alerts.outbox import AlertRun, Budget, SendSummary, evaluate_alerts, send_committee, send_pending
 from leadgov.alerts.slack import SlackSender
 from leadgov.config.settings import Settings, get_settings
 from leadgov.mail import MailSender
@@ -86,15 +86,18 @@ class OutboxNotifier:
 
     sender: SlackSender | None
     mail: MailSender | None = None
+    #: Seconds one call of ``send_pending`` may spend sending; what is left waits for the next run.
+    budget_seconds: float = float("inf")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OutboxNotifier:
-        return cls(SlackSender.from_settings(settings), MailSender.from_settings(settings))
+        return cls(SlackSender.from_settings(settings), MailSender.from_settings(settings),
+                   settings.send_budget_seconds)
 
     def send_pending(self, sessions: SessionFactory) -> SendSummary:
-        alerts = send_pending(sessions.url, self.sender)
-        reports = send_committee(sessions.url, self.sender, self.mail)
-        return SendSummary(alerts.sent + reports.sent, alerts.failed + reports.failed, alerts.kept + reports.kept)
+        budget = Budget(self.budget_seconds)
+        return send_pending(sessions.url, self.sender, budget) + send_committee(sessions.url, self.sender,
+                                                                               self.mail, budget)
 
 
 @dataclass(frozen=True)

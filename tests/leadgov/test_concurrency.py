@@ -376,7 +376,8 @@ def test_two_senders_at_once_post_each_alert_once(pg_url, fake_slack):
     for thread in threads:
         thread.join(timeout=30)
     assert sum(r.sent for r in results) == len(keys) and sum(r.failed for r in results) == 0
-    assert len(fake_slack.requests) == len(keys)
+    # each alert posted once (the incident's first message may also be refreshed: chat.update)
+    assert [r["path"] for r in fake_slack.requests].count("/api/chat.postMessage") == len(keys)
     assert statuses(pg_url) == {k: ("sent", 1) for k in keys}
 
 
@@ -396,5 +397,7 @@ def test_an_alert_left_sending_by_a_killed_worker_is_sent_once_its_claim_is_stal
         session.execute(update(OutboxAlert).values(
             claimed_at=OutboxAlert.claimed_at - alert_store.STALE_CLAIM - timedelta(minutes=1)))
     assert send_pending(pg_url, sender) == SendSummary(sent=len(keys))
-    assert len(fake_slack.requests) == len(keys)
+    paths = [r["path"] for r in fake_slack.requests]
+    # the killed worker may have posted them: each is looked for in Slack first, then posted once
+    assert paths.count("/api/chat.postMessage") == len(keys) and "/api/conversations.history" in paths
     assert statuses(pg_url) == {k: ("sent", 1) for k in keys}

@@ -1,6 +1,6 @@
 """The main job: ``leadgov demo`` plays a quarter end to end and tells the story it promises."""
 
-from leadgov.models import alert_store
+from leadgov.models import alert_store, incident_store
 from leadgov.models.committee_store import list_deliveries
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions
@@ -25,14 +25,41 @@ def test_demo_plays_the_quarter(demo_run):
         keys = [a.key for a in alert_store.list_alerts(session)]
         states = {s.id: s.state for s in session.query(Supplier)}
         verdicts = {s: [d.verdict for d in decisions(session, s)] for s in states}
-        packs = {(d.report, d.medium) for d in list_deliveries(session)}
+        packs = {(d.report, d.medium, d.status) for d in list_deliveries(session)}
     assert keys.count("REJECTION_SPIKE|datapulse|2027-W07") == 1          # the week-7 spike, raised once
     assert len(keys) == len(set(keys))                                   # every alert once
     assert verdicts["acme-leads"] == ["GO"] and states["acme-leads"] == "active"
     assert verdicts["prospectia"][0] in {"STOP", "RENEGOTIATE"}          # the pilot that fails
     assert "QUARTERLY_REVIEW|all|2027-Q1" in keys
-    # the review and each pilot report wait in the committee outbox for Slack and e-mail
-    assert {("review:2027-Q1", "slack"), ("review:2027-Q1", "email")} <= packs
-    assert {(f"pilot:{s}", "email") for s in ("acme-leads", "datapulse", "prospectia")} <= packs
+    # the review and each pilot report delivered to the committee by Slack and e-mail
+    assert {("review:2027-Q1", "slack", "sent"), ("review:2027-Q1", "email", "sent")} <= packs
+    assert {(f"pilot:{s}", "email", "sent") for s in ("acme-leads", "datapulse", "prospectia")} <= packs
+    assert demo_run.slack_uploads >= 2 * 4 and len(demo_run.emails) >= 4
     assert any(k.startswith("REPLACEMENT_OVERDUE|datapulse|") for k in keys)  # late replacements
     assert "2027-Q1" in result.output and "Reports" in result.output
+
+
+def test_the_managers_get_incidents_not_floods(demo_run):
+    """Against a loopback Slack: at most 15 top-level messages in the managers' channels over the
+    quarter; every alert still there, as a message or a reply in its incident's thread; the incidents
+    that cleared are closed, with a last reply in their thread."""
+    url = f"sqlite:///{demo_run.folder / 'data' / 'demo.db'}"
+    with session_scope(url) as session:
+        alerts = alert_store.list_alerts(session)
+        incidents = incident_store.list_incidents(session)
+    committee = {a.channel for a in alerts if a.type in {"PILOT_VERDICT", "QUARTERLY_REVIEW"}}
+    managers = [m for m in demo_run.slack_messages if m["channel"] not in committee]
+    top_level = [m for m in managers if m["thread_ts"] is None]
+    assert 0 < len(top_level) <= 15
+    posted = {m["metadata"]["event_payload"]["key"] for m in managers}
+    for_managers = [a for a in alerts if a.type not in {"PILOT_VERDICT", "QUARTERLY_REVIEW"}]
+    assert len(for_managers) > 2 * len(top_level)  # far more alerts than messages
+    assert {a.key for a in for_managers} <= posted and {a.status for a in for_managers} == {"sent"}
+    closed = [i for i in incidents if i.state == "closed"]
+    assert closed and all(i.closing_status == "sent" for i in closed)
+    threads = {m["ts"]: m for m in top_level}
+    for incident in closed:
+        assert incident.slack_ts in threads
+        closing = f"{incident.type}|{incident.supplier_id}|closed:{incident.id}:{incident.cleared_period}"
+        assert any(m["metadata"]["event_payload"]["key"] == closing and m["thread_ts"] == incident.slack_ts
+                   for m in managers)

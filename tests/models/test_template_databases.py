@@ -17,6 +17,13 @@ from leadgov.models.db import get_engine
 from leadgov.models.migrate import upgrade
 
 
+def _comparable(index: dict) -> dict:
+    """An index as reflected, its partial-index condition (a ``TextClause``, compared by identity)
+    as its SQL text."""
+    options = {k: str(v) for k, v in index.get("dialect_options", {}).items()}
+    return {**index, "dialect_options": options} if options else index
+
+
 def inspected(url: str) -> dict:
     """Everything SQLAlchemy's inspector sees of the schema, table by table, plus Alembic's revision."""
     inspector = inspect(get_engine(url))
@@ -26,7 +33,7 @@ def inspected(url: str) -> dict:
             "columns": [{k: str(v) for k, v in c.items()} for c in inspector.get_columns(name)],
             "primary_key": inspector.get_pk_constraint(name),
             "foreign_keys": sorted(inspector.get_foreign_keys(name), key=str),
-            "indexes": sorted(inspector.get_indexes(name), key=lambda i: i["name"]),
+            "indexes": sorted((_comparable(i) for i in inspector.get_indexes(name)), key=lambda i: i["name"]),
             "unique": sorted(inspector.get_unique_constraints(name), key=lambda u: u["name"]),
             "checks": sorted(inspector.get_check_constraints(name), key=str),
         }

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,16 +21,21 @@ from leadgov.alerts.messages import (
 )
 from leadgov.alerts.rules import (
     billing_frozen_alert,
+    budget_cap_alerts,
+    contract_renewal_alert,
     delivery_missing_alerts,
     pilot_verdict_alert,
     quarterly_review_alert,
     replacement_overdue_alerts,
+    review_waiting_alert,
 )
 from leadgov.alerts.types import Alert, AlertType
 
 CONTRACT = make_contract(**{"supplier.id": "acme-leads", "supplier.name": "ACME Leads SAS", "locale": "fr",
                             "alerts.slack_channel": "#lead-ops",
-                            "alerts.committee_channel": "#lead-governance"})
+                            "alerts.committee_channel": "#lead-governance", "period.notice_days": 60})
+BUDGET_CONTRACT = make_contract(**{"supplier.id": "acme-leads", "supplier.name": "ACME Leads SAS", "locale": "fr",
+                                   "alerts.slack_channel": "#lead-ops", "billing.monthly_budget_cap_eur": 5000})
 
 
 def alert(kind: AlertType, period: str, figure=None, threshold=None, **facts) -> Alert:
@@ -71,6 +76,17 @@ SAMPLES: dict[AlertType, Alert] = {
                                                  report_path="pilot-acme-leads.html")[0],
     AlertType.QUARTERLY_REVIEW: quarterly_review_alert(quarter="2027-Q1", channel="#lead-governance", locale="fr",
                                                        report_path="review-2027-Q1.html", suppliers=3)[0],
+    AlertType.VOLUME_CAP_NEAR: alert(AlertType.VOLUME_CAP_NEAR, "2027-W09", 48, 48.0, accepted=48, weekly_max=60),
+    AlertType.VOLUME_CAP_REACHED: alert(AlertType.VOLUME_CAP_REACHED, "2027-W09", 60, 60, accepted=60,
+                                        weekly_max=60),
+    AlertType.BUDGET_CAP_NEAR: budget_cap_alerts(BUDGET_CONTRACT, month="2027-03",
+                                                 billable_eur=Decimal("4200.00"))[0],
+    AlertType.BUDGET_CAP_REACHED: budget_cap_alerts(BUDGET_CONTRACT, month="2027-03",
+                                                    billable_eur=Decimal("5000.00"))[0],
+    AlertType.CONTRACT_RENEWAL: contract_renewal_alert(CONTRACT, today=CONTRACT.period.end - timedelta(
+        days=CONTRACT.period.notice_days + 14))[0],
+    AlertType.REVIEW_WAITING: review_waiting_alert(CONTRACT, today=date(2027, 3, 9), waiting=3,
+                                                   oldest_due=date(2027, 3, 10))[0],
 }
 
 

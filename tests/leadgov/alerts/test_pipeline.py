@@ -162,7 +162,8 @@ def test_duplicate_surge(db_url, duplicates, fires):
     assert of_type(keys, "DUPLICATE_SURGE") == [key("DUPLICATE_SURGE", "delivery:1"),
                                                 key("DUPLICATE_SURGE", "2027-W09")]
     surge = stored(db_url)[key("DUPLICATE_SURGE", "delivery:1")]
-    assert (surge["figure"], surge["threshold"], surge["facts"]) == (0.1, 0.05, {"delivered": 20, "duplicates": 2})
+    assert (surge["figure"], surge["threshold"], surge["facts"]) == (0.1, 0.05, {"delivered": 20, "duplicates": 2,
+                                                                             "delivered_on": "2027-03-01"})
 
 
 @pytest.mark.parametrize(("rejection", "fires"), [({"consent_proof": ""}, True), ({"email": "bad"}, False)],
@@ -175,7 +176,8 @@ def test_gdpr_breach_on_a_no_consent_rejection(db_url, rejection, fires):
         return
     assert keys == [key("GDPR_BREACH", "delivery:1")]
     breach = stored(db_url)[key("GDPR_BREACH", "delivery:1")]
-    assert (breach["figure"], breach["facts"]) == (1, {"delivered": 2, "freezes_statement": True})
+    assert (breach["figure"], breach["facts"]) == (1, {"delivered": 2, "freezes_statement": True,
+                                                       "delivered_on": "2027-03-01"})
 
 
 @pytest.mark.parametrize(("reason", "fires"), [("NO_CONSENT_ON_CALL", True), ("WRONG_NUMBER", False)])
@@ -252,7 +254,7 @@ def test_sla_breach_of_our_team_in_a_finished_week(db_url, called_in_time, fires
     calls = [{"lead_id": f"L-{n:05d}", "event": "call_attempt",
               "at": "2027-03-01 18:00" if n <= called_in_time else "2027-03-03 10:00"} for n in range(1, 6)]
     assert import_events(db_url, calls) == []  # the SLA waits for the week to finish
-    keys = check_weeks(db_url, date(2027, 3, 8))
+    keys = of_type(check_weeks(db_url, date(2027, 3, 8)), "SLA_BREACH")
     if not fires:
         assert keys == []
         return
@@ -380,7 +382,7 @@ def test_rerunning_evaluations_stores_and_sends_nothing_twice(db_url, slack_sett
 def spike(db_url, settings) -> AlertRun:
     """A delivery of 20 leads, 4 rejected INVALID_EMAIL: REJECTION_SPIKE of the delivery and of
     its week, evaluated and sent with ``settings``."""
-    delivery_id = deliver(db_url, leads(16, 4))
+    delivery_id = deliver(db_url, leads(16, 4), contract(**{"volumes.weekly_max": 100}))  # no cap alert
     return runtime(db_url, settings).alerts(lambda session: evaluate.after_delivery(
         session, delivery_id, TZ, date(2027, 3, 2)))
 
@@ -398,9 +400,19 @@ def test_alerts_are_posted_to_the_contract_channel_with_their_blocks(db_url, sla
     run = spike(db_url, slack_settings)
 
     assert run.sent == SendSummary(sent=2)
-    assert [r["path"] for r in slack_server.requests] == ["/api/chat.postMessage"] * 2
+    # one incident: the delivery's spike opens it, the week's is a reply in its thread, and the first
+    # message is updated with the incident's latest figures
+    assert [r["path"] for r in slack_server.requests] == ["/api/chat.postMessage"] * 2 + ["/api/chat.update"]
     assert slack_server.requests[0]["headers"]["authorization"] == "Bearer xoxb-test"
-    delivery, week = posted(slack_server)
+    delivery, week, update = posted(slack_server)
+    first = slack_server.top_level("C0OPS")[0]
+    assert week["thread_ts"] == first["ts"] and "thread_ts" not in delivery
+    assert (update["channel"], update["ts"]) == ("C0OPS", first["ts"])
+    assert update["blocks"][-1]["elements"][0]["text"] == (
+        "Incident en cours : 2 alertes, la dernière pour semaine 2027-W09 (20,0 %).")
+    assert [m["metadata"]["event_payload"]["key"] for m in slack_server.messages] == [
+        key("REJECTION_SPIKE", "delivery:1"), key("REJECTION_SPIKE", "2027-W09")]
+    delivery.pop("metadata"), week.pop("metadata"), week.pop("thread_ts")
     assert delivery == {
         "channel": "#lead-ops",
         "text": "ACME Leads SAS, livraison 1 : taux de rejet de 20,0 %, au-dessus du seuil du contrat (15,0 %). "
@@ -425,7 +437,7 @@ def test_alerts_are_posted_to_the_contract_channel_with_their_blocks(db_url, sla
     # what was posted is what the outbox stored
     with session_scope(db_url) as session:
         rows = session.execute(select(OutboxAlert.text, OutboxAlert.blocks).order_by(OutboxAlert.id)).all()
-    assert [(b["text"], b["blocks"]) for b in posted(slack_server)] == [(t, json.loads(b)) for t, b in rows]
+    assert [(b["text"], b["blocks"]) for b in posted(slack_server)[:2]] == [(t, json.loads(b)) for t, b in rows]
     assert {s for s, _, _ in outbox(db_url).values()} == {"sent"}
 
 
@@ -451,10 +463,13 @@ def test_a_post_failing_with_500_is_kept_and_sent_by_the_next_run(db_url, slack_
 
     sender = SlackSender.from_settings(slack_settings)
     assert send_pending(db_url, sender) == SendSummary(sent=1)  # Slack is back
-    assert len(slack_server.requests) == 4 and posted(slack_server)[3]["text"] == text
+    # a retry first looks for an earlier post of the alert (none here), then posts it
+    assert [r["path"] for r in slack_server.requests[3:]] == [
+        "/api/conversations.list", "/api/conversations.history", "/api/chat.postMessage"]
+    assert posted(slack_server)[-1]["text"] == text
     assert outbox(db_url) == {alert_key: ("sent", 2, None)}
     assert send_pending(db_url, sender) == SendSummary()  # nothing left: sent once
-    assert len(slack_server.requests) == 4
+    assert len(slack_server.requests) == 6
 
 
 def test_a_hanging_slack_is_bounded_by_the_timeout(db_url, slack_settings, slack_server):
@@ -472,17 +487,26 @@ def test_a_hanging_slack_is_bounded_by_the_timeout(db_url, slack_settings, slack
     assert send_pending(db_url, sender) == SendSummary(sent=1)
 
 
-def test_one_refused_alert_does_not_hold_back_the_others(db_url, slack_settings, slack_server):
+def test_one_refused_alert_does_not_hold_back_other_incidents_only_its_own_thread(
+        db_url, slack_settings, slack_server):
     slack_server.enqueue(("api_error", "channel_not_found"))
-    run = spike(db_url, slack_settings)
+    terms = contract(**{"volumes.weekly_max": 100})
+    delivery_id = deliver(db_url, leads(15, 4) + leads(0, 1, start=20, consent_proof=""), terms)
+    run = runtime(db_url, slack_settings).alerts(lambda session: evaluate.after_delivery(
+        session, delivery_id, TZ, date(2027, 3, 2)))
 
     assert run.sent == SendSummary(sent=1, failed=1)
     assert outbox(db_url) == {
         key("REJECTION_SPIKE", "delivery:1"): ("failed", 1, "SlackDeliveryError: Slack message to channel "
                                                           "'#lead-ops' not delivered: HTTP 200, Slack error "
                                                           "channel_not_found"),
-        key("REJECTION_SPIKE", "2027-W09"): ("sent", 1, None),
+        key("GDPR_BREACH", "delivery:1"): ("sent", 1, None),  # another incident: not held back
+        key("REJECTION_SPIKE", "2027-W09"): ("pending", 0, None),  # waits for its thread's first message
     }
+    sender = SlackSender.from_settings(slack_settings)
+    assert send_pending(db_url, sender) == SendSummary(sent=2)
+    opener, reply = [m for m in slack_server.messages if "REJECTION_SPIKE" in m["metadata"]["event_payload"]["key"]]
+    assert reply["thread_ts"] == opener["ts"] and opener["thread_ts"] is None
 
 
 def test_without_slack_settings_alerts_stay_pending_until_slack_is_configured(

@@ -3,7 +3,7 @@
 import json
 import statistics
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,15 +11,20 @@ from factories import DELETE, make_contract
 
 from leadgov.alerts.rules import (
     billing_frozen_alert,
+    budget_cap_alerts,
+    budget_cap_clears,
     contest_gdpr_alerts,
+    contract_renewal_alert,
     delivery_alerts,
     delivery_missing_alerts,
     pilot_verdict_alert,
     quarterly_review_alert,
     replacement_overdue_alerts,
+    review_waiting_alert,
     week_alerts,
+    week_clears,
 )
-from leadgov.alerts.types import Alert, AlertType
+from leadgov.alerts.types import Alert, AlertType, Clear
 from leadgov.kpis import Kpis, Volume
 
 # The values every test below relies on, pinned so that an edit of the example contract cannot
@@ -45,6 +50,8 @@ PINNED = {
     "alerts.min_leads_for_rate_alerts": 20,
 }
 CONTRACT = make_contract(**PINNED)
+BUDGET = make_contract(**{**PINNED, "billing.monthly_budget_cap_eur": 1000, "period.notice_days": 60,
+                          "period.auto_renew": True})
 OPS, COMMITTEE = "#lead-ops", "#lead-governance"
 DELIVERED_ON = date(2027, 3, 1)  # a Monday
 WEEK = "2027-W09"
@@ -147,7 +154,8 @@ def test_delivery_rejection_spike_needs_the_minimum_of_leads():
 
 def test_duplicate_surge_fires_above_the_freeze_rate_on_a_delivery_and_a_week():
     assert on_delivery(delivery(delivered=20, duplicates=2, duplicate_rate=0.1)) == [expected(
-        AlertType.DUPLICATE_SURGE, "delivery:42", 0.1, 0.05, delivered=20, duplicates=2)]
+        AlertType.DUPLICATE_SURGE, "delivery:42", 0.1, 0.05, delivered=20, duplicates=2,
+        delivered_on="2027-03-01")]
     [alert] = on_week(week(delivered=45, duplicates=3, duplicate_rate=3 / 45))
     assert (alert.key, alert.channel, alert.figure, alert.threshold) == (
         "DUPLICATE_SURGE|acme-leads|2027-W09", OPS, 3 / 45, 0.05)
@@ -169,7 +177,8 @@ def test_duplicate_surge_is_off_without_a_freeze_rate():
 
 def test_gdpr_breach_fires_on_one_incident_whatever_the_volume():
     assert on_delivery(delivery(delivered=3, gdpr_incidents=1)) == [expected(
-        AlertType.GDPR_BREACH, "delivery:42", 1, 0, delivered=3, freezes_statement=True)]
+        AlertType.GDPR_BREACH, "delivery:42", 1, 0, delivered=3, freezes_statement=True,
+        delivered_on="2027-03-01")]
     assert on_week(week(delivered=3, gdpr_incidents=2), finished=False) == []  # alerted by delivery or contest
 
 
@@ -266,14 +275,29 @@ def test_volume_shortfall_not_at_exactly_eighty_percent_nor_before_the_week_ends
 
 
 def test_volume_excess_fires_above_the_weekly_max():
-    [alert] = on_week(week(delivered=61, accepted=61, first_contact_within_sla=61, over_cap=1))
+    [alert] = on_week(week(delivered=61, accepted=47, first_contact_within_sla=47, over_cap=1))
     assert alert == expected(AlertType.VOLUME_EXCESS, WEEK, 61, 60,
                              delivered=61, weekly_target=50, weekly_max=60, over_cap=1)
 
 
 def test_volume_excess_not_at_exactly_the_max_nor_before_the_week_ends():
-    assert on_week(week(delivered=60, accepted=60)) == []
-    assert on_week(week(delivered=61, accepted=61), finished=False) == []
+    assert on_week(week(delivered=60, accepted=47)) == []
+    assert on_week(week(delivered=61, accepted=47), finished=False) == []
+
+
+# --- VOLUME_CAP_NEAR / VOLUME_CAP_REACHED ------------------------------------------------------
+
+def test_volume_cap_near_at_80_percent_of_the_weekly_max_and_reached_at_the_max_while_the_week_runs():
+    assert on_week(week(delivered=47, accepted=47), finished=False) == []
+    assert on_week(week(delivered=48, accepted=48), finished=False) == [expected(
+        AlertType.VOLUME_CAP_NEAR, WEEK, 48, 48.0, accepted=48, weekly_max=60)]
+    assert on_week(week(delivered=59, accepted=59), finished=False)[0].type == AlertType.VOLUME_CAP_NEAR
+    assert on_week(week(delivered=60, accepted=60), finished=False) == [expected(
+        AlertType.VOLUME_CAP_REACHED, WEEK, 60, 60, accepted=60, weekly_max=60)]  # reached: not NEAR as well
+
+
+def test_volume_cap_counts_accepted_leads_not_delivered_ones():
+    assert on_week(week(delivered=90, accepted=40, rejected=50, reject_rate=None), finished=False) == []
 
 
 # --- SLA_BREACH ---------------------------------------------------------------------------------
@@ -421,8 +445,74 @@ def test_every_type_has_a_rule_and_only_the_committee_types_go_to_the_committee(
         + billing_frozen_alert(CONTRACT, STATEMENT)
         + pilot_verdict_alert(CONTRACT, verdict="GO", reasons=[], report_path=None)
         + quarterly_review_alert(quarter="2027-Q1", channel=COMMITTEE, locale="fr", report_path=None, suppliers=2)
+        + on_week(week(delivered=48, accepted=48), finished=False)
+        + budget_cap_alerts(BUDGET, month="2027-03", billable_eur=Decimal("800.00"))
+        + budget_cap_alerts(BUDGET, month="2027-03", billable_eur=Decimal("1000.00"))
+        + contract_renewal_alert(CONTRACT, today=CONTRACT.period.end - timedelta(days=CONTRACT.period.notice_days))
+        + review_waiting_alert(CONTRACT, today=date(2027, 3, 9), waiting=1, oldest_due=date(2027, 3, 9))
     )
     assert {a.type for a in alerts} == set(AlertType)
     assert {a.type for a in alerts if a.channel == COMMITTEE} == {AlertType.PILOT_VERDICT, AlertType.QUARTERLY_REVIEW}
     for alert in alerts:
         assert json.loads(json.dumps(alert.facts)) == alert.facts
+
+
+# --- BUDGET_CAP_NEAR / BUDGET_CAP_REACHED --------------------------------------------------------
+
+def test_budget_cap_near_at_80_percent_and_reached_at_the_cap_of_the_months_billable_amount():
+    assert budget_cap_alerts(BUDGET, month="2027-03", billable_eur=Decimal("799.99")) == []
+    assert budget_cap_alerts(BUDGET, month="2027-03", billable_eur=Decimal("800.00")) == [expected(
+        AlertType.BUDGET_CAP_NEAR, "2027-03", 800.0, 800.0, billable_eur=800.0, budget_cap_eur=1000.0)]
+    assert budget_cap_alerts(BUDGET, month="2027-03", billable_eur=Decimal("1000.00")) == [expected(
+        AlertType.BUDGET_CAP_REACHED, "2027-03", 1000.0, 1000.0, billable_eur=1000.0, budget_cap_eur=1000.0)]
+    no_cap = make_contract(**{**PINNED, "billing.monthly_budget_cap_eur": DELETE})
+    assert budget_cap_alerts(no_cap, month="2027-03", billable_eur=Decimal("1e9")) == []  # no cap, no alert
+
+
+def test_a_month_billed_under_80_percent_of_the_cap_clears_the_budget_incident():
+    assert budget_cap_clears(BUDGET, month="2027-04", through=date(2027, 4, 30), billable_eur=Decimal("799.99")) == [
+        Clear(AlertType.BUDGET_CAP_NEAR, "2027-04", date(2027, 4, 30), "within", 799.99, 800.0)]
+    assert budget_cap_clears(BUDGET, month="2027-04", through=date(2027, 4, 30), billable_eur=Decimal("800")) == []
+
+
+# --- CONTRACT_RENEWAL ----------------------------------------------------------------------------
+
+def test_contract_renewal_from_notice_days_plus_14_before_the_end_until_the_last_day_to_give_notice():
+    end = BUDGET.period.end  # 2027-12-31, notice 60 days: last day to give notice 2027-11-01
+    deadline = end - timedelta(days=60)
+    assert contract_renewal_alert(BUDGET, today=deadline - timedelta(days=15)) == []
+    [alert] = contract_renewal_alert(BUDGET, today=deadline - timedelta(days=14))
+    assert alert == expected(AlertType.CONTRACT_RENEWAL, "renewal:2027-12-31", None, None,
+                             period_end="2027-12-31", notice_deadline="2027-11-01", notice_days=60, auto_renew=True)
+    assert contract_renewal_alert(BUDGET, today=deadline)[0].key == alert.key  # once per contract period
+    assert contract_renewal_alert(BUDGET, today=deadline + timedelta(days=1)) == []
+
+
+# --- REVIEW_WAITING ------------------------------------------------------------------------------
+
+def test_review_waiting_when_the_oldest_lead_in_review_is_due_within_a_day():
+    day = date(2027, 3, 9)
+    assert review_waiting_alert(CONTRACT, today=day, waiting=3, oldest_due=date(2027, 3, 11)) == []
+    assert review_waiting_alert(CONTRACT, today=day, waiting=0, oldest_due=None) == []
+    assert review_waiting_alert(CONTRACT, today=day, waiting=3, oldest_due=date(2027, 3, 10)) == [expected(
+        AlertType.REVIEW_WAITING, "day:2027-03-09", 3, None, waiting=3, oldest_due="2027-03-10")]
+
+
+# --- clears (incidents) --------------------------------------------------------------------------
+
+def test_a_finished_week_within_every_limit_clears_each_type_it_can_judge():
+    quiet = week(delivered=50, accepted=40, first_contact_within_sla=40, first_contact_sla=1.0)
+    clears = week_clears(quiet, CONTRACT, on_week(quiet))
+    assert {c.type for c in clears} == {
+        AlertType.REJECTION_SPIKE, AlertType.DUPLICATE_SURGE, AlertType.GDPR_BREACH, AlertType.VOLUME_SHORTFALL,
+        AlertType.VOLUME_EXCESS, AlertType.SLA_BREACH, AlertType.VOLUME_CAP_NEAR}
+    assert all(c.period == WEEK and c.through == date(2027, 3, 7) and c.reason == "within" for c in clears)
+
+
+def test_a_type_that_fired_or_cannot_be_judged_is_not_cleared():
+    spiking = week(delivered=50, rejected=20, reject_rate=0.4, accepted=30)
+    assert AlertType.REJECTION_SPIKE not in {c.type for c in week_clears(spiking, CONTRACT, on_week(spiking))}
+    few = week(delivered=10, accepted=10, reject_rate=0.0)  # under min_leads_for_rate_alerts: rates not judged
+    assert AlertType.REJECTION_SPIKE not in {c.type for c in week_clears(few, CONTRACT, on_week(few))}
+    breach = week(delivered=50, gdpr_incidents=1)
+    assert AlertType.GDPR_BREACH not in {c.type for c in week_clears(breach, CONTRACT, on_week(breach))}
