@@ -141,13 +141,47 @@ class ThresholdCheck:
         return {**asdict(self), "clearly_missed": self.clearly_missed, "uncertain": self.uncertain}
 
 
+class VerdictReason(str):
+    """One reason of a verdict. As a ``str`` it is the English line the JSON, the CLI and the alert
+    carry (``"reject_rate 22.0 % > 15.0 % (95 % CI ...)"``); its attributes are the figures a report
+    renders in its own language (``leadgov.reports.i18n.verdict_reason``): ``kind`` is ``stop`` (an
+    exit rule), ``missed`` (a pilot threshold not held) or ``observed`` (outside the pilot's
+    thresholds); ``name`` the figure (a check's name, ``gdpr_incidents``, ``duplicate_rate``,
+    ``data_error_rate``, ``volume``, ``replacement_fill_rate``); ``factor`` multiplies the threshold
+    (2 for the STOP rule on the reject rate); ``low``/``high`` the 95 % interval of a check."""
+
+    kind: str
+    name: str
+    measured: float | None
+    threshold: float
+    direction: Direction
+    factor: int
+    low: float | None
+    high: float | None
+    numerator: int | None
+    denominator: int | None
+
+    def __new__(cls, text: str, *, kind: str, name: str, measured: float | None, threshold: float,
+                direction: Direction, factor: int = 1, low: float | None = None, high: float | None = None,
+                numerator: int | None = None, denominator: int | None = None) -> VerdictReason:
+        reason = super().__new__(cls, text)
+        reason.kind, reason.name, reason.measured, reason.threshold = kind, name, measured, threshold
+        reason.direction, reason.factor, reason.low, reason.high = direction, factor, low, high
+        reason.numerator, reason.denominator = numerator, denominator
+        return reason
+
+    @property
+    def our_team(self) -> bool:
+        return self.name in OUR_TEAM
+
+
 @dataclass(frozen=True)
 class PilotVerdict:
     """The verdict with what justifies it; ``as_dict()`` is JSON-ready."""
 
     verdict: str  # GO | RENEGOTIATE | STOP
     checks: list[ThresholdCheck]
-    reasons: list[str]
+    reasons: list[VerdictReason]
     top_reasons: list[ReasonCount]
     objections: list[tuple[str, int]]
     clauses: list[str]
@@ -195,7 +229,7 @@ CHECK_CLAUSES = {
 OUR_TEAM = frozenset({"first_contact_sla_share"})
 
 
-def check_reason(check: ThresholdCheck) -> str:
+def check_reason(check: ThresholdCheck) -> VerdictReason:
     """``"reject_rate 22.0 % > 15.0 % (95 % CI 17.1–27.8 %)"``; a no-data check names its empty
     denominator; our team's commitments end with ``"(our team)"``."""
     if not check.has_data or check.low is None or check.high is None:
@@ -204,7 +238,9 @@ def check_reason(check: ThresholdCheck) -> str:
         sign = ">" if check.direction == "max" else "<"
         text = (f"{check.name} {percent(check.measured)} {sign} {percent(check.threshold)} "
                 f"(95 % CI {100 * check.low:.1f}–{100 * check.high:.1f} %)")
-    return f"{text} (our team)" if check.name in OUR_TEAM else text
+    return VerdictReason(f"{text} (our team)" if check.name in OUR_TEAM else text, kind="missed", name=check.name,
+                         measured=check.measured, threshold=check.threshold, direction=check.direction,
+                         low=check.low, high=check.high, numerator=check.numerator, denominator=check.denominator)
 
 
 def _above(rate: float | None, threshold: float | None) -> bool:
@@ -220,24 +256,28 @@ def pilot_size_missed(kpis: Kpis, contract: Contract) -> bool:
     return kpis.kind == "pilot" and kpis.delivered < contract.pilot.size
 
 
-def _secondary(kpis: Kpis, contract: Contract) -> list[tuple[str, tuple[str, ...]]]:
+def _secondary(kpis: Kpis, contract: Contract) -> list[tuple[VerdictReason, tuple[str, ...]]]:
     """Observations outside ``pilot.thresholds`` that point to a clause: (reason, clauses)."""
-    found: list[tuple[str, tuple[str, ...]]] = []
+    found: list[tuple[VerdictReason, tuple[str, ...]]] = []
     freeze = contract.billing.freeze_if
-    if _above(kpis.duplicate_rate, freeze.duplicate_rate_above):
-        found.append((f"duplicate_rate {percent(kpis.duplicate_rate)} > {percent(freeze.duplicate_rate_above)}",
-                      ("criteria",)))
-    if _above(kpis.data_error_rate, freeze.data_error_rate_above):
-        found.append((f"data_error_rate {percent(kpis.data_error_rate)} > {percent(freeze.data_error_rate_above)}",
-                      ("criteria",)))
+    for name, rate, limit in (("duplicate_rate", kpis.duplicate_rate, freeze.duplicate_rate_above),
+                              ("data_error_rate", kpis.data_error_rate, freeze.data_error_rate_above)):
+        if _above(rate, limit):
+            assert limit is not None  # _above
+            found.append((VerdictReason(f"{name} {percent(rate)} > {percent(limit)}", kind="observed", name=name,
+                                        measured=rate, threshold=limit, direction="max"), ("criteria",)))
     if pilot_size_missed(kpis, contract):
         minimum = kpis.volume.minimum if kpis.volume.minimum is not None else contract.pilot.size
-        found.append((f"volume {kpis.delivered} < {minimum}", ("volume",)))
+        found.append((VerdictReason(f"volume {kpis.delivered} < {minimum}", kind="observed", name="volume",
+                                    measured=kpis.delivered, threshold=minimum, direction="min"), ("volume",)))
     if (kpis.replacements_owed > 0 and kpis.replacement_fill_rate is not None
             and kpis.replacement_fill_rate < MIN_REPLACEMENT_FILL_RATE):
-        found.append((f"replacement_fill_rate {percent(kpis.replacement_fill_rate)} < "
-                      f"{percent(MIN_REPLACEMENT_FILL_RATE)} ({kpis.replacements_filled_on_time} of "
-                      f"{kpis.replacements_owed} owed filled on time)", ("replacement_share",)))
+        found.append((VerdictReason(
+            f"replacement_fill_rate {percent(kpis.replacement_fill_rate)} < {percent(MIN_REPLACEMENT_FILL_RATE)} "
+            f"({kpis.replacements_filled_on_time} of {kpis.replacements_owed} owed filled on time)",
+            kind="observed", name="replacement_fill_rate", measured=kpis.replacement_fill_rate,
+            threshold=MIN_REPLACEMENT_FILL_RATE, direction="min", numerator=kpis.replacements_filled_on_time,
+            denominator=kpis.replacements_owed), ("replacement_share",)))
     return found
 
 
@@ -268,13 +308,17 @@ def pilot_verdict(kpis: Kpis, contract: Contract, *, objections: Mapping[str, in
     recorded on the pilot's leads (objection -> count)."""
     checks = threshold_checks(kpis, contract)
     reject = checks[0]
-    stop_reasons = []
+    stop_reasons: list[VerdictReason] = []
     stop_at = 2 * contract.pilot.thresholds.max_reject_rate  # doubling a float is exact
     if reject.has_data and reject.measured is not None and reject.measured > stop_at:
-        stop_reasons.append(f"STOP: reject_rate {percent(reject.measured)} > 2 x {percent(reject.threshold)} "
-                            f"= {percent(stop_at)}")
+        stop_reasons.append(VerdictReason(
+            f"STOP: reject_rate {percent(reject.measured)} > 2 x {percent(reject.threshold)} = {percent(stop_at)}",
+            kind="stop", name="reject_rate", measured=reject.measured, threshold=reject.threshold,
+            direction="max", factor=2))
     if kpis.gdpr_incidents > 0:
-        stop_reasons.append(f"STOP: gdpr_incidents {kpis.gdpr_incidents} > 0")
+        stop_reasons.append(VerdictReason(f"STOP: gdpr_incidents {kpis.gdpr_incidents} > 0", kind="stop",
+                                          name="gdpr_incidents", measured=kpis.gdpr_incidents, threshold=0,
+                                          direction="max"))
     if stop_reasons:
         verdict = STOP
     elif all(c.held for c in checks):
@@ -282,7 +326,7 @@ def pilot_verdict(kpis: Kpis, contract: Contract, *, objections: Mapping[str, in
     else:
         verdict = RENEGOTIATE
 
-    reasons: list[str] = list(stop_reasons)
+    reasons: list[VerdictReason] = list(stop_reasons)
     clauses: list[str] = []
     if verdict != GO:
         for check in checks:

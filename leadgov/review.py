@@ -17,11 +17,17 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from leadgov.cohort import share
 from leadgov.config.contract import Contract, parse_contract
 from leadgov.governance import contract_for, supplier_kpis
 from leadgov.kpis import Kpis
 from leadgov.models import billing_store
-from leadgov.models.governance_store import contests_between, contracted_supplier_ids, suppliers_delivering
+from leadgov.models.governance_store import (
+    contests_between,
+    contract_versions_between,
+    contracted_supplier_ids,
+    suppliers_delivering,
+)
 from leadgov.models.pilot import decisions
 from leadgov.models.supplier import Supplier, contract_version_in_force
 from leadgov.periods import Period, months_in, parse_period, parse_period_of_kind, week_of
@@ -81,6 +87,12 @@ class FrozenMonth:
     revision: int
     reasons: tuple[str, ...]
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The freeze rules that held (``DUPLICATE_RATE``, ``DATA_ERROR_RATE``, ``GDPR_BREACH``): each
+        reason's stable code, before its colon."""
+        return tuple(reason.split(":", 1)[0].strip() for reason in self.reasons)
+
 
 @dataclass(frozen=True)
 class Amounts:
@@ -127,12 +139,32 @@ def quarter_releases(session: Session, supplier_id: str, quarter: Period) -> tup
 
 
 @dataclass(frozen=True)
-class Contest:
-    """A contest of one of the quarter's leads (for the decision log)."""
+class ContestCount:
+    """The contests of the quarter's leads for one reason (the decision log sums them, never lists them)."""
+
+    reason: str | None
+    count: int
+    first: date
+    last: date
+
+
+def contests_by_reason(contests: list[tuple[date, str | None]]) -> tuple[ContestCount, ...]:
+    """(day, reason) contests summed per reason: most frequent first, then by reason."""
+    days: dict[str | None, list[date]] = {}
+    for day, reason in contests:
+        days.setdefault(reason, []).append(day)
+    counted = [ContestCount(reason, len(d), min(d), max(d)) for reason, d in days.items()]
+    return tuple(sorted(counted, key=lambda c: (-c.count, c.reason or "")))
+
+
+@dataclass(frozen=True)
+class ContractVersionEntry:
+    """A contract version stored for the supplier during the quarter (for the decision log): the day
+    it takes effect (else the day it was stored), its contract id and the one it replaces."""
 
     at: date
-    lead_id: str
-    reason: str | None
+    contract_id: str
+    supersedes: str | None
 
 
 @dataclass(frozen=True)
@@ -172,11 +204,20 @@ class SupplierReview:
     weekly: tuple[Kpis, ...]
     amounts: Amounts
     recommendation: Recommendation
-    contests: tuple[Contest, ...]
+    #: The quarter's contests summed by reason.
+    contests: tuple[ContestCount, ...]
     pilot_decisions: tuple[DecisionEntry, ...]
     charts: ChartInputs
     #: The committee's releases of the quarter's frozen months.
     releases: tuple[ReleaseEntry, ...] = ()
+    #: The contract versions stored during the quarter.
+    contract_versions: tuple[ContractVersionEntry, ...] = ()
+
+    @property
+    def rejections(self) -> list[tuple[str, int, float | None]]:
+        """(reason code, leads, share of the rejected) of the quarter, most frequent first."""
+        rows = sorted(self.kpis.reason_breakdown, key=lambda r: -int(r["count"]))
+        return [(str(r["code"]), int(r["count"]), share(int(r["count"]), self.kpis.rejected)) for r in rows]
 
     @property
     def funnel(self) -> dict[str, int]:
@@ -229,8 +270,8 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
         weekly=tuple(weekly), amounts=amounts,
         recommendation=recommend(kpis, contract, frozen_months=len(amounts.frozen_months),
                                  previous=_previous(session, supplier.id, quarter, tz, as_of)),
-        contests=tuple(Contest(at.date(), lead_id, reason)
-                       for at, lead_id, reason in contests_between(session, supplier.id, *quarter.dates)),
+        contests=contests_by_reason([(at.date(), reason)
+                                     for at, _, reason in contests_between(session, supplier.id, *quarter.dates)]),
         pilot_decisions=tuple(DecisionEntry(d.decided_at.date(), d.verdict, d.decision, d.comment)
                               for d in decisions(session, supplier.id)),
         charts=ChartInputs(
@@ -242,6 +283,9 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
             funnel=tuple((row["stage"], row["count"]) for row in conversion.funnel),
         ),
         releases=quarter_releases(session, supplier.id, quarter),
+        contract_versions=tuple(ContractVersionEntry(v.effective_from or v.loaded_at.date(), v.contract_id,
+                                                     v.supersedes)
+                                for v in contract_versions_between(session, supplier.id, *quarter.dates)),
     )
 
 

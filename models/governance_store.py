@@ -55,3 +55,12 @@ def contests_between(session: Session, supplier_id: str, start: date,
                Lead.delivered_on.between(start, end)).order_by(OutcomeEvent.at)
     ).all()
     return [(at, lead_id, reason) for at, lead_id, reason in rows]
+
+
+def contract_versions_between(session: Session, supplier_id: str, start: date, end: date) -> list[ContractVersion]:
+    """The supplier's contract versions that took effect (or, without an effective day, were stored)
+    from ``start`` to ``end``, in that order."""
+    versions = session.scalars(select(ContractVersion).where(ContractVersion.supplier_id == supplier_id)
+                               .order_by(ContractVersion.id)).all()
+    dated = [(v.effective_from or v.loaded_at.date(), v) for v in versions]
+    return [v for day, v in sorted(dated, key=lambda pair: pair[0]) if start <= day <= end]

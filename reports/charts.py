@@ -360,12 +360,29 @@ def funnel_chart(stages: list[tuple[str, int]], *, title: str, locale: str, widt
     """
     if not stages:
         return _no_data(title, locale, width, height or 160)
+    first = stages[0][1]
+    shares = [count / first if first > 0 else None for _, count in stages]
+    return _horizontal_bars(stages, shares, "funnel", title=title, locale=locale,
+                            legend=_words(locale)["funnel"], width=width, height=height)
+
+
+def breakdown_chart(rows: list[tuple[str, int, float | None]], *, title: str, locale: str, legend: str,
+                    width: int = 640, height: int | None = None) -> str:
+    """A breakdown (e.g. rejected leads by reason code): one hatched bar per row, labelled with its
+    count and its share (given: of the rejected leads, say)."""
+    if not rows:
+        return _no_data(title, locale, width, height or 160)
+    return _horizontal_bars([(label, count) for label, count, _ in rows], [s for _, _, s in rows], "breakdown",
+                            title=title, locale=locale, legend=legend, width=width, height=height)
+
+
+def _horizontal_bars(stages: list[tuple[str, int]], shares: list[float | None], kind: str, *, title: str,
+                     locale: str, legend: str, width: int, height: int | None) -> str:
     row = 30
     height = height or int(TOP + row * len(stages) + 12)
-    uid = _uid("funnel", stages, title, locale, width, height)
-    first = stages[0][1]
-    texts = [f"{format_number(count, locale)} ("
-             f"{format_rate(count / first if first > 0 else None, locale)})" for _, count in stages]
+    uid = _uid(kind, stages, shares, title, locale, width, height)
+    texts = [f"{format_number(count, locale)} ({format_rate(share, locale)})"
+             for (_, count), share in zip(stages, shares, strict=True)]
     left = min(width / 3, max(_width(label) for label, _ in stages) + 20)
     plot = width - left - max(_width(text) for text in texts) - 20
     biggest = max(max(count for _, count in stages), 1)
@@ -375,5 +392,4 @@ def funnel_chart(stages: list[tuple[str, int]], *, title: str, locale: str, widt
         body += [_text(left - 8, y + 13, label, anchor="end", cls="stage"),
                  _rect(left, y, w, 18, f"url(#{uid}-hatch)", cls="bar"),
                  _text(left + w + 6, y + 13, text, cls="value")]
-    legend = _legend([("bar", _words(locale)["funnel"])], uid)
-    return _svg(width, height, title, uid, body + legend, _patterns(uid))
+    return _svg(width, height, title, uid, body + _legend([("bar", legend)], uid), _patterns(uid))

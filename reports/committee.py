@@ -6,7 +6,7 @@ from leadgov import formatting
 from leadgov.alerts.messages import WORDING
 from leadgov.alerts.types import AlertType
 from leadgov.pilot_cohort import PilotAssessment
-from leadgov.reports.i18n import LABELS
+from leadgov.reports.i18n import LABELS, verdict_reason
 from leadgov.review import QuarterlyReview
 
 WORDS = {
@@ -50,7 +50,8 @@ def pilot_message(assessment: PilotAssessment) -> str:
     lines = [words["pilot"].format(supplier=assessment.supplier_name, verdict=assessment.verdict.verdict,
                                    delivered=formatting.format_number(assessment.kpis.delivered, assessment.locale))]
     if assessment.verdict.reasons:
-        lines.append(words["pilot_reasons"].format(reasons="; ".join(assessment.verdict.reasons)))
+        lines.append(words["pilot_reasons"].format(reasons="; ".join(
+            verdict_reason(r, assessment.locale) for r in assessment.verdict.reasons)))
     lines.append(WORDING[assessment.locale][AlertType.PILOT_VERDICT]["next"])  # as the PILOT_VERDICT alert says
     return "\n".join(lines)
 

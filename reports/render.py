@@ -12,7 +12,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from leadgov import formatting
-from leadgov.reports.i18n import LABELS
+from leadgov.explanations import explain
+from leadgov.reports.i18n import LABELS, verdict_reason
 
 _ENV = Environment(
     loader=PackageLoader("leadgov.reports", "templates"),
@@ -33,6 +34,9 @@ def render(template: str, locale: str, *, generated_on: date, **context: object)
         "rate": lambda v: formatting.format_rate(v, locale),
         "number": lambda v: formatting.format_number(v, locale),
         "day": lambda v: formatting.format_date(v, locale),
+        "verdict_reason": lambda r: verdict_reason(r, locale),
+        "explain": lambda code: explain(code, locale),
+        "month": lambda v: formatting.format_month(v, locale),
         "svg": Markup,  # charts are built by reports.charts, which escapes every text it writes
         "locale": locale,
         "generated_on": generated_on,

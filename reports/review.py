@@ -16,7 +16,8 @@ from leadgov.review import QuarterlyReview, SupplierReview
 
 
 def supplier_charts(supplier: SupplierReview, locale: str) -> dict[str, str]:
-    """The supplier's three charts (SVG): weekly reject rate, weekly volume, the mature weeks' funnel."""
+    """The supplier's charts (SVG): weekly reject rate, weekly volume, the mature weeks' funnel, and the
+    quarter's rejected leads by reason."""
     labels = LABELS[locale]
     inputs = supplier.charts
     return {
@@ -30,6 +31,8 @@ def supplier_charts(supplier: SupplierReview, locale: str) -> dict[str, str]:
             band_label=labels["band"]),
         "funnel": charts.funnel_chart(
             [(labels[stage], count) for stage, count in inputs.funnel], title=labels["chart_funnel"], locale=locale),
+        "reasons": charts.breakdown_chart(supplier.rejections, title=labels["chart_reasons"], locale=locale,
+                                          legend=labels["leads_unit"]),
     }
 
 

@@ -321,7 +321,7 @@ def billing_frozen_alert(contract: Contract, statement: StatementFacts) -> list[
                    freeze_reasons=[str(r) for r in statement.get("freeze_reasons") or []])]
 
 
-def pilot_verdict_alert(contract: Contract, *, verdict: str, reasons: list[str],
+def pilot_verdict_alert(contract: Contract, *, verdict: str, reasons: Sequence[str],
                         report_path: str | None) -> list[Alert]:
     """The end of the supplier's pilot, for the committee."""
     if verdict not in PILOT_VERDICTS:

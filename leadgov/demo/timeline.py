@@ -178,6 +178,11 @@ def pilot_due(supplier: SupplierRun) -> date:
     return FIRST_DAY + timedelta(days=pilot.max_duration_days + window + 1)
 
 
+#: The demo's own comment on the decision it takes, in the contract's language (it reaches the review).
+DECISION_COMMENT = {"fr": "démo : décision prise comme le recommande le verdict ({verdict})",
+                    "en": "demo: decision taken as the verdict ({verdict}) recommends"}
+
+
 def close_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     """Verdict, report and the committee's alert; then the owner's decision (the demo answers itself)."""
     import_known_outcomes(run, day)
@@ -187,7 +192,7 @@ def close_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     supplier.pilot_verdict, supplier.pilot_report = verdict, judged.report_path
     decision = decide_pilot(run.runtime, PilotDecisionRequest(
         supplier_id=sid, verdict=verdict, decision=DECISION_FOR[verdict], decided_by="leadgov demo",
-        comment=f"demo: decision taken as the verdict ({verdict}) recommends", report_path=judged.report_path))
+        comment=DECISION_COMMENT[judged.assessment.locale].format(verdict=verdict), report_path=judged.report_path))
     supplier.pilot_decision = decision.decision
 
 

@@ -376,3 +376,21 @@ def test_a_supplier_already_decided_on_is_noted():
     assert found.matured
     assert found.notes == ("the supplier is already 'active': a new decision would replace that state",)
 
+
+
+# --- the reasons in the report's language -------------------------------------------------------
+
+def test_a_verdicts_reasons_read_in_words_in_french_and_english():
+    from leadgov.reports.i18n import verdict_reason
+
+    stop = pilot_verdict(pilot(rejected=31, accepted=69, called=69, reached=50, appointments=7,
+                               first_contact_within_sla=60), CONTRACT)
+    assert [verdict_reason(r, "fr") for r in stop.reasons] == [
+        "Taux de rejet de 31,0 %, au-dessus de deux fois le seuil de 15,0 % (30,0 %) : arrêt",
+        "Taux de rejet de 31,0 %, au-dessus du seuil de 15,0 % (intervalle de confiance à 95 % : 22,8 % à 40,6 %)"]
+    sla = pilot_verdict(pilot(first_contact_within_sla=63), CONTRACT)
+    assert [verdict_reason(r, "fr") for r in sla.reasons] == [
+        "SLA premier appel (notre équipe) de 70,0 %, sous le seuil de 80,0 % "
+        "(intervalle de confiance à 95 % : 59,9 % à 78,5 %)"]  # the label says it is our team
+    assert verdict_reason(sla.reasons[0], "en").startswith("First-contact SLA (our team) 70.0%, below the 80.0% limit")
+    assert verdict_reason("reachability n/a", "fr") == "reachability n/a"  # read back from JSON: as it is

@@ -6,6 +6,7 @@ import ast
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
 
 import leadgov.reports
 from leadgov.config.settings import Settings
+from leadgov.explanations import explain
 from leadgov.formatting import format_money, format_number, format_rate
 from leadgov.governance import supplier_kpis
 from leadgov.models.db import session_scope
@@ -130,8 +132,16 @@ def test_review_report_figures_match_the_kpi_module(db_url, seeded, tmp_path):
     assert format_number(quarter.accepted, "fr") == "48"
     assert format_money(quarter.billed_eur, "fr") in text                    # the statements' gross - cap excess
     assert quarter.billed_eur == Decimal("45.00") * (31 + 16)                # January 31 units, February 16
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4  # reject rate, volume, funnel, rejections by reason
     [section] = written.review.suppliers
+    # the reason breakdown: each code with its explanation in the report's language, and its share of the rejected
+    assert section.rejections and sum(count for _, count, _ in section.rejections) >= quarter.rejected
+    code, count, part = section.rejections[0]
+    assert "Rejets par motif" in text and code in text and explain(code, "fr") in text
+    assert part == pytest.approx(count / quarter.rejected)
+    # frozen months named in words, not as the statement's English reason lines
+    assert "Relevé janvier 2027 gelé : taux d'erreurs de données au-dessus du seuil de gel" in unescape(text)
+    assert "DATA_ERROR_RATE:" not in text and " of " not in text
     assert section.kpis == quarter and section.amounts.billed == quarter.billed_eur
     assert section.recommendation.action in {"renegotiate", "progressive_exit"}
     # both months are frozen on their data errors (the recommendation counts them)

@@ -88,7 +88,8 @@ def test_the_review_data_per_supplier(db_url, quarter, tmp_path):
     # 30 % rejected is exactly 2 x 15 % (not an exit): renegotiate; the frozen month points to the billing model
     assert acme.recommendation.action == "renegotiate"
     assert acme.recommendation.clauses == ["criteria", "volume", "replacement_share", "billing_model"]
-    assert [(c.at, c.lead_id, c.reason) for c in acme.contests] == [(date(2027, 3, 4), "L-00001", "WRONG_NUMBER")]
+    assert [(c.reason, c.count, c.first, c.last) for c in acme.contests] == [
+        ("WRONG_NUMBER", 1, date(2027, 3, 4), date(2027, 3, 4))]
     assert [(d.at, d.decision) for d in acme.pilot_decisions] == [(date(2027, 3, 31), "approve")]
     assert len(acme.weekly) == 13 and [k.delivered for k in acme.weekly][8] == 10  # W09
     assert dict(acme.charts.delivered)["W09"] == 10 and acme.charts.reject_rates[8] == ("W09", pytest.approx(0.3))
@@ -113,3 +114,38 @@ def test_the_committee_channel_without_a_reviewed_supplier(db_url, tmp_path):
 
     assert result.quarter == "2027-Q2" and result.suppliers == ()
     assert review_alerts(db_url) == [("QUARTERLY_REVIEW|all|2027-Q2", "#beta-committee", "pending")]
+
+
+def test_the_decision_log_lists_decisions_and_sums_contests_by_reason_in_the_reports_language(
+        db_url, quarter, tmp_path):
+    from html import unescape
+
+    with session_scope(db_url) as session:
+        import_outcomes(session, outcomes_csv([
+            {"lead_id": f"L-0000{n}", "event": "contest", "at": f"2027-03-0{n} 10:00", "contest_reason": reason}
+            for n, reason in ((2, "WRONG_NUMBER"), (3, "WRONG_NUMBER"), (4, "UNREACHABLE"))]), "more.csv", TZ)
+    written = review_report(runtime(db_url, date(2027, 4, 20), tmp_path), ReviewRequest("2027-Q1"))
+    acme = written.review.suppliers[0]
+    assert [(c.reason, c.count, c.first, c.last) for c in acme.contests] == [
+        ("WRONG_NUMBER", 3, date(2027, 3, 2), date(2027, 3, 4)), ("UNREACHABLE", 1, date(2027, 3, 4), date(2027, 3, 4))]
+    assert acme.contract_versions == ()  # ACME's only version was stored today, outside the quarter
+    assert acme.rejections == [("INVALID_EMAIL", 2, 1.0)]  # the 2 bad e-mails: all of the rejected
+
+    text = unescape(written.path.read_text(encoding="utf-8"))
+    log = text.split("Journal des décisions")[1].split("</section>")[0]
+    assert "Décision de pilote : approuver" in log and "approve" not in log
+    assert "Contestations, par motif" in log and "numéro erroné" in log and "injoignable" in log
+    assert "L-00002" not in log and "L-00003" not in log  # contests are summed, never listed one by one
+    assert "Rejets par motif" in text and "Adresse e-mail invalide." in text
+
+
+def test_a_contract_version_taking_effect_in_the_quarter_is_in_the_decision_log(db_url, quarter, tmp_path):
+    amended = make_contract_file(**{"alerts.committee_channel": "#board", "replacement.max_replacement_share": 1.0,
+                                    "contract_id": "ACME-2027-02", "supersedes": "ACME-2027-01",
+                                    "effective_from": date(2027, 3, 15)})
+    ingest(db_url, [lead(i) for i in range(40, 42)], day=date(2027, 3, 16), contract=amended, name="amended.csv")
+    written = review_report(runtime(db_url, date(2027, 4, 20), tmp_path), ReviewRequest("2027-Q1"))
+    acme = written.review.suppliers[0]
+    assert [(v.at, v.contract_id, v.supersedes) for v in acme.contract_versions] == [
+        (date(2027, 3, 15), "ACME-2027-02", "ACME-2027-01")]
+    assert "Nouvelle version du contrat ACME-2027-02, remplace ACME-2027-01" in written.path.read_text(encoding="utf-8")
