@@ -26,7 +26,7 @@ from leadgov.frames import LeadRows
 from leadgov.identity import identity_keys
 from leadgov.models import delivery_store as store
 from leadgov.models import identity_store
-from leadgov.models.gdpr_store import KEY_COLUMNS, PERSONAL_COLUMNS
+from leadgov.models.gdpr_store import ERASED_COLUMNS, ERASED_DETAIL
 from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
@@ -263,7 +263,7 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
         known = known_people(session, checked)
         people = people_failures(checked.prepared.values, known, checked.email_keys,
                                  checked.phone_keys, settings.hmac_key.get_secret_value())
-        result = decide(checked.prepared.values, c, known, checked.field_reasons, people)
+        result = erase_suppressed_details(decide(checked.prepared.values, c, known, checked.field_reasons, people))
     if dry_run:
         return IngestOutcome(None, False, result, timings or {})
     with timed(timings, "store"):
@@ -334,10 +334,24 @@ def erase_suppressed(rows: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     suppressed = reasons.str.contains(RejectionReason.SUPPRESSED.value, regex=False, na=False).to_numpy()
     if not suppressed.any():
         return rows
-    for column in (*PERSONAL_COLUMNS, *KEY_COLUMNS):
+    for column in ERASED_COLUMNS:
         if column in rows.columns:
             rows[column] = rows[column].mask(suppressed)
     return rows
+
+
+def erase_suppressed_details(result: ValidationResult) -> ValidationResult:
+    """The reasons of leads rejected SUPPRESSED keep their codes but not their details, which may
+    quote the person's values: ``ERASED_DETAIL``, as an erasure leaves them (the result files and
+    the stored reasons alike)."""
+    reasons = result.reasons
+    suppressed = reasons["row"].isin(reasons.loc[reasons["code"] == RejectionReason.SUPPRESSED.value, "row"])
+    if not suppressed.any():
+        return result
+    reasons = reasons.assign(detail=reasons["detail"].mask(suppressed, ERASED_DETAIL))
+    verdicts = build_verdicts(result.verdicts["lead_id"], reasons)
+    verdicts["flags"] = result.verdicts["flags"]
+    return ValidationResult(verdicts=verdicts, reasons=reasons)
 
 
 def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile, settings: Settings,

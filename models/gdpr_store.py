@@ -4,10 +4,12 @@ They never commit (the caller owns the transaction, so a purge or an erasure hap
 at all) and work set-based: one statement per contract version for the retention purge, one per
 chunk of leads for an erasure, never one per lead.
 
-What "erased" means for a lead (docs/gdpr.md): every column of ``PERSONAL_COLUMNS`` is set to NULL,
-and so are its identity keys (``KEY_COLUMNS``); the lead's verdict, reasons, outcome events (but
-their ``note``), claims and billing lines stay, so counts and invoices are unchanged. The ingest
-always stores a ``raw_record``, so a NULL ``raw_record`` marks an erased lead.
+What "erased" means for a lead (docs/gdpr.md): every value its supplier delivered is set to NULL
+(``ERASED_COLUMNS``: the personal columns, the other supplied values, which are free text that may
+quote the person, and the identity keys), but its ids (``lead_id``, ``replaces_lead_id``); the
+details of its reasons become ``ERASED_DETAIL`` (a detail may quote a value). Its verdict, reason
+codes, outcome events (but their ``note``), claims and billing lines stay, so counts and invoices
+are unchanged. The ingest always stores a ``raw_record``, so a NULL ``raw_record`` marks an erased lead.
 """
 
 import json
@@ -17,7 +19,7 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import changed_rows
@@ -32,9 +34,18 @@ from leadgov.models.suppression import SuppressionEntry
 #: The lead columns that hold the person's data (or may: free text written by or about them).
 PERSONAL_COLUMNS = ("first_name", "last_name", "job_title", "email", "phone", "need", "consent_proof",
                     "raw_record")
+#: The other values a supplier delivers for a lead: company, target and consent fields. Free text
+#: (a source, a legal form, a country) may quote the person, so an erasure takes them too.
+SUPPLIED_COLUMNS = ("collected_at", "company_name", "siren", "naf_code", "employees", "legal_form", "postal_code",
+                    "department", "country", "language", "budget_eur", "project_horizon_months", "source",
+                    "campaign", "consent_at")
 #: Keyed hashes of the email and phone: pseudonymous personal data, erased with the values.
 KEY_COLUMNS = ("email_key", "phone_key")
-_ERASED_VALUES = {name: None for name in PERSONAL_COLUMNS + KEY_COLUMNS}
+#: Every lead column an erasure sets to NULL: all but the ids, the delivery and the verdict.
+ERASED_COLUMNS = PERSONAL_COLUMNS + SUPPLIED_COLUMNS + KEY_COLUMNS
+#: The detail of an erased lead's reasons: the code stays, the detail quoted the lead's values.
+ERASED_DETAIL = "erased with the lead's data"
+_ERASED_VALUES = {name: None for name in ERASED_COLUMNS}
 _CHUNK = 5_000
 _NO_SYNC = {"synchronize_session": False}
 
@@ -49,7 +60,13 @@ def _chunks(values: list[_Value], size: int = _CHUNK) -> Iterator[list[_Value]]:
 
 def not_erased() -> ColumnElement[bool]:
     """SQL condition: the lead still holds some personal data (a value or an identity key)."""
-    return or_(*(getattr(Lead, name).isnot(None) for name in PERSONAL_COLUMNS + KEY_COLUMNS))
+    return or_(*(getattr(Lead, name).isnot(None) for name in ERASED_COLUMNS))
+
+
+def _erase_details(session: Session, reasons: ColumnElement[bool]) -> None:
+    """Set the details of these reasons to ``ERASED_DETAIL``."""
+    session.execute(update(LeadReason).where(reasons, LeadReason.detail != ERASED_DETAIL)
+                    .values(detail=ERASED_DETAIL), execution_options=_NO_SYNC)
 
 
 # --- retention ---------------------------------------------------------------------------------
@@ -89,16 +106,17 @@ def count_expired(session: Session, version_id: int, supplier_id: str, cutoff: d
 
 
 def erase_expired(session: Session, version_id: int, supplier_id: str, cutoff: date) -> dict[str, int]:
-    """Erase the personal data of the leads of ``version_id`` delivered before ``cutoff``, their
-    outcome notes, and their deliveries' identity runs (each delivery is erased whole: its leads
-    share its day and its contract). Already erased leads are not counted again."""
+    """Erase the personal data of the leads of ``version_id`` delivered before ``cutoff``, the
+    details of their reasons, their outcome notes, and their deliveries' identity runs (each
+    delivery is erased whole: its leads share its day and its contract). Already erased leads are
+    not counted again."""
     counts = count_expired(session, version_id, supplier_id, cutoff)
     expired = _expired(version_id, supplier_id, cutoff)
+    deliveries = select(Delivery.id).where(Delivery.contract_version_id == version_id, Delivery.delivered_on < cutoff)
     session.execute(update(OutcomeEvent).where(_notes_of(expired)).values(note=None), execution_options=_NO_SYNC)
+    _erase_details(session, LeadReason.delivery_id.in_(deliveries))
     session.execute(update(Lead).where(expired, not_erased()).values(**_ERASED_VALUES), execution_options=_NO_SYNC)
-    session.execute(delete(IdentityRun).where(IdentityRun.delivery_id.in_(
-        select(Delivery.id).where(Delivery.contract_version_id == version_id, Delivery.delivered_on < cutoff))),
-        execution_options=_NO_SYNC)
+    session.execute(delete(IdentityRun).where(IdentityRun.delivery_id.in_(deliveries)), execution_options=_NO_SYNC)
     return counts
 
 
@@ -136,14 +154,16 @@ def person_leads(session: Session, *, emails: Iterable[str] = (), phones: Iterab
 
 
 def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
-    """Erase the personal data of these leads and their outcome notes: what was erased (leads that
-    still held something, notes that were set)."""
+    """Erase the personal data of these leads, the details of their reasons and their outcome notes:
+    what was erased (leads that still held something, notes that were set)."""
     pks = sorted({int(pk) for pk in lead_pks})
     leads = notes = 0
     for chunk in _chunks(pks):
         notes += changed_rows(session.execute(
             update(OutcomeEvent).where(OutcomeEvent.lead_pk.in_(chunk), OutcomeEvent.note.isnot(None))
             .values(note=None), execution_options=_NO_SYNC))
+        _erase_details(session, tuple_(LeadReason.delivery_id, LeadReason.row_number).in_(
+            select(Lead.delivery_id, Lead.row_number).where(Lead.id.in_(chunk))))
         leads += changed_rows(session.execute(
             update(Lead).where(Lead.id.in_(chunk), not_erased()).values(**_ERASED_VALUES),
             execution_options=_NO_SYNC))

@@ -43,6 +43,10 @@ PERSON = lead(1)
 #: What erasing a lead must set to NULL (stated here, not imported: the test must be able to fail).
 ERASED_COLUMNS = ["first_name", "last_name", "job_title", "email", "phone", "need", "consent_proof", "raw_record",
                   "email_key", "phone_key"]
+#: The other values the supplier delivered, erased too (free text may quote the person): all but the ids.
+SUPPLIED_COLUMNS = ["collected_at", "company_name", "siren", "naf_code", "employees", "legal_form", "postal_code",
+                    "department", "country", "language", "budget_eur", "project_horizon_months", "source", "campaign",
+                    "consent_at"]
 
 
 @pytest.fixture(autouse=True)
@@ -91,8 +95,8 @@ def import_events(db_url, rows, supplier_id="acme-leads"):
 
 
 def erased(frame: pd.DataFrame) -> pd.Series:
-    """Which leads hold no personal data at all (every personal column and key NULL)."""
-    return frame[ERASED_COLUMNS].isna().all(axis=1)
+    """Which leads hold no personal data at all (every personal column, supplied value and key NULL)."""
+    return frame[ERASED_COLUMNS + SUPPLIED_COLUMNS].isna().all(axis=1)
 
 
 def holds_personal(frame: pd.DataFrame) -> pd.Series:
@@ -150,7 +154,8 @@ def test_purge_erases_only_leads_past_their_contracts_retention(db_url):
     seed_retention(db_url)
     as_of = DAY + timedelta(days=50)  # SHORT's March delivery is 50 days old (> 30); the rest is younger
     before = leads_table(db_url)
-    kept_tables = {model: rows_of(db_url, model) for model in (LeadReason, BillingLine, Delivery, ReplacementClaim)}
+    kept_tables = {model: rows_of(db_url, model) for model in (BillingLine, Delivery, ReplacementClaim)}
+    reasons_before = rows_of(db_url, LeadReason)
     kpis = figures(db_url, as_of)
     runs_before = count(db_url, IdentityRun)
 
@@ -175,11 +180,16 @@ def test_purge_erases_only_leads_past_their_contracts_retention(db_url):
     assert erased(after[old]).all()
     assert holds_personal(after[~old]).all()  # younger leads and the other contract's leads untouched
     pd.testing.assert_frame_equal(after[~old], before[~old])
-    unchanged = [c for c in before.columns if c not in ERASED_COLUMNS]
-    pd.testing.assert_frame_equal(after[unchanged], before[unchanged])  # ids, verdicts, company, consent_at ...
-    assert after.loc[old, "consent_at"].notna().all() and after.loc[old, "source"].notna().all()
-    for model, rows in kept_tables.items():  # reasons, billing lines, deliveries' counts, claims
+    unchanged = [c for c in before.columns if c not in ERASED_COLUMNS + SUPPLIED_COLUMNS]
+    pd.testing.assert_frame_equal(after[unchanged], before[unchanged])  # ids, delivery, verdicts, day
+    assert after.loc[old, "consent_at"].isna().all() and after.loc[old, "source"].isna().all()
+    for model, rows in kept_tables.items():  # billing lines, deliveries' counts, claims
         assert rows_of(db_url, model) == rows, model.__name__
+    old_delivery = int(after.loc[old, "delivery_id"].iloc[0])
+    reasons_after = rows_of(db_url, LeadReason)  # (id, delivery_id, row_number, code, detail)
+    assert [r[:4] for r in reasons_after] == [r[:4] for r in reasons_before]  # every reason code stays
+    assert [r[4] for r in reasons_after if r[1] == old_delivery] == ["erased with the lead's data"]
+    assert [r for r in reasons_after if r[1] != old_delivery] == [r for r in reasons_before if r[1] != old_delivery]
     assert figures(db_url, as_of) == kpis
     with session_scope(db_url) as session:
         notes = dict(session.execute(select(OutcomeEvent.lead_id, OutcomeEvent.note)).all())

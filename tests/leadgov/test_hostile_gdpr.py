@@ -1,0 +1,153 @@
+"""Hostile input against personal data (issue 16, item 2).
+
+- A supplier puts a person's data in any column (source, country, legal form, NAF, an extra column)
+  and the reasons' details quote some of them: ``gdpr erase`` must leave none of the person's values
+  anywhere in the database, nor in any file written afterwards from stored data.
+
+Everything runs on SQLite and PostgreSQL (``db_url``), through the services or the command line.
+"""
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from factories import HMAC_KEY, contract_dict, lead, to_csv
+from sqlalchemy import String, Text, select
+
+from leadgov.config.settings import Settings
+from leadgov.models import Lead, LeadReason
+from leadgov.models.base import Base
+from leadgov.models.db import session_scope
+from leadgov.services.deliveries import DeliveryRequest, process_delivery
+from leadgov.services.gdpr import PersonRequest, erase_person
+from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
+from leadgov.services.returns import ReturnsReportRequest, returns_report
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
+
+DAY = date(2027, 3, 1)
+
+#: The erased person: every value a supplier can give, each one distinctive so that a scan finds it.
+ZOE = lead(
+    77, lead_id="ZG-0077", company_name="Zorglub Conseil", siren="404833006", naf_code="47.11Z", employees="7777",
+    legal_form="SCOP Zorglubienne", postal_code="29000", country="Zorgland", first_name="Zoé",
+    last_name="Zorglub", job_title="Directrice Zorglubienne", email="Zoe.Zorglub@zorglub-conseil.fr",
+    phone="06 98 76 54 32", budget_eur="31337", need="Rappeler Zoé Zorglub avant l'été", source="salon-zorglub",
+    consent_proof="cert-zorglub-42", campaign="campagne-zorglub", Commentaire="ami de Zorglub",
+)
+#: Someone else in the same delivery, who must keep every value.
+OTHER = lead(2, campaign="printemps", Commentaire="RAS")
+#: What must not appear anywhere once ZOE is erased (a regular expression, case ignored): every
+#: text value of hers, her phone in the forms it is written and stored, and the numbers the
+#: reasons' details quoted (as whole numbers: a hash holding the digits is no leak).
+ZOE_VALUES = re.compile(
+    r"zorglub|zorgland|zoé|zoe\.|cert-zorglub|\+33698765432|06 98 76 54 32|0698765432|\b404833006\b|\b29000\b"
+    r"|\b7777\b|\b31337\b|\b4711z\b|\b47\.11z\b",
+    re.IGNORECASE,
+)
+#: The lead columns an erased lead keeps: what billing, claims and audits need (ids, delivery,
+#: verdict, the day of the decision). Stated here, not imported, so that the test can fail.
+KEPT_COLUMNS = {"id", "delivery_id", "supplier_id", "row_number", "delivered_on", "status", "primary_reason", "flags",
+                "lead_id", "replaces_lead_id"}
+
+
+def settings(db_url: str, **values) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                    slack_webhook_url=None, **values)
+
+
+def runtime(db_url: str, day: date = DAY):
+    return build_runtime(settings(db_url), clock=FixedClock(day), notifier=OutboxNotifier(None))
+
+
+def contract_file(folder: Path, **overrides) -> Path:
+    """The example contract, without the CRM check."""
+    data = contract_dict(**{"exclusions.crm_check": False, **overrides})
+    path = folder / "acme-leads.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def delivery_path(folder: Path, rows: list[dict], name: str = "acme.csv") -> Path:
+    headers = dict(yaml.safe_load(contract_file(folder).read_text(encoding="utf-8"))["delivery"]["columns"])
+    path = folder / name
+    path.write_text(to_csv(rows, headers), encoding="utf-8")
+    return path
+
+
+def text_cells(db_url: str) -> list[tuple[str, str, str]]:
+    """(table, column, value) of every text cell of every table of the schema."""
+    cells = []
+    with session_scope(db_url) as session:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            if not columns:
+                continue
+            for row in session.execute(select(*columns)).all():
+                cells += [(table.name, c.name, v) for c, v in zip(columns, row, strict=True) if isinstance(v, str)]
+    return cells
+
+
+def leaks(texts: dict[str, str]) -> dict[str, list[str]]:
+    """Where ZOE's values still appear: place -> the values found."""
+    found = {place: ZOE_VALUES.findall(text) for place, text in texts.items()}
+    return {place: values for place, values in found.items() if values}
+
+
+# --- item 2: erasure leaves nothing of the person ------------------------------------------------
+
+
+def test_erase_leaves_no_supplier_value_of_the_person_in_the_database_or_regenerated_files(db_url, tmp_path):
+    contract = contract_file(tmp_path)
+    file = delivery_path(tmp_path, [ZOE, OTHER])
+    request = DeliveryRequest(contract, file, DAY).with_files_in(tmp_path / "first")
+    stored = process_delivery(runtime(db_url), request)
+    assert stored.counts.delivered == 2 and stored.counts.rejected == 1
+    details = stored.verdicts["details"].iloc[0]
+    for quoted in ("salon-zorglub", "ZORGLAND", "4711Z", "7777"):  # what the details quote
+        assert quoted in details
+    outcomes = tmp_path / "outcomes.csv"
+    pd.DataFrame([{"lead_id": "ZG-0077", "supplier_id": "acme-leads", "event": "reached", "at": "2027-03-02 10:00",
+                   "note": "Zoé Zorglub rappellera"}]).to_csv(outcomes, sep=";", index=False)
+    imported = import_outcomes(runtime(db_url), OutcomesImportRequest(outcomes))
+    assert imported.imported.stored == 1, imported
+    assert leaks({f"{t}.{c}": v for t, c, v in text_cells(db_url)})  # the scan sees her before the erasure
+
+    erased = erase_person(runtime(db_url), PersonRequest(emails=("zoe.zorglub@zorglub-conseil.fr",)))
+    assert erased.leads_erased == 1
+
+    assert leaks({f"{t}.{c}": v for t, c, v in text_cells(db_url)}) == {}
+    with session_scope(db_url) as session:
+        rows = session.execute(select(Lead.__table__).order_by(Lead.row_number)).mappings().all()
+        reasons = session.execute(select(LeadReason.code).where(LeadReason.row_number == 1)
+                                  .order_by(LeadReason.id)).scalars().all()
+    zoe, other = dict(rows[0]), dict(rows[1])
+    assert {name for name, value in zoe.items() if value is not None} <= KEPT_COLUMNS
+    assert (zoe["lead_id"], zoe["status"], zoe["primary_reason"]) == ("ZG-0077", "rejected", "OUT_OF_TARGET_GEO")
+    assert {"UNAUTHORIZED_SOURCE", "OUT_OF_TARGET_SIZE", "OUT_OF_TARGET_SECTOR"} <= set(reasons)  # codes kept
+    assert all(other[name] is not None for name in ("company_name", "source", "legal_form", "country", "need",
+                                                     "raw_record", "campaign", "consent_at"))  # others keep theirs
+
+    # Everything written later from stored data: the result and return files, the returns report.
+    again = process_delivery(runtime(db_url), request.with_files_in(tmp_path / "again"))
+    assert again.already_ingested
+    report = returns_report(runtime(db_url), ReturnsReportRequest(stored.delivery_id, tmp_path / "reports"))
+    outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in (again.result_file, again.return_file, report.path)}
+    assert "ZG-0077" in outputs[str(again.return_file)]  # her row is still there, by its id
+    assert leaks(outputs) == {}
+    assert leaks({"verdicts": again.verdicts.to_csv()}) == {}
+
+
+def test_a_delivery_of_an_erased_person_stores_nothing_of_them(db_url, tmp_path):
+    """The person comes back in a later delivery: rejected SUPPRESSED and stored already erased, the
+    details of the other reasons included."""
+    contract = contract_file(tmp_path)
+    process_delivery(runtime(db_url), DeliveryRequest(contract, delivery_path(tmp_path, [OTHER]), DAY))
+    erase_person(runtime(db_url), PersonRequest(emails=("zoe.zorglub@zorglub-conseil.fr",)))
+    file = delivery_path(tmp_path, [ZOE], name="later.csv")
+    later = process_delivery(runtime(db_url), DeliveryRequest(contract, file, DAY).with_files_in(tmp_path / "out"))
+    assert "SUPPRESSED" in later.verdicts["reasons"].iloc[0].split(";")
+    assert leaks({f"{t}.{c}": v for t, c, v in text_cells(db_url)}) == {}
+    outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in (later.result_file, later.return_file)}
+    assert leaks(outputs) == {}
