@@ -32,6 +32,7 @@ from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reasons import RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
+from leadgov.validation.lead_ids import refuse_personal_ids
 from leadgov.validation.people import KnownPeople, people_failures, text_in
 from leadgov.validation.prepare import PreparedLeads, prepare_leads
 
@@ -149,7 +150,9 @@ def normalise(raw: RawDelivery, file: DeliveryFile, contract: ContractFile, sett
 
 def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: ContractFile, *,
                  crm: CrmPeople | None = None) -> CheckedDelivery:
-    """Stage *validate*: the per-field rules of the contract's schema."""
+    """Stage *validate*: the per-field rules of the contract's schema (a file whose lead ids are
+    emails or phones is refused whole first)."""
+    refuse_personal_ids(normalised.prepared.values, contract.contract, file.file_name)
     raw = normalised.raw
     return CheckedDelivery(
         file=file, contract=contract, prepared=normalised.prepared,

@@ -3,6 +3,8 @@
 - A supplier puts a person's data in any column (source, country, legal form, NAF, an extra column)
   and the reasons' details quote some of them: ``gdpr erase`` must leave none of the person's values
   anywhere in the database, nor in any file written afterwards from stored data.
+- A supplier uses emails or phone numbers as lead ids: the file is refused whole (a lead id is kept
+  after an erasure, so it must not identify anyone).
 
 Everything runs on SQLite and PostgreSQL (``db_url``), through the services or the command line.
 """
@@ -12,10 +14,13 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from factories import HMAC_KEY, contract_dict, lead, to_csv
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text, func, select
+from typer.testing import CliRunner
 
+from leadgov.cli import app
 from leadgov.config.settings import Settings
 from leadgov.models import Lead, LeadReason
 from leadgov.models.base import Base
@@ -26,6 +31,7 @@ from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.returns import ReturnsReportRequest, returns_report
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
+runner = CliRunner()
 DAY = date(2027, 3, 1)
 
 #: The erased person: every value a supplier can give, each one distinctive so that a scan finds it.
@@ -151,3 +157,47 @@ def test_a_delivery_of_an_erased_person_stores_nothing_of_them(db_url, tmp_path)
     assert leaks({f"{t}.{c}": v for t, c, v in text_cells(db_url)}) == {}
     outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in (later.result_file, later.return_file)}
     assert leaks(outputs) == {}
+
+
+# --- item 2: a lead id must not identify a person ------------------------------------------------
+
+
+def lead_rows(db_url: str) -> int:
+    with session_scope(db_url) as session:
+        return session.scalar(select(func.count()).select_from(Lead)) or 0
+
+
+#: Ids made of digits that are neither written as a phone (no prefix, or zero-padded) nor the row's
+#: own phone: they stay ids.
+OPAQUE_IDS = ("123456789", "L-0612345678", "20270301", "0000123456")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("lead_id", "camille.martin5@nexalog.fr"),
+    ("lead_id", "Camille.Martin5@Nexalog.FR"),
+    ("lead_id", "06 12 34 00 05"),
+    ("lead_id", "+33612340005"),
+    ("lead_id", "0033 6 12 34 00 05"),
+    ("lead_id", "(+33) 6 12 34 00 05"),
+    ("lead_id", "612340005"),  # the row's own phone, without its leading 0
+    ("replaces_lead_id", "camille.martin9@nexalog.fr"),
+    ("replaces_lead_id", "01.45.67.89.10"),
+])
+def test_a_lead_id_that_is_an_email_or_a_phone_refuses_the_file(db_url, tmp_path, field, value):
+    contract = contract_file(tmp_path)
+    opaque = [lead(n, lead_id=lead_id, replaces_lead_id=lead_id[::-1]) for n, lead_id in enumerate(OPAQUE_IDS, 1)]
+    file = delivery_path(tmp_path, [*opaque, lead(5, **{field: value})])
+    result = runner.invoke(app, ["validate", "--contract", str(contract), "--delivery", str(file),
+                                 "--delivered-on", DAY.isoformat(), "--out", str(tmp_path / "r.csv"),
+                                 "--db", db_url])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "acme.csv" in message and "row 5" in message and field in message
+    assert value.lower() not in message.lower() and "nexalog" not in message.lower()
+    assert lead_rows(db_url) == 0 and not (tmp_path / "r.csv").exists()
+
+    delivery_path(tmp_path, [*opaque, lead(5)])  # the supplier's own ids instead
+    fixed = runner.invoke(app, ["validate", "--contract", str(contract), "--delivery", str(file),
+                                "--delivered-on", DAY.isoformat(), "--out", str(tmp_path / "r.csv"), "--db", db_url])
+    assert fixed.exit_code == 0, fixed.output
+    assert lead_rows(db_url) == 5
