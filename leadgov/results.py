@@ -4,6 +4,8 @@ Both are CSV for a spreadsheet: UTF-8 with a BOM so Excel reads accents, ``;`` a
 French contracts and ``,`` for English ones, and no cell a spreadsheet would run as a formula.
 """
 
+import errno
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +30,25 @@ def neutralise_formulas(column: pd.Series) -> pd.Series:
     if not risky.any():
         return column
     return as_text.mask(risky, "'" + as_text)
+
+
+def probe_folder(folder: Path) -> None:
+    """Raise the ``OSError`` that creating a file in ``folder`` would raise: the folder is created
+    when missing, then a temporary file is created in it and removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        return
+
+
+def probe_writable(path: Path) -> None:
+    """Raise the ``OSError`` that writing ``path`` would raise, without changing it: an existing
+    file is opened for appending (nothing added), else its folder is probed."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file", str(path))
+    if path.exists():
+        with path.open("ab"):
+            return
+    probe_folder(path.parent)
 
 
 def _write(frame: pd.DataFrame, path: Path, locale: str) -> Path:

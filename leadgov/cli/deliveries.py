@@ -11,6 +11,7 @@ from leadgov.cli.common import (
     DbOption,
     OutputFormat,
     cli_runtime,
+    err,
     folding_table,
     out,
     parse_day,
@@ -18,7 +19,7 @@ from leadgov.cli.common import (
     user_errors,
 )
 from leadgov.config.contract import load_contract
-from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, process_delivery
+from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, ResultFilesNotWritten, process_delivery
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 contract_app = typer.Typer(help="Contract files.", no_args_is_help=True)
@@ -58,7 +59,13 @@ def validate(
         day = parse_day(delivered_on, "--delivered-on")
         request = DeliveryRequest(contract_path=contract, delivery_path=delivery, delivered_on=day,
                                   crm_path=crm, result_file=out_path, return_file=returns, dry_run=dry_run)
-        result = process_delivery(cli_runtime(db), request)
+        try:
+            result = process_delivery(cli_runtime(db), request)
+        except ResultFilesNotWritten as exc:  # stored, alerts evaluated: exit 1, a rerun writes the files
+            print_summary(exc.result, format)
+            report_alerts(exc.result.alerts)
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
     print_summary(result, format)
     report_alerts(result.alerts)
 

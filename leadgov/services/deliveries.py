@@ -5,12 +5,16 @@ Steps, in this order (``process_delivery``): receive the contract and the file; 
 bytes already stored for the supplier (then nothing is read or stored again); read the CRM export
 when the contract asks for the CRM check; read, normalise and check the fields (pure); look up the
 people, decide and store in one transaction (claims included); write the result and return files;
-raise the alerts after the commit. A refusal (unreadable file, contract refused, CRM export missing,
-terminated supplier) stops before anything is stored.
+raise the alerts after the commit. A refusal (an output folder that cannot be written, unreadable
+file, contract refused, CRM export missing, terminated supplier) stops before anything is stored. A
+result file that still cannot be written after the commit (a disk full) does not keep the alerts
+from being evaluated: ``ResultFilesNotWritten`` comes after them, and running the job again writes
+the files from the stored delivery.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -33,7 +37,7 @@ from leadgov.ingest import (
     store_delivery,
 )
 from leadgov.models.supplier import refuse_if_terminated
-from leadgov.results import write_result_file, write_return_file
+from leadgov.results import probe_folder, probe_writable, write_result_file, write_return_file
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -97,11 +101,52 @@ class DeliveryResult:
     verdicts: pd.DataFrame = field(repr=False, compare=False)
 
 
+class ResultFilesNotWritten(Exception):
+    """The delivery went through (stored and its alerts evaluated, found stored, or a dry run) but a
+    result or return file could not be written: one line naming the file, its folder and the
+    system's reason, never a lead's data. ``result`` is the delivery's result (without those files)."""
+
+    def __init__(self, result: DeliveryResult, path: Path, reason: str) -> None:
+        self.result = result
+        unwritten = f"{path.name} could not be written in {path.parent} ({reason})"
+        if result.delivery_id is None:
+            super().__init__(f"{result.file_name}: dry run, nothing stored, but {unwritten}; run it again once "
+                             "the folder can be written")
+            return
+        state = "already ingested" if result.already_ingested else "stored"
+        super().__init__(f"{result.file_name}: {state} as delivery {result.delivery_id}, but {unwritten}; the "
+                         "alerts were evaluated. Run the same command again once the folder can be written: the "
+                         "stored delivery is recognised and its files are written")
+
+
 # --- the steps ---------------------------------------------------------------------------------
 
 
+def check_output(path: Path | None) -> None:
+    """Refuse a result or return file that cannot be written, before anything is stored."""
+    if path is None:
+        return
+    try:
+        probe_writable(path)
+    except OSError as exc:
+        raise Refused(f"cannot write {path.name} in {path.parent} ({exc.strerror or type(exc).__name__}); "
+                      "nothing was stored: give a file in a folder that can be written") from None
+
+
+def check_output_folder(folder: Path) -> None:
+    """Refuse a folder where result files cannot be written, before anything is stored."""
+    try:
+        probe_folder(folder)
+    except OSError as exc:
+        raise Refused(f"cannot write the result files in {folder} ({exc.strerror or type(exc).__name__}); "
+                      "nothing was stored: give a folder that can be written") from None
+
+
 def receive(runtime: Runtime, request: DeliveryRequest) -> ReceivedDelivery:
-    """Load the contract (refused with every problem) and read the file (refused when missing or too large)."""
+    """Check that the result and return files can be written, load the contract (refused with every
+    problem) and read the file (refused when missing or too large)."""
+    check_output(request.result_file)
+    check_output(request.return_file)
     contract = load_contract(request.contract_path)
     file = DeliveryFile.from_path(request.delivery_path, request.delivered_on, runtime.settings.max_file_bytes)
     return ReceivedDelivery(request, contract, file)
@@ -154,15 +199,26 @@ def store(runtime: Runtime, checked: CheckedDelivery, dry_run: bool) -> IngestOu
     return outcome
 
 
+def _write(write: Callable[[pd.DataFrame, Path, str], Path], verdicts: pd.DataFrame, path: Path | None,
+           locale: str) -> Path | None:
+    """``write`` the file at ``path`` (none asked: None); an ``OSError`` names the file."""
+    if path is None:
+        return None
+    try:
+        return write(verdicts, path, locale)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or type(exc).__name__, str(path)) from exc
+
+
 def write_files(runtime: Runtime, received: ReceivedDelivery,
                 outcome: IngestOutcome) -> tuple[Path | None, Path | None]:
-    """The result file and the supplier's return file, where the request asks for them."""
+    """The result file and the supplier's return file, where the request asks for them. An
+    ``OSError`` names the file that could not be written."""
     locale = received.contract.contract.locale
     verdicts = outcome.result.verdicts
     request = received.request
-    result = write_result_file(verdicts, request.result_file, locale) if request.result_file else None
-    returns = write_return_file(verdicts, request.return_file, locale) if request.return_file else None
-    return result, returns
+    return (_write(write_result_file, verdicts, request.result_file, locale),
+            _write(write_return_file, verdicts, request.return_file, locale))
 
 
 def raise_alerts(runtime: Runtime, delivery_id: int) -> AlertRun:
@@ -176,7 +232,8 @@ def raise_alerts(runtime: Runtime, delivery_id: int) -> AlertRun:
 
 def process_delivery(runtime: Runtime, request: DeliveryRequest, *,
                      steps: StepRunner = run_directly) -> DeliveryResult:
-    """Receive, check, store, write the files and raise the alerts of one delivery."""
+    """Receive, check, store, write the files and raise the alerts of one delivery. The alerts are
+    raised even when the files cannot be written; ``ResultFilesNotWritten`` then follows them."""
     received = steps(receive, runtime, request)
     outcome = steps(find_stored, runtime, received)
     crm_checked = False
@@ -185,12 +242,21 @@ def process_delivery(runtime: Runtime, request: DeliveryRequest, *,
         crm_checked = crm is not None
         checked = steps(check, runtime, received, crm)
         outcome = steps(store, runtime, checked, request.dry_run)
-    result_file, return_file = steps(write_files, runtime, received, outcome)
+    unwritten: OSError | None = None
+    try:
+        result_file, return_file = steps(write_files, runtime, received, outcome)
+    except OSError as exc:  # after the commit: the alerts are still due
+        result_file = return_file = None
+        unwritten = exc
     alerts = steps(raise_alerts, runtime, outcome.delivery_id) if outcome.delivery_id is not None else AlertRun()
     counts = outcome.result.counts()
-    return DeliveryResult(
+    result = DeliveryResult(
         supplier_id=received.supplier_id, file_name=received.file.file_name, delivered_on=request.delivered_on,
         delivery_id=outcome.delivery_id, already_ingested=outcome.already_ingested, dry_run=request.dry_run,
         counts=DeliveryCounts(**counts), reasons=dict(outcome.result.reason_counts()), crm_checked=crm_checked,
         result_file=result_file, return_file=return_file, alerts=alerts, verdicts=outcome.result.verdicts,
     )
+    if unwritten is not None:
+        failed = Path(unwritten.filename) if unwritten.filename else request.result_file or Path(".")
+        raise ResultFilesNotWritten(result, failed, unwritten.strerror or type(unwritten).__name__)
+    return result

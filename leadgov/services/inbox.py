@@ -24,7 +24,13 @@ from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.reading import UnreadableFile
-from leadgov.services.deliveries import DeliveryRequest, DeliveryResult, crm_export, process_delivery
+from leadgov.services.deliveries import (
+    DeliveryRequest,
+    DeliveryResult,
+    check_output_folder,
+    crm_export,
+    process_delivery,
+)
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -169,7 +175,8 @@ def delivery_request(runtime: Runtime, inbox: SupplierInbox, path: Path) -> Deli
 
 def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
     """Refuse the supplier as a whole (its files wait) when its contract is missing, is another
-    supplier's, or asks for the CRM check with no CRM export given."""
+    supplier's, or asks for the CRM check with no CRM export given, or when its result files could
+    not be written."""
     path = inbox.contract_path
     if not path.is_file():
         raise Refused(f"no contract for supplier folder {inbox.supplier_id!r}: expected {path}")
@@ -178,6 +185,7 @@ def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
         raise Refused(f"{path} is the contract of {contract.contract.supplier.id!r}, "
                       f"not of the folder {inbox.supplier_id!r}")
     crm_export(runtime, contract, inbox.request.crm_path)
+    check_output_folder(inbox.request.out_dir / inbox.supplier_id)
 
 
 def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutcome:

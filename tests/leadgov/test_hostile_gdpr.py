@@ -1,15 +1,19 @@
-"""Hostile input against personal data (issue 16, item 2).
+"""Hostile input against personal data and the files a delivery writes (issue 16, items 2 and 9).
 
 - A supplier puts a person's data in any column (source, country, legal form, NAF, an extra column)
   and the reasons' details quote some of them: ``gdpr erase`` must leave none of the person's values
   anywhere in the database, nor in any file written afterwards from stored data.
 - A supplier uses emails or phone numbers as lead ids: the file is refused whole (a lead id is kept
   after an erasure, so it must not identify anyone).
+- The result files cannot be written: refused before anything is stored when the folder is unusable;
+  when the write still fails after the commit (disk full), the alerts are evaluated all the same, the
+  error is one clear line and running the command again writes the files.
 
 Everything runs on SQLite and PostgreSQL (``db_url``), through the services or the command line.
 """
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -22,14 +26,16 @@ from typer.testing import CliRunner
 
 from leadgov.cli import app
 from leadgov.config.settings import Settings
-from leadgov.models import Lead, LeadReason
+from leadgov.models import Delivery, Lead, LeadReason, OutboxAlert
 from leadgov.models.base import Base
 from leadgov.models.db import session_scope
-from leadgov.services.deliveries import DeliveryRequest, process_delivery
+from leadgov.services.deliveries import DeliveryRequest, ResultFilesNotWritten, process_delivery, write_files
 from leadgov.services.gdpr import PersonRequest, erase_person
+from leadgov.services.inbox import InboxRequest, process_inbox
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.returns import ReturnsReportRequest, returns_report
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
+from leadgov.services.steps import run_directly
 
 runner = CliRunner()
 DAY = date(2027, 3, 1)
@@ -201,3 +207,100 @@ def test_a_lead_id_that_is_an_email_or_a_phone_refuses_the_file(db_url, tmp_path
                                 "--delivered-on", DAY.isoformat(), "--out", str(tmp_path / "r.csv"), "--db", db_url])
     assert fixed.exit_code == 0, fixed.output
     assert lead_rows(db_url) == 5
+
+
+# --- item 9: the result files ---------------------------------------------------------------------
+
+
+def validate(db_url: str, folder: Path, file: Path, out: Path):
+    return runner.invoke(app, ["validate", "--contract", str(contract_file(folder)), "--delivery", str(file),
+                               "--delivered-on", DAY.isoformat(), "--out", str(out), "--db", db_url])
+
+
+def deliveries(db_url: str) -> int:
+    with session_scope(db_url) as session:
+        return session.scalar(select(func.count()).select_from(Delivery)) or 0
+
+
+def delivery_alerts(db_url: str) -> list[str]:
+    with session_scope(db_url) as session:
+        return list(session.scalars(select(OutboxAlert.type).where(OutboxAlert.period.like("delivery:%"))).all())
+
+
+@pytest.mark.parametrize("where", ["under a file", "a folder"])
+def test_an_unwritable_out_is_refused_before_anything_is_stored(db_url, tmp_path, where):
+    (tmp_path / "plain-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / "plain-file" / "result.csv" if where == "under a file" else tmp_path / "folder"
+    result = validate(db_url, tmp_path, delivery_path(tmp_path, [lead(1)]), out)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"{out.name} in {out.parent}" in message and "nothing was stored" in message
+    assert deliveries(db_url) == 0
+
+
+def test_a_disk_full_after_the_commit_still_raises_the_alerts_and_a_rerun_writes_the_files(db_url, tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    file = delivery_path(tmp_path, [lead(1), lead(2, consent_proof="")])  # NO_CONSENT: a GDPR_BREACH alert
+    full = validate(db_url, tmp_path, file, Path("/dev/full"))
+    assert full.exit_code == 1, full.output
+    assert full.exception is None or isinstance(full.exception, SystemExit)
+    message = " ".join(full.output.split())
+    assert "Traceback" not in message and "stored as delivery 1" in message and "/dev" in message
+    assert "No space left on device" in message and "again" in message
+    assert deliveries(db_url) == 1
+    assert delivery_alerts(db_url) == ["GDPR_BREACH"]
+
+    again = validate(db_url, tmp_path, file, tmp_path / "result.csv")
+    assert again.exit_code == 0, again.output
+    assert "already ingested as delivery 1" in " ".join(again.output.split())
+    assert (tmp_path / "result.csv").read_text(encoding="utf-8-sig").count("\n") == 3
+    assert deliveries(db_url) == 1 and delivery_alerts(db_url) == ["GDPR_BREACH"]
+
+
+def test_a_folder_gone_between_the_check_and_the_write(db_url, tmp_path):
+    """The output folder passes the check, then is replaced by a file before the files are written
+    (a fault injected through the step runner): alerts evaluated, a clear error, a safe rerun."""
+    out = tmp_path / "out"
+    request = DeliveryRequest(contract_file(tmp_path), delivery_path(tmp_path, [lead(1), lead(2, consent_proof="")]),
+                              DAY).with_files_in(out)
+
+    def break_the_folder_before_writing(step, *args):
+        if step is write_files:
+            shutil.rmtree(out, ignore_errors=True)
+            out.write_text("a file now", encoding="utf-8")
+        return run_directly(step, *args)
+
+    with pytest.raises(ResultFilesNotWritten) as failed:
+        process_delivery(runtime(db_url), request, steps=break_the_folder_before_writing)
+    message = str(failed.value)
+    assert "\n" not in message and str(out) in message and "acme.csv" in message
+    assert failed.value.result.delivery_id == 1 and failed.value.result.alerts.error is None
+    assert deliveries(db_url) == 1 and delivery_alerts(db_url) == ["GDPR_BREACH"]
+
+    out.unlink()
+    again = process_delivery(runtime(db_url), request)
+    assert again.already_ingested and again.result_file is not None and again.result_file.is_file()
+    assert deliveries(db_url) == 1 and delivery_alerts(db_url) == ["GDPR_BREACH"]
+
+
+def test_an_inbox_whose_output_folder_is_unusable_keeps_its_files_waiting(db_url, tmp_path):
+    """The inbox checks the supplier's output folder before its files: a folder that cannot be written
+    fails the supplier (its files wait for the next run), it does not file them under refused/."""
+    contracts, inbox = tmp_path / "contracts", tmp_path / "inbox" / "acme-leads"
+    contracts.mkdir()
+    inbox.mkdir(parents=True)
+    shutil.move(contract_file(tmp_path), contracts / "acme-leads.yaml")
+    shutil.move(delivery_path(tmp_path, [lead(1)]), inbox / "d.csv")
+    (tmp_path / "out").write_text("a file, not a folder", encoding="utf-8")
+    request = InboxRequest(inbox_dir=inbox.parent, contracts_dir=contracts, out_dir=tmp_path / "out",
+                           delivered_on=DAY)
+
+    result = process_inbox(runtime(db_url), request)
+
+    (supplier,) = result.suppliers
+    assert supplier.error is not None and str(tmp_path / "out") in supplier.error
+    assert "\n" not in supplier.error and "nothing was stored" in supplier.error
+    assert (inbox / "d.csv").is_file() and not (inbox / "refused").exists()
+    assert deliveries(db_url) == 0
