@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 from factories import HMAC_KEY, contract_dict, lead, to_csv
-from sqlalchemy import String, Text, func, select
+from sqlalchemy import String, Text, func, select, update
 from typer.testing import CliRunner
 
 from leadgov.cli import app
@@ -166,6 +166,37 @@ def test_a_delivery_of_an_erased_person_stores_nothing_of_them(db_url, tmp_path)
     assert leaks(text_cells(db_url)) == {}
     outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in (later.result_file, later.return_file)}
     assert leaks(outputs) == {}
+
+
+@pytest.mark.migrations
+def test_leads_erased_before_the_upgrade_lose_their_supplied_values_too(db_url, tmp_path):
+    """A lead erased by an earlier version kept its supplied values and its reasons' quoting details:
+    the upgrade (migration 0009) erases them, and nothing else."""
+    from alembic import command
+
+    from leadgov.models.migrate import alembic_config, upgrade
+
+    contract = contract_file(tmp_path)
+    process_delivery(runtime(db_url), DeliveryRequest(contract, delivery_path(tmp_path, [ZOE, OTHER]), DAY))
+    command.downgrade(alembic_config(db_url), "0008")
+    with session_scope(db_url) as session:  # what an erasure did before: the personal columns and keys only
+        session.execute(update(Lead).where(Lead.lead_id == "ZG-0077").values(
+            first_name=None, last_name=None, job_title=None, email=None, phone=None, need=None, consent_proof=None,
+            raw_record=None, email_key=None, phone_key=None))
+    assert {place.split("#")[0] for place in leaks(text_cells(db_url))} >= {"lead.source", "lead_reason.detail"}
+    other_before = leads_of(db_url)["L-00002"]
+
+    upgrade(db_url)
+
+    assert leaks(text_cells(db_url)) == {}
+    after = leads_of(db_url)
+    assert {name for name, value in after["ZG-0077"].items() if value is not None} <= KEPT_COLUMNS
+    assert after["L-00002"] == other_before
+
+
+def leads_of(db_url: str) -> dict[str, dict]:
+    with session_scope(db_url) as session:
+        return {row["lead_id"]: dict(row) for row in session.execute(select(Lead.__table__)).mappings().all()}
 
 
 # --- item 2: a lead id must not identify a person ------------------------------------------------
