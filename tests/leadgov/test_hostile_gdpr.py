@@ -171,14 +171,14 @@ def test_a_delivery_of_an_erased_person_stores_nothing_of_them(db_url, tmp_path)
 @pytest.mark.migrations
 def test_leads_erased_before_the_upgrade_lose_their_supplied_values_too(db_url, tmp_path):
     """A lead erased by an earlier version kept its supplied values and its reasons' quoting details:
-    the upgrade (migration 0009) erases them, and nothing else."""
+    the upgrade (migration 0010) erases them, and nothing else."""
     from alembic import command
 
     from leadgov.models.migrate import alembic_config, upgrade
 
     contract = contract_file(tmp_path)
     process_delivery(runtime(db_url), DeliveryRequest(contract, delivery_path(tmp_path, [ZOE, OTHER]), DAY))
-    command.downgrade(alembic_config(db_url), "0008")
+    command.downgrade(alembic_config(db_url), "0009")
     with session_scope(db_url) as session:  # what an erasure did before: the personal columns and keys only
         session.execute(update(Lead).where(Lead.lead_id == "ZG-0077").values(
             first_name=None, last_name=None, job_title=None, email=None, phone=None, need=None, consent_proof=None,

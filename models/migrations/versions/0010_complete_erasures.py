@@ -1,7 +1,7 @@
 """Leads erased before issue 16 lose every supplied value too, and their reasons' quoting details
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04
 
 An erasure used to null the personal columns only: the other values the supplier delivered (source,
@@ -12,8 +12,8 @@ erasure does. No schema change. The columns and the detail are written out here,
 """
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
