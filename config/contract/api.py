@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from leadgov.config.contract.models import Contract
+from leadgov.config.contract.models import Contract, capacity_problems
 from leadgov.config.contract.problems import ContractError, describe_validation_error
 from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES, _kind_of, _read_text, _read_yaml
 
@@ -48,6 +48,7 @@ def parse_contract(text: str, source: str = "<string>") -> ContractFile:
         contract = Contract.model_validate(document)
     except ValidationError as exc:
         raise ContractError(source, problems + describe_validation_error(exc)) from None
+    problems += capacity_problems(contract)
     if problems:
         raise ContractError(source, problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -28,26 +29,36 @@ from pydantic import (
 
 from leadgov.config.contract.value_types import (
     CANONICAL_FIELDS,
+    MAX_DAYS,
+    MAX_SIGMA,
+    MAX_STORED_EUR,
     WEEKDAYS,
     Canonical,
     CanonicalField,
     Canonicals,
     ContestCodes,
-    Count,
     CountryCode,
     Day,
+    Days,
     Department,
     Domain,
+    Employees,
     Flag,
+    Hours,
+    IdText,
+    Leads,
     LowerText,
     Money,
+    Months,
     NafPattern,
+    NameText,
     PhoneRegion,
     Rate,
     Reasons,
     Siren,
     Slug,
     Text,
+    UnitPrice,
     Weekday,
     _distinct,
     _refuse,
@@ -109,7 +120,7 @@ class Supplier(Block):
     """Who delivers the leads."""
 
     id: Slug
-    name: Text
+    name: NameText
     contact_email: Text | None = None
 
 
@@ -119,7 +130,7 @@ class Period(Block):
     start: Day
     end: Day
     auto_renew: Flag = False
-    notice_days: Count = 0
+    notice_days: Days = 0
 
     @field_validator("end")
     @classmethod
@@ -139,7 +150,7 @@ class Billing(Block):
     """How leads are paid for (docs/governance.md, Billing)."""
 
     model: Literal["per_lead", "per_qualified_lead", "per_appointment", "mixed"]
-    unit_price_eur: Money
+    unit_price_eur: UnitPrice
     fixed_fee_eur_monthly: Money = 0.0
     monthly_budget_cap_eur: Money | None = None
     non_billable_reasons: Reasons = Field(default_factory=lambda: list(DEFAULT_NON_BILLABLE_REASONS))
@@ -168,10 +179,10 @@ def _workdays() -> list[Weekday]:
 class Volumes(Block):
     """What arrives, and when."""
 
-    weekly_target: Count
-    weekly_max: Count
-    monthly_min: Count
-    monthly_max: Count
+    weekly_target: Leads
+    weekly_max: Leads
+    monthly_min: Leads
+    monthly_max: Leads
     delivery_weekdays: Annotated[list[Weekday], AfterValidator(_distinct)] = Field(
         default_factory=_workdays
     )
@@ -253,12 +264,12 @@ class Qualification(Block):
     departments: list[Department] = Field(default_factory=list)
     naf_include: list[NafPattern] = Field(default_factory=list)
     naf_exclude: list[NafPattern] = Field(default_factory=list)
-    min_employees: Count | None = None
-    max_employees: Count | None = None
+    min_employees: Employees | None = None
+    max_employees: Employees | None = None
     job_title_include: list[Text] = Field(default_factory=list)
     job_title_exclude: list[Text] = Field(default_factory=list)
     min_budget_eur: Money | None = None
-    max_project_horizon_months: Count | None = None
+    max_project_horizon_months: Months | None = None
     allowed_sources: list[LowerText] = Field(default_factory=list)
 
     @field_validator("max_employees")
@@ -276,7 +287,7 @@ class Exploitability(Block):
     )
     email_nominative: Flag = True
     reject_free_email_domains: Flag = True
-    max_age_days: Count
+    max_age_days: Days
 
 
 class Exclusions(Block):
@@ -286,7 +297,7 @@ class Exclusions(Block):
     competitor_sirens: list[Siren] = Field(default_factory=list)
     excluded_legal_forms: list[Text] = Field(default_factory=list)
     exclude_students: Flag = False
-    dedup_window_days: Count = 180
+    dedup_window_days: Days = 180
     crm_check: Flag = False
 
 
@@ -295,7 +306,7 @@ class Gdpr(Block):
 
     consent_required: Flag = True
     legal_basis: Literal["consent", "legitimate_interest"]
-    retention_days: Annotated[int, Strict(), Field(gt=0)]
+    retention_days: Annotated[int, Strict(), Field(gt=0, le=MAX_DAYS)]
 
 
 class Quality(Block):
@@ -303,15 +314,15 @@ class Quality(Block):
 
     max_reject_rate: Rate
     min_reachability: Rate
-    first_contact_sla_hours: Annotated[float, Strict(), Field(gt=0)]
+    first_contact_sla_hours: Hours
     first_contact_sla_share: Rate
 
 
 class Replacement(Block):
     """Contest and replacement terms (docs/governance.md, Replacements)."""
 
-    contest_window_days: Count
-    replacement_deadline_days: Count
+    contest_window_days: Days
+    replacement_deadline_days: Days
     max_replacement_share: Rate
     contest_reasons: ContestCodes = Field(default_factory=lambda: list(ContestReason))
 
@@ -320,7 +331,7 @@ class Exclusivity(Block):
     """Whether the supplier may sell the same leads to others, and for how long."""
 
     exclusive: Flag = False
-    days: Count = 0
+    days: Days = 0
 
 
 class PilotThresholds(Block):
@@ -336,29 +347,29 @@ class Pilot(Block):
     """The test batch a new supplier delivers before the contract runs in earnest."""
 
     size: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 100
-    max_duration_days: Annotated[int, Strict(), Field(ge=1)] = 30
+    max_duration_days: Annotated[int, Strict(), Field(ge=1, le=MAX_DAYS)] = 30
     thresholds: PilotThresholds = Field(default_factory=PilotThresholds)
 
 
 class Alerts(Block):
     """Where and when Slack alerts go."""
 
-    slack_channel: Text = "#lead-ops"
-    committee_channel: Text = "#lead-governance"
+    slack_channel: IdText = "#lead-ops"
+    committee_channel: IdText = "#lead-governance"
     #: Where the review and pilot reports are also e-mailed (HTML and PDF attached).
     committee_emails: Annotated[list[EmailStr], Field(max_length=50)] = Field(default_factory=list)
-    reject_spike_sigma: Annotated[float, Strict(), Field(gt=0)] = 2.0
-    min_leads_for_rate_alerts: Count = 20
+    reject_spike_sigma: Annotated[float, Strict(), Field(gt=0, le=MAX_SIGMA, allow_inf_nan=False)] = 2.0
+    min_leads_for_rate_alerts: Leads = 20
 
 
 class Contract(Block):
     """One supplier contract, as signed. Field names are the YAML keys."""
 
-    contract_id: Text
-    supersedes: Text | None = None
+    contract_id: IdText
+    supersedes: IdText | None = None
     effective_from: Day | None = Field(default=None, validate_default=True)
     supplier: Supplier
-    owner: Text | None = None
+    owner: NameText | None = None
     period: Period
     locale: Literal["fr", "en"] = "fr"
     billing: Billing
@@ -395,3 +406,20 @@ class Contract(Block):
     def supplier_id(self) -> str:
         """The supplier's slug: the key of files, alerts and database rows."""
         return self.supplier.id
+
+
+def capacity_problems(contract: Contract) -> list[str]:
+    """What a contract states that the database could not store, as problem lines: a month billed at
+    the contracted maximum (``volumes.monthly_max`` units at ``billing.unit_price_eur``, plus the
+    monthly fee) must fit the money columns (``MAX_STORED_EUR``). Each key alone is bounded by its
+    type; this is their product."""
+    billing = contract.billing
+    units = contract.volumes.monthly_max
+    most = units * Decimal(str(billing.unit_price_eur)) + Decimal(str(billing.fixed_fee_eur_monthly))
+    if most <= MAX_STORED_EUR:
+        return []
+    return [
+        f"billing.unit_price_eur: {_show(billing.unit_price_eur)} EUR for each of volumes.monthly_max"
+        f" ({units}) leads makes {most:.2f} EUR a month (fee included), more than leadgov can store"
+        f" ({MAX_STORED_EUR} EUR): lower the price or the monthly maximum"
+    ]

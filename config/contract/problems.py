@@ -75,11 +75,14 @@ def _constraints(annotation: Any, metadata: list[Any]) -> list[Any]:
 
 
 def _range_message(error: ErrorDetails) -> str:
+    """The bound a number crossed; a rate (0..1) shows its whole range, which says it is a fraction."""
     lower, upper = _bounds(error["loc"])
     got = _show(error["input"])
-    if lower is not None and upper is not None:
-        return f"must be between {lower} and {upper}, got {got}"
+    if (lower, upper) == (0, 1):
+        return f"must be between 0 and 1, got {got}"
     ctx = error.get("ctx", {})
+    if error["type"] == "finite_number":
+        return f"must be a finite number, at most {_show(upper)}, got {got}"
     if "gt" in ctx:
         return f"must be greater than {_show(ctx['gt'])}, got {got}"
     if "ge" in ctx:
@@ -87,8 +90,7 @@ def _range_message(error: ErrorDetails) -> str:
         if floor == "0":
             return f"must not be negative, got {got}"
         return f"must be at least {floor}, got {got}"
-    limit = ctx.get("le", ctx.get("lt"))
-    return f"must be at most {_show(limit)}, got {got}"
+    return f"must be at most {_show(ctx.get('le', ctx.get('lt')))}, got {got}"
 
 
 def _expected_literals(error: ErrorDetails) -> str:
@@ -118,12 +120,14 @@ def _message(error: ErrorDetails) -> str:
         parent = _model_at(loc[:-1])
         expected = ", ".join(parent.model_fields) if parent else "?"
         return f"unknown key (expected one of: {expected})"
-    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number"}:
         return _range_message(error)
     if kind == "literal_error":
         return f"must be one of: {_expected_literals(error)}; got {_show(error['input'])}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {error['ctx']['max_length']} characters, got {len(error['input'])}"
     if kind == "too_short":
         return f"must list at least {error['ctx']['min_length']} item(s)"
     if kind in _TYPE_MESSAGES:

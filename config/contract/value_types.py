@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import typing
 from datetime import date
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -62,9 +63,11 @@ def _code_of(enum_cls: type[Enum], noun: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-def _text(*, upper: bool = False, lower: bool = False) -> StringConstraints:
-    """Non-empty trimmed text (after optional case folding)."""
-    return StringConstraints(strip_whitespace=True, min_length=1, to_upper=upper, to_lower=lower)
+def _text(*, upper: bool = False, lower: bool = False, max_length: int | None = None) -> StringConstraints:
+    """Non-empty trimmed text (after optional case folding), of at most ``max_length`` characters."""
+    return StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=max_length, to_upper=upper, to_lower=lower
+    )
 
 
 def _matching(pattern: str, explanation: str) -> AfterValidator:
@@ -79,15 +82,65 @@ def _matching(pattern: str, explanation: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+# --- bounds: every number and date a contract holds fits the calendar and the database ---------
+#
+# A contract that passes ``leadgov contract check`` must never fail later: a window of millions of
+# days moves a date out of the calendar, an infinite price cannot be billed, a price times a month's
+# leads must fit the database's money columns (NUMERIC(14, 2) in models/billing.py). So every number
+# has a finite range a careful buyer will never need to exceed (docs/contract-reference.md, Bounds).
+
+#: Durations (windows, deadlines, retention, notice): ten years at most.
+MAX_DAYS = 3650
+#: The same ten years, for the keys counted in months and in hours.
+MAX_MONTHS = 120
+MAX_HOURS = 24 * MAX_DAYS
+#: Leads in a week or a month, and the alerts' minimum of leads.
+MAX_LEADS = 10_000_000
+#: ``alerts.reject_spike_sigma``: standard deviations above the trailing mean.
+MAX_SIGMA = 100
+#: A company's headcount (the largest employers have a few million).
+MAX_EMPLOYEES = 10_000_000
+#: The price of one lead, qualified lead or appointment, in euros.
+MAX_UNIT_PRICE_EUR = 100_000
+#: Any other amount a contract states (monthly fee, budget cap, budget threshold), in euros.
+MAX_AMOUNT_EUR = 1_000_000_000
+#: The largest amount the database stores (NUMERIC(14, 2)): a month's total must fit.
+MAX_STORED_EUR = Decimal("999999999999.99")
+#: Contract dates: far enough from the edges of the calendar (and of pandas' timestamps, 1677 to
+#: 2262) that moving one by ``MAX_DAYS`` stays inside.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+#: The longest text of the keys stored in a bounded database column (models/supplier.py, alert.py, pilot.py).
+MAX_ID_CHARS = 100  # contract_id, supersedes, the Slack channels
+MAX_SLUG_CHARS = 64  # supplier.id
+MAX_NAME_CHARS = 200  # supplier.name, owner
+
+
+def _in_calendar(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise _refuse(
+            "date", "must be between {first} and {last}, got {got}", first=str(FIRST_DAY), last=str(LAST_DAY),
+            got=str(value),
+        )
+    return value
+
+
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
+IdText = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)]
+NameText = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)]
 LowerText = Annotated[
     str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, to_lower=True)
 ]
 Flag = Annotated[bool, Strict()]
-Count = Annotated[int, Strict(), Field(ge=0)]
-Money = Annotated[float, Strict(), Field(ge=0)]
-Rate = Annotated[float, Strict(), Field(ge=0, le=1)]
-Day = Annotated[date, BeforeValidator(_as_date)]
+Days = Annotated[int, Strict(), Field(ge=0, le=MAX_DAYS)]
+Months = Annotated[int, Strict(), Field(ge=0, le=MAX_MONTHS)]
+Leads = Annotated[int, Strict(), Field(ge=0, le=MAX_LEADS)]
+Employees = Annotated[int, Strict(), Field(ge=0, le=MAX_EMPLOYEES)]
+Hours = Annotated[float, Strict(), Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)]
+UnitPrice = Annotated[float, Strict(), Field(ge=0, le=MAX_UNIT_PRICE_EUR, allow_inf_nan=False)]
+Money = Annotated[float, Strict(), Field(ge=0, le=MAX_AMOUNT_EUR, allow_inf_nan=False)]
+Rate = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
+Day = Annotated[date, BeforeValidator(_as_date), AfterValidator(_in_calendar)]
 
 Reason = Annotated[RejectionReason, _code_of(RejectionReason, "reason code")]
 ContestCode = Annotated[ContestReason, _code_of(ContestReason, "contest reason code")]
@@ -99,7 +152,7 @@ Canonicals = Annotated[list[Canonical], AfterValidator(_distinct)]
 Slug = Annotated[
     str,
     Strict(),
-    _text(),
+    _text(max_length=MAX_SLUG_CHARS),
     _matching(
         r"[a-z0-9][a-z0-9-]*",
         "a slug of lower-case letters, digits and hyphens, starting with a letter or digit"
