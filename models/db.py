@@ -3,13 +3,13 @@
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import CursorResult, Engine, Executable, Result, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -26,18 +26,32 @@ def normalise_url(url: str) -> str:
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """Foreign keys on, WAL so readers never block the writer, a patient lock wait, a large cache,
-    and 16 KiB pages for a new database (a lead row is about 1 KB: a million of them stored
-    10 % faster than with 4 KiB pages; an existing database keeps its page size)."""
+#: How long a SQLite statement waits for another connection's write lock before failing with
+#: "database is locked", unless the URL says otherwise (``sqlite:///data/leadgov.db?timeout=5``, seconds).
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def _busy_timeout_ms(url: URL) -> int:
+    """The lock wait of a SQLite URL, in milliseconds: its ``timeout`` query parameter (seconds, the
+    same that pysqlite reads), else ``SQLITE_BUSY_TIMEOUT_SECONDS``."""
+    timeout = url.query.get("timeout")
+    seconds = float(timeout if isinstance(timeout, str) else SQLITE_BUSY_TIMEOUT_SECONDS)
+    return round(seconds * 1000)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """A patient lock wait (first: switching a new database to WAL takes the write lock), foreign
+    keys on, WAL so readers never block the writer, a large cache, and 16 KiB pages for a new
+    database (a lead row is about 1 KB: a million of them stored 10 % faster than with 4 KiB pages;
+    an existing database keeps its page size)."""
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA page_size=16384")  # only takes effect before the first table exists
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # A large delivery grows the WAL file to its own size; once checkpointed, give the space back.
     cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
-    cursor.execute("PRAGMA busy_timeout=30000")
     # Duplicate look-ups and bulk inserts touch random pages of large indexes: keep them in memory.
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
     cursor.execute("PRAGMA temp_store=MEMORY")
@@ -57,7 +71,7 @@ def get_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, _busy_timeout_ms(parsed)))
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 

@@ -82,14 +82,38 @@ def user_errors() -> Iterator[None]:
             NoContract) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except IntegrityError:
-        err.print("[red]error:[/red] the database refused the write (was the same file stored "
-                  "concurrently?); nothing was stored, run the command again", highlight=False)
-        raise typer.Exit(3) from None
     except DBAPIError as exc:
-        err.print(f"[red]error:[/red] database error ({type(exc.orig).__name__}); nothing was "
-                  "stored; check --db / LEADGOV_DATABASE_URL and run again", highlight=False)
-        raise typer.Exit(3) from None
+        message, code = database_error(exc)
+        err.print(f"[red]error:[/red] {message}", highlight=False)
+        raise typer.Exit(code) from None
+
+
+#: The engines' codes for "another connection holds the lock": SQLite's result codes (and their
+#: extended forms, e.g. SQLITE_BUSY_SNAPSHOT), PostgreSQL's lock_not_available (``lock_timeout``).
+LOCKED_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED", "55P03")
+#: ... for "a value larger than the database holds": SQLite's string or blob too big, PostgreSQL's
+#: string_data_right_truncation (a varchar), numeric_value_out_of_range, program_limit_exceeded
+#: (a field over 1 GB, an index row over 8 KB).
+TOO_LARGE_CODES = ("SQLITE_TOOBIG", "22001", "22003", "54000")
+
+
+def database_error(exc: DBAPIError) -> tuple[str, int]:
+    """A database error as one line and an exit code, by what the engine says happened (SQLite's
+    result code name, PostgreSQL's SQLSTATE), never quoting its message (it may hold a value)."""
+    orig = exc.orig
+    code = str(getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or "")
+    name = type(orig).__name__
+    if code.startswith(LOCKED_CODES):
+        return ("database is locked: another process is writing to it, or holds a transaction open "
+                f"({name}); nothing was stored, run the command again once it is done"), 3
+    if code.startswith(TOO_LARGE_CODES):
+        return (f"value too large for the database ({name}): a value of the input is longer or larger than "
+                "the database stores; nothing was stored"), 2
+    if isinstance(exc, IntegrityError):
+        return ("the database refused the write (was the same file stored concurrently?); nothing was "
+                "stored, run the command again"), 3
+    return (f"database error ({name}); nothing was stored; check --db / LEADGOV_DATABASE_URL and run "
+            "again"), 3
 
 
 def cli_runtime(db: str | None, settings: Settings | None = None) -> Runtime:

@@ -4,18 +4,35 @@ failed with an unclear message, and what leadgov left open to other users of the
 - Contracts: every number and date a contract holds is bounded to what the calendar and the
   database can hold, so a contract that passes ``leadgov contract check`` never crashes a later
   command (an infinite price, a window of millions of days, a month's total above NUMERIC(14, 2)).
+- The database: two processes migrating the same new database at once both succeed (the migration
+  runs under a lock); a lock held too long says "database is locked", a value the database cannot
+  hold says "value too large", not "check --db".
 """
 
 import math
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
+import databases
 import pytest
 import yaml
-from factories import contract_dict
+from factories import BASE_CONTRACT, HMAC_KEY, contract_dict, delivery_file, lead
+from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
 from leadgov.cli import app
+from leadgov.models import ContractVersion, Delivery, Lead, SuppressionEntry
+from leadgov.models.db import get_engine, session_scope
+from leadgov.models.migrate import current_revisions, head_revisions
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def contract_check(tmp_path, **overrides) -> tuple[int, str]:
@@ -89,3 +106,149 @@ def test_contract_check_bounds_are_inclusive_and_a_careful_buyers_extremes_pass(
     assert code == 0, output
     code, output = contract_check(tmp_path, **{**at_bounds, "exclusions.dedup_window_days": 3651})
     assert code == 2 and "- exclusions.dedup_window_days: must be at most 3650, got 3651" in output, output
+
+
+# --- the database: migrations under a lock, clear errors (item 10) ---------------------------------
+
+#: ``leadgov <argv>`` in a child process whose first call of ``alembic.command.upgrade`` waits until
+#: ``SYNC_PARTIES`` processes reached it (or exits 97 after 30 s): both found the database new, and
+#: both start migrating it at the same moment.
+MIGRATING_CHILD = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    from alembic import command
+
+    sync_dir, parties, real = Path(os.environ["SYNC_DIR"]), int(os.environ["SYNC_PARTIES"]), command.upgrade
+
+    def synced(*args, **kwargs):
+        (sync_dir / str(os.getpid())).touch()
+        deadline = time.monotonic() + 30
+        while len(list(sync_dir.iterdir())) < parties:
+            if time.monotonic() > deadline:
+                os._exit(97)
+            time.sleep(0.005)
+        return real(*args, **kwargs)
+
+    command.upgrade = synced
+    from leadgov.cli import app
+    app(args=sys.argv[1:], prog_name="leadgov")
+""")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_database(request, tmp_path, postgres_available) -> Iterator[str]:
+    """The URL of a database never migrated: a SQLite file not yet created, or an empty schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'new.db'}"
+        yield url
+        get_engine(url).dispose()
+        return
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not reachable")
+    admin = databases.admin_engine()
+    schema, url = databases.new_schema(admin)
+    try:
+        yield url
+    finally:
+        databases.drop_schema(admin, schema, url)
+        admin.dispose()
+
+
+def test_two_processes_migrating_a_new_database_at_once_both_succeed(tmp_path, new_database):
+    """Before: SQLite "table ... already exists", PostgreSQL a UniqueViolation reported as "was the
+    same file stored concurrently?"; now the second waits for the first's commit and finds the head."""
+    sync_dir = tmp_path / f"sync-{uuid.uuid4().hex[:6]}"
+    sync_dir.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LEADGOV_")},
+           "SYNC_DIR": str(sync_dir), "SYNC_PARTIES": "2", "LEADGOV_HMAC_KEY": HMAC_KEY, "PYTHONPATH": str(ROOT)}
+    processes = [subprocess.Popen([sys.executable, "-c", MIGRATING_CHILD, "db", "upgrade", "--db", new_database],
+                                  cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    runs = [(process.wait(timeout=120), *process.communicate()) for process in processes]
+    assert [code for code, _, _ in runs] == [0, 0], runs
+    assert all("database at the current schema" in stdout for _, stdout, _ in runs), runs
+    assert current_revisions(new_database) == head_revisions()
+
+
+def test_a_migrated_sqlite_database_keeps_its_foreign_keys_enforced(tmp_path):
+    """The migration turns SQLite's foreign keys off (batch mode copies tables) and on again after
+    its commit: before, "on" was sent inside the transaction, a no-op, and the pooled connection
+    went on without them."""
+    from leadgov.models.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade(url)
+    with get_engine(url).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    get_engine(url).dispose()
+
+
+def error_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+def with_query(url: str, sqlite_query: str, postgres_option: str) -> str:
+    """``url`` with a SQLite query parameter, or one more PostgreSQL ``options`` setting."""
+    if url.startswith("sqlite"):
+        return f"{url}?{sqlite_query}"
+    return f"{url}%20{postgres_option}"
+
+
+def test_a_command_kept_waiting_by_a_lock_says_database_is_locked(db_url):
+    """Another connection holds the write lock longer than the command waits (SQLite's busy timeout
+    from the URL's ``timeout``, PostgreSQL's ``lock_timeout``): before, "database error
+    (OperationalError) ... check --db"."""
+    waiting = with_query(db_url, "timeout=0.2", "-clock_timeout%3D200")
+    holder = get_engine(db_url).raw_connection()
+    try:
+        cursor = holder.cursor()
+        if db_url.startswith("sqlite"):
+            cursor.execute("BEGIN IMMEDIATE")
+        else:
+            cursor.execute("LOCK TABLE suppression_entry IN ACCESS EXCLUSIVE MODE")
+        result = runner.invoke(app, ["gdpr", "object", "--email", "jean.dupont@nexalog.fr", "--db", waiting])
+    finally:
+        holder.rollback()
+        holder.close()
+        get_engine(waiting).dispose()
+    assert result.exit_code == 3, result.output
+    line = error_line(result.output)
+    assert line.startswith("error: database is locked: another process is writing to it"), line
+    assert "check --db" not in line and "jean.dupont" not in result.output
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(SuppressionEntry)) == 0
+
+
+def test_a_value_too_large_for_the_database_says_value_too_large(db_url, tmp_path):
+    """A value the database cannot hold: on SQLite, longer than its maximum length (lowered here to
+    4 KB, below the contract's text, instead of writing the default 1 GB); on PostgreSQL, the
+    contract's path longer than its column (500 characters). Before: "database error (DataError)
+    ... check --db", exit 3; now "value too large", exit 2, nothing stored."""
+    contract = tmp_path / ("d" * 240) / ("e" * 240) / "contract.yaml"
+    contract.parent.mkdir(parents=True)
+    contract.write_text(BASE_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
+    delivery = tmp_path / "d.csv"
+    delivery.write_bytes(delivery_file([lead(1)]).data)
+
+    def small_limit(dbapi_connection, _record) -> None:
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 4096)
+
+    if db_url.startswith("sqlite"):
+        get_engine(db_url).dispose()
+        event.listen(get_engine(db_url), "connect", small_limit)
+    try:
+        result = runner.invoke(app, ["validate", "--contract", str(contract), "--delivery", str(delivery),
+                                     "--delivered-on", "2027-03-01", "--out", str(tmp_path / "r.csv"), "--db", db_url])
+    finally:
+        if db_url.startswith("sqlite"):
+            event.remove(get_engine(db_url), "connect", small_limit)
+            get_engine(db_url).dispose()
+    assert result.exit_code == 2, result.output
+    line = error_line(result.output)
+    assert line.startswith("error: value too large for the database ("), line
+    assert "check --db" not in line
+    with session_scope(db_url) as session:
+        for model in (ContractVersion, Delivery, Lead):
+            assert session.scalar(select(func.count()).select_from(model)) == 0
