@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         SecretStr(DEV_HMAC_KEY),
         description="Key of the identity hashes and of the suppression list. Rotate with care.",
     )
+    allow_dev_key: bool = Field(
+        False, description="Run with the public development HMAC key even with PostgreSQL or Slack configured "
+                           "(a shared test server); refused otherwise.")
     crm_export: Path | None = Field(
         None, description="The CRM export (CSV with email, phone) that contracts with exclusions.crm_check "
                           "are checked against (ALREADY_IN_CRM), when a door is not given one.")
@@ -54,6 +57,21 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password, with smtp_user.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before logging in.")
     smtp_timeout_seconds: float = Field(20.0, gt=0, description="Bound on one SMTP exchange.")
+
+    def dev_key_refusal(self, database_url: str) -> str | None:
+        """Why this configuration may not run, if it may not: the HMAC key is the public development key
+        (anyone can test the identity hashes and the suppression list against guesses) while a
+        database server or Slack is configured, i.e. the data is real, unless ``allow_dev_key``."""
+        if self.allow_dev_key or self.hmac_key.get_secret_value() != DEV_HMAC_KEY:
+            return None
+        configured = [name for name, present in (
+            ("a PostgreSQL database", not database_url.startswith("sqlite")),
+            ("Slack", bool(self.slack_bot_token or self.slack_webhook_url)),
+        ) if present]
+        if not configured:
+            return None
+        return (f"LEADGOV_HMAC_KEY is the public development key while {' and '.join(configured)} is configured: "
+                "set a secret key (SECURITY.md, The HMAC key), or LEADGOV_ALLOW_DEV_KEY=1 to run with it anyway")
 
     @property
     def effective_database_url(self) -> str:

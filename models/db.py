@@ -14,6 +14,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from leadgov.private_files import private_file
+
 
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for ``postgresql://`` URLs (the driver leadgov installs)."""
@@ -60,7 +62,8 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: DBAPIConnection, _re
 
 @lru_cache(maxsize=16)
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process; a SQLite file's folder is created on first use.
+    """One engine per URL per process; a new SQLite file is created on first use, 0600 in folders
+    created 0700 (``leadgov.private_files``).
 
     ``hide_parameters``: a failed statement's error must not carry the leads' personal data.
     """
@@ -69,7 +72,7 @@ def get_engine(url: str) -> Engine:
     _ENGINE_LOG.addFilter(_no_result_rows)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database))  # 0600 in a 0700 folder, whatever the umask
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", partial(_sqlite_pragmas, _busy_timeout_ms(parsed)))
         return engine

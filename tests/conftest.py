@@ -140,6 +140,22 @@ def crm_export(tmp_path_factory, monkeypatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def hmac_key(monkeypatch) -> Iterator[str]:
+    """Tests run with the factories' identity key in ``LEADGOV_HMAC_KEY``, as a production install runs
+    with a key of its own: with the public development key, every door refuses a PostgreSQL database
+    or Slack (``Settings.dev_key_refusal``). The tests of that refusal remove the variable."""
+    from factories import HMAC_KEY
+
+    from leadgov.config.settings import get_settings
+
+    monkeypatch.setenv("LEADGOV_HMAC_KEY", HMAC_KEY)
+    monkeypatch.delenv("LEADGOV_ALLOW_DEV_KEY", raising=False)
+    get_settings.cache_clear()
+    yield HMAC_KEY
+    get_settings.cache_clear()
+
+
 # --- the demo, played once --------------------------------------------------------------------
 
 

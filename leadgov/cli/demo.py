@@ -12,6 +12,7 @@ import typer
 from leadgov.cli.common import DbOption, folding_table, out, user_errors, write_csv
 from leadgov.config.settings import get_settings
 from leadgov.formatting import format_money, format_rate
+from leadgov.private_files import private_dir
 from leadgov.services.alerts import StoredAlert
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def demo(
     settings = get_settings()
     url = db or f"sqlite:///{(settings.data_dir / 'demo.db').as_posix()}"
     if db is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         for suffix in ("", "-wal", "-shm"):
             (settings.data_dir / f"demo.db{suffix}").unlink(missing_ok=True)
     out.print("[bold]leadgov demo[/bold]: 13 weeks of 2027-Q1 for three suppliers (ACME Leads: behaves; "

@@ -23,6 +23,7 @@ from leadgov.config.contract.api import CONTRACTS_DIR
 from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
+from leadgov.private_files import make_private, private_dir
 from leadgov.reading import UnreadableFile
 from leadgov.services.deliveries import (
     DeliveryRequest,
@@ -155,14 +156,15 @@ def file_day(path: Path, tz: str) -> date:
 
 def move_to(path: Path, folder: Path) -> Path:
     """Move ``path`` into ``folder`` (created if needed) without overwriting a file already there:
-    a name taken gets ``.2``, ``.3``... before its extension."""
-    folder.mkdir(exist_ok=True)
+    a name taken gets ``.2``, ``.3``... before its extension. The moved file is 0600, whatever mode
+    the supplier's upload gave it (a rename keeps it)."""
+    private_dir(folder)
     target = folder / path.name
     n = 1
     while target.exists() or (folder / f"{target.name}{REASON_SUFFIX}").exists():
         n += 1
         target = folder / f"{path.stem}.{n}{path.suffix}"
-    return path.rename(target)
+    return make_private(path.rename(target))
 
 
 def delivery_request(runtime: Runtime, inbox: SupplierInbox, path: Path) -> DeliveryRequest:

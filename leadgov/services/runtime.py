@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from leadgov.alerts.outbox import AlertRun, Budget, SendSummary, evaluate_alerts, send_committee, send_pending
 from leadgov.alerts.slack import SlackSender
 from leadgov.config.settings import Settings, get_settings
+from leadgov.errors import Refused
 from leadgov.mail import MailSender
 from leadgov.models.db import session_scope
 from leadgov.models.migrate import upgrade
+from leadgov.private_files import private_umask
 
 
 class Clock(Protocol):
@@ -136,9 +138,16 @@ def build_runtime(settings: Settings | None = None, *, database_url: str | None 
                   clock: Clock | None = None, notifier: Notifier | None = None,
                   migrate: bool = True) -> Runtime:
     """The runtime of a door: the settings (default: the environment's), the database (default: the
-    settings'), brought to the current schema here, the one place that upgrades it."""
+    settings'), brought to the current schema here, the one place that upgrades it. From here on the
+    process creates its files 0600 and its folders 0700 (``private_umask``). Refused when the
+    settings hold the public development HMAC key while the database or Slack is real
+    (``Settings.dev_key_refusal``)."""
+    private_umask()
     settings = settings or get_settings()
     url = database_url or settings.effective_database_url
+    refusal = settings.dev_key_refusal(url)
+    if refusal:
+        raise Refused(refusal)
     if migrate:
         upgrade(url)
     return Runtime(settings=settings, sessions=SessionFactory(url),

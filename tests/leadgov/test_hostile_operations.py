@@ -7,6 +7,10 @@ failed with an unclear message, and what leadgov left open to other users of the
 - The database: two processes migrating the same new database at once both succeed (the migration
   runs under a lock); a lock held too long says "database is locked", a value the database cannot
   hold says "value too large", not "check --db".
+- Operational defaults: the public development HMAC key is refused as soon as the data is real
+  (PostgreSQL or Slack configured), unless LEADGOV_ALLOW_DEV_KEY=1; what leadgov creates on disk
+  (the database and its -wal/-shm, result and return files, reports, inbox files it moves, the
+  folders it makes) is readable by its owner only: files 0600, folders 0700.
 """
 
 import math
@@ -27,6 +31,7 @@ from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
 from leadgov.cli import app
+from leadgov.config.settings import Settings, get_settings
 from leadgov.models import ContractVersion, Delivery, Lead, SuppressionEntry
 from leadgov.models.db import get_engine, session_scope
 from leadgov.models.migrate import current_revisions, head_revisions
@@ -252,3 +257,136 @@ def test_a_value_too_large_for_the_database_says_value_too_large(db_url, tmp_pat
     with session_scope(db_url) as session:
         for model in (ContractVersion, Delivery, Lead):
             assert session.scalar(select(func.count()).select_from(model)) == 0
+
+
+# --- operational defaults: the development key, private files (item 11) ----------------------------
+
+def no_key(monkeypatch) -> None:
+    """The environment of an install that never set LEADGOV_HMAC_KEY (the tests set one: conftest.py)."""
+    for name in ("LEADGOV_HMAC_KEY", "LEADGOV_ALLOW_DEV_KEY", "LEADGOV_SLACK_BOT_TOKEN", "LEADGOV_SLACK_WEBHOOK_URL",
+                 "LEADGOV_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+
+
+def test_the_development_key_is_refused_with_postgresql(monkeypatch, pg_url):
+    no_key(monkeypatch)
+    result = runner.invoke(app, ["alerts", "--db", pg_url])
+    assert result.exit_code == 2, result.output
+    line = error_line(result.output)
+    assert "LEADGOV_HMAC_KEY is the public development key while a PostgreSQL database is configured" in line
+    assert "LEADGOV_ALLOW_DEV_KEY=1" in line
+
+    monkeypatch.setenv("LEADGOV_ALLOW_DEV_KEY", "1")  # the explicit opt-out (a shared test server)
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["alerts", "--db", pg_url]).exit_code == 0
+
+
+def test_the_development_key_is_refused_with_slack_and_nothing_is_created(monkeypatch, tmp_path):
+    no_key(monkeypatch)
+    monkeypatch.setenv("LEADGOV_SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    database = tmp_path / "data" / "leadgov.db"
+    result = runner.invoke(app, ["db", "upgrade", "--db", f"sqlite:///{database}"])
+    assert result.exit_code == 2, result.output
+    assert "LEADGOV_HMAC_KEY is the public development key while Slack is configured" in error_line(result.output)
+    assert not database.exists()
+
+
+def test_the_development_key_still_runs_sqlite_without_slack(monkeypatch, tmp_path):
+    """The demo's and a first try's setup: the default key, a SQLite file, no Slack; and a key of
+    one's own with PostgreSQL-like settings runs too (the refusal is about the development key)."""
+    no_key(monkeypatch)
+    result = runner.invoke(app, ["db", "upgrade", "--db", f"sqlite:///{tmp_path / 'leadgov.db'}"])
+    assert result.exit_code == 0, result.output
+    assert Settings(_env_file=None, slack_bot_token="xoxb-1").dev_key_refusal("sqlite:///x.db") is not None
+    assert Settings(_env_file=None, hmac_key=HMAC_KEY, slack_bot_token="xoxb-1").dev_key_refusal(
+        "postgresql://db/leadgov") is None
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The process umask of a usual shell (022: files 0644, folders 0755) during the test: what
+    leadgov creates must not depend on it."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_what_a_delivery_leaves_on_disk_is_private(tmp_path, usual_umask):
+    """Before: the database, its -wal and -shm, the result and return files, the report and every
+    folder made for them were 0644/0755, readable by every user of the machine."""
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(BASE_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
+    delivery = tmp_path / "d.csv"
+    delivery.write_bytes(delivery_file([lead(1), lead(2, email="not-an-email")]).data)
+    database = tmp_path / "data" / "leadgov.db"
+    url = f"sqlite:///{database}"
+    try:
+        result = runner.invoke(app, [
+            "validate", "--contract", str(contract), "--delivery", str(delivery), "--delivered-on", "2027-03-01",
+            "--out", str(tmp_path / "out" / "deliveries" / "d.result.csv"),
+            "--returns", str(tmp_path / "out" / "deliveries" / "d.returns.csv"), "--db", url])
+        assert result.exit_code == 0, result.output
+        report = runner.invoke(app, ["report", "returns", "--delivery", "1", "--out", str(tmp_path / "out" / "reports"),
+                                     "--db", url])
+        assert report.exit_code == 0, report.output
+        files = [database, database.with_name("leadgov.db-wal"), database.with_name("leadgov.db-shm"),
+                 tmp_path / "out" / "deliveries" / "d.result.csv", tmp_path / "out" / "deliveries" / "d.returns.csv",
+                 *(tmp_path / "out" / "reports").iterdir()]
+        assert {str(path.relative_to(tmp_path)): oct(mode(path)) for path in files} == {
+            str(path.relative_to(tmp_path)): "0o600" for path in files}
+        folders = [tmp_path / "data", tmp_path / "out", tmp_path / "out" / "deliveries", tmp_path / "out" / "reports"]
+        assert {path.name: oct(mode(path)) for path in folders} == {path.name: "0o700" for path in folders}
+    finally:
+        get_engine(url).dispose()
+
+
+def test_inbox_files_leadgov_moves_are_private(tmp_path, usual_umask):
+    """A supplier's upload (0644 here) moved into processed/ or refused/ keeps its mode in a rename:
+    leadgov makes it 0600, and the refusal's note and the folders it creates are private too."""
+    inbox, contracts = tmp_path / "inbox", tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "acme-leads.yaml").write_text(BASE_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
+    (inbox / "acme-leads").mkdir(parents=True)
+    good, bad = inbox / "acme-leads" / "a.csv", inbox / "acme-leads" / "b.csv"
+    good.write_bytes(delivery_file([lead(1)]).data)
+    bad.write_bytes(b"")  # an empty file: refused whole
+    for path in (good, bad):
+        path.chmod(0o644)
+    url = f"sqlite:///{tmp_path / 'leadgov.db'}"
+    try:
+        result = runner.invoke(app, ["inbox", "run", "--inbox", str(inbox), "--contracts", str(contracts),
+                                     "--out", str(tmp_path / "out"), "--db", url])
+    finally:
+        get_engine(url).dispose()
+    assert result.exit_code == 0, result.output
+    supplier = inbox / "acme-leads"
+    moved = [supplier / "processed" / "a.csv", supplier / "refused" / "b.csv", *(supplier / "refused").glob("b.csv.*")]
+    assert len(moved) == 3, sorted(p.name for p in (supplier / "refused").iterdir())
+    assert {path.name: oct(mode(path)) for path in moved} == {path.name: "0o600" for path in moved}
+    assert {oct(mode(supplier / name)) for name in ("processed", "refused")} == {"0o700"}
+    assert {oct(mode(path)) for path in (tmp_path / "out").rglob("*")} <= {"0o600", "0o700"}
+
+
+def test_a_new_sqlite_database_is_private_even_outside_a_door(tmp_path, usual_umask):
+    """The SQLite file is created 0600 (in folders created 0700) by whatever opens it first, a door
+    or not (here the migration alone, under the usual umask); SQLite gives -wal and -shm its mode."""
+    from leadgov.models.migrate import upgrade
+
+    database = tmp_path / "new" / "leadgov.db"
+    url = f"sqlite:///{database}"
+    try:
+        upgrade(url)
+        with get_engine(url).connect() as connection:  # a connection keeps -wal and -shm
+            connection.exec_driver_sql("SELECT 1")
+            modes = {path.name: oct(mode(path)) for path in database.parent.iterdir()}
+    finally:
+        get_engine(url).dispose()
+    assert modes == {"leadgov.db": "0o600", "leadgov.db-wal": "0o600", "leadgov.db-shm": "0o600"}
+    assert mode(database.parent) == 0o700
