@@ -20,6 +20,7 @@ personal data and messages end up in logs, alerts and Slack.
 The modules of this package:
 
 - `errors`: `UnreadableFile`, the one refusal.
+- `limits`: the bounds on what a file may cost in memory (columns, cells, raw records).
 - `fields`, `options`: the canonical fields, `TEXT_DTYPE`, and the contract's `ReadOptions`.
 - `decoding`: bytes to UTF-8 (BOMs, auto-detection, wrong declared encodings), `decode`.
 - `delimiters`, `csv_files`: `sniff_delimiter`, then CSV through Arrow or pandas.
@@ -73,7 +74,7 @@ def read_delivery(data: bytes, options: ReadOptions, *, source: str = "<delivery
         positions = _map_headers(table.headers, options.columns, CANONICAL_FIELDS, source)
         if table.has_header:
             _check_required(positions, options, source)
-        frame, raw_records, extra_columns = _assemble(table, positions)
+        frame, raw_records, extra_columns = _assemble(table, positions, source)
         return RawDelivery(frame, raw_records, used, delimiter, extra_columns, digest.result())
 
 
@@ -86,5 +87,5 @@ def _parse_delivery(payload: bytes, options: ReadOptions, source: str) -> tuple[
     """Parse according to the contract's format; the delimiter used (None for JSON)."""
     _check_content(payload, source)
     if options.format == "json":
-        return _json_table(payload.decode("utf-8"), source), None
+        return _json_table(payload.decode("utf-8"), source, len(payload)), None
     return _csv_table(payload, options.delimiter, source, single_column_ok=False)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from pandas.io.parsers import TextFileReader
 
 from leadgov.reading.delimiters import (
     _DELIMITER_NAMES,
@@ -18,6 +19,7 @@ from leadgov.reading.delimiters import (
     sniff_delimiter,
 )
 from leadgov.reading.errors import UnreadableFile
+from leadgov.reading.limits import cells_refused, columns_refused, too_many_cells, too_many_columns
 from leadgov.reading.table import _Table
 
 
@@ -30,6 +32,9 @@ def _csv_table(
     if delimiter == "auto":
         lone = max(_count_outside_quotes(header).values()) == 0
         delimiter = "," if lone and single_column_ok else sniff_delimiter(header, source=source)
+    count = _count_outside_quotes(header)[delimiter] + 1  # bounded before the header is split
+    if too_many_columns(count):
+        raise columns_refused(count, source, skipped + 1)
     try:
         width = len(next(csv.reader([header], delimiter=delimiter)))
     except csv.Error:  # a stray quote or a bare CR inside the header line
@@ -42,7 +47,7 @@ def _csv_table(
             "(wrong delimiter declared?)",
         )
     try:
-        columns = _parse_csv(body, delimiter, width, source)
+        columns = _parse_csv(body, delimiter, width, source, len(payload))
     except UnreadableFile as exc:
         if exc.line is None or not skipped:
             raise
@@ -50,10 +55,11 @@ def _csv_table(
     if not columns or any(len(column) == 0 for column in columns):
         raise UnreadableFile(source, "no header line (the file holds nothing but blank lines or marks)")
     headers = [column[0].as_py() for column in columns]
-    return _Table(headers, [column.slice(1) for column in columns], None), delimiter
+    return _Table(headers, [column.slice(1) for column in columns], None, size=len(payload),
+                  header_line=skipped + 1), delimiter
 
 
-def _parse_csv(payload: bytes, delimiter: str, width: int, source: str) -> list[pa.ChunkedArray]:
+def _parse_csv(payload: bytes, delimiter: str, width: int, source: str, size: int) -> list[pa.ChunkedArray]:
     """All rows (header first) as one text array per column, cells exactly as delivered.
 
     Arrow silently ends a quoted field left open at the end of the file, so a file with an odd
@@ -65,7 +71,7 @@ def _parse_csv(payload: bytes, delimiter: str, width: int, source: str) -> list[
             return _parse_csv_arrow(payload, delimiter, width)
         except pa.ArrowInvalid:
             pass  # Arrow's message quotes the offending row (personal data): dropped.
-    return _parse_csv_pandas(payload, delimiter, source)
+    return _parse_csv_pandas(payload, delimiter, width, source, size)
 
 
 def _parse_csv_arrow(payload: bytes, delimiter: str, width: int) -> list[pa.ChunkedArray]:
@@ -84,34 +90,54 @@ def _parse_csv_arrow(payload: bytes, delimiter: str, width: int) -> list[pa.Chun
     return [table.column(i) for i in range(table.num_columns)]
 
 
-def _parse_csv_pandas(payload: bytes, delimiter: str, source: str) -> list[pa.ChunkedArray]:
+def _parse_csv_pandas(payload: bytes, delimiter: str, width: int, source: str, size: int) -> list[pa.ChunkedArray]:
     """The tolerant path: short rows are padded with empty cells (missing values), while
-    over-long or unterminated rows refuse the file with the line where they start."""
+    over-long or unterminated rows refuse the file with the line where they start. Read in
+    chunks of rows, so that short rows padded to the header's width are refused
+    (`limits.max_cells`) before they fill the memory."""
+    chunks: list[list[pa.Array | pa.ChunkedArray]] = []
+    rows = 0
     try:
-        frame = pd.read_csv(
-            io.BytesIO(payload),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            engine="c",
-            encoding="utf-8",
-            quotechar='"',
-            doublequote=True,
-            skip_blank_lines=True,
-        )
+        with _pandas_reader(payload, delimiter, rows=max(1, _CHUNK_CELLS // max(1, width))) as reader:
+            for frame in reader:
+                rows += len(frame)
+                if too_many_cells(rows, frame.shape[1], size):
+                    raise cells_refused(rows, frame.shape[1], size, source, 1)  # 1: the header's line
+                chunks.append([pa.array(frame[c].array, type=pa.string()) for c in frame.columns])
     except pd.errors.ParserError as exc:
         raise _csv_refusal(payload, delimiter, source, str(exc)) from None
     except pd.errors.EmptyDataError:
         raise UnreadableFile(source, "no header line (the file holds nothing but blank lines or marks)") from None
-    return [_chunked(pa.array(frame[c].array, type=pa.string())) for c in frame.columns]
+    columns = len(chunks[0]) if chunks else 0
+    return [pa.chunked_array([a for chunk in chunks for a in _arrays(chunk[i])], type=pa.string())
+            for i in range(columns)]
 
 
-def _chunked(array: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    """An Arrow array as a ChunkedArray (pandas hands back either, depending on its chunks;
-    wrapping a ChunkedArray in a list would convert it value by value)."""
-    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+def _pandas_reader(payload: bytes, delimiter: str, *, rows: int) -> TextFileReader:
+    """pandas' C parser over the payload, every cell as text, `rows` rows at a time."""
+    return pd.read_csv(
+        io.BytesIO(payload),
+        sep=delimiter,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        engine="c",
+        encoding="utf-8",
+        quotechar='"',
+        doublequote=True,
+        skip_blank_lines=True,
+        chunksize=rows,
+    )
+
+
+#: Cells of a chunk of rows on the tolerant path (rows per chunk: this divided by the header's width).
+_CHUNK_CELLS = 1 << 20
+
+
+def _arrays(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    """An Arrow array as its chunks (pandas hands back either, depending on its chunks)."""
+    return array.chunks if isinstance(array, pa.ChunkedArray) else [array]
 
 
 def _csv_refusal(payload: bytes, delimiter: str, source: str, message: str) -> UnreadableFile:

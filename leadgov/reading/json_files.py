@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import operator
 import re
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadgov.reading.errors import UnreadableFile
+from leadgov.reading.limits import cells_refused, columns_refused, too_many_cells, too_many_columns
 from leadgov.reading.table import _Table
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -23,43 +24,68 @@ def _skip_space(text: str, pos: int) -> int:
     return match.end()
 
 
-def _json_table(text: str, source: str) -> _Table:
+def _json_table(text: str, source: str, size: int) -> _Table:
     """Parse a JSON array of objects, or JSON Lines, keeping each object's delivered text."""
-    objects, raws = _json_objects(text, source)
-    keys = list(dict.fromkeys(itertools.chain.from_iterable(objects)))  # union, first-seen order
-    cells = [_json_column(objects, key, source) for key in keys]
-    raw = pa.chunked_array([pa.array(raws, type=pa.string())])
-    return _Table(keys, cells, raw, has_header=bool(objects))
+    records = _json_objects(text, source, size)
+    objects = records.objects
+    cells = [_json_column(objects, key, source) for key in records.keys]
+    raw = pa.chunked_array([pa.array(records.raws, type=pa.string())])
+    return _Table(list(records.keys), cells, raw, has_header=bool(objects), size=size)
 
 
-def _json_objects(text: str, source: str) -> tuple[list[dict[str, object]], list[str]]:
+@dataclass
+class _Records:
+    """The records read so far: the objects, their delivered texts and their keys (the union, in
+    first-seen order), kept within the bounds of `limits` as they come."""
+
+    text: str
+    source: str
+    size: int
+    objects: list[dict[str, object]] = field(default_factory=list)
+    raws: list[str] = field(default_factory=list)
+    keys: dict[str, None] = field(default_factory=dict)
+
+    def add(self, obj: dict[str, object], start: int, end: int) -> None:
+        """The record read from `text[start:end]`, or a refusal naming its line."""
+        raw = self.text[start:end]
+        if not obj.keys() <= self.keys.keys():
+            self.keys.update(dict.fromkeys(obj))
+            if too_many_columns(len(self.keys)):
+                raise columns_refused(len(self.keys), self.source, _text_line(self.text, start))
+        self.objects.append(obj)
+        self.raws.append(raw)
+        if too_many_cells(len(self.objects), len(self.keys), self.size):
+            raise cells_refused(len(self.objects), len(self.keys), self.size, self.source,
+                                _text_line(self.text, start))
+
+
+def _json_objects(text: str, source: str, size: int) -> _Records:
     """The objects and their exact texts. Numbers are kept as their text (`parse_float=str`;
     ints are exact), so "12" stays "12" and "12.50" stays "12.50"."""
     decoder = json.JSONDecoder(parse_float=str, parse_constant=str)
+    records = _Records(text, source, size)
     pos = _skip_space(text, 0)
     if text.startswith("[", pos):
-        return _json_array(decoder, text, pos + 1, source)
-    if text.startswith("{", pos):
-        return _json_lines(decoder, text, pos, source)
-    raise UnreadableFile(
-        source,
-        "not JSON: expected an array of objects or one object per line",
-        line=_text_line(text, pos),
-    )
+        _json_array(decoder, records, pos + 1)
+    elif text.startswith("{", pos):
+        _json_lines(decoder, records, pos)
+    else:
+        raise UnreadableFile(
+            source,
+            "not JSON: expected an array of objects or one object per line",
+            line=_text_line(text, pos),
+        )
+    return records
 
 
-def _json_array(
-    decoder: json.JSONDecoder, text: str, pos: int, source: str
-) -> tuple[list[dict[str, object]], list[str]]:
+def _json_array(decoder: json.JSONDecoder, records: _Records, pos: int) -> None:
     """Elements of a top-level array, each required to be an object."""
-    objects: list[dict[str, object]] = []
-    raws: list[str] = []
+    text, source = records.text, records.source
     pos = _skip_space(text, pos)
     closed = text.startswith("]", pos)
     while not closed:
-        obj, end = _json_object_at(decoder, text, pos, len(objects) + 1, source)
-        objects.append(obj)
-        raws.append(text[pos:end])
+        obj, end = _json_object_at(decoder, text, pos, len(records.objects) + 1, source)
+        records.add(obj, pos, end)
         pos = _skip_space(text, end)
         closed = text.startswith("]", pos)
         if not closed and not text.startswith(",", pos):
@@ -71,21 +97,15 @@ def _json_array(
         raise UnreadableFile(
             source, "unexpected data after the JSON array", line=_text_line(text, pos + 1)
         )
-    return objects, raws
 
 
-def _json_lines(
-    decoder: json.JSONDecoder, text: str, pos: int, source: str
-) -> tuple[list[dict[str, object]], list[str]]:
+def _json_lines(decoder: json.JSONDecoder, records: _Records, pos: int) -> None:
     """Objects one after the other (JSON Lines; any whitespace between them is accepted)."""
-    objects: list[dict[str, object]] = []
-    raws: list[str] = []
+    text = records.text
     while pos < len(text):
-        obj, end = _json_object_at(decoder, text, pos, len(objects) + 1, source)
-        objects.append(obj)
-        raws.append(text[pos:end])
+        obj, end = _json_object_at(decoder, text, pos, len(records.objects) + 1, records.source)
+        records.add(obj, pos, end)
         pos = _skip_space(text, end)
-    return objects, raws
 
 
 def _json_object_at(

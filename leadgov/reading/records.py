@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from leadgov.reading.fields import CANONICAL_FIELDS, TEXT_DTYPE
 from leadgov.reading.headers import _display_header
 from leadgov.reading.json_escape import _json_escaped
+from leadgov.reading.limits import max_raw_bytes, raw_bytes_refused
 from leadgov.reading.table import _Table
 
 _Item = TypeVar("_Item")
@@ -44,16 +45,28 @@ class RawDelivery:
 
 
 def _assemble(
-    table: _Table, positions: dict[int, str]
+    table: _Table, positions: dict[int, str], source: str
 ) -> tuple[pd.DataFrame, pd.Series, tuple[str, ...]]:
     """The canonical frame, the raw records and the extra columns of a parsed delivery."""
     trimmed, cells, raw = _drop_blank_rows(table)
     names = _record_names(table.headers, cells, positions)
     if raw is None:
         kept = [(name, column) for name, column in zip(names, cells, strict=True) if name is not None]
+        _check_raw_bytes(table, kept, source)
         raw = _json_records([name for name, _ in kept], [column for _, column in kept])
     extras = tuple(name for i, name in enumerate(names) if name is not None and i not in positions)
     return _frame(CANONICAL_FIELDS, positions, trimmed), _to_series(raw), extras
+
+
+def _check_raw_bytes(table: _Table, kept: list[tuple[str, pa.ChunkedArray]], source: str) -> None:
+    """Refuse a file whose raw records would take more than `limits.max_raw_bytes`: each row
+    repeats every header name, so long names over many short rows multiply the file's size."""
+    rows = len(kept[0][1]) if kept else 0
+    per_row = 2 + sum(len(json.dumps(name, ensure_ascii=False).encode()) + 4 for name, _ in kept)
+    values = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for _, column in kept)
+    estimate = rows * per_row + values
+    if estimate > max_raw_bytes(table.size):
+        raise raw_bytes_refused(estimate, rows, table.size, source, table.header_line)
 
 
 def _record_names(
