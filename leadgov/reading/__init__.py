@@ -20,7 +20,7 @@ personal data and messages end up in logs, alerts and Slack.
 The modules of this package:
 
 - `errors`: `UnreadableFile`, the one refusal.
-- `limits`: the bounds on what a file may cost in memory (columns, cells, raw records).
+- `limits`: the bounds on what a file may cost in memory (columns, cells, raw records, JSON depth).
 - `fields`, `options`: the canonical fields, `TEXT_DTYPE`, and the contract's `ReadOptions`.
 - `decoding`: bytes to UTF-8 (BOMs, auto-detection, wrong declared encodings), `decode`.
 - `delimiters`, `csv_files`: `sniff_delimiter`, then CSV through Arrow or pandas.

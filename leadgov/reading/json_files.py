@@ -11,7 +11,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadgov.reading.errors import UnreadableFile
-from leadgov.reading.limits import cells_refused, columns_refused, too_many_cells, too_many_columns
+from leadgov.reading.limits import (
+    MAX_JSON_DEPTH,
+    cells_refused,
+    columns_refused,
+    json_depth_refused,
+    too_many_cells,
+    too_many_columns,
+)
 from leadgov.reading.table import _Table
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -48,6 +55,8 @@ class _Records:
     def add(self, obj: dict[str, object], start: int, end: int) -> None:
         """The record read from `text[start:end]`, or a refusal naming its line."""
         raw = self.text[start:end]
+        if (raw.find("[") >= 0 or raw.find("{", 1) >= 0) and _deeper_than(obj, MAX_JSON_DEPTH):
+            raise json_depth_refused(self.source, _text_line(self.text, start))
         if not obj.keys() <= self.keys.keys():
             self.keys.update(dict.fromkeys(obj))
             if too_many_columns(len(self.keys)):
@@ -57,6 +66,21 @@ class _Records:
         if too_many_cells(len(self.objects), len(self.keys), self.size):
             raise cells_refused(len(self.objects), len(self.keys), self.size, self.source,
                                 _text_line(self.text, start))
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether arrays and objects nest in `value` more than `limit` levels (`value` is level 1);
+    walked without recursion."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _json_objects(text: str, source: str, size: int) -> _Records:
@@ -111,11 +135,14 @@ def _json_lines(decoder: json.JSONDecoder, records: _Records, pos: int) -> None:
 def _json_object_at(
     decoder: json.JSONDecoder, text: str, pos: int, number: int, source: str
 ) -> tuple[dict[str, object], int]:
-    """Decode the value at `pos`, which must be an object (the `number`-th record)."""
+    """Decode the value at `pos`, which must be an object (the `number`-th record). A value nested
+    deeper than Python's recursion allows is refused like one deeper than `MAX_JSON_DEPTH`."""
     try:
         value, end = decoder.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(source, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise json_depth_refused(source, _text_line(text, pos)) from None
     if not isinstance(value, dict):
         raise UnreadableFile(
             source, f"record {number} is not a JSON object", line=_text_line(text, pos)

@@ -31,6 +31,11 @@ FREE_CELLS = 1_000_000
 MAX_RAW_BYTES_PER_BYTE = 16
 FREE_RAW_BYTES = 64 << 20
 
+#: How deep arrays and objects may be nested in a JSON record (the record itself is level 1): a
+#: lead's values are flat, and a deeper record would exhaust Python's recursion in the JSON reader.
+MAX_JSON_DEPTH = 32
+
+
 def too_many_columns(count: int) -> bool:
     return count > MAX_COLUMNS
 
@@ -64,3 +69,8 @@ def raw_bytes_refused(estimate: int, rows: int, size: int, source: str, line: in
     return UnreadableFile(source, f"its {rows:,} rows, each naming every header, would take {estimate:,} bytes, "
                                   f"more than the {max_raw_bytes(size):,} allowed for a file of {size:,} bytes "
                                   "(header names far longer than the rows?)", line=line)
+
+
+def json_depth_refused(source: str, line: int) -> UnreadableFile:
+    return UnreadableFile(source, f"a record nests arrays or objects more than {MAX_JSON_DEPTH} levels deep",
+                          line=line)

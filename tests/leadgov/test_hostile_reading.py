@@ -4,6 +4,7 @@
   header, long header names repeated in every raw record, JSON records with different keys. Each is
   refused (exit 2, the file and the line named) and the memory a read takes stays bounded, measured
   as the peak RSS of a subprocess.
+- A deeply nested JSON file (2 KB): refused, not a RecursionError.
 """
 
 import json
@@ -15,11 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 from factories import BASE_CONTRACT, DELIVERED_ON, contract_dict, lead, make_contract_file, to_csv
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from leadgov.cli import app
+from leadgov.models import Delivery
+from leadgov.models.db import session_scope
 from leadgov.reading import ReadOptions, UnreadableFile, read_delivery
-from leadgov.reading.limits import FREE_CELLS, MAX_COLUMNS
+from leadgov.reading.limits import FREE_CELLS, MAX_COLUMNS, MAX_JSON_DEPTH
 
 runner = CliRunner()
 ACME = make_contract_file()
@@ -144,6 +148,45 @@ def test_cli_validate_refuses_a_header_of_delimiters_with_exit_2(tmp_path):
     assert result.exit_code == 2, result.output
     assert error_lines(result.output) == ["error: wide.csv, line 1: 20,001 columns (header cells or JSON keys), "
                                           "more than the 1,000 a file may have (a malformed header?)"]
+
+
+# --- deeply nested JSON -----------------------------------------------------------------------------
+
+
+def nested(depth: int) -> bytes:
+    """A record whose value nests ``depth`` levels counting the record: [[[...]]] inside {"lead_id": ...}."""
+    return b'{"lead_id":' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+@pytest.mark.parametrize("data", [
+    b"[" * 2_000,                                   # the probe: 2 KB of '['
+    b"[" + nested(1_000) + b"]",                     # in an array, valid JSON
+    b'{"lead_id":"L1"}\n' + nested(1_000) + b"\n",   # JSON Lines, on line 2
+    b'{"a":' * 700 + b"1" + b"}" * 700,              # objects in objects
+])
+def test_deeply_nested_json_is_refused_not_crashed(data):
+    error = refusal(data, ReadOptions(format="json"), source="deep.json")
+    assert f"more than {MAX_JSON_DEPTH} levels deep" in error.problem and error.line is not None
+
+
+def test_nesting_up_to_the_bound_is_read_and_one_level_more_is_refused():
+    frame = read_delivery(nested(MAX_JSON_DEPTH), ReadOptions(format="json"), source="ok.json").frame
+    assert frame.at[0, "lead_id"] == "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    error = refusal(b'{"lead_id":"L1"}\n' + nested(MAX_JSON_DEPTH + 1), ReadOptions(format="json"),
+                    source="d.json")
+    assert error.line == 2
+
+
+def test_cli_validate_refuses_a_deeply_nested_json_file_with_exit_2(tmp_path):
+    contract = write_contract(tmp_path, **{"delivery.format": "json"})
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 2_000)
+    result = cli_validate(tmp_path, contract, path)
+    assert result.exit_code == 2, result.output
+    assert error_lines(result.output) == ["error: deep.json, line 1: a record nests arrays or objects more than "
+                                          f"{MAX_JSON_DEPTH} levels deep"]
+    with session_scope(f"sqlite:///{tmp_path / 'v.db'}") as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
 # --- helpers ------------------------------------------------------------------------------------------
