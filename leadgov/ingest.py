@@ -7,6 +7,8 @@ delivery's people, decides, and stores the delivery, its leads and reasons all a
 """
 
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,16 +54,54 @@ def timed(timings: Timings | None, stage: str) -> Iterator[None]:
             timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
-def read_bounded(path: Path, max_bytes: int) -> bytes:
+def read_bounded(path: Path, max_bytes: int, *, follow_links: bool = True) -> bytes:
     """A received file's bytes (delivery, CRM or outcome export), refused whole when missing or larger
-    than ``LEADGOV_MAX_FILE_BYTES``; the size is checked before reading, so the limit bounds memory."""
+    than ``LEADGOV_MAX_FILE_BYTES``; the size is checked before reading, so the limit bounds memory.
+    With ``follow_links=False`` (an inbox, where whoever drops a file can drop a link) anything but a
+    regular file is refused: a symbolic link is never followed, a pipe or a device never opened."""
+    if not follow_links:
+        return _read_regular_file(path, max_bytes)
     if not path.is_file():
-        raise UnreadableFile(f"{path.name}: no such file")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise UnreadableFile(f"{path.name}: {size} bytes is more than the {max_bytes}-byte limit "
-                             "(LEADGOV_MAX_FILE_BYTES)")
+        raise UnreadableFile(path.name, "no such file")
+    _check_size(path.name, path.stat().st_size, max_bytes)
     return path.read_bytes()
+
+
+#: Why a link or a special file in an inbox is refused (the file is never followed or opened).
+LINK_REFUSED = "a symbolic link, not a delivered file: refused without following it"
+SPECIAL_REFUSED = "not a regular file (a pipe, a socket or a device): refused without opening it"
+
+
+def _check_size(name: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise UnreadableFile(name, f"{size} bytes is more than the {max_bytes}-byte limit (LEADGOV_MAX_FILE_BYTES)")
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path`` when it is itself a regular file. It is opened without following a link
+    and checked to be the file first seen, so that one swapped for a link in between is refused too."""
+    try:
+        seen = path.lstat()
+    except FileNotFoundError:
+        raise UnreadableFile(path.name, "no such file") from None
+    if stat.S_ISLNK(seen.st_mode):
+        raise UnreadableFile(path.name, LINK_REFUSED)
+    if not stat.S_ISREG(seen.st_mode):
+        raise UnreadableFile(path.name, SPECIAL_REFUSED)
+    _check_size(path.name, seen.st_size, max_bytes)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        if path.is_symlink():
+            raise UnreadableFile(path.name, LINK_REFUSED) from None
+        raise
+    with os.fdopen(descriptor, "rb") as file:
+        opened = os.fstat(file.fileno())
+        if (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
+            raise UnreadableFile(path.name, "replaced by another file while being read: refused, deliver it again")
+        data = file.read(max_bytes + 1)
+    _check_size(path.name, len(data), max_bytes)
+    return data
 
 
 @dataclass(frozen=True)
@@ -74,9 +114,10 @@ class DeliveryFile:
     sha256: str
 
     @classmethod
-    def from_path(cls, path: Path, delivered_on: date, max_bytes: int) -> "DeliveryFile":
-        """Read a file, refusing it whole when it is larger than the settings allow."""
-        data = read_bounded(path, max_bytes)
+    def from_path(cls, path: Path, delivered_on: date, max_bytes: int, *, follow_links: bool = True) -> "DeliveryFile":
+        """Read a file, refusing it whole when it is larger than the settings allow (or, without
+        ``follow_links``, when it is not a regular file: ``read_bounded``)."""
+        data = read_bounded(path, max_bytes, follow_links=follow_links)
         return cls(data=data, file_name=path.name, delivered_on=delivered_on,
                    sha256=hashlib.sha256(data).hexdigest())
 

@@ -54,6 +54,8 @@ class DeliveryRequest:
     result_file: Path | None = None
     return_file: Path | None = None
     dry_run: bool = False
+    #: False in an inbox: a link or any other file that is not a regular one is refused, never followed.
+    follow_links: bool = True
 
     def with_files_in(self, folder: Path) -> DeliveryRequest:
         """The same request writing ``<file stem>.result.csv`` and ``<file stem>.returns.csv`` in ``folder``."""
@@ -148,7 +150,8 @@ def receive(runtime: Runtime, request: DeliveryRequest) -> ReceivedDelivery:
     check_output(request.result_file)
     check_output(request.return_file)
     contract = load_contract(request.contract_path)
-    file = DeliveryFile.from_path(request.delivery_path, request.delivered_on, runtime.settings.max_file_bytes)
+    file = DeliveryFile.from_path(request.delivery_path, request.delivered_on, runtime.settings.max_file_bytes,
+                                  follow_links=request.follow_links)
     return ReceivedDelivery(request, contract, file)
 
 

@@ -6,12 +6,15 @@ folder. Each new file (by name order, so deduplication sees them in that order) 
 unless the request names the day) and its result and return files written under
 ``<out_dir>/<supplier id>/``; then it is moved to ``<supplier>/processed/``, or to
 ``<supplier>/refused/`` with ``<file>.reason.txt`` beside it when it is refused whole (nothing of it
-stored). A supplier whose contract is missing or invalid, or whose contract asks for the CRM check
+stored). A link, a pipe or a device dropped in a supplier's folder is refused, never followed or
+opened. A supplier whose contract is missing or invalid, or whose contract asks for the CRM check
 with no CRM export given, fails as a whole: its files stay in the inbox for the next run.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -133,11 +136,19 @@ class InboxResult:
 
 
 def new_files(folder: Path) -> list[Path]:
-    """The files waiting in a supplier's folder, by name (sub-folders, hidden files, reason files and
-    partial uploads are not deliveries)."""
+    """What waits in a supplier's folder, by name: everything but sub-folders, hidden files, reason files
+    and partial uploads. A link or a special file is listed too, to be refused (``read_bounded``)."""
     return sorted((p for p in folder.iterdir()
-                   if p.is_file() and not p.name.startswith(".") and not p.name.endswith(REASON_SUFFIX)
-                   and not p.name.lower().endswith(PARTIAL_SUFFIXES)), key=lambda p: p.name)
+                   if not p.name.startswith(".") and not p.name.endswith(REASON_SUFFIX)
+                   and not p.name.lower().endswith(PARTIAL_SUFFIXES) and not _is_folder(p)), key=lambda p: p.name)
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder itself (a link to one is not); one gone meanwhile counts as one."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except FileNotFoundError:
+        return True
 
 
 def supplier_inboxes(runtime: Runtime, request: InboxRequest) -> list[SupplierInbox]:
@@ -150,21 +161,39 @@ def supplier_inboxes(runtime: Runtime, request: InboxRequest) -> list[SupplierIn
 
 
 def file_day(path: Path, tz: str) -> date:
-    """The day a file was received: its modification date in the settings' zone."""
-    return datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(tz)).date()
+    """The day a file was received: its modification date in the settings' zone (a link's own)."""
+    return datetime.fromtimestamp(path.lstat().st_mtime, ZoneInfo(tz)).date()
 
 
 def move_to(path: Path, folder: Path) -> Path:
-    """Move ``path`` into ``folder`` (created if needed) without overwriting a file already there:
-    a name taken gets ``.2``, ``.3``... before its extension. The moved file is 0600, whatever mode
-    the supplier's upload gave it (a rename keeps it)."""
-    private_dir(folder)
+    """Move ``path`` (a link itself, not what it points to) into ``folder`` without overwriting anything
+    there: a name taken gets ``.2``, ``.3``... before its extension. A moved regular file is 0600,
+    whatever mode the supplier's upload gave it (a rename keeps it); a link is never chmod-ed (that
+    would change the file it points to)."""
+    filing_folder(folder)
     target = folder / path.name
     n = 1
-    while target.exists() or (folder / f"{target.name}{REASON_SUFFIX}").exists():
+    while os.path.lexists(target) or os.path.lexists(folder / f"{target.name}{REASON_SUFFIX}"):
         n += 1
         target = folder / f"{path.stem}.{n}{path.suffix}"
-    return make_private(path.rename(target))
+    moved = path.rename(target)
+    return moved if moved.is_symlink() else make_private(moved)
+
+
+def filing_folder(folder: Path) -> None:
+    """Create ``processed/`` or ``refused/`` if needed, and refuse one that is not a folder
+    itself: through a link planted in its place, files would be moved (and reasons written) elsewhere."""
+    if not os.path.lexists(folder):
+        private_dir(folder)
+    if not stat.S_ISDIR(folder.lstat().st_mode):
+        raise Refused(f"{folder} is not a folder (a link?): nothing is filed through it; "
+                      "remove it and run again")
+
+
+def write_reason(moved: Path, text: str) -> None:
+    """``<file>.reason.txt`` beside a file set aside; created, never written through a link already there."""
+    with moved.with_name(moved.name + REASON_SUFFIX).open("x", encoding="utf-8") as reason:
+        reason.write(text)
 
 
 def delivery_request(runtime: Runtime, inbox: SupplierInbox, path: Path) -> DeliveryRequest:
@@ -172,7 +201,8 @@ def delivery_request(runtime: Runtime, inbox: SupplierInbox, path: Path) -> Deli
     request = inbox.request
     day = request.delivered_on or file_day(path, runtime.timezone)
     return DeliveryRequest(contract_path=inbox.contract_path, delivery_path=path, delivered_on=day,
-                           crm_path=request.crm_path).with_files_in(request.out_dir / inbox.supplier_id)
+                           crm_path=request.crm_path, follow_links=False).with_files_in(
+                               request.out_dir / inbox.supplier_id)
 
 
 def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
@@ -191,20 +221,23 @@ def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
 
 
 def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutcome:
-    """One file through ``process_delivery``, then filed under processed/ or refused/."""
+    """One file through ``process_delivery``, then filed under processed/ or refused/ (refused whole)."""
     request = delivery_request(runtime, inbox, path)
     try:
         delivery = process_delivery(runtime, request)
     except FILE_REFUSALS as exc:
-        moved = move_to(path, path.parent / REFUSED)
-        reason = str(exc)
-        moved.with_name(moved.name + REASON_SUFFIX).write_text(
-            f"{path.name} was refused whole, nothing of it was stored:\n{reason}\n", encoding="utf-8")
-        return FileOutcome(inbox.supplier_id, path.name, request.delivered_on, FileStatus.refused, moved,
-                           reason=reason)
+        return refuse_file(inbox, path, request.delivered_on, exc)
     moved = move_to(path, path.parent / PROCESSED)
     return FileOutcome(inbox.supplier_id, path.name, request.delivered_on, FileStatus.processed, moved,
                        delivery=delivery)
+
+
+def refuse_file(inbox: SupplierInbox, path: Path, day: date, exc: Exception) -> FileOutcome:
+    """A file refused whole: to refused/, with the refusal (one line, no personal data) as its reason."""
+    moved = move_to(path, path.parent / REFUSED)
+    reason = str(exc)
+    write_reason(moved, f"{path.name} was refused whole, nothing of it was stored:\n{reason}\n")
+    return FileOutcome(inbox.supplier_id, path.name, day, FileStatus.refused, moved, reason=reason)
 
 
 def process_supplier_inbox(runtime: Runtime, inbox: SupplierInbox) -> SupplierInboxResult:

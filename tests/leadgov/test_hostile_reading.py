@@ -5,29 +5,41 @@
   refused (exit 2, the file and the line named) and the memory a read takes stays bounded, measured
   as the peak RSS of a subprocess.
 - A deeply nested JSON file (2 KB): refused, not a RecursionError.
+- An inbox: a link, a pipe or a planted filing folder is refused, never followed.
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
+import databases
 import pytest
 import yaml
-from factories import BASE_CONTRACT, DELIVERED_ON, contract_dict, lead, make_contract_file, to_csv
+from factories import BASE_CONTRACT, DELIVERED_ON, HMAC_KEY, contract_dict, lead, make_contract_file, to_csv
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from leadgov.cli import app
-from leadgov.models import Delivery
+from leadgov.config.settings import Settings
+from leadgov.ingest import DeliveryFile
+from leadgov.models import Delivery, Lead
 from leadgov.models.db import session_scope
 from leadgov.reading import ReadOptions, UnreadableFile, read_delivery
 from leadgov.reading.limits import FREE_CELLS, MAX_COLUMNS, MAX_JSON_DEPTH
+from leadgov.services import deliveries
+from leadgov.services.inbox import FileStatus, InboxRequest, process_inbox
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 runner = CliRunner()
 ACME = make_contract_file()
 COLUMNS = dict(ACME.contract.delivery.columns)
+NO_CRM = {"exclusions.crm_check": False}
+SECRET_EMAIL = "zoe.secret-person@nexalog.fr"
 
 
 def csv_of(*numbers: int, **overrides: str) -> bytes:
@@ -38,6 +50,15 @@ def refusal(data: bytes, options: ReadOptions | None = None, source: str = "host
     with pytest.raises(UnreadableFile) as caught:
         read_delivery(data, options or ReadOptions(), source=source)
     return caught.value
+
+
+def within(seconds: float, func, *args):
+    """``func(*args)``, failing instead of hanging the suite if it takes longer than ``seconds``."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(func, *args).result(timeout=seconds)
+    finally:
+        pool.shutdown(wait=False)
 
 
 # --- memory: a small file may not exhaust it ------------------------------------------------------
@@ -187,6 +208,143 @@ def test_cli_validate_refuses_a_deeply_nested_json_file_with_exit_2(tmp_path):
                                           f"{MAX_JSON_DEPTH} levels deep"]
     with session_scope(f"sqlite:///{tmp_path / 'v.db'}") as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+# --- the inbox ----------------------------------------------------------------------------------------
+
+
+class Inbox:
+    """An inbox of one supplier (acme-leads, no CRM check), its contract, a database and a runtime."""
+
+    def __init__(self, root: Path, sqlite_template: Path) -> None:
+        self.root = root
+        self.url = databases.copy_sqlite_template(sqlite_template, root / "leadgov.db")
+        self.contracts = write_contract(root, name="contracts/acme-leads.yaml", **NO_CRM).parent
+        self.folder = root / "inbox" / "acme-leads"
+        self.folder.mkdir(parents=True)
+        self.settings = Settings(_env_file=None, database_url=self.url, hmac_key=HMAC_KEY, crm_export=None,
+                                 output_dir=root / "out")
+
+    def run(self):
+        runtime = build_runtime(self.settings, clock=FixedClock(date(2027, 3, 2)), notifier=OutboxNotifier(None),
+                                migrate=False)
+        return process_inbox(runtime, InboxRequest.with_defaults(
+            self.settings, inbox_dir=self.root / "inbox", contracts_dir=self.contracts, delivered_on=DELIVERED_ON))
+
+    def cli(self):
+        return runner.invoke(app, ["inbox", "run", "--inbox", str(self.root / "inbox"), "--contracts",
+                                   str(self.contracts), "--out", str(self.root / "out"), "--db", self.url])
+
+    def stored(self) -> list[str]:
+        with session_scope(self.url) as session:
+            return list(session.scalars(select(Delivery.file_name).order_by(Delivery.file_name)))
+
+    def emails(self) -> list[str]:
+        with session_scope(self.url) as session:
+            return list(session.scalars(select(Lead.email).order_by(Lead.email)))
+
+    def listing(self) -> list[str]:
+        return sorted(str(p.relative_to(self.folder)) for p in self.folder.rglob("*"))
+
+
+@pytest.fixture
+def inbox(tmp_path, sqlite_template) -> Inbox:
+    return Inbox(tmp_path, sqlite_template)
+
+
+@pytest.fixture
+def secret(tmp_path) -> Path:
+    """A file outside the inbox that the worker can read (and that would pass as a delivery)."""
+    path = tmp_path / "elsewhere" / "secret.csv"
+    path.parent.mkdir()
+    path.write_bytes(csv_of(90, email=SECRET_EMAIL))
+    return path
+
+
+def test_a_link_in_the_inbox_is_refused_never_followed(inbox, secret):
+    (inbox.folder / "a.csv").write_bytes(csv_of(1))
+    (inbox.folder / "b-link.csv").symlink_to(secret)
+    (inbox.folder / "c-to-a-folder").symlink_to(secret.parent, target_is_directory=True)
+
+    result = inbox.run()
+
+    assert [(f.file, f.status) for f in result.files] == [
+        ("a.csv", FileStatus.processed), ("b-link.csv", FileStatus.refused), ("c-to-a-folder", FileStatus.refused)]
+    assert inbox.stored() == ["a.csv"] and SECRET_EMAIL not in inbox.emails()
+    moved = inbox.folder / "refused" / "b-link.csv"
+    assert moved.is_symlink() and moved.readlink() == secret  # the link itself was filed, not its target
+    assert secret.read_bytes() == csv_of(90, email=SECRET_EMAIL)
+    reason = (inbox.folder / "refused" / "b-link.csv.reason.txt").read_text(encoding="utf-8")
+    assert "b-link.csv: a symbolic link, not a delivered file: refused without following it" in reason
+    assert SECRET_EMAIL not in reason and "secret" not in reason
+
+
+def test_a_pipe_in_the_inbox_is_refused_without_being_opened(inbox):
+    os.mkfifo(inbox.folder / "a-pipe.csv")  # opening it for reading would wait for a writer forever
+    (inbox.folder / "b.csv").write_bytes(csv_of(1))
+
+    result = within(60, inbox.run)
+
+    assert [(f.file, f.status) for f in result.files] == [("a-pipe.csv", FileStatus.refused),
+                                                          ("b.csv", FileStatus.processed)]
+    assert "not a regular file (a pipe, a socket or a device)" in result.files[0].reason
+    assert inbox.stored() == ["b.csv"]
+
+
+def test_a_file_swapped_for_a_link_after_the_listing_is_refused(inbox, secret, monkeypatch):
+    """The supplier's files are listed once; while the first is processed, the second becomes a link."""
+    (inbox.folder / "a.csv").write_bytes(csv_of(1))
+    (inbox.folder / "b.csv").write_bytes(csv_of(2))
+    check = deliveries.check_delivery
+
+    def swap_then_check(file, *args, **kwargs):
+        if file.file_name == "a.csv":
+            (inbox.folder / "b.csv").unlink()
+            (inbox.folder / "b.csv").symlink_to(secret)
+        return check(file, *args, **kwargs)
+
+    monkeypatch.setattr(deliveries, "check_delivery", swap_then_check)
+    result = inbox.run()
+
+    assert [(f.file, f.status) for f in result.files] == [("a.csv", FileStatus.processed),
+                                                          ("b.csv", FileStatus.refused)]
+    assert inbox.stored() == ["a.csv"] and SECRET_EMAIL not in inbox.emails()
+
+
+def test_a_link_in_place_of_a_filing_folder_moves_nothing_out_of_the_inbox(inbox, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (inbox.folder / "refused").symlink_to(outside, target_is_directory=True)
+    (inbox.folder / "garbage.csv").write_bytes(b"\x81\x8d\x8f\x90\x9d;x\n")
+
+    result = inbox.run()
+
+    assert list(outside.iterdir()) == []
+    assert (inbox.folder / "garbage.csv").is_file()  # it waits for the next run
+    [supplier] = result.suppliers
+    assert supplier.error is not None and "refused is not a folder (a link?)" in supplier.error
+
+
+def test_a_reason_file_is_never_written_through_a_planted_link(inbox, tmp_path):
+    target = tmp_path / "created-by-the-worker"
+    (inbox.folder / "refused").mkdir()
+    (inbox.folder / "refused" / "garbage.csv.reason.txt").symlink_to(target)  # dangling: writing would create it
+    (inbox.folder / "garbage.csv").write_bytes(b"\x81\x8d\x8f\x90\x9d;x\n")
+
+    [outcome] = inbox.run().files
+
+    assert outcome.status is FileStatus.refused and not target.exists()
+    assert outcome.moved_to == inbox.folder / "refused" / "garbage.2.csv"
+    assert (inbox.folder / "refused" / "garbage.2.csv.reason.txt").is_file()
+
+
+def test_validate_still_reads_a_file_through_a_link_given_on_the_command_line(tmp_path, secret):
+    """Only the inbox refuses links: an operator naming a file chooses it."""
+    link = tmp_path / "link.csv"
+    link.symlink_to(secret)
+    assert DeliveryFile.from_path(link, DELIVERED_ON, 10**6).data == secret.read_bytes()
+    with pytest.raises(UnreadableFile, match="symbolic link"):
+        DeliveryFile.from_path(link, DELIVERED_ON, 10**6, follow_links=False)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
