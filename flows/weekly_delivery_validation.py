@@ -22,7 +22,8 @@ class InboxParameters(BaseModel):
 
     inbox_dir: str | None = Field(
         None, description="Inbox folder with one sub-folder per supplier id holding its new files "
-                          "(default: <data_dir>/inbox). Files end in <supplier>/processed/ or <supplier>/refused/.")
+                          "(default: <data_dir>/inbox). Files end in <supplier>/processed/, <supplier>/refused/ "
+                          "or, after an unexpected error, <supplier>/failed/.")
     contracts_dir: str | None = Field(
         None, description="Folder of the contracts, one <supplier id>.yaml per supplier (default: config/contracts).")
     crm_path: str | None = Field(
@@ -60,7 +61,11 @@ def weekly_delivery_validation(request: InboxParameters = InboxParameters()) -> 
     if result.failed_suppliers:
         raise InboxFailed(f"{len(result.failed_suppliers)} supplier inbox(es) failed, their remaining files stay in "
                           f"the inbox: {', '.join(result.failed_suppliers)} (the other suppliers were processed)")
+    if result.failed:
+        raise InboxFailed(f"{result.failed} file(s) set aside in <supplier>/failed/ by an unexpected error (the other "
+                          "files were processed): see their .reason.txt")
     return {"inbox_dir": str(inbox.inbox_dir), "processed": result.processed, "refused": result.refused,
+            "failed": result.failed,
             "errors": len(result.failed_suppliers), "suppliers": [s.supplier_id for s in result.suppliers],
             "files": [{"supplier_id": f.supplier_id, "file": f.file, "status": f.status.value,
                        "delivery_id": f.delivery.delivery_id if f.delivery else None, "reason": f.reason}

@@ -22,15 +22,12 @@ from prefect.input import RunInput
 from prefect.tasks import Task
 from pydantic import Field
 
+from leadgov.services import runtime as service_runtime
 from leadgov.services.runtime import Runtime, build_runtime
-from leadgov.services.runtime import database_unreachable as unreachable
 
 P = ParamSpec("P")
 T = TypeVar("T")
 R = TypeVar("R", bound=RunInput)
-
-#: Transient file errors worth a retry (a flaky share); a missing or forbidden file is not one.
-PERMANENT_FILE_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
 def _error(state: Any) -> object:
@@ -39,18 +36,17 @@ def _error(state: Any) -> object:
 
 def database_unreachable(state: Any) -> bool:
     """Retry only when the database could not be reached, never on a refused request."""
-    return unreachable(_error(state))
+    return service_runtime.database_unreachable(_error(state))
 
 
 def file_unavailable(state: Any) -> bool:
     """Retry a read that the file system failed (a flaky share), never a refused or missing file."""
-    error = _error(state)
-    return isinstance(error, OSError) and not isinstance(error, PERMANENT_FILE_ERRORS)
+    return service_runtime.file_unavailable(_error(state))
 
 
 def transient_io(state: Any) -> bool:
     """Either of the above."""
-    return file_unavailable(state) or database_unreachable(state)
+    return service_runtime.transient_io(_error(state))
 
 
 Retry = Literal["database", "file", "io"] | None

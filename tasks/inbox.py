@@ -30,7 +30,7 @@ def inbox_markdown(result: InboxResult) -> str:
         f"Inbox validation of `{result.inbox_dir}`",
         Table(("supplier", "processed", "refused", "accepted", "rejected", "error"), rows,
               empty="No new file in the inbox."),
-        f"{result.processed} files processed, {result.refused} refused, "
+        f"{result.processed} files processed, {result.refused} refused, {result.failed} failed, "
         f"{len(result.failed_suppliers)} suppliers in error.",
     )
 

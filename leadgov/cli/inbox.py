@@ -24,14 +24,15 @@ def inbox_run(
     db: DbOption = None,
 ) -> None:
     """Validate and store every new file, file it under processed/ or refused/, write its result and
-    return files and raise its alerts. Exits 1 when a supplier's files could not be processed."""
+    return files and raise its alerts. Exits 1 when a supplier's files could not be processed, or a file
+    was set aside in failed/ by an unexpected error."""
     with user_errors():
         runtime = cli_runtime(db)
         request = InboxRequest.with_defaults(runtime.settings, inbox_dir=inbox, contracts_dir=contracts,
                                              crm_path=crm, out_dir=out_dir)
         result = process_inbox(runtime, request)
     print_inbox(result)
-    if result.failed_suppliers:
+    if result.failed_suppliers or result.failed:
         raise typer.Exit(1)
 
 
@@ -48,7 +49,8 @@ def print_inbox(result: InboxResult) -> None:
         else:
             outcome = ""
         out.print(f"  {f.status.value}: {'; '.join(x for x in (outcome, f.reason or '') if x)}", highlight=False)
-    out.print(f"{result.processed} files processed, {result.refused} refused, "
+    failed = f", {result.failed} failed (set aside in failed/)" if result.failed else ""
+    out.print(f"{result.processed} files processed, {result.refused} refused{failed}, "
               f"{len(result.failed_suppliers)} suppliers in error")
     for supplier in result.suppliers:
         if supplier.error:

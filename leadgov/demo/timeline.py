@@ -134,9 +134,10 @@ def process_deliveries(run: DemoRun, day: date) -> None:
     result = process_inbox(run.runtime, InboxRequest(
         inbox_dir=run.inbox, contracts_dir=CONTRACTS_DIR, out_dir=run.out_dir / "deliveries",
         crm_path=run.crm_export, delivered_on=day))
-    if result.failed_suppliers:
-        errors = "; ".join(f"{s.supplier_id}: {s.error}" for s in result.suppliers if s.error)
-        raise RuntimeError(f"the demo's inbox of {day} failed: {errors}")
+    errors = [f"{s.supplier_id}: {s.error}" for s in result.suppliers if s.error]
+    errors += [f"{f.supplier_id}/{f.file}: {f.reason}" for f in result.files if f.status is FileStatus.failed]
+    if errors:
+        raise RuntimeError(f"the demo's inbox of {day} failed: {'; '.join(errors)}")
     by_id = {s.profile.supplier_id: s for s in run.suppliers}
     for f in result.files:
         supplier = by_id[f.supplier_id]

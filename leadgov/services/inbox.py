@@ -6,15 +6,18 @@ folder. Each new file (by name order, so deduplication sees them in that order) 
 unless the request names the day) and its result and return files written under
 ``<out_dir>/<supplier id>/``; then it is moved to ``<supplier>/processed/``, or to
 ``<supplier>/refused/`` with ``<file>.reason.txt`` beside it when it is refused whole (nothing of it
-stored). A link, a pipe or a device dropped in a supplier's folder is refused, never followed or
-opened. A supplier whose contract is missing or invalid, or whose contract asks for the CRM check
-with no CRM export given, fails as a whole: its files stay in the inbox for the next run.
+stored), or to ``<supplier>/failed/`` with its reason when an unexpected error stopped it (a bug: the
+supplier's next files go on). A link, a pipe or a device dropped in a supplier's folder is refused,
+never followed or opened. A supplier whose contract is missing or invalid, whose contract asks for the
+CRM check with no CRM export given, or whose database or disk failed, fails as a whole: its files stay
+in the inbox for the next run.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -35,11 +38,12 @@ from leadgov.services.deliveries import (
     crm_export,
     process_delivery,
 )
-from leadgov.services.runtime import Runtime
+from leadgov.services.runtime import Runtime, transient_io
 from leadgov.services.steps import StepRunner, run_directly
 
 PROCESSED = "processed"
 REFUSED = "refused"
+FAILED = "failed"
 REASON_SUFFIX = ".reason.txt"
 #: Names of files still being written by the supplier's upload (left for the next run).
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".filepart")
@@ -50,6 +54,7 @@ FILE_REFUSALS = (UnreadableFile, SupplierTerminated, ContractConflict, Refused)
 class FileStatus(StrEnum):
     processed = PROCESSED
     refused = REFUSED
+    failed = FAILED
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class SupplierInbox:
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """One file of an inbox: processed (with its delivery) or refused (with the reason)."""
+    """One file of an inbox: processed (with its delivery), refused or failed (with the reason)."""
 
     supplier_id: str
     file: str
@@ -129,6 +134,11 @@ class InboxResult:
     @property
     def refused(self) -> int:
         return sum(f.status is FileStatus.refused for f in self.files)
+
+    @property
+    def failed(self) -> int:
+        """Files moved to failed/ by an unexpected error."""
+        return sum(f.status is FileStatus.failed for f in self.files)
 
     @property
     def failed_suppliers(self) -> list[str]:
@@ -181,7 +191,7 @@ def move_to(path: Path, folder: Path) -> Path:
 
 
 def filing_folder(folder: Path) -> None:
-    """Create ``processed/`` or ``refused/`` if needed, and refuse one that is not a folder
+    """Create ``processed/``, ``refused/`` or ``failed/`` if needed, and refuse one that is not a folder
     itself: through a link planted in its place, files would be moved (and reasons written) elsewhere."""
     if not os.path.lexists(folder):
         private_dir(folder)
@@ -221,12 +231,18 @@ def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
 
 
 def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutcome:
-    """One file through ``process_delivery``, then filed under processed/ or refused/ (refused whole)."""
+    """One file through ``process_delivery``, then filed under processed/, refused/ (refused whole) or
+    failed/ (an unexpected error). A failure of the database or of the disk is raised instead: the
+    supplier fails and its files wait for the next run."""
     request = delivery_request(runtime, inbox, path)
     try:
         delivery = process_delivery(runtime, request)
     except FILE_REFUSALS as exc:
         return refuse_file(inbox, path, request.delivered_on, exc)
+    except Exception as exc:
+        if transient_io(exc):
+            raise
+        return fail_file(inbox, path, request.delivered_on, exc)
     moved = move_to(path, path.parent / PROCESSED)
     return FileOutcome(inbox.supplier_id, path.name, request.delivered_on, FileStatus.processed, moved,
                        delivery=delivery)
@@ -238,6 +254,20 @@ def refuse_file(inbox: SupplierInbox, path: Path, day: date, exc: Exception) -> 
     reason = str(exc)
     write_reason(moved, f"{path.name} was refused whole, nothing of it was stored:\n{reason}\n")
     return FileOutcome(inbox.supplier_id, path.name, day, FileStatus.refused, moved, reason=reason)
+
+
+def fail_file(inbox: SupplierInbox, path: Path, day: date, exc: Exception) -> FileOutcome:
+    """A file an unexpected error stopped (a bug, or a file no rule foresaw): to failed/, so that the
+    supplier's next files are processed. The reason file, beside the delivery, holds the error and its
+    traceback (which may quote the file's values); the outcome shown by the doors names only its type."""
+    moved = move_to(path, path.parent / FAILED)
+    write_reason(moved, f"{path.name} could not be processed: an unexpected error, not a refusal "
+                        "(please report it). Once it is mended, move the file back to the supplier's folder: "
+                        "if it was stored, it is recognised and only filed.\n\n"
+                        + "".join(traceback.format_exception(exc)))
+    return FileOutcome(inbox.supplier_id, path.name, day, FileStatus.failed, moved,
+                       reason=f"unexpected error ({type(exc).__name__}): set aside in {FAILED}/, see "
+                              f"{moved.name}{REASON_SUFFIX}")
 
 
 def process_supplier_inbox(runtime: Runtime, inbox: SupplierInbox) -> SupplierInboxResult:

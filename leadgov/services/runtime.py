@@ -134,6 +134,21 @@ def database_unreachable(error: object) -> bool:
     return isinstance(error, OperationalError)
 
 
+#: File errors that a retry cannot mend: a missing or forbidden file.
+PERMANENT_FILE_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def file_unavailable(error: object) -> bool:
+    """Whether the file system failed a read or a write (a flaky share, a full disk): worth a retry,
+    unlike a missing or forbidden file."""
+    return isinstance(error, OSError) and not isinstance(error, PERMANENT_FILE_ERRORS)
+
+
+def transient_io(error: object) -> bool:
+    """Either of the above: the machine's fault, not the request's."""
+    return file_unavailable(error) or database_unreachable(error)
+
+
 def build_runtime(settings: Settings | None = None, *, database_url: str | None = None,
                   clock: Clock | None = None, notifier: Notifier | None = None,
                   migrate: bool = True) -> Runtime:

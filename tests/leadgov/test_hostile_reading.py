@@ -5,7 +5,8 @@
   refused (exit 2, the file and the line named) and the memory a read takes stays bounded, measured
   as the peak RSS of a subprocess.
 - A deeply nested JSON file (2 KB): refused, not a RecursionError.
-- An inbox: a link, a pipe or a planted filing folder is refused, never followed.
+- An inbox: a link, a pipe or a planted filing folder is refused, never followed; an unexpected error
+  on one file sets it aside in failed/ and the supplier's next files are processed.
 """
 
 import json
@@ -22,6 +23,7 @@ import pytest
 import yaml
 from factories import BASE_CONTRACT, DELIVERED_ON, HMAC_KEY, contract_dict, lead, make_contract_file, to_csv
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from leadgov.cli import app
@@ -345,6 +347,61 @@ def test_validate_still_reads_a_file_through_a_link_given_on_the_command_line(tm
     assert DeliveryFile.from_path(link, DELIVERED_ON, 10**6).data == secret.read_bytes()
     with pytest.raises(UnreadableFile, match="symbolic link"):
         DeliveryFile.from_path(link, DELIVERED_ON, 10**6, follow_links=False)
+
+
+def fault_on(name: str, error: Exception):
+    """``check_delivery`` (the pure half of a delivery) raising ``error`` for the file ``name``."""
+    check = deliveries.check_delivery
+
+    def faulty(file, *args, **kwargs):
+        if file.file_name == name:
+            raise error
+        return check(file, *args, **kwargs)
+
+    return faulty
+
+
+def test_an_unexpected_error_sets_the_file_aside_and_the_next_files_are_processed(inbox, monkeypatch):
+    for n, name in enumerate(("a.csv", "b.csv", "c.csv"), start=1):
+        (inbox.folder / name).write_bytes(csv_of(n))
+    monkeypatch.setattr(deliveries, "check_delivery",
+                        fault_on("b.csv", RuntimeError(f"injected fault near {SECRET_EMAIL}")))
+
+    result = inbox.run()
+
+    assert [(f.file, f.status) for f in result.files] == [
+        ("a.csv", FileStatus.processed), ("b.csv", FileStatus.failed), ("c.csv", FileStatus.processed)]
+    assert (result.processed, result.refused, result.failed, result.failed_suppliers) == (2, 0, 1, [])
+    assert inbox.stored() == ["a.csv", "c.csv"]
+    assert inbox.listing() == ["failed", "failed/b.csv", "failed/b.csv.reason.txt",
+                               "processed", "processed/a.csv", "processed/c.csv"]
+    reason = (inbox.folder / "failed" / "b.csv.reason.txt").read_text(encoding="utf-8")
+    assert reason.startswith("b.csv could not be processed: an unexpected error")
+    assert "RuntimeError: injected fault" in reason and "Traceback" in reason
+    failed = result.files[1]
+    assert failed.reason == "unexpected error (RuntimeError): set aside in failed/, see b.csv.reason.txt"
+
+    # the database or the disk failing is not the file's fault: the supplier fails, its files wait
+    (inbox.folder / "d.csv").write_bytes(csv_of(4))
+    (inbox.folder / "e.csv").write_bytes(csv_of(5))
+    monkeypatch.setattr(deliveries, "check_delivery",
+                        fault_on("d.csv", OperationalError("SELECT 1", {}, Exception("connection refused"))))
+    [supplier] = inbox.run().suppliers
+    assert supplier.error is not None and supplier.error.startswith("OperationalError")
+    assert [p for p in inbox.listing() if "/" not in p] == ["d.csv", "e.csv", "failed", "processed"]
+
+
+def test_the_inbox_command_exits_1_when_a_file_was_set_aside(inbox, monkeypatch):
+    (inbox.folder / "a.csv").write_bytes(csv_of(1))
+    (inbox.folder / "b.csv").write_bytes(csv_of(2))
+    monkeypatch.setattr(deliveries, "check_delivery", fault_on("a.csv", KeyError(SECRET_EMAIL)))
+
+    result = inbox.cli()
+
+    assert result.exit_code == 1, result.output
+    assert "1 files processed, 0 refused, 1 failed (set aside in failed/)" in result.output
+    assert SECRET_EMAIL not in result.output  # the error's message stays in the reason file
+    assert inbox.stored() == ["b.csv"]
 
 
 # --- helpers ------------------------------------------------------------------------------------------
