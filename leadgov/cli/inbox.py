@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from leadgov.cli.common import DbOption, cli_runtime, err, out, report_alerts, user_errors
+from leadgov.reading.errors import printable
 from leadgov.services.inbox import FileStatus, InboxRequest, InboxResult, process_inbox
 
 inbox_app = typer.Typer(help="Supplier inbox folders.", no_args_is_help=True)
@@ -42,7 +43,7 @@ def print_inbox(result: InboxResult) -> None:
     files stay in the inbox)."""
     for f in result.files:
         d = f.delivery
-        out.print(f"{f.supplier_id}/{f.file} ({f.delivered_on.isoformat()})", highlight=False)
+        out.print(f"{printable(f.supplier_id)}/{f.file} ({f.delivered_on.isoformat()})", highlight=False)
         if d is not None:
             again = " (already ingested)" if d.already_ingested else ""
             outcome = f"delivery {d.delivery_id}{again}: {d.counts.accepted} accepted, {d.counts.rejected} rejected"
@@ -54,7 +55,8 @@ def print_inbox(result: InboxResult) -> None:
               f"{len(result.failed_suppliers)} suppliers in error")
     for supplier in result.suppliers:
         if supplier.error:
-            err.print(f"[red]error:[/red] {supplier.supplier_id}: {supplier.error}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/red] {printable(supplier.supplier_id)}: {supplier.error}", highlight=False,
+                      soft_wrap=True)
     for f in result.files:
         if f.status is FileStatus.processed and f.delivery is not None:
             report_alerts(f.delivery.alerts)

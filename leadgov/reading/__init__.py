@@ -19,7 +19,7 @@ personal data and messages end up in logs, alerts and Slack.
 
 The modules of this package:
 
-- `errors`: `UnreadableFile`, the one refusal.
+- `errors`: `UnreadableFile`, the one refusal, and `printable` (file names in messages).
 - `limits`: the bounds on what a file may cost in memory (columns, cells, raw records, JSON depth).
 - `fields`, `options`: the canonical fields, `TEXT_DTYPE`, and the contract's `ReadOptions`.
 - `decoding`: bytes to UTF-8 (BOMs, auto-detection, wrong declared encodings), `decode`.

@@ -31,6 +31,7 @@ from leadgov.errors import Refused
 from leadgov.models.supplier import ContractConflict, SupplierTerminated
 from leadgov.private_files import make_private, private_dir
 from leadgov.reading import UnreadableFile
+from leadgov.reading.errors import printable
 from leadgov.services.deliveries import (
     DeliveryRequest,
     DeliveryResult,
@@ -102,6 +103,7 @@ class FileOutcome:
     """One file of an inbox: processed (with its delivery), refused or failed (with the reason)."""
 
     supplier_id: str
+    #: The file's name as shown (``printable``: a name holding a newline cannot forge a line).
     file: str
     delivered_on: date
     status: FileStatus
@@ -196,7 +198,7 @@ def filing_folder(folder: Path) -> None:
     if not os.path.lexists(folder):
         private_dir(folder)
     if not stat.S_ISDIR(folder.lstat().st_mode):
-        raise Refused(f"{folder} is not a folder (a link?): nothing is filed through it; "
+        raise Refused(f"{printable(str(folder))} is not a folder (a link?): nothing is filed through it; "
                       "remove it and run again")
 
 
@@ -244,7 +246,7 @@ def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutc
             raise
         return fail_file(inbox, path, request.delivered_on, exc)
     moved = move_to(path, path.parent / PROCESSED)
-    return FileOutcome(inbox.supplier_id, path.name, request.delivered_on, FileStatus.processed, moved,
+    return FileOutcome(inbox.supplier_id, printable(path.name), request.delivered_on, FileStatus.processed, moved,
                        delivery=delivery)
 
 
@@ -252,8 +254,8 @@ def refuse_file(inbox: SupplierInbox, path: Path, day: date, exc: Exception) -> 
     """A file refused whole: to refused/, with the refusal (one line, no personal data) as its reason."""
     moved = move_to(path, path.parent / REFUSED)
     reason = str(exc)
-    write_reason(moved, f"{path.name} was refused whole, nothing of it was stored:\n{reason}\n")
-    return FileOutcome(inbox.supplier_id, path.name, day, FileStatus.refused, moved, reason=reason)
+    write_reason(moved, f"{printable(path.name)} was refused whole, nothing of it was stored:\n{reason}\n")
+    return FileOutcome(inbox.supplier_id, printable(path.name), day, FileStatus.refused, moved, reason=reason)
 
 
 def fail_file(inbox: SupplierInbox, path: Path, day: date, exc: Exception) -> FileOutcome:
@@ -261,13 +263,13 @@ def fail_file(inbox: SupplierInbox, path: Path, day: date, exc: Exception) -> Fi
     supplier's next files are processed. The reason file, beside the delivery, holds the error and its
     traceback (which may quote the file's values); the outcome shown by the doors names only its type."""
     moved = move_to(path, path.parent / FAILED)
-    write_reason(moved, f"{path.name} could not be processed: an unexpected error, not a refusal "
+    write_reason(moved, f"{printable(path.name)} could not be processed: an unexpected error, not a refusal "
                         "(please report it). Once it is mended, move the file back to the supplier's folder: "
                         "if it was stored, it is recognised and only filed.\n\n"
                         + "".join(traceback.format_exception(exc)))
-    return FileOutcome(inbox.supplier_id, path.name, day, FileStatus.failed, moved,
+    return FileOutcome(inbox.supplier_id, printable(path.name), day, FileStatus.failed, moved,
                        reason=f"unexpected error ({type(exc).__name__}): set aside in {FAILED}/, see "
-                              f"{moved.name}{REASON_SUFFIX}")
+                              f"{printable(moved.name)}{REASON_SUFFIX}")
 
 
 def process_supplier_inbox(runtime: Runtime, inbox: SupplierInbox) -> SupplierInboxResult:

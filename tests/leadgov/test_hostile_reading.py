@@ -7,6 +7,7 @@
 - A deeply nested JSON file (2 KB): refused, not a RecursionError.
 - An inbox: a link, a pipe or a planted filing folder is refused, never followed; an unexpected error
   on one file sets it aside in failed/ and the supplier's next files are processed.
+- A newline in a file name cannot forge a line of a message.
 """
 
 import json
@@ -402,6 +403,28 @@ def test_the_inbox_command_exits_1_when_a_file_was_set_aside(inbox, monkeypatch)
     assert "1 files processed, 0 refused, 1 failed (set aside in failed/)" in result.output
     assert SECRET_EMAIL not in result.output  # the error's message stays in the reason file
     assert inbox.stored() == ["b.csv"]
+
+
+# --- a newline in a file name -------------------------------------------------------------------------
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_line(inbox):
+    forged = "x.csv\nerror: payroll.csv was stored\n"
+    (inbox.folder / forged).write_bytes(b"\x81\x8d\x8f\x90\x9d;x\n")  # refused: its name is in the message
+
+    result = inbox.cli()
+
+    assert result.exit_code == 0, result.output
+    assert not any(line.startswith("error:") for line in result.output.splitlines()), result.output
+    assert "x.csv\\nerror: payroll.csv was stored\\n" in result.output
+    reason = (inbox.folder / "refused" / (forged + ".reason.txt")).read_text(encoding="utf-8")
+    assert len(reason.splitlines()) == 2 and reason.startswith("x.csv\\nerror:")
+
+
+def test_a_refusal_message_escapes_the_control_characters_of_a_file_name():
+    error = refusal(b"", source="a\rb\x1b[31m\u202ec.csv")
+    assert str(error) == "a\\rb\\x1b[31m\\u202ec.csv: empty file"
+    assert error.source == "a\rb\x1b[31m\u202ec.csv"  # the attribute keeps the name as it is
 
 
 # --- helpers ------------------------------------------------------------------------------------------
