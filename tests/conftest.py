@@ -195,6 +195,7 @@ def demo_run(tmp_path_factory) -> DemoRun:
                      "http_proxy", "https_proxy"):
             patch.delenv(name, raising=False)
         patch.setenv("LEADGOV_SLACK_BOT_TOKEN", "xoxb-demo")
+        patch.setenv("LEADGOV_HMAC_KEY", "demo-run-key-" + "0" * 32)  # Slack is configured: not the dev key
         patch.setenv("LEADGOV_SLACK_BASE_URL", slack.api_url)
         patch.setenv("LEADGOV_SMTP_HOST", "127.0.0.1")
         patch.setenv("LEADGOV_SMTP_PORT", str(smtp.port))

@@ -125,8 +125,8 @@ def test_a_recomputation_keeps_the_release_only_while_nothing_changed(db_url):
     assert again.statement.amount_due_eur == changed.amount_due_eur == Decimal("90.00")
 
 
-@pytest.mark.parametrize(("locale", "label"), [("en", "Statement 2027-03 released by Claire Martin (revision 2)"),
-                                                ("fr", "Relevé 2027-03 libéré par Claire Martin (révision 2)")])
+@pytest.mark.parametrize(("locale", "label"), [("en", "Statement Mar 2027 released by Claire Martin (revision 2): "),
+                                                ("fr", "Relevé mars 2027 libéré par Claire Martin (révision 2) : ")])
 def test_the_quarterly_review_logs_the_release_and_no_longer_counts_the_month_frozen(db_url, tmp_path, locale,
                                                                                      label):
     frozen_month(db_url)
@@ -147,7 +147,7 @@ def test_the_quarterly_review_logs_the_release_and_no_longer_counts_the_month_fr
     # not payable any more, but the month was frozen (the recommendation's frozen_months rule still counts it)
     assert supplier.amounts.frozen == Decimal("0.00") and [f.month for f in supplier.amounts.frozen_months] == [MONTH]
     html = report.path.read_text(encoding="utf-8")
-    assert f"{label}: consent proofs received on 9 April" in html
+    assert f"{label}consent proofs received on 9 April" in html
 
 
 def test_the_statement_report_of_a_released_revision_says_who_released_it(db_url, tmp_path):
