@@ -1,7 +1,8 @@
 """The files a delivery produces: the result file (every row) and the supplier's return file.
 
 Both are CSV for a spreadsheet: UTF-8 with a BOM so Excel reads accents, ``;`` as delimiter for
-French contracts and ``,`` for English ones, and no cell a spreadsheet would run as a formula.
+French contracts and ``,`` for English ones, and no cell a spreadsheet would run as a formula
+(written through ``leadgov.csv_out``, like every CSV leadgov writes).
 """
 
 import errno
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadgov.csv_out import FORMULA_START, write_frame
 from leadgov.explanations import explain
 from leadgov.validation.engine import RESULT_COLUMNS
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMULA_START", "return_frame", "write_result_file", "write_return_file"]
+
 DELIMITERS = {"fr": ";", "en": ","}
 RETURN_HEADERS = {
     "fr": {"row_number": "ligne", "lead_id": "lead_id", "reasons": "motifs",
@@ -21,15 +24,6 @@ RETURN_HEADERS = {
     "en": {"row_number": "row_number", "lead_id": "lead_id", "reasons": "reasons",
            "explanation": "explanation", "details": "details"},
 }
-
-
-def neutralise_formulas(column: pd.Series) -> pd.Series:
-    """Prefix with ``'`` the text cells a spreadsheet would execute (``=1+1``, ``@SUM``...)."""
-    as_text = column.astype("str")
-    risky = as_text.str.startswith(FORMULA_START).fillna(False).astype(bool)
-    if not risky.any():
-        return column
-    return as_text.mask(risky, "'" + as_text)
 
 
 def probe_folder(folder: Path) -> None:
@@ -52,10 +46,7 @@ def probe_writable(path: Path) -> None:
 
 
 def _write(frame: pd.DataFrame, path: Path, locale: str) -> Path:
-    safe = frame.apply(neutralise_formulas)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    safe.to_csv(path, index=False, sep=DELIMITERS[locale], encoding="utf-8-sig", lineterminator="\r\n")
-    return path
+    return write_frame(frame, path, delimiter=DELIMITERS[locale])
 
 
 def write_result_file(verdicts: pd.DataFrame, path: Path, locale: str = "en") -> Path:

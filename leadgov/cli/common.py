@@ -1,12 +1,10 @@
 """What every leadgov command shares: consoles, options, formats and the user-error policy."""
 
-import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -54,16 +52,6 @@ def folding_table(*headers: str, title: str | None = None) -> Table:
         result.add_column(header, overflow="fold")
     return result
 
-
-def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, object]]) -> Path:
-    """Write ``rows`` (dicts holding at least ``columns``) as a CSV file with a header line; None as an
-    empty cell. Returns the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: the settings').")]
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leadgov.cli.common import DbOption, folding_table, out, user_errors, write_csv
+from leadgov.cli.common import DbOption, folding_table, out, user_errors
 from leadgov.config.settings import get_settings
+from leadgov.csv_out import write_records_file
 from leadgov.formatting import format_money, format_rate
 from leadgov.private_files import private_dir
 from leadgov.services.alerts import StoredAlert
@@ -95,5 +96,5 @@ def print_alerts(alerts: tuple[StoredAlert, ...]) -> None:
 def write_tables(result: "DemoResult", out_dir: Path) -> list[Path]:
     """summary.csv (one line per supplier, every figure of the summary) and alerts.csv (one line per
     alert: no personal data, alerts hold none) in the demo's folder."""
-    return [write_csv(out_dir / "summary.csv", SUMMARY_COLUMNS, result.rows),
-            write_csv(out_dir / "alerts.csv", ALERT_COLUMNS, (asdict(a) for a in result.alerts))]
+    return [write_records_file(out_dir / "summary.csv", SUMMARY_COLUMNS, result.rows),
+            write_records_file(out_dir / "alerts.csv", ALERT_COLUMNS, (asdict(a) for a in result.alerts))]

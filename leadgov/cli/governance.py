@@ -1,8 +1,6 @@
 """``leadgov outcomes import``, ``contest``, ``replacements``, ``kpis`` and ``billing``: what
 happened to the leads after delivery, and what it costs."""
 
-import csv
-import io
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -25,6 +23,7 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
+from leadgov.csv_out import records_text
 from leadgov.formatting import format_money
 from leadgov.models.statuses import ClaimStatus
 from leadgov.outcomes import OutcomeImport
@@ -119,11 +118,7 @@ def replacements(
     if format is ListFormat.json:
         print_json(records)
     elif format is ListFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CLAIM_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        typer.echo(buffer.getvalue(), nl=False)
+        typer.echo(records_text(CLAIM_COLUMNS, records), nl=False)
     else:
         print_claims(records)
 
@@ -263,17 +258,22 @@ def statement_data(s: StoredStatement) -> dict[str, object]:
     }
 
 
+STATEMENT_CSV_COLUMNS = ("supplier_id", "month", "revision", "kind", "lead_id", "claim_id", "amount_eur")
+
+
+def _cents(amount: Decimal) -> Decimal:
+    """An amount to the cent, still a number (a credit's minus sign is not read as a formula)."""
+    return Decimal(f"{amount:.2f}")
+
+
 def print_statement_csv(s: StoredStatement) -> None:
     """One line per billed unit and credit note: what the supplier's invoice is checked against."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["supplier_id", "month", "revision", "kind", "lead_id", "claim_id", "amount_eur"])
-    head = [s.supplier_id, s.month, s.revision]
-    for lead_id in s.billable_lead_ids:
-        writer.writerow([*head, "unit", lead_id, "", f"{s.unit_price_eur:.2f}"])
-    for line in s.credit_lines:
-        writer.writerow([*head, "credit", line.lead_id, line.claim_id, f"{-line.amount_eur:.2f}"])
-    typer.echo(buffer.getvalue(), nl=False)
+    head = {"supplier_id": s.supplier_id, "month": s.month, "revision": s.revision}
+    units = ({**head, "kind": "unit", "lead_id": lead_id, "amount_eur": _cents(s.unit_price_eur)}
+             for lead_id in s.billable_lead_ids)
+    credits = ({**head, "kind": "credit", "lead_id": line.lead_id, "claim_id": line.claim_id,
+                "amount_eur": _cents(-line.amount_eur)} for line in s.credit_lines)
+    typer.echo(records_text(STATEMENT_CSV_COLUMNS, [*units, *credits]), nl=False)
 
 
 def _day(moment: datetime, timezone: str) -> str:

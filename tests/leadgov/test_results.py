@@ -4,12 +4,13 @@ import pandas as pd
 import pytest
 from factories import lead, validate_rows
 
-from leadgov.results import neutralise_formulas, write_result_file, write_return_file
+from leadgov.csv_out import safe_column
+from leadgov.results import write_result_file, write_return_file
 
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_cells_are_neutralised(cell):
-    assert neutralise_formulas(pd.Series([cell, "safe"], dtype="str")).tolist() == ["'" + cell, "safe"]
+    assert safe_column(pd.Series([cell, "safe"], dtype="str")).tolist() == ["'" + cell, "safe"]
 
 
 def test_result_file_neutralises_supplier_text_and_keeps_file_order(tmp_path):
