@@ -19,9 +19,14 @@ Note: the library refuses the special-use names of `email_validator.SPECIAL_USE_
 domains (RFC 6761 says applications should not treat them as special), so the spec's
 `rival-crm.example` addresses are valid.
 
-The normalised address is the input trimmed (ASCII whitespace) and lower-cased, as the spec says;
-it is not the library's `normalized` form (which keeps the local part's case and converts
-Punycode domains to Unicode), so `x@xn--bcher-kva.de` and `x@bücher.de` stay different.
+The normalised address is the input trimmed (ASCII whitespace), its local part lower-cased and its
+domain as the library reads it before any check: mapped by UTS #46 (`idna.uts46_remap`, the call
+the library makes), which lower-cases it, puts it in NFC and turns fullwidth letters and the
+fullwidth and ideographic dots into their plain forms. So `jean@ｇｍａｉｌ.com` is `jean@gmail.com`
+(FREE_EMAIL, and the same person), `x@ｇｍａｉｌ．com` too. For an ASCII domain this is just lower case.
+It is not the library's `normalized` form, which keeps the local part's case and converts Punycode
+domains to Unicode: `x@xn--bcher-kva.de` and `x@bücher.de` stay different, as the keys already
+stored (leads, suppression entries) were computed on them.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import re
 from collections.abc import Sequence
 
 import email_validator
+import idna
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -129,11 +135,20 @@ def _valid_by_domain(local: pa.Array, domain: pa.Array) -> pa.Array:
     return pc.and_(pc.struct_field(info, "ok"), pc.less_equal(total, _MAX_TOTAL))
 
 
+def domain_name(domain: str) -> str:
+    """A valid address's domain as the library reads it: UTS #46 mapped, as in
+    `email_validator.syntax.validate_email_domain_name` (lower case, NFC, fullwidth forms and
+    ideographic dots made plain; a Punycode label stays Punycode)."""
+    mapped: str = idna.uts46_remap(domain, std3_rules=False, transitional=False)
+    return mapped
+
+
 def _lower_parts(value: str) -> dict[str, object]:
-    """Lower-cased address, local part and domain of a valid address (one unquoted "@")."""
-    lowered = value.lower()
-    local, _, domain = lowered.partition("@")
-    return {"valid": True, "email": lowered, "local": local, "domain": domain}
+    """Normalised address, local part (lower-cased) and domain (`domain_name`) of a valid address
+    (one unquoted "@")."""
+    local, _, domain = value.partition("@")
+    local, domain = local.lower(), domain_name(domain)
+    return {"valid": True, "email": f"{local}@{domain}", "local": local, "domain": domain}
 
 
 def _slow_parts(value: str) -> dict[str, object]:

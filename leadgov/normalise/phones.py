@@ -1,7 +1,13 @@
 """Phones: validity for the contract's regions and E.164 form (docs/deliveries.md: Phone normalisation,
 INVALID_PHONE).
 
-The rule, as the library reads it (`phone_reference`):
+The rule, as the library reads it (`phone_reference`), after two readings of leadgov's own:
+- every Unicode space (NBSP, the narrow no-break space U+202F of French typography, a thin space, a
+  tab...) reads as a plain space: `06\u202f12\u202f34\u202f56\u202f78` is `06 12 34 56 78`;
+- a letter after the number's first digit or plus sign makes it invalid: phonenumbers would read
+  `06 12 AB CD 78` on a keypad (`06 12 22 23 78`) and silently drop a stray letter (`06 12 34 5a6 78`),
+  and an extension (`poste 12`, `ext. 5`) makes it a switchboard's. Letters before the number are a
+  label (`Tél : 06 12 34 56 78`) and are ignored, as the library ignores them;
 - a number written internationally (its first digit-or-plus character is `+`, or it starts with
   `00`, which is read as `+`) is parsed as such;
 - a national one is parsed with each region of `regions` in order; the first valid parse wins;
@@ -37,14 +43,49 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-from leadgov.normalise.text import as_arrow, ascii_digits, map_distinct, to_bool_series, to_str_series
+from leadgov.normalise.text import (
+    as_arrow,
+    ascii_digits,
+    map_distinct,
+    plain_spaces,
+    rows_with_bytes,
+    to_bool_series,
+    to_str_series,
+)
 
 #: First digit-or-plus character is a plus sign, or the number starts with "00" (Python re, \d is
 #: Unicode like phonenumbers' own notion of a digit).
 _INTERNATIONAL = re.compile(r"^[^\d+\uff0b]*(?:([+\uff0b])|(00))")
 
-#: Separators the fast path accepts between digits (all are phonenumbers punctuation).
-_SEP_CHAR = r"[ .\-/\x{a0}]"
+#: A letter after the first digit or plus sign (RE2: \p{Nd} are the digits phonenumbers reads).
+_LETTER_IN_NUMBER = r"(?s)[\p{Nd}+\x{ff0b}].*\p{L}"
+
+def _letter_or_odd_space_byte(data: np.ndarray) -> np.ndarray:
+    """UTF-8 bytes that may belong to a letter or a space other than U+0020: any non-ASCII byte, an
+    ASCII letter, an ASCII control space (tab, LF, VT, FF, CR)."""
+    lower = data | 0x20
+    odd: np.ndarray = (data >= 0x80) | ((lower >= ord("a")) & (lower <= ord("z"))) | ((data >= 0x09) & (data <= 0x0D))
+    return odd
+
+
+def _read_as_written(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(the phones with every Unicode space made a plain space, rows with a letter in the number).
+
+    Only the rows holding a byte of a letter or of another space go through the regular
+    expressions: a delivery's phones are mostly digits and plain separators."""
+    odd = rows_with_bytes(raw, _letter_or_odd_space_byte)
+    lettered = np.zeros(len(raw), dtype=bool)
+    if odd.any():
+        rows = np.flatnonzero(odd)
+        read = plain_spaces(raw.take(rows))
+        raw = pc.replace_with_mask(raw, pa.array(odd), pc.cast(read, raw.type))
+        lettered[rows] = _mask(pc.match_substring_regex(read, _LETTER_IN_NUMBER))
+    return raw, lettered
+
+
+#: Separators the fast path accepts between digits (all are phonenumbers punctuation; every other
+#: space was made a plain space first).
+_SEP_CHAR = r"[ .\-/]"
 _SEP = _SEP_CHAR + "?"
 _FR_NATIONAL = rf"^0[1-9](?:{_SEP}[0-9]){{8}}$"
 _FR_INTERNATIONAL = (
@@ -304,10 +345,13 @@ def normalise_phones(s: pd.Series, regions: Sequence[str]) -> pd.DataFrame:
     regions = tuple(r.strip().upper() for r in regions)
     raw = as_arrow(s)
     raw = pc.if_else(pc.equal(pc.utf8_trim_whitespace(raw), ""), pa.scalar(None, raw.type), raw)
+    raw, lettered = _read_as_written(raw)
     if _fr_fast_path_available():
         decided, phone = _fast_path(raw, regions)
     else:
         decided, phone = np.zeros(len(raw), dtype=bool), pa.nulls(len(raw), raw.type)
+    decided |= lettered
+    phone = pc.if_else(pa.array(lettered), pa.scalar(None, raw.type), phone)
     slow_mask = pc.and_(pc.invert(pa.array(decided)), pc.is_valid(raw))
     if pc.any(slow_mask).as_py():
         slow = map_distinct(pc.filter(raw, slow_mask), lambda v: phone_reference(v, regions), raw.type)

@@ -28,8 +28,10 @@ _LIGATURES = str.maketrans(
 )
 #: Hyphen-minus and the Unicode dashes/minus signs: all fold to a space (RE2 class body).
 _DASHES = r"\-\x{2010}-\x{2015}\x{2212}\x{fe58}\x{fe63}\x{ff0d}"
-#: ASCII whitespace and every Unicode space separator (NBSP, narrow NBSP, ...) (RE2).
-_SPACES = r"[\t\n\v\f\r \p{Z}\x{85}]+"
+#: One space: ASCII whitespace and every Unicode space separator (NBSP, narrow NBSP, thin space...),
+#: i.e. Unicode's White_Space characters (RE2).
+SPACE = r"[\t\n\v\f\r \p{Z}\x{85}]"
+_SPACES = SPACE + "+"
 #: Anything that is not a letter or a digit separates words (RE2).
 _NON_WORD = r"[^\p{L}\p{N}]+"
 
@@ -60,6 +62,11 @@ def as_arrow(s: pd.Series) -> pa.Array:
     return arr
 
 
+def plain_spaces(arr: pa.Array) -> pa.Array:
+    """Every space character (see `SPACE`) replaced by a plain space, one for one."""
+    return pc.replace_substring_regex(arr, SPACE, " ")
+
+
 def to_str_series(arr: pa.Array, index: pd.Index, name: Hashable = None) -> pd.Series:
     """An Arrow string array as a pandas `str` Series (missing = NaN) on `index`."""
     return pd.Series(pd.array(arr, dtype=STR_DTYPE), index=index, name=name)
@@ -83,16 +90,32 @@ def map_distinct(arr: pa.Array, func: Callable[[str], object], type_: pa.DataTyp
     return pc.take(mapped, encoded.indices)
 
 
+def _utf8_bytes(arr: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(the array as large strings, null = "", its offsets, its UTF-8 bytes), without a copy."""
+    arr = pc.cast(pc.fill_null(arr, ""), pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data_buffer = arr.buffers()[2]
+    data = (np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]] if data_buffer
+            else np.zeros(0, np.uint8))
+    return arr, offsets, data
+
+
+def rows_with_bytes(arr: pa.Array, which: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """True for the rows holding at least one UTF-8 byte for which `which` (a vectorised test on
+    the bytes) holds; null rows are False. In numpy over the bytes: no regex."""
+    _, offsets, data = _utf8_bytes(arr)
+    before = np.concatenate([np.zeros(1, np.int64), np.cumsum(which(data), dtype=np.int64)])
+    relative = offsets - offsets[0]
+    found: np.ndarray = before[relative[1:]] > before[relative[:-1]]
+    return found
+
+
 def ascii_digits(arr: pa.Array) -> pa.Array:
     """Each string reduced to its ASCII digits ("06 12.34" -> "061234"; null -> ""), in numpy over
     the UTF-8 bytes (no regex: ~20x faster). Bytes of non-ASCII characters are never digits, so
     the result is valid UTF-8."""
-    arr = pc.cast(pc.fill_null(arr, ""), pa.large_string())
+    arr, offsets, data = _utf8_bytes(arr)
     n = len(arr)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data_buffer = arr.buffers()[2]
-    data = (np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]] if data_buffer
-            else np.zeros(0, np.uint8))
     keep = (data >= ord("0")) & (data <= ord("9"))
     kept_before = np.concatenate([np.zeros(1, np.int64), np.cumsum(keep, dtype=np.int64)])
     new_offsets = kept_before[offsets - offsets[0]]

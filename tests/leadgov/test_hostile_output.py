@@ -1,12 +1,10 @@
 """Hostile input reaching what leadgov writes (issue 16): spreadsheet formulas in every CSV it writes,
-look-alike characters that would dodge the email and phone rules, and bidi controls in the reports.
+look-alike characters that would dodge the email and phone rules.
 
 - every CSV leadgov writes goes through ``leadgov.csv_out``: a text cell starting like a formula is
   prefixed with ``'``, a number (a negative amount included) stays a number;
 - an email domain written with fullwidth letters or dots is the domain it stands for; a phone with
-  letters is not a phone; a phone written with any Unicode space reads like one with plain spaces;
-- a refused header names the missing field as the contract spells it;
-- a report shows no bidi control character from a supplier's file.
+  letters is not a phone; a phone written with any Unicode space reads like one with plain spaces.
 """
 
 import ast
@@ -17,11 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from factories import ingest, lead, make_contract_file
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadgov.cli import app
 from leadgov.csv_out import FORMULA_START, records_text, safe_cell, safe_column, write_frame, write_records_file
+from leadgov.models import Lead
+from leadgov.models.db import session_scope
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,3 +128,45 @@ def test_every_csv_leadgov_writes_goes_through_one_writer():
         if relative not in CSV_WRITERS_ALLOWED and (lines := _writes_csv(ast.parse(path.read_text("utf-8")))):
             offenders[relative] = lines
     assert offenders == {}
+
+
+# --- look-alike characters in emails and phones ----------------------------------------------------
+
+
+def reasons(outcome) -> list[str]:
+    return outcome.result.verdicts["reasons"].fillna("").tolist()
+
+
+def test_an_email_domain_in_fullwidth_forms_is_free_email_competitor_and_the_same_person(db_url):
+    first = ingest(db_url, [lead(1, email="jean.martin@nexalog.fr")])
+    assert reasons(first) == [""]
+
+    again = ingest(db_url, [lead(2, email="Jean.Martin@ｎｅｘａｌｏｇ．ｆｒ"),
+                            lead(3, email="jean.martin@ｇｍａｉｌ.com"), lead(4, email="jean.martin@gmail。com"),
+                            lead(5, email="sales@ｒｉｖａｌ-ｃｒｍ.example")], name="again.csv")
+
+    got = reasons(again)
+    assert got[0].startswith("DUPLICATE_PREVIOUS")  # the same person as lead 1
+    assert "FREE_EMAIL" in got[1].split(";") and "FREE_EMAIL" in got[2].split(";")
+    assert got[2].startswith("DUPLICATE_IN_DELIVERY")  # the same address as lead 3
+    assert "COMPETITOR" in got[3].split(";")
+    with session_scope(db_url) as session:  # stored as the address it stands for
+        emails = dict(session.execute(select(Lead.lead_id, Lead.email)).tuples().all())
+    assert [emails[f"L-0000{n}"] for n in (2, 3, 4, 5)] == [
+        "jean.martin@nexalog.fr", "jean.martin@gmail.com", "jean.martin@gmail.com", "sales@rival-crm.example"]
+
+
+@pytest.mark.parametrize("phone", ["06 12 AB CD 78", "06 12 34 5a6 78", "01 23 45 67 89 ext. 12"])
+def test_a_phone_with_letters_is_invalid_phone(db_url, phone):
+    outcome = ingest(db_url, [lead(1, phone=phone)])
+    assert reasons(outcome)[0].split(";")[0] == "INVALID_PHONE"
+
+
+def test_a_phone_with_narrow_no_break_spaces_is_read_and_is_the_same_person(db_url):
+    outcome = ingest(db_url, [lead(1, phone="06 12 34 56 78"),
+                              lead(2, phone="06\u202f12\u202f34\u202f56\u202f78", email="other@nexalog.fr"),
+                              lead(3, phone="+33\u202f6\u200912\u00a034\u300056\u202f79", email="third@nexalog.fr")])
+    got = reasons(outcome)
+    assert got[0] == "" and got[2] == ""
+    assert got[1].split(";")[0] == "DUPLICATE_IN_DELIVERY"  # read, and the same phone as lead 1
+

@@ -169,12 +169,17 @@ email_like = st.builds(
     st.sampled_from(["fr", "com", "FR", "example", "local", "x1", "co.uk", "xn--p1ai"]),
     st.sampled_from(["", " ", "\t", "\u00a0"]),
 )
+#: Unicode spaces a supplier's file may hold between digits: NBSP, French typography's narrow NBSP,
+#: thin and figure spaces, the ideographic space, a tab.
+UNICODE_SPACES = ["\u00a0", "\u202f", "\u2009", "\u2007", "\u3000", "\t"]
 phone_like = st.builds(
     lambda prefix, digits, sep: prefix + sep.join(digits[i:i + 2] for i in range(0, len(digits), 2)),
-    st.sampled_from(["0", "+33 ", "0033", "+32 ", "+44 ", "(+33) ", "+33 (0)", "", "00", "+"]),
+    st.sampled_from(["0", "+33 ", "0033", "+32 ", "+44 ", "(+33) ", "+33 (0)", "", "00", "+", "+33\u202f"]),
     st.text(alphabet="0123456789", min_size=1, max_size=12),
-    st.sampled_from(["", " ", ".", "-", "/", "\u00a0"]),
+    st.sampled_from(["", " ", ".", "-", "/", *UNICODE_SPACES]),
 )
+#: A fullwidth twin of ASCII text: letters, digits, "-" and "." (U+FF01..U+FF5E), the dot also as "。".
+FULLWIDTH = {c: chr(ord(c) - 0x21 + 0xFF01) for c in map(chr, range(0x21, 0x7F))}
 maybe = lambda values: st.one_of(st.none(), values)  # noqa: E731
 
 
@@ -206,6 +211,20 @@ def test_emails(values, dtype):
 
 
 @FAST
+@given(st.lists(email_like, min_size=1, max_size=8), st.data())
+def test_an_email_domain_in_fullwidth_forms_normalises_like_its_ascii_twin(values, data):
+    """Fullwidth letters, digits, hyphens or dots (or an ideographic dot) in a domain: the same
+    verdict and the same normalised address as the domain written in ASCII."""
+    twins = []
+    for value in values:
+        local, _, domain = value.partition("@")
+        dots = data.draw(st.sampled_from([".", "．", "。"]))
+        twins.append(local + "@" + "".join(dots if c == "." else FULLWIDTH.get(c, c) for c in domain))
+    plain, wide = normalise_emails(pd.Series(values)), normalise_emails(pd.Series(twins))
+    pd.testing.assert_frame_equal(plain, wide)
+
+
+@FAST
 @given(st.lists(maybe(st.one_of(phone_like, free_text)), max_size=8),
        st.sampled_from([("FR",), ("FR", "BE"), ("BE", "FR"), ("GB",), ("fr",)]))
 def test_phones(values, regions):
@@ -219,6 +238,37 @@ def test_phones(values, regions):
     assert e164.str.fullmatch(r"\+[1-9][0-9]{6,14}").all()
     again = normalise_phones(e164, list(regions))  # an E.164 number normalises to itself
     assert again["valid"].all() and again["phone"].tolist() == e164.tolist()
+
+
+#: A valid French mobile number (06 1x xx xx xx) written with plain spaces, nationally or internationally.
+fr_mobile = st.builds(
+    lambda prefix, d: prefix + " ".join(["1" + d[0], d[1:3], d[3:5], d[5:7]]),
+    st.sampled_from(["06 ", "+33 6 ", "0033 6 ", "+33 (0)6 "]), st.text(alphabet="0123456789", min_size=7, max_size=7),
+)
+
+
+@FAST
+@given(st.lists(st.one_of(fr_mobile, phone_like), min_size=1, max_size=8),
+       st.sampled_from([("FR",), ("BE", "FR"), ("GB",)]), st.sampled_from(UNICODE_SPACES))
+def test_a_phone_with_unicode_spaces_reads_like_one_with_plain_spaces(values, regions, space):
+    spaced = [v.replace(" ", space) for v in values]
+    pd.testing.assert_frame_equal(normalise_phones(pd.Series(values), list(regions)),
+                                  normalise_phones(pd.Series(spaced), list(regions)))
+
+
+@FAST
+@given(st.lists(st.tuples(fr_mobile, st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Lo")),
+                                             min_size=1, max_size=2), st.integers(0, 30)), min_size=1, max_size=8),
+       st.sampled_from([("FR",), ("BE", "FR")]))
+def test_a_letter_after_the_first_digit_makes_a_phone_invalid(cases, regions):
+    """A valid number, letters inserted anywhere after its first digit or plus sign: invalid."""
+    assert normalise_phones(pd.Series([phone for phone, _, _ in cases]), list(regions))["valid"].all()
+    values = []
+    for phone, letters, at in cases:
+        first = next(i for i, c in enumerate(phone) if c.isdecimal() or c == "+")
+        where = first + 1 + at % (len(phone) - first)
+        values.append(phone[:where] + letters + phone[where:])
+    assert normalise_phones(pd.Series(values), list(regions))["valid"].eq(False).all()
 
 
 @FAST

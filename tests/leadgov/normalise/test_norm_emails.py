@@ -4,8 +4,10 @@ the fast tiers give exactly email-validator's verdict on a large odd sample."""
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import email_validator
+import idna
 import pandas as pd
 import pytest
 
@@ -19,7 +21,8 @@ from leadgov.normalise.emails import (
 
 
 def reference(raw: str | None) -> tuple[object, str | None, str | None, str | None]:
-    """(valid, email, local, domain) per the library and the spec, one value at a time."""
+    """(valid, email, local, domain) per the library and the spec, one value at a time: the local
+    part lower-cased, the domain UTS #46 mapped as the library maps it before its checks."""
     if raw is None:
         return (pd.NA, None, None, None)
     value = raw.strip(" \t\r\n\f\v")
@@ -29,9 +32,9 @@ def reference(raw: str | None) -> tuple[object, str | None, str | None, str | No
         email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError:
         return (False, None, None, None)
-    lowered = value.lower()
-    local, _, domain = lowered.partition("@")
-    return (True, lowered, local, domain)
+    local, _, domain = value.partition("@")
+    local, domain = local.lower(), idna.uts46_remap(domain, std3_rules=False, transitional=False)
+    return (True, f"{local}@{domain}", local, domain)
 
 
 def assert_same_as_reference(values: list[str | None]) -> None:
@@ -79,6 +82,28 @@ def test_unicode_addresses_are_lower_cased_as_given():
     assert out["email"].tolist() == ["éric@société.fr", "x@xn--bcher-kva.de"]
 
 
+def test_a_domain_in_fullwidth_letters_or_dots_is_the_domain_it_stands_for():
+    raw = ["jean@ｇｍａｉｌ.com", "jean@gmail．com", "jean@gmail。com", "Jean@ＧＭＡＩＬ．ＣＯＭ", "x@ｂüｃｈｅｒ.de",
+           "x@rival-crm．example", "x@ｅｔｕ.univ-lyon1.fr"]
+    out = normalise_emails(pd.Series(raw))
+    assert out["email"].tolist() == ["jean@gmail.com"] * 4 + ["x@bücher.de", "x@rival-crm.example",
+                                                             "x@etu.univ-lyon1.fr"]
+    assert out["domain"].isin(FREE_EMAIL_DOMAINS).tolist() == [True] * 4 + [False] * 3
+    assert domain_matches(out["domain"], ["rival-crm.example"]).tolist() == [False] * 5 + [True, False]
+    assert is_academic_domain(out["domain"]).tolist() == [False] * 6 + [True]
+
+
+def test_the_domain_is_the_librarys_own_unless_written_in_punycode():
+    """Without a Punycode label, the normalised domain is the library's `domain` (its canonical form)."""
+    values = [lo + "@" + d for lo in ("jean", "Éric", "用户") for d in DOMAINS
+              if "xn--" not in unicodedata.normalize("NFKC", d).lower()]
+    out = normalise_emails(pd.Series(values))
+    for value, valid, domain in zip(values, out["valid"], out["domain"], strict=True):
+        if valid:
+            library = email_validator.validate_email(value.strip(" \t\r\n\f\v"), check_deliverability=False)
+            assert domain == library.domain, value
+
+
 def test_spec_lists():
     assert len(GENERIC_LOCAL_PARTS) == 28 and {"contact", "no-reply", "serviceclient"} <= GENERIC_LOCAL_PARTS
     assert len(FREE_EMAIL_DOMAINS) == 25 and {"gmail.com", "proton.me", "wanadoo.fr"} <= FREE_EMAIL_DOMAINS
@@ -121,6 +146,8 @@ DOMAINS = [
     "ac-me.fr", "ac--me.fr", "ab--cd.fr", "xn--bcher-kva.de", "xn--abc.fr", "xn--p1ai.xn--p1ai", "xn--.fr",
     "bücher.de", "BÜCHER.de", "société.fr", "日本.jp", "пример.рф", "acme。fr", "acme．fr", "acme_x.fr",
     "acme fr", "acme.fr ", "ac\u00adme.fr", "\u0301acme.fr", "acme.f\u0301r", "ａｃｍｅ.fr", "K.fr", "\u212a.fr",
+    "ｇｍａｉｌ.com", "gmail．com", "gmail｡com", "ＧＭＡＩＬ.ＣＯＭ", "ｂüｃｈｅｒ.de", "ｘｎ－－bcher-kva.de",
+    "bu\u0308cher.de", "ΣΊΣΥΦΟΣ.gr", "ＳＴＲＡＳＳＥ.de", "straße.de", "ﬁ.fr",
     "a" * 63 + ".fr", "a" * 64 + ".fr", ("a" * 60 + ".") * 4 + "fr", "b" * 62 + ".com", "b" * 63 + ".com",
     "acme.fr@x.fr", "acme.fr>", "", "xn--ls8h.la", "\U0001f600.fr", "a.b", "שלום.co.il", "1.אב.com",
 ]  # fmt: skip

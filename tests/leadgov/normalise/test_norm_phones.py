@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import re
+import sys
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -17,12 +19,26 @@ from leadgov.normalise.text import as_arrow
 
 # --- The reference: the library, per value, written independently of the module ----------------
 
+#: Unicode's White_Space characters: the ASCII ones, and the separators (Zs, Zl, Zp).
+WHITE_SPACE = "\t\n\v\f\r\x85" + "".join(
+    c for c in map(chr, range(sys.maxunicode + 1)) if unicodedata.category(c) in ("Zs", "Zl", "Zp"))
+
+
+def has_letter_in_number(raw: str) -> bool:
+    """A letter (category L*) after the first decimal digit or plus sign."""
+    starts = [i for i, c in enumerate(raw) if c.isdecimal() or c in "+＋"]
+    return bool(starts) and any(unicodedata.category(c).startswith("L") for c in raw[starts[0]:])
+
 
 def reference(raw: str, regions: list[str]) -> str | None:
-    """Spec: written internationally (first digit-or-plus is "+", or starts with "00" read as "+")
-    -> parsed as such; else each region in order, first valid parse wins; a parse counts only if
-    valid and its region is one of `regions`."""
+    """Spec: every Unicode space reads as a plain space; a letter after the first digit or plus
+    sign makes it invalid; written internationally (first digit-or-plus is "+", or starts with
+    "00" read as "+") -> parsed as such; else each region in order, first valid parse wins; a
+    parse counts only if valid and its region is one of `regions`."""
     regions = [r.upper() for r in regions]
+    raw = "".join(" " if c in WHITE_SPACE else c for c in raw)
+    if has_letter_in_number(raw):
+        return None
 
     def accepted(n):
         if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) in regions:
@@ -122,6 +138,28 @@ def test_unassigned_french_range_is_invalid():
     ]
 
 
+@pytest.mark.parametrize("space", ["\u202f", "\u2009", "\u2007", "\t", "\u00a0\u202f"])
+def test_every_unicode_space_reads_as_a_space(space):
+    raw = [space.join(["06", "12", "34", "56", "78"]), space.join(["+33", "6", "12", "34", "56", "78"])]
+    out = normalise_phones(pd.Series(raw), ["FR"])
+    assert out["phone"].tolist() == ["+33612345678"] * 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["06 12 AB CD 78", "06 12 34 5a6 78", "0612ABCD78", "06 12 34 56 78 ext 12", "+33 6 12 34 56 78 ext. 5",
+     "06 12 34 56 78 x", "06 1b2 34 56 78", "06 12 34 56 78 a", "+1 800 FLOWERS"],
+)  # fmt: skip
+def test_a_letter_in_the_number_makes_it_invalid(raw):
+    assert normalise_phones(pd.Series([raw]), ["FR", "US"])["valid"].tolist() == [False]
+
+
+def test_a_label_before_the_number_is_ignored():
+    out = normalise_phones(pd.Series(["Tél : 06 12 34 56 78", "tel:+33612345678", "Mobile\u202f: 06 12 34 56 78"]),
+                           ["FR"])
+    assert out["phone"].tolist() == ["+33612345678"] * 3
+
+
 # --- Equivalence with the library on a large generated sample ----------------------------------
 
 
@@ -186,6 +224,16 @@ FRENCH_FORMATS = [
     lambda n, r: "0 " + _spaced(n, " "),
     lambda n, r: ".0" + n,
     lambda n, r: "+33 " + _spaced(n, "\u00a0"),
+    lambda n, r: "+33\u202f" + _spaced(n, "\u202f"),
+    lambda n, r: "0" + _spaced(n, "\u2009"),
+    lambda n, r: "0" + _spaced(n, "\u3000"),
+    lambda n, r: "0" + _spaced(n, "\t"),
+    lambda n, r: "0" + _spaced(n, "\u2028"),
+    lambda n, r: "0" + _spaced(n, "\u00a0\u202f"),
+    lambda n, r: "0" + n[:4] + "a" + n[4:],
+    lambda n, r: "0" + n[:3] + "ＡＢ" + n[5:],
+    lambda n, r: "0" + n[:3] + "é" + n[3:],
+    lambda n, r: "Tél\u202f: 0" + _spaced(n, "\u202f"),
 ]
 
 ODD = [
