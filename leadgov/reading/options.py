@@ -32,12 +32,19 @@ class ReadOptions:
         _check_choice("format", self.format, _FORMATS)
         _check_choice("encoding", self.encoding, _ENCODINGS)
         _check_choice("delimiter", self.delimiter, _DELIMITERS)
-        object.__setattr__(self, "columns", dict(self.columns))
-        object.__setattr__(self, "required_fields", tuple(self.required_fields))
+        # Plain strings, even when the contract gives CanonicalField members: a message names a field
+        # as `lead_id`, never as `<CanonicalField.lead_id: 'lead_id'>`.
+        object.__setattr__(self, "columns", {h: _plain(t) for h, t in self.columns.items()})
+        object.__setattr__(self, "required_fields", tuple(_plain(f) for f in self.required_fields))
         _check_columns(self.columns)
         unknown = [f for f in self.required_fields if f not in CANONICAL_FIELDS]
         if unknown:
             raise ValueError(f"required_fields: unknown canonical field(s) {unknown}")
+
+
+def _plain(value: str) -> str:
+    """A str subclass's value (a StrEnum member) as a plain str; anything else unchanged."""
+    return str(value) if isinstance(value, str) else value
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:

@@ -4,7 +4,8 @@ look-alike characters that would dodge the email and phone rules.
 - every CSV leadgov writes goes through ``leadgov.csv_out``: a text cell starting like a formula is
   prefixed with ``'``, a number (a negative amount included) stays a number;
 - an email domain written with fullwidth letters or dots is the domain it stands for; a phone with
-  letters is not a phone; a phone written with any Unicode space reads like one with plain spaces.
+  letters is not a phone; a phone written with any Unicode space reads like one with plain spaces;
+- a refused header names the missing field as the contract spells it.
 """
 
 import ast
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from factories import ingest, lead, make_contract_file
+from factories import BASE_CONTRACT, DELIVERED_ON, ingest, lead, make_contract_file
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -170,3 +171,19 @@ def test_a_phone_with_narrow_no_break_spaces_is_read_and_is_the_same_person(db_u
     assert got[0] == "" and got[2] == ""
     assert got[1].split(";")[0] == "DUPLICATE_IN_DELIVERY"  # read, and the same phone as lead 1
 
+
+# --- messages and reports --------------------------------------------------------------------------
+
+
+def test_a_missing_column_is_named_as_the_contract_spells_it(db_url, tmp_path):
+    delivery = tmp_path / "no-id.csv"
+    delivery.write_text("email;phone\njean@nexalog.fr;06 12 34 56 78\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["validate", "--contract", str(BASE_CONTRACT), "--delivery", str(delivery),
+                                 "--delivered-on", DELIVERED_ON.isoformat(), "--out", str(tmp_path / "r.csv"),
+                                 "--db", db_url])
+
+    assert result.exit_code == 2, result.output
+    error = " ".join(result.stderr.split())
+    assert "lead_id (expected header 'Ref' or 'lead_id')" in error and "siren (expected header 'SIREN'" in error
+    assert "CanonicalField" not in error and "<" not in error
