@@ -13,7 +13,8 @@ Styling uses presentation attributes, not a ``<style>`` element, which inside in
 the whole HTML page. Ids are derived from the chart's content: two charts on a page never clash and
 the same data always gives the same SVG.
 
-Every text is escaped with ``xml.sax.saxutils.escape``, and numbers go through ``leadgov.formatting``,
+Every text is escaped with ``xml.sax.saxutils.escape``, without the bidi control characters a
+supplier's text may hold (``reports.render.BIDI_CONTROLS``), and numbers go through ``leadgov.formatting``,
 so a chart's "18,5 %" is the Slack alert's "18,5 %".
 """
 
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 from leadgov.formatting import format_number, format_rate, is_missing
+from leadgov.reports.render import without_bidi_controls
 
 WORDS = {
     "fr": {"no_data": "pas de données", "threshold": "Seuil", "target": "Objectif", "band": "Fourchette",
@@ -68,7 +70,7 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", cls: str |
         attrs += ' stroke="#fff" stroke-width="3" paint-order="stroke"'
     if cls:
         attrs += f' class="{cls}"'
-    return f"<text {attrs}>{escape(_NOT_XML.sub('', str(content)))}</text>"
+    return f"<text {attrs}>{escape(_NOT_XML.sub('', without_bidi_controls(str(content))))}</text>"
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, *, cls: str | None = None, dash: str | None = None,
@@ -121,7 +123,7 @@ def _svg(width: int, height: int, title: str, uid: str, body: list[str], defs: s
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-labelledby="{uid}-title" font-family="sans-serif" '
         f'font-size="{FONT_SIZE}" fill="#000">',
-        f'<title id="{uid}-title">{escape(_NOT_XML.sub("", title))}</title>',
+        f'<title id="{uid}-title">{escape(_NOT_XML.sub("", without_bidi_controls(title)))}</title>',
         f"<defs>{defs}</defs>" if defs else "",
         f'<rect width="{width}" height="{height}" fill="#fff" stroke="none"/>',
         _text(12, 20, title, size=14, bold=True, cls="title"),

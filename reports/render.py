@@ -3,8 +3,15 @@
 Reports are self-contained HTML files (CSS and SVG charts inline, no request to any other host),
 so they open offline and survive being e-mailed or attached to Slack. Numbers, money and dates
 go through ``leadgov.formatting``: a figure reads the same in a report, an alert and the CLI.
+
+No text a report shows carries a Unicode bidi control character (``BIDI_CONTROLS``: the
+embeddings, overrides and isolates U+202A..U+202E and U+2066..U+2069, the marks U+200E, U+200F and
+U+061C): a supplier's lead id or file name holding U+202E would otherwise read backwards and make a
+report show something else than what it holds. They are removed from every value a template writes
+(the environment's ``finalize``) and from every text of a chart.
 """
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,12 +22,28 @@ from leadgov import formatting
 from leadgov.explanations import explain
 from leadgov.reports.i18n import LABELS, verdict_reason
 
+#: Unicode's Bidi_Control characters.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without its bidi control characters (Markup stays Markup)."""
+    cleaned = BIDI_CONTROLS.sub("", text)
+    return Markup(cleaned) if isinstance(text, Markup) else cleaned
+
+
+def _finalize(value: object) -> object:
+    """What a template writes of a value: text without bidi controls; anything else as is."""
+    return without_bidi_controls(value) if isinstance(value, str) else value
+
+
 _ENV = Environment(
     loader=PackageLoader("leadgov.reports", "templates"),
     autoescape=True,  # every template is HTML, whatever its file name
     undefined=StrictUndefined,  # a missing figure fails loudly instead of printing nothing
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_finalize,
 )
 
 

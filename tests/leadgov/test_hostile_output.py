@@ -1,30 +1,37 @@
 """Hostile input reaching what leadgov writes (issue 16): spreadsheet formulas in every CSV it writes,
-look-alike characters that would dodge the email and phone rules.
+look-alike characters that would dodge the email and phone rules, and bidi controls in the reports.
 
 - every CSV leadgov writes goes through ``leadgov.csv_out``: a text cell starting like a formula is
   prefixed with ``'``, a number (a negative amount included) stays a number;
 - an email domain written with fullwidth letters or dots is the domain it stands for; a phone with
   letters is not a phone; a phone written with any Unicode space reads like one with plain spaces;
-- a refused header names the missing field as the contract spells it.
+- a refused header names the missing field as the contract spells it;
+- a report shows no bidi control character from a supplier's file.
 """
 
 import ast
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from factories import BASE_CONTRACT, DELIVERED_ON, ingest, lead, make_contract_file
+from factories import BASE_CONTRACT, DELIVERED_ON, HMAC_KEY, ingest, lead, make_contract_file
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadgov.cli import app
+from leadgov.config.settings import Settings
 from leadgov.csv_out import FORMULA_START, records_text, safe_cell, safe_column, write_frame, write_records_file
 from leadgov.models import Lead
 from leadgov.models.db import session_scope
+from leadgov.reports import charts
+from leadgov.services.billing import StatementReportRequest, StatementRequest, bill_statement, statement_report
+from leadgov.services.returns import ReturnsReportRequest, returns_report
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +194,32 @@ def test_a_missing_column_is_named_as_the_contract_spells_it(db_url, tmp_path):
     error = " ".join(result.stderr.split())
     assert "lead_id (expected header 'Ref' or 'lead_id')" in error and "siren (expected header 'SIREN'" in error
     assert "CanonicalField" not in error and "<" not in error
+
+
+#: Unicode's Bidi_Control characters: embeddings, overrides, isolates and marks.
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_a_report_shows_no_bidi_control_from_a_suppliers_file(db_url, tmp_path):
+    # per_lead: all three billed; L-1000-A, rejected (too small), has a claim overdue on 1 April: a credit line
+    rows = [lead(1, lead_id="L-\u202e1000-A\u202c", employees="5"), lead(2, lead_id="L-\u20662\u2069" + BIDI)]
+    outcome = ingest(db_url, [*rows, lead(3)], name="offre\u202efdp.csv", contract=PER_LEAD)
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                        slack_webhook_url=None)
+    runtime = build_runtime(settings, clock=FixedClock(date(2027, 4, 2)), notifier=OutboxNotifier(None))
+
+    returns = returns_report(runtime, ReturnsReportRequest(outcome.delivery_id, tmp_path)).path.read_text("utf-8")
+    bill_statement(runtime, StatementRequest("acme-leads", "2027-03", date(2027, 4, 1)))
+    statement = statement_report(runtime, StatementReportRequest("acme-leads", "2027-03", tmp_path))
+    html = statement.path.read_text("utf-8")
+
+    for page in (returns, html):
+        assert not set(BIDI) & set(page)
+    assert "L-1000-A" in returns and "offrefdp.csv" in returns
+    assert "L-1000-A" in html and "L-2" in html
+
+
+def test_a_chart_shows_no_bidi_control():
+    svg = charts.bar_chart([("acme\u202e-leads", 0.5), ("\u2067beta\u2069", 0.2)], title="T\u202eitle",
+                           y_label="share", locale="fr", percent=True)
+    assert not set(BIDI) & set(svg) and "acme-leads" in svg and "Title" in svg
