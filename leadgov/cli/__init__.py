@@ -14,7 +14,7 @@ import a command module, a service or a data library (tests/leadgov/test_cli_laz
 
 import typer
 
-from leadgov.cli.lazy import LazyCommand, LazyGroup
+from leadgov.cli.lazy import LazyCommand, LazyGroup, own_process
 
 #: Every subcommand of ``leadgov``: its name, where it lives and the line ``leadgov --help`` shows for
 #: it (the first paragraph of its help, as written there). Commands come first, then groups, as Typer
@@ -59,8 +59,10 @@ def leadgov() -> None:
     pass
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app(prog_name="leadgov")
+def main() -> None:
+    """The ``leadgov`` console script: the command line as a process of its own (``own_process``)."""
+    with own_process():
+        app(prog_name="leadgov")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,7 @@
 """Subcommands imported when they run, so that ``leadgov --help`` imports none of them.
 
 Each command module imports the services it calls, and through them pandas, pandera, SQLAlchemy,
-pyarrow...: importing them all took 1.5 s before the first line of help (docs/performance.md). The
+pyarrow...: importing them all took 1.8 s before the first line of help (docs/performance.md). The
 root group knows each subcommand by its name, where it lives (``module:attribute``, a Typer app or a
 command function) and the summary its line shows in ``leadgov --help``; listing the commands (the
 root's help, shell completion) shows the summaries, and only running a command, or asking for its own
@@ -10,9 +10,12 @@ help, imports its module, then builds it as Typer builds the eager tree. Click d
 tests/leadgov/test_cli_lazy.py checks that every help text is the eager tree's, summaries included.
 """
 
+import gc
 import importlib
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +26,45 @@ from typer.main import get_group
 if TYPE_CHECKING:  # Typer's own copy of click (typer >= 0.26): the types its groups are written with
     from typer._click import Command, Context, HelpFormatter
     from typer._click.shell_completion import CompletionItem
+
+
+#: True while ``leadgov`` runs as a process of its own (``own_process``, the console script).
+_OWN_PROCESS: ContextVar[bool] = ContextVar("leadgov_cli_own_process", default=False)
+
+
+@contextmanager
+def own_process() -> Iterator[None]:
+    """Run the command line as the whole process: a command module's first import then leaves what it
+    creates out of Python's cyclic garbage collector (``_imports_frozen``). The console script runs in it;
+    a process that only calls into the CLI (the tests' ``CliRunner``) keeps its collector untouched."""
+    token = _OWN_PROCESS.set(True)
+    try:
+        yield
+    finally:
+        _OWN_PROCESS.reset(token)
+
+
+@contextmanager
+def _imports_frozen(module: str) -> Iterator[None]:
+    """Import ``module`` with the cyclic collector off, then freeze what exists (``gc.freeze``).
+
+    Importing pandas, pandera, SQLAlchemy and the rest creates some 270,000 objects that live until
+    the process ends; the collections their creation triggers, the full ones walking every object again,
+    took 0.3 s of the 2 s of ``leadgov validate`` on a weekly file (docs/performance.md). Frozen, they
+    are skipped by every later collection; the few cycles the imports left as garbage (about 1,500
+    objects) stay.
+    """
+    if not _OWN_PROCESS.get() or module in sys.modules:
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -37,7 +79,8 @@ class LazyCommand:
     def load(self, root: TyperGroup) -> "Command":
         """Import the target and build it as the root's eager tree would (same Typer settings)."""
         module, _, attribute = self.target.partition(":")
-        found = getattr(importlib.import_module(module), attribute)
+        with _imports_frozen(module):
+            found = getattr(importlib.import_module(module), attribute)
         holder = typer.Typer(rich_markup_mode=root.rich_markup_mode, suggest_commands=root.suggest_commands,
                              add_completion=False)
         if isinstance(found, typer.Typer):

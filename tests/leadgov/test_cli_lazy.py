@@ -131,3 +131,37 @@ def test_shell_completion_lists_the_commands_without_importing_them():
     assert sorted(m for m in imported if m.startswith("leadgov")) == ["leadgov", "leadgov.cli", "leadgov.cli.lazy"]
     # Typer's completion converts its own parameters with pydantic (typer._adapters): not leadgov's doing.
     assert [m for m in heavy_among(imported) if not m.startswith("pydantic")] == []
+
+
+#: Runs ``leadgov contract --help`` through the console script's entry point or through a CliRunner,
+#: then prints how many objects the cyclic collector skips (frozen) and whether it is on.
+COLLECTOR = """
+import gc, sys
+from leadgov.cli import app, main
+if sys.argv[1] == "main":
+    sys.argv = ["leadgov", "contract", "--help"]
+    try:
+        main()
+    except SystemExit:
+        pass
+else:
+    from typer.testing import CliRunner
+    CliRunner().invoke(app, ["contract", "--help"])
+sys.stdout.write("\\n%d %s" % (gc.get_freeze_count(), gc.isenabled()))
+"""
+
+
+def collector_after(door: str) -> tuple[int, bool]:
+    done = subprocess.run([sys.executable, "-c", COLLECTOR, door], capture_output=True, text=True, check=True)
+    frozen, enabled = done.stdout.rsplit("\n", 1)[1].split()
+    return int(frozen), enabled == "True"
+
+
+def test_the_console_script_keeps_a_commands_imports_out_of_the_collector():
+    frozen, enabled = collector_after("main")
+    assert frozen > 50_000  # the objects the deliveries module's imports created (SQLAlchemy, pandas...)
+    assert enabled
+
+
+def test_a_process_calling_into_the_cli_keeps_its_collector_untouched():
+    assert collector_after("runner") == (0, True)
