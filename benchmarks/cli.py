@@ -48,11 +48,12 @@ DELIVERY_DAY = date(2027, 3, 10)
 
 
 def leadgov_command(explicit: str | None) -> list[str]:
-    """The installed console script next to this interpreter (what an analyst runs), else ``python -m``."""
+    """The installed console script next to this interpreter (what an analyst runs), else its entry point
+    called by this interpreter."""
     if explicit:
         return [explicit]
     script = Path(sys.executable).with_name("leadgov")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "leadgov.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from leadgov.cli import main; main()"]
 
 
 def child_environment(work: Path) -> dict[str, str]:
