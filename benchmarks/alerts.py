@@ -57,7 +57,7 @@ def populate(url: str, suppliers: int, weeks: int, per_day: int) -> dict[str, in
     days = [date.fromisocalendar(2027, w, d) for w in range(1, weeks + 1) for d in range(1, 6)]
     delivery_rows, lead_rows = [], []
     with session_scope(url) as session:
-        versions = {f"bench-{n:02d}": register_contract(session, parse_contract(contract_text(n), f"bench-{n:02d}.yaml"))
+        versions = {f"bench-{n:02d}": register_contract(session, parse_contract(contract_text(n), f"bench-{n}.yaml"))
                     for n in range(suppliers)}
         next_id = 1
         for supplier_id, version in versions.items():
