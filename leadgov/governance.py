@@ -60,6 +60,26 @@ def supplier_kpis(session: Session, supplier_id: str, period: Period, tz: str, a
                         billed_eur=billed_amount(session, supplier_id, period, condition))
 
 
+def supplier_kpis_of(session: Session, supplier_id: str, periods: list[Period], tz: str, as_of: date) -> list[Kpis]:
+    """The supplier's KPIs for several spans of days (weeks, months, quarters), each the same as
+    ``supplier_kpis`` gives, from one ledger load covering them all (the review needs a quarter and
+    its thirteen weeks: one load instead of fourteen)."""
+    if any(p.start is None or p.end is None for p in periods):
+        raise ValueError("supplier_kpis_of takes spans of days (weeks, months, quarters), not deliveries or pilots")
+    if not periods:
+        return []
+    first = min(p.dates[0] for p in periods)
+    last = max(p.dates[1] for p in periods)
+    ledger = ledger_store.load_ledger(session, supplier_id, Period("quarter", "span", first, last), tz)
+    kpis = []
+    for period in periods:
+        _, contract = contract_for(session, supplier_id, period.end)
+        condition = ledger_store.cohort_condition(session, supplier_id, period, contract)
+        kpis.append(compute_kpis(ledger.delivered_between(*period.dates), contract, period, as_of=as_of,
+                                 billed_eur=billed_amount(session, supplier_id, period, condition)))
+    return kpis
+
+
 @dataclass(frozen=True)
 class Statement:
     """A stored statement revision with the draft it was made from."""

@@ -6,6 +6,7 @@ database loader (``models.ledger_store``) builds one with a few set-based querie
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
@@ -98,6 +99,20 @@ class Ledger:
                    typed_frame(LedgerReasons, reasons, validate=validate),
                    typed_frame(LedgerEvents, events, validate=validate),
                    typed_frame(LedgerClaims, claims, validate=validate), tz)
+
+    def delivered_between(self, first: date, last: date) -> "Ledger":
+        """The part of this ledger whose leads were delivered from ``first`` to ``last`` (local days,
+        inclusive), with their reasons, events and claims: what loading that period gives, so that one
+        load of a quarter serves its weeks (``governance.supplier_kpis_of``)."""
+        days = self.leads["delivered_on"]
+        leads = self.leads.loc[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
+        pks = leads["lead_pk"]
+
+        def of_leads(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.loc[frame["lead_pk"].isin(pks)].reset_index(drop=True)
+
+        return Ledger(self.supplier_id, leads.reset_index(drop=True), of_leads(self.reasons),  # type: ignore[arg-type]
+                      of_leads(self.events), of_leads(self.claims), self.tz)  # type: ignore[arg-type]
 
     def local_events(self) -> pd.DataFrame:
         """The events with ``at`` in local time and ``day`` its local date (midnight)."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from leadgov.cohort import share
 from leadgov.config.contract import Contract, parse_contract
-from leadgov.governance import contract_for, supplier_kpis
+from leadgov.governance import contract_for, supplier_kpis, supplier_kpis_of
 from leadgov.kpis import Kpis
 from leadgov.models import billing_store
 from leadgov.models.governance_store import (
@@ -240,13 +240,12 @@ class QuarterlyReview:
         return [s.supplier_id for s in self.suppliers]
 
 
-def _conversion(session: Session, supplier_id: str, quarter: Period, mature: list[Period], tz: str,
-                as_of: date) -> Kpis:
-    """KPIs of the mature weeks' leads only."""
+def _mature_span(quarter: Period, mature: list[Period]) -> Period:
+    """The quarter's days up to the end of its last mature week (none: an empty span), whose leads
+    conversion is judged on."""
     first, last = quarter.dates
     end = mature[-1].dates[1] if mature else first - timedelta(days=1)
-    span = Period("quarter", f"{quarter.label} (mature)", first, min(end, last))
-    return supplier_kpis(session, supplier_id, span, tz, as_of)
+    return Period("quarter", f"{quarter.label} (mature)", first, min(end, last))
 
 
 def _previous(session: Session, supplier_id: str, quarter: Period, tz: str, as_of: date) -> Kpis | None:
@@ -258,11 +257,11 @@ def _previous(session: Session, supplier_id: str, quarter: Period, tz: str, as_o
 def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: str, as_of: date) -> SupplierReview:
     """One supplier's column of the review, with its recommendation."""
     _, contract = contract_for(session, supplier.id, quarter.end)
-    kpis = supplier_kpis(session, supplier.id, quarter, tz, as_of)
     weeks = quarter_weeks(quarter)
-    weekly = [supplier_kpis(session, supplier.id, w, tz, as_of) for w in weeks]
     mature, _ = mature_weeks(weeks, as_of)
-    conversion = _conversion(session, supplier.id, quarter, mature, tz, as_of)
+    # the quarter, its weeks and its mature weeks from one ledger load
+    kpis, conversion, *weekly = supplier_kpis_of(
+        session, supplier.id, [quarter, _mature_span(quarter, mature), *weeks], tz, as_of)
     amounts = quarter_amounts(session, supplier.id, quarter)
     volumes = contract.volumes
     return SupplierReview(

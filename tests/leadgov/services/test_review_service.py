@@ -149,3 +149,24 @@ def test_a_contract_version_taking_effect_in_the_quarter_is_in_the_decision_log(
     assert [(v.at, v.contract_id, v.supersedes) for v in acme.contract_versions] == [
         (date(2027, 3, 15), "ACME-2027-02", "ACME-2027-01")]
     assert "Nouvelle version du contrat ACME-2027-02, remplace ACME-2027-01" in written.path.read_text(encoding="utf-8")
+
+
+def test_one_load_for_a_quarter_and_its_weeks_gives_the_figures_of_one_load_each(db_url, quarter, tmp_path):
+    """The review reads a quarter, its mature span and its 13 weeks from one ledger load
+    (``supplier_kpis_of``): each figure must be the one a load of that period gives."""
+    from datetime import timedelta
+
+    from leadgov.governance import supplier_kpis, supplier_kpis_of
+    from leadgov.periods import parse_period
+    from leadgov.review import quarter_weeks
+
+    for n, day in enumerate((date(2027, 3, 7), date(2027, 3, 31))):  # a week's last day, the quarter's last day
+        ingest(db_url, [lead(60 + 3 * n + i) for i in range(3)], day=day, contract=ACME, name=f"last-day-{n}.csv")
+    q1 = parse_period("2027-Q1")
+    periods = [q1, parse_period("2027-03"), *quarter_weeks(q1),
+               type(q1)("quarter", "2027-Q1 (mature)", q1.start, q1.start - timedelta(days=1))]  # an empty span
+    with session_scope(db_url) as session:
+        for supplier in ("acme-leads", "beta-leads"):
+            one_load = supplier_kpis_of(session, supplier, periods, TZ, date(2027, 4, 20))
+            assert one_load == [supplier_kpis(session, supplier, p, TZ, date(2027, 4, 20)) for p in periods]
+            assert any(k.contested for k in one_load) or supplier == "beta-leads"
