@@ -407,6 +407,20 @@ class Contract(Block):
         """The supplier's slug: the key of files, alerts and database rows."""
         return self.supplier.id
 
+    @property
+    def first_day(self) -> date:
+        """The first day a delivery may be judged under this contract: ``period.start``, or, for a
+        version that supersedes another, its ``effective_from`` when later (before it, the superseded
+        contract still applies)."""
+        if self.effective_from is not None and self.effective_from > self.period.start:
+            return self.effective_from
+        return self.period.start
+
+    def applies_on(self, day: date) -> bool:
+        """Whether a delivery of ``day`` falls within this contract: ``first_day`` to ``period.end``,
+        both included."""
+        return self.first_day <= day <= self.period.end
+
 
 def capacity_problems(contract: Contract) -> list[str]:
     """What a contract states that the database could not store, as problem lines: a month billed at

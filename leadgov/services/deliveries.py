@@ -6,7 +6,8 @@ bytes already stored for the supplier (then nothing is read or stored again); re
 when the contract asks for the CRM check; read, normalise and check the fields (pure); look up the
 people, decide and store in one transaction (claims included); write the result and return files;
 raise the alerts after the commit. A refusal (an output folder that cannot be written, unreadable
-file, contract refused, CRM export missing, terminated supplier) stops before anything is stored. A
+file, contract refused, a delivery day outside the contract's period, CRM export missing, terminated
+supplier) stops before anything is stored. A
 result file that still cannot be written after the commit (a disk full) does not keep the alerts
 from being evaluated: ``ResultFilesNotWritten`` comes after them, and running the job again writes
 the files from the stored delivery.
@@ -37,6 +38,7 @@ from leadgov.ingest import (
     store_delivery,
 )
 from leadgov.models.supplier import refuse_if_terminated
+from leadgov.reading.errors import printable
 from leadgov.results import probe_folder, probe_writable, write_result_file, write_return_file
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
@@ -144,12 +146,32 @@ def check_output_folder(folder: Path) -> None:
                       "nothing was stored: give a folder that can be written") from None
 
 
+def refuse_outside_period(contract: ContractFile, request: DeliveryRequest) -> None:
+    """Refuse a delivery whose day falls outside its contract: before ``period.start`` (or, for a
+    version that supersedes another, before its ``effective_from``) or after ``period.end``. Every
+    door gets it (``leadgov validate``, the flows, the inbox), before the file is read."""
+    c = contract.contract
+    day = request.delivered_on
+    if c.applies_on(day):
+        return
+    period = f"{c.period.start} to {c.period.end}"
+    if day <= c.period.end and c.first_day != c.period.start:
+        problem = (f"before {c.first_day}, from which contract {c.contract_id} of {c.supplier.id} (period {period}) "
+                   f"supersedes {c.supersedes} (effective_from): validate it under {c.supersedes}")
+    else:
+        side = "before" if day < c.first_day else "after"
+        problem = f"{side} the period of contract {c.contract_id} of {c.supplier.id}, {period}"
+    raise Refused(f"{printable(request.delivery_path.name)}: delivered on {day}, {problem}; nothing was stored")
+
+
 def receive(runtime: Runtime, request: DeliveryRequest) -> ReceivedDelivery:
     """Check that the result and return files can be written, load the contract (refused with every
-    problem) and read the file (refused when missing or too large)."""
+    problem), refuse a delivery day outside the contract's period and read the file (refused when
+    missing or too large)."""
     check_output(request.result_file)
     check_output(request.return_file)
     contract = load_contract(request.contract_path)
+    refuse_outside_period(contract, request)
     file = DeliveryFile.from_path(request.delivery_path, request.delivered_on, runtime.settings.max_file_bytes,
                                   follow_links=request.follow_links)
     return ReceivedDelivery(request, contract, file)

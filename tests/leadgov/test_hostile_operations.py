@@ -21,6 +21,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import databases
@@ -357,8 +358,10 @@ def test_inbox_files_leadgov_moves_are_private(tmp_path, usual_umask):
     good, bad = inbox / "acme-leads" / "a.csv", inbox / "acme-leads" / "b.csv"
     good.write_bytes(delivery_file([lead(1)]).data)
     bad.write_bytes(b"")  # an empty file: refused whole
+    stamp = datetime(2027, 3, 1, 12).timestamp()  # the inbox's day is the file's: within the contract's period
     for path in (good, bad):
         path.chmod(0o644)
+        os.utime(path, (stamp, stamp))
     url = f"sqlite:///{tmp_path / 'leadgov.db'}"
     try:
         result = runner.invoke(app, ["inbox", "run", "--inbox", str(inbox), "--contracts", str(contracts),
