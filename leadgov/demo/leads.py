@@ -54,7 +54,16 @@ def fit_to_contract(frame: pd.DataFrame, contract: Contract, rng: np.random.Gene
     if q.allowed_sources:
         out["source"] = rng.choice(list(q.allowed_sources), size=n)
     out["country"] = "FR"
+    if contract.gdpr.legal_basis == "legitimate_interest":
+        out["notice_sent_at"] = notices(out)
     return out
+
+
+def notices(frame: pd.DataFrame) -> pd.Series:
+    """Under legitimate interest the supplier informs the person when it collects the lead: the
+    notice is the collection time (the consent time where a defect blanked it), never missing."""
+    collected = frame["collected_at"].fillna("")
+    return collected.where(collected != "", frame["consent_at"])
 
 
 def out_of_target(frame: pd.DataFrame, contract: Contract, rng: np.random.Generator, share: float) -> pd.DataFrame:
@@ -67,7 +76,7 @@ def out_of_target(frame: pd.DataFrame, contract: Contract, rng: np.random.Genera
 def reformat_dates(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """Dates in the supplier's declared format (auto: ISO 8601)."""
     pattern = contract.delivery.date_format
-    for column in ("collected_at", "consent_at"):
+    for column in [c for c in ("collected_at", "consent_at", "notice_sent_at") if c in frame.columns]:
         values = parse_datetimes(frame[column].astype("str"), "auto", TZ)["value"]
         text = values.dt.strftime("%Y-%m-%dT%H:%M:%S" if pattern == "auto" else pattern)
         frame[column] = text.where(values.notna(), frame[column].fillna(""))

@@ -63,3 +63,26 @@ def test_the_managers_get_incidents_not_floods(demo_run):
         closing = f"{incident.type}|{incident.supplier_id}|closed:{incident.id}:{incident.cleared_period}"
         assert any(m["metadata"]["event_payload"]["key"] == closing and m["thread_ts"] == incident.slack_ts
                    for m in managers)
+
+
+def test_the_demo_supplier_on_legitimate_interest_proves_its_notices():
+    """Prospectia's contract is on legitimate interest: its demo leads carry notice_sent_at, so none is NO_NOTICE
+    (its GDPR incidents come from its contests, as the story says)."""
+    from datetime import date
+    from pathlib import Path
+
+    from factories import validate_rows
+
+    from leadgov.config.contract import load_contract
+    from leadgov.demo.leads import delivery_frame
+    from leadgov.demo.profiles import PROFILES
+
+    profile = next(p for p in PROFILES if p.supplier_id == "prospectia")
+    contracts = Path(__file__).resolve().parents[2] / "config" / "contracts"
+    contract = load_contract(contracts / profile.contract_file).contract
+    assert contract.gdpr.legal_basis == "legitimate_interest"
+    day = date(2027, 3, 1)
+    frame = delivery_frame(profile, contract, day, 200, 0, seed=7, week=1, replaces=[])
+    assert frame["notice_sent_at"].ne("").all()
+    reasons = validate_rows(frame.replace("", None).to_dict("records"), contract, delivered_on=day).reasons
+    assert "NO_NOTICE" not in set(reasons["code"]) and len(reasons)  # the other defects still fire
