@@ -220,6 +220,6 @@ def freeze_reasons(ledger: Ledger, billing: Billing) -> tuple[str, ...]:
     if rules.gdpr_breach and len(breaches):
         ids = ledger.leads.loc[ledger.leads["lead_pk"].isin(breaches)].sort_values("lead_pk")["lead_id"]
         noun = "lead" if len(breaches) == 1 else "leads"
-        reasons.append(f"GDPR_BREACH: {len(breaches)} {noun} rejected NO_CONSENT or contested "
+        reasons.append(f"GDPR_BREACH: {len(breaches)} {noun} rejected NO_CONSENT or NO_NOTICE, or contested "
                        f"NO_CONSENT_ON_CALL ({', '.join(ids.astype(str).unique())})")
     return tuple(reasons)

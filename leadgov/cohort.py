@@ -10,7 +10,7 @@ import pandas as pd
 
 from leadgov.ledger import Ledger
 from leadgov.models.statuses import LeadStatus
-from leadgov.reasons import DATA_ERROR_REASONS, DUPLICATE_REASONS
+from leadgov.reasons import DATA_ERROR_REASONS, DUPLICATE_REASONS, GDPR_REASONS
 
 
 def all_leads(ledger: Ledger) -> pd.Index:
@@ -54,11 +54,11 @@ def data_errors(ledger: Ledger) -> pd.Index:
 
 
 def gdpr_breaches(ledger: Ledger) -> pd.Index:
-    """Leads rejected NO_CONSENT or contested NO_CONSENT_ON_CALL."""
+    """Leads rejected NO_CONSENT or NO_NOTICE (``GDPR_REASONS``), or contested NO_CONSENT_ON_CALL."""
     events = ledger.events
     on_call = events.loc[(events["event"] == "contest") & (events["contest_reason"] == "NO_CONSENT_ON_CALL"),
                          "lead_pk"]
-    return with_reason(ledger, ["NO_CONSENT"]).union(pd.Index(on_call.unique()).intersection(all_leads(ledger)))
+    return with_reason(ledger, GDPR_REASONS).union(pd.Index(on_call.unique()).intersection(all_leads(ledger)))
 
 
 def share(count: int, total: int) -> float | None:

@@ -5,6 +5,8 @@ from leadgov.reasons import RejectionReason as R
 EXPLANATIONS: dict[str, dict[R, str]] = {
     "fr": {
         R.NO_CONSENT: "Consentement non prouvé : date ou preuve absente, ou donnée après la livraison.",
+        R.NO_NOTICE: "Information de la personne non prouvée (intérêt légitime) : date d'envoi absente, "
+                     "postérieure à la livraison ou plus de 30 jours après la collecte.",
         R.MISSING_FIELD: "Champ obligatoire absent.",
         R.INVALID_EMAIL: "Adresse e-mail invalide.",
         R.INVALID_PHONE: "Numéro de téléphone invalide pour les pays du contrat.",
@@ -31,6 +33,8 @@ EXPLANATIONS: dict[str, dict[R, str]] = {
     },
     "en": {
         R.NO_CONSENT: "Consent not proven: date or proof missing, or given after delivery.",
+        R.NO_NOTICE: "Notice to the person not proven (legitimate interest): date missing, after delivery, "
+                     "or more than 30 days after collection.",
         R.MISSING_FIELD: "A required field is missing.",
         R.INVALID_EMAIL: "Invalid email address.",
         R.INVALID_PHONE: "Phone number not valid for the contract's countries.",

@@ -36,6 +36,7 @@ class CanonicalField(StrEnum):
     consent_at = "consent_at"
     consent_proof = "consent_proof"
     replaces_lead_id = "replaces_lead_id"
+    notice_sent_at = "notice_sent_at"
 
 
 CANONICAL_FIELDS: tuple[str, ...] = tuple(field.value for field in CanonicalField)

@@ -333,6 +333,7 @@ def export_person(session: Session, who: Person, hmac_key: str, *, generated_at:
             "person": {name: _plain(row[name]) for name in PERSON_FIELDS},
             "company": {name: _plain(row[name]) for name in COMPANY_FIELDS},
             "consent": {"consent_at": _plain(row["consent_at"]), "consent_proof": row["consent_proof"],
+                        "notice_sent_at": _plain(row["notice_sent_at"]),
                         "source": row["source"], "campaign": row["campaign"],
                         "collected_at": _plain(row["collected_at"]), "supplier_id": row["supplier_id"],
                         "contract_id": row["contract_id"], "contract_version_id": _plain(row["contract_version_id"]),

@@ -13,6 +13,7 @@ class RejectionReason(StrEnum):
     the first reason that applies to a lead is its *primary* reason."""
 
     NO_CONSENT = "NO_CONSENT"
+    NO_NOTICE = "NO_NOTICE"
     MISSING_FIELD = "MISSING_FIELD"
     INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_PHONE = "INVALID_PHONE"
@@ -58,6 +59,9 @@ DATA_ERROR_REASONS = frozenset(
         RejectionReason.INVALID_VALUE,
     }
 )
+
+#: The rejections that are GDPR breaches: no proven consent, or no proven notice to the person.
+GDPR_REASONS = frozenset({RejectionReason.NO_CONSENT, RejectionReason.NO_NOTICE})
 
 
 class ContestReason(StrEnum):

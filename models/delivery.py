@@ -98,6 +98,7 @@ class Lead(Base):
     consent_at: Mapped[datetime | None]
     consent_proof: Mapped[str | None] = mapped_column(Text)
     replaces_lead_id: Mapped[str | None] = mapped_column(Text)
+    notice_sent_at: Mapped[datetime | None]
     raw_record: Mapped[str | None] = mapped_column(Text)
 
 

@@ -38,7 +38,7 @@ PERSONAL_COLUMNS = ("first_name", "last_name", "job_title", "email", "phone", "n
 #: (a source, a legal form, a country) may quote the person, so an erasure takes them too.
 SUPPLIED_COLUMNS = ("collected_at", "company_name", "siren", "naf_code", "employees", "legal_form", "postal_code",
                     "department", "country", "language", "budget_eur", "project_horizon_months", "source",
-                    "campaign", "consent_at")
+                    "campaign", "consent_at", "notice_sent_at")
 #: Keyed hashes of the email and phone: pseudonymous personal data, erased with the values.
 KEY_COLUMNS = ("email_key", "phone_key")
 #: Every lead column an erasure sets to NULL: all but the ids, the delivery and the verdict.
@@ -218,7 +218,7 @@ _EXPORT_LEAD_COLUMNS = (
     "lead_id", "row_number", "delivered_on", "status", "primary_reason", "flags", "collected_at", "company_name",
     "siren", "naf_code", "employees", "legal_form", "postal_code", "department", "country", "first_name",
     "last_name", "job_title", "email", "phone", "language", "budget_eur", "project_horizon_months", "need",
-    "source", "campaign", "consent_at", "consent_proof", "replaces_lead_id", "raw_record",
+    "source", "campaign", "consent_at", "consent_proof", "notice_sent_at", "replaces_lead_id", "raw_record",
 )  # fmt: skip
 
 

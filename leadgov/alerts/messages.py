@@ -78,7 +78,8 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.GDPR_BREACH: {
             "title": "Incident RGPD",
             "figure": "Leads concernés",
-            "summary": "{supplier}, {period} : {figure} lead(s) sans consentement valable.",
+            "summary": "{supplier}, {period} : {figure} lead(s) sans consentement ou information "
+                       "de la personne prouvés.",
             "next": "Ne plus appeler les leads concernés et prévenir le DPO.",
             "next_freeze": "Ne plus appeler les leads concernés et prévenir le DPO ; le relevé du mois sera gelé.",
         },
@@ -226,7 +227,7 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.GDPR_BREACH: {
             "title": "GDPR breach",
             "figure": "Leads concerned",
-            "summary": "{supplier}: {figure} lead(s) without valid consent for {period}.",
+            "summary": "{supplier}: {figure} lead(s) without proven consent or notice to the person for {period}.",
             "next": "Stop calling the leads concerned and inform the DPO.",
             "next_freeze": "Stop calling the leads concerned and inform the DPO; the month's statement will be frozen.",
         },

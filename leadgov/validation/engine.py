@@ -13,7 +13,7 @@ from leadgov.models.statuses import LeadStatus
 from leadgov.reasons import REASON_ORDER, LeadFlag
 from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads
-from leadgov.validation.rules import build_schema, facts_frame, field_failures
+from leadgov.validation.rules import NOTICE_MAX_DAYS, build_schema, facts_frame, field_failures
 
 RESULT_COLUMNS = ("row_number", "lead_id", "status", "reasons", "primary_reason", "details", "flags")
 
@@ -160,6 +160,11 @@ def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contra
     match code, column:
         case "NO_CONSENT", _:
             return "consent given after the delivery date"
+        case "NO_NOTICE", "notice_days_after_collection":
+            return ("notice sent " + text("notice_days_after_collection")
+                    + f" days after collection (max {NOTICE_MAX_DAYS})")
+        case "NO_NOTICE", _:
+            return "notice sent after the delivery date"
         case "COMPETITOR", "email_domain":
             return "email domain " + text("email_domain") + " is a competitor's"
         case "COMPETITOR", _:

@@ -29,6 +29,7 @@ PLAIN_TEXT_FIELDS = (
 VALUE_FIELDS = (
     "collected_at",
     "consent_at",
+    "notice_sent_at",
     "employees",
     "budget_eur",
     "project_horizon_months",
@@ -117,15 +118,25 @@ def _prepare_numbers(raw: pd.DataFrame) -> Columns:
 
 
 def _prepare_dates(raw: pd.DataFrame, date_format: str, tz: str, delivered_on: date) -> Columns:
-    """Dates; a collection date after the delivery day is unreadable too (INVALID_VALUE)."""
+    """Dates; a collection date after the delivery day is unreadable too (INVALID_VALUE).
+
+    Derived: ``notice_days_after_collection``, the calendar days from the collection day to the
+    notice day (NA unless both are read), for NO_NOTICE."""
     values, invalid = {}, {}
-    for field in ("collected_at", "consent_at"):
+    for field in ("collected_at", "consent_at", "notice_sent_at"):
         parsed = parsers.parse_datetimes(raw[field], date_format, tz)
         values[field], invalid[field] = parsed["value"], parsed["invalid"].astype(bool)
     after = (values["collected_at"].dt.normalize() > pd.Timestamp(delivered_on)).fillna(False).astype(bool)
     invalid["collected_at"] = invalid["collected_at"] | after
     values["collected_at"] = values["collected_at"].mask(after)
+    values["notice_days_after_collection"] = calendar_days(values["collected_at"], values["notice_sent_at"])
     return values, invalid
+
+
+def calendar_days(start: pd.Series, end: pd.Series) -> pd.Series:
+    """Calendar days from the day of ``start`` to the day of ``end`` (Int64, NA where either is NaT)."""
+    days: pd.Series = (end.dt.normalize() - start.dt.normalize()).dt.days
+    return days.astype("Int64")
 
 
 def _prepare_place(raw: pd.DataFrame) -> Columns:

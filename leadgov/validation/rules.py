@@ -23,6 +23,9 @@ Predicate = Callable[[pd.Series], pd.Series]
 AddCheck = Callable[[str, pa.Check], None]
 
 CONSENT_FIELDS = ("consent_at", "consent_proof")
+NOTICE_FIELD = "notice_sent_at"
+#: GDPR Art. 14: a person whose data was not collected from them is informed within a month.
+NOTICE_MAX_DAYS = 30
 STUDENT_WORDS = (
     "etudiant", "etudiante", "etudiants", "etudiantes", "stagiaire", "stagiaires",
     "alternant", "alternante", "alternants", "alternantes", "apprenti", "apprentie",
@@ -63,6 +66,7 @@ def build_schema(contract: Contract, delivered_on: date) -> pa.DataFrameSchema:
     _presence_rules(contract, add)
     _format_rules(add)
     _consent_rules(contract, delivered_on, add)
+    _notice_rules(contract, delivered_on, add)
     _exclusion_rules(contract, delivered_on, add)
     _targeting_rules(contract, add)
     return pa.DataFrameSchema(
@@ -76,6 +80,8 @@ def _presence_rules(contract: Contract, add: AddCheck) -> None:
     for field in contract.exploitability.required_fields:
         if consent_required and field in CONSENT_FIELDS:
             continue  # a missing consent field is NO_CONSENT, never MISSING_FIELD
+        if needs_notice(contract) and field == NOTICE_FIELD:
+            continue  # a missing notice under legitimate interest is NO_NOTICE, never MISSING_FIELD
         add(flag_column("missing", field), _never(R.MISSING_FIELD))
 
 
@@ -83,7 +89,7 @@ def _format_rules(add: AddCheck) -> None:
     add(flag_column("invalid", "email"), _never(R.INVALID_EMAIL))
     add(flag_column("invalid", "phone"), _never(R.INVALID_PHONE))
     add(flag_column("invalid", "siren"), _never(R.INVALID_COMPANY_ID))
-    for field in ("collected_at", "consent_at", "employees", "budget_eur",
+    for field in ("collected_at", "consent_at", "notice_sent_at", "employees", "budget_eur",
                   "project_horizon_months", "postal_code"):  # fmt: skip
         add(flag_column("invalid", field), _never(R.INVALID_VALUE))
 
@@ -95,6 +101,22 @@ def _consent_rules(contract: Contract, delivered_on: date, add: AddCheck) -> Non
         add(flag_column("missing", field), _never(R.NO_CONSENT))
     end_of_day = pd.Timestamp(delivered_on) + pd.Timedelta(days=1)
     add("consent_at", _holds(R.NO_CONSENT, lambda s: s < end_of_day))
+
+
+def needs_notice(contract: Contract) -> bool:
+    """Whether each lead must prove the person was informed (the legal basis is legitimate interest)."""
+    return contract.gdpr.legal_basis == "legitimate_interest"
+
+
+def _notice_rules(contract: Contract, delivered_on: date, add: AddCheck) -> None:
+    """NO_NOTICE: missing, sent after the delivery day, or more than ``NOTICE_MAX_DAYS`` calendar
+    days after the collection day (exactly 30 is in time)."""
+    if not needs_notice(contract):
+        return
+    add(flag_column("missing", NOTICE_FIELD), _never(R.NO_NOTICE))
+    end_of_day = pd.Timestamp(delivered_on) + pd.Timedelta(days=1)
+    add(NOTICE_FIELD, _holds(R.NO_NOTICE, lambda s: s < end_of_day))
+    add("notice_days_after_collection", _holds(R.NO_NOTICE, lambda s: s <= NOTICE_MAX_DAYS))
 
 
 def _exclusion_rules(contract: Contract, delivered_on: date, add: AddCheck) -> None:

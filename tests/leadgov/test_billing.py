@@ -109,7 +109,8 @@ def test_per_qualified_lead_month():
     assert (draft.gross_eur, draft.cap_excess_eur, draft.credits_eur) == (eur("225.00"), eur("25.00"), eur("45.00"))
     assert draft.amount_due_eur == eur("155.00")
     assert draft.credited_claim_ids == [2]
-    assert draft.freeze_reasons == ("GDPR_BREACH: 1 lead rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L7)",)
+    assert draft.freeze_reasons == (
+        "GDPR_BREACH: 1 lead rejected NO_CONSENT or NO_NOTICE, or contested NO_CONSENT_ON_CALL (L7)",)
 
 
 def test_per_appointment_month():
@@ -155,7 +156,7 @@ def test_mixed_month():
     # duplicates 1 of 6 = 16.67 % > 5 %; GDPR: lead 6 contested NO_CONSENT_ON_CALL
     assert draft.freeze_reasons == (
         "DUPLICATE_RATE: 16.67 % > 5.00 % (1 of 6 leads)",
-        "GDPR_BREACH: 1 lead rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L6)",
+        "GDPR_BREACH: 1 lead rejected NO_CONSENT or NO_NOTICE, or contested NO_CONSENT_ON_CALL (L6)",
     )
 
 
@@ -335,8 +336,18 @@ def test_one_gdpr_breach_freezes_and_names_lead_ids():
     draft = statement(book)
     assert draft.frozen is True
     assert draft.freeze_reasons == (
-        "GDPR_BREACH: 2 leads rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L1, L3)",)
+        "GDPR_BREACH: 2 leads rejected NO_CONSENT or NO_NOTICE, or contested NO_CONSENT_ON_CALL (L1, L3)",)
 
+
+@pytest.mark.parametrize(("gdpr_breach", "frozen"), [(True, True), (False, False)])
+def test_a_no_notice_rejection_is_a_gdpr_breach_that_freezes(gdpr_breach, frozen):
+    book = ledger(leads=[lead(1, "rejected"), lead(2), lead(3, "rejected")],
+                  reasons=[reason(1, "NO_NOTICE"), reason(3, "NO_CONSENT"), reason(3, "NO_NOTICE")])
+    draft = statement(book, contract(**{"billing.freeze_if.gdpr_breach": gdpr_breach}))
+    assert draft.frozen is frozen
+    assert draft.freeze_reasons == (
+        ("GDPR_BREACH: 2 leads rejected NO_CONSENT or NO_NOTICE, or contested NO_CONSENT_ON_CALL (L1, L3)",)
+        if frozen else ())
 
 def test_gdpr_breach_false_disables_that_freeze():
     book = ledger(leads=[lead(1, "rejected"), lead(2)], reasons=[reason(1, "NO_CONSENT")])
@@ -375,7 +386,8 @@ def test_as_dict():
         "supplier_id": "acme-leads", "month": "2027-03", "model": "mixed", "billable_units": 2,
         "unit_price_eur": 45.0, "fixed_fee_eur": 40.5, "gross_eur": 130.5, "budget_cap_eur": 100.0,
         "cap_excess_eur": 30.5, "credits_eur": 45.0, "amount_due_eur": 55.0, "frozen": True,
-        "freeze_reasons": ["GDPR_BREACH: 1 lead rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L3)"],
+        "freeze_reasons": [
+            "GDPR_BREACH: 1 lead rejected NO_CONSENT or NO_NOTICE, or contested NO_CONSENT_ON_CALL (L3)"],
         "billable_lead_ids": ["L1", "L2"],
         "credit_lines": [{"claim_id": 7, "lead_id": "L90", "amount_eur": 45.0}],
     }

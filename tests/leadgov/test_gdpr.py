@@ -46,7 +46,9 @@ ERASED_COLUMNS = ["first_name", "last_name", "job_title", "email", "phone", "nee
 #: The other values the supplier delivered, erased too (free text may quote the person): all but the ids.
 SUPPLIED_COLUMNS = ["collected_at", "company_name", "siren", "naf_code", "employees", "legal_form", "postal_code",
                     "department", "country", "language", "budget_eur", "project_horizon_months", "source", "campaign",
-                    "consent_at"]
+                    "consent_at", "notice_sent_at"]
+#: When the supplier told the person their data is passed on (GDPR Art. 14): evidence the export shows.
+NOTICE_SENT_AT = "2027-02-28 09:00"
 
 
 @pytest.fixture(autouse=True)
@@ -224,7 +226,8 @@ def seed_person(db_url):
     phone_only = lead(3, email="c.martin.perso@nexalog-group.fr", phone=PERSON["phone"])
     mention = lead(4, need=f"Contacter aussi {PERSON['email'].upper()} pour le projet")
     lookalike = lead(5, email="x" + PERSON["email"])
-    ingest(db_url, [lead(1), lead(2), phone_only, mention, lookalike], DAY, name="acme.csv")
+    ingest(db_url, [lead(1, notice_sent_at=NOTICE_SENT_AT), lead(2), phone_only, mention, lookalike], DAY,
+           name="acme.csv")
     ingest(db_url, [lead(1, lead_id="DP-1")], DAY, contract=OTHER, name="dp.csv")
     import_events(db_url, [{"lead_id": "L-00001", "event": "reached", "at": "2027-03-02 10:00",
                             "note": "Camille préfère le matin"},
@@ -238,6 +241,7 @@ def by_lead_id(frame: pd.DataFrame) -> pd.DataFrame:
 def test_erase_removes_the_person_everywhere_and_suppresses_them(db_url):
     seed_person(db_url)
     before = by_lead_id(leads_table(db_url))
+    assert str(before.loc["acme-leads/L-00001", "notice_sent_at"]) == "2027-02-28 09:00:00"  # erased below
     email_key, phone_key = key_of(PERSON["email"]), key_of("+33612340001")
     assert email_key in run_keys(db_url, "email") and phone_key in run_keys(db_url, "phone")
 
@@ -356,7 +360,8 @@ def test_export_lists_everything_held_on_the_person(db_url):
     with session_scope(db_url) as session:
         version_id = session.scalar(select(Delivery.contract_version_id).where(Delivery.file_name == "acme.csv"))
     assert mine["consent"] == {
-        "consent_at": "2027-02-27T10:00:00", "consent_proof": "cert-7f3a9c", "source": "web_form", "campaign": None,
+        "consent_at": "2027-02-27T10:00:00", "consent_proof": "cert-7f3a9c", "notice_sent_at": "2027-02-28T09:00:00",
+        "source": "web_form", "campaign": None,
         "collected_at": "2027-02-27T10:00:00", "supplier_id": "acme-leads", "contract_id": "ACME-2027-01",
         "contract_version_id": version_id, "contract_sha256": make_contract_file().sha256}
     assert [e["event"] for e in mine["outcome_events"]] == ["reached"]

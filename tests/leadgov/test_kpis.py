@@ -101,6 +101,12 @@ def test_duplicate_and_data_error_rates_and_gdpr_incidents():
     assert k.gdpr_incidents == 2
 
 
+def test_a_no_notice_rejection_is_a_gdpr_incident_counted_once_per_lead():
+    # lead 1 NO_NOTICE, lead 2 NO_CONSENT and NO_NOTICE (one incident), lead 3 rejected for another reason
+    k = kpis(leads(3, "rejected"), reasons=[reason(1, "NO_NOTICE"), reason(2, "NO_CONSENT"),
+                                            reason(2, "NO_NOTICE"), reason(3, "INVALID_EMAIL")])
+    assert k.gdpr_incidents == 2
+
 def test_reason_breakdown_counts_a_lead_once_per_code_in_spec_order():
     # 4 delivered; DUPLICATE_PREVIOUS listed twice for lead 1 counts once
     k = kpis([*leads(3, "rejected"), lead(4)],

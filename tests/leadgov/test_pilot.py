@@ -207,6 +207,21 @@ def test_one_gdpr_incident_is_stop_even_when_everything_holds():
     assert (v.verdict, v.reasons, v.clauses) == (STOP, ["STOP: gdpr_incidents 1 > 0"], [])
 
 
+def test_a_no_notice_rejection_in_the_cohort_is_stop():
+    """From the ledger: NO_NOTICE counts as a GDPR incident like NO_CONSENT, so the verdict is STOP."""
+    from leadgov.kpis import compute_kpis
+    from leadgov.ledger import Ledger
+    from leadgov.periods import parse_period
+
+    leads = [{"lead_pk": pk, "lead_id": f"L-{pk}", "delivery_id": 1, "delivered_on": "2027-03-01",
+              "status": "rejected" if pk == 11 else "accepted", "over_cap": False} for pk in range(1, 12)]
+    for code, verdict in (("NO_NOTICE", STOP), ("OUT_OF_TARGET_SIZE", RENEGOTIATE)):
+        ledger = Ledger.build("acme-leads", leads=leads, reasons=[{"lead_pk": 11, "code": code}], events=[],
+                              claims=[], tz="Europe/Paris")
+        kpis = compute_kpis(ledger, CONTRACT, parse_period("2027-03"), as_of=date(2027, 4, 1))
+        v = pilot_verdict(kpis, CONTRACT)
+        assert (v.verdict, "STOP: gdpr_incidents 1 > 0" in v.reasons) == (verdict, verdict == STOP), code
+
 # --- clauses -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("changes, clauses", [

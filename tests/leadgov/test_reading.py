@@ -54,8 +54,8 @@ def row(delivery, i: int = 0) -> dict:
 
 def test_canonical_fields_follow_the_spec_table():
     assert CANONICAL_FIELDS[:3] == ("lead_id", "collected_at", "company_name")
-    assert CANONICAL_FIELDS[-1] == "replaces_lead_id"
-    assert len(CANONICAL_FIELDS) == 23
+    assert CANONICAL_FIELDS[-2:] == ("replaces_lead_id", "notice_sent_at")
+    assert len(CANONICAL_FIELDS) == 24
 
 
 def test_frame_has_every_canonical_field_as_text_in_file_order():

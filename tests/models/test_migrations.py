@@ -78,6 +78,29 @@ def test_rebuilt_runs_keep_64_bit_keys_exact(db_url):
     assert np.frombuffer(keys, dtype="<i8").tolist() == [big]
 
 
+
+def test_leads_stored_before_notice_sent_at_keep_their_data_and_have_no_notice(db_url):
+    """0011 adds the lead's notice date (NULL for leads stored before) and its downgrade drops it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from leadgov.models.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0010")
+    assert "notice_sent_at" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("lead")}
+    with get_engine(db_url).begin() as connection:
+        _one_delivery(connection)
+        connection.execute(text(
+            "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email) "
+            "VALUES (1, 's', 1, '2027-02-01', 'accepted', 'a@b.fr')"))
+    upgrade(db_url)
+    with get_engine(db_url).connect() as connection:
+        assert connection.execute(text("SELECT email, notice_sent_at FROM lead")).all() == [("a@b.fr", None)]
+    command.downgrade(alembic_config(db_url), "0010")
+    assert "notice_sent_at" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("lead")}
+    with get_engine(db_url).connect() as connection:
+        assert connection.execute(text("SELECT email FROM lead")).scalars().all() == ["a@b.fr"]
+
 def _one_delivery(connection) -> None:
     """Supplier 's', one contract version and delivery 1 (2027-02-01), in raw SQL: valid at any revision."""
     from sqlalchemy import text

@@ -70,7 +70,8 @@ SAMPLES: dict[AlertType, Alert] = {
                                 called_within_sla=15, sla_hours=24),
     AlertType.BILLING_FROZEN: billing_frozen_alert(CONTRACT, {
         "month": "2027-03", "revision": 2, "frozen": True, "amount_due_eur": Decimal("1234.50"),
-        "freeze_reasons": ["GDPR_BREACH: 1 lead rejected NO_CONSENT or contested NO_CONSENT_ON_CALL (L-00004)"]})[0],
+        "freeze_reasons": ["GDPR_BREACH: 1 lead rejected NO_CONSENT or NO_NOTICE, or contested "
+                           "NO_CONSENT_ON_CALL (L-00004)"]})[0],
     AlertType.PILOT_VERDICT: pilot_verdict_alert(CONTRACT, verdict="RENEGOTIATE",
                                                  reasons=["reject_rate 18.0 % > 15.0 %"],
                                                  report_path="pilot-acme-leads.html")[0],

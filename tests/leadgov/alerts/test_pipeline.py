@@ -180,6 +180,27 @@ def test_gdpr_breach_on_a_no_consent_rejection(db_url, rejection, fires):
                                                        "delivered_on": "2027-03-01"})
 
 
+#: Legitimate interest: every lead needs its notice_sent_at (NO_NOTICE).
+NOTICE = {"gdpr.legal_basis": "legitimate_interest"}
+
+
+@pytest.mark.parametrize(("notice", "fires"), [(None, True), ("2027-03-02 09:00", True), ("2027-03-01 09:00", False)],
+                         ids=["missing", "after-delivery", "in-time"])
+def test_gdpr_breach_and_freeze_on_a_no_notice_rejection(db_url, notice, fires):
+    rows = [{**row, "notice_sent_at": "2027-03-01 09:00"} for row in leads(2)]
+    rows[1]["notice_sent_at"] = notice
+    keys = after_delivery(db_url, deliver(db_url, rows, contract(**RATES_FROM_20, **NOTICE)))
+    frozen = of_type(statement(db_url), "BILLING_FROZEN")
+    if not fires:
+        assert (keys, frozen) == ([], [])
+        return
+    assert keys == [key("GDPR_BREACH", "delivery:1")]
+    assert stored(db_url)[keys[0]]["figure"] == 1
+    assert frozen == [key("BILLING_FROZEN", "2027-03")]
+    assert stored(db_url)[frozen[0]]["facts"]["freeze_reasons"] == [
+        "GDPR_BREACH: 1 lead rejected NO_CONSENT or NO_NOTICE, or contested NO_CONSENT_ON_CALL (L-00002)"]
+
+
 @pytest.mark.parametrize(("reason", "fires"), [("NO_CONSENT_ON_CALL", True), ("WRONG_NUMBER", False)])
 def test_gdpr_breach_on_a_no_consent_on_call_contest(db_url, reason, fires):
     deliver(db_url, leads(20), contract(**RATES_FROM_20))

@@ -6,11 +6,24 @@ from factories import DELETE, lead, make_contract, reasons_of
 from leadgov.reasons import RejectionReason as R
 from leadgov.validation.people import KnownPeople
 
+#: A contract whose legal basis is legitimate interest: every lead needs its notice (NO_NOTICE).
+NOTICE = {"gdpr.legal_basis": "legitimate_interest"}
+#: The same, with leads fresh for 90 days, so a notice can come a month after the collection.
+NOTICE_90 = {**NOTICE, "exploitability.max_age_days": 90}
+
 # (reason, contract overrides, lead overrides that fire it, lead overrides just inside the boundary)
 CASES = [
     (R.NO_CONSENT, {}, {"consent_proof": None}, {"consent_proof": "rec-1"}),
     (R.NO_CONSENT, {}, {"consent_at": None}, {"consent_at": "2027-02-01"}),
     (R.NO_CONSENT, {}, {"consent_at": "2027-03-02 00:00"}, {"consent_at": "2027-03-01 23:59"}),
+    (R.NO_NOTICE, NOTICE, {"notice_sent_at": None}, {"notice_sent_at": "2027-02-28"}),
+    (R.NO_NOTICE, NOTICE, {"notice_sent_at": "   "}, {"notice_sent_at": "27/02/2027 10:00"}),
+    (R.NO_NOTICE, NOTICE, {"notice_sent_at": "2027-03-02 00:00"}, {"notice_sent_at": "2027-03-01 23:59"}),
+    # 31 calendar days after the collection day is late, 30 is in time (the hours do not count)
+    (R.NO_NOTICE, NOTICE_90, {"collected_at": "2027-01-29 23:00", "notice_sent_at": "2027-03-01 00:10"},
+     {"collected_at": "2027-01-29 23:00", "notice_sent_at": "2027-02-28 23:59"}),
+    (R.NO_NOTICE, NOTICE_90, {"collected_at": "2027-01-01 08:00", "notice_sent_at": "2027-02-01 08:00"},
+     {"collected_at": "2027-01-01 08:00", "notice_sent_at": "2027-01-31 08:00"}),
     (R.MISSING_FIELD, {}, {"need": "   "}, {"need": "x"}),
     (R.MISSING_FIELD, {}, {"company_name": None}, {"company_name": "A"}),
     (R.INVALID_EMAIL, {}, {"email": "camille.martin@@nexalog.fr"}, {"email": "camille.martin+crm@nexalog.fr"}),
@@ -80,6 +93,44 @@ def test_missing_consent_field_is_no_consent_not_missing_field():
     contract = make_contract(**{"exploitability.required_fields": ["lead_id", "consent_at", "consent_proof"]})
     (reasons,) = reasons_of([lead(1, consent_at=None)], contract)
     assert reasons == ["NO_CONSENT"]
+
+
+def test_consent_basis_needs_no_notice():
+    assert make_contract().gdpr.legal_basis == "consent"
+    assert reasons_of([lead(1, notice_sent_at=None), lead(2, notice_sent_at="2027-03-05")]) == [[], []]
+
+
+def test_no_notice_comes_after_no_consent_and_before_missing_field():
+    (reasons,) = reasons_of([lead(1, consent_proof=None, notice_sent_at=None, need=None)], make_contract(**NOTICE))
+    assert reasons == ["NO_CONSENT", "NO_NOTICE", "MISSING_FIELD"]
+
+
+def test_missing_notice_is_no_notice_not_missing_field():
+    required = {"exploitability.required_fields": ["lead_id", "notice_sent_at"]}
+    assert reasons_of([lead(1)], make_contract(**NOTICE, **required)) == [["NO_NOTICE"]]
+    assert reasons_of([lead(1)], make_contract(**required)) == [["MISSING_FIELD"]]  # consent basis
+
+
+def test_unreadable_notice_is_invalid_value_only():
+    rows = [lead(1, notice_sent_at="31/02/2027"), lead(2, notice_sent_at="bientôt")]
+    assert reasons_of(rows, make_contract(**NOTICE)) == [["INVALID_VALUE"], ["INVALID_VALUE"]]
+    assert reasons_of(rows) == [["INVALID_VALUE"], ["INVALID_VALUE"]]  # a date is read whatever the basis
+
+
+def test_notice_delay_needs_a_readable_collection_day():
+    # collected_at unreadable: INVALID_VALUE; the notice is not measured against it
+    rows = [lead(1, collected_at="hier", notice_sent_at="2027-02-28")]
+    assert reasons_of(rows, make_contract(**NOTICE)) == [["INVALID_VALUE"]]
+
+
+def test_no_notice_details_say_why_without_personal_data():
+    from factories import validate_rows
+
+    rows = [lead(1, notice_sent_at=None), lead(2, notice_sent_at="2027-03-02 09:00"),
+            lead(3, collected_at="2027-01-01 08:00", notice_sent_at="2027-02-10")]
+    details = validate_rows(rows, make_contract(**NOTICE_90)).verdicts["details"].tolist()
+    assert details == ["NO_NOTICE: notice_sent_at missing", "NO_NOTICE: notice sent after the delivery date",
+                       "NO_NOTICE: notice sent 40 days after collection (max 30)"]
 
 
 def test_consent_not_required_means_no_consent_check():
