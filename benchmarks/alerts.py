@@ -121,19 +121,31 @@ def measure(url: str, last_delivery: int) -> dict[str, float | int]:
             "after_delivery_statements": counts["after"]}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def stored_data_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of the benchmarks built on ``populate`` (this one and ``review.py``)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--suppliers", type=int, default=20)
-    parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--per-day", type=int, default=10)
     parser.add_argument("--db", help="database URL (default: a new SQLite file in a temporary folder)")
-    args = parser.parse_args()
+    return parser
 
+
+def migrated(args: argparse.Namespace, folder: str) -> str:
+    """The benchmark's database at the current schema: ``--db``, else a new SQLite file in ``folder``."""
     from leadgov.models.migrate import upgrade
 
+    url = args.db or f"sqlite:///{Path(folder) / 'bench.db'}"
+    upgrade(url)
+    return url
+
+
+def main() -> int:
+    parser = stored_data_arguments(__doc__)
+    parser.add_argument("--weeks", type=int, default=52)
+    args = parser.parse_args()
+
     with tempfile.TemporaryDirectory() as folder:
-        url = args.db or f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
+        url = migrated(args, folder)
         start = time.perf_counter()
         stored = populate(url, args.suppliers, args.weeks, args.per_day)
         setup_s = time.perf_counter() - start

@@ -14,7 +14,6 @@ with the size of both files. The output ends with one JSON line.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from alerts import populate  # noqa: E402 - benchmarks/ is the script's own folder
+from alerts import migrated, populate, stored_data_arguments  # noqa: E402 - benchmarks/ is the script's own folder
 
 QUARTER = "2027-Q1"
 #: The day the review is computed on: every week of the quarter mature.
@@ -34,20 +33,14 @@ AS_OF = date(2027, 5, 3)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suppliers", type=int, default=20)
-    parser.add_argument("--per-day", type=int, default=10)
-    parser.add_argument("--db", help="database URL (default: a new SQLite file in a temporary folder)")
-    args = parser.parse_args()
+    args = stored_data_arguments(__doc__).parse_args()
 
     from leadgov.config.settings import Settings
-    from leadgov.models.migrate import upgrade
     from leadgov.services.review import build, write_report
     from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
     with tempfile.TemporaryDirectory() as folder:
-        url = args.db or f"sqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
+        url = migrated(args, folder)
         stored = populate(url, args.suppliers, 13, args.per_day)
         settings = Settings(_env_file=None, database_url=url, slack_bot_token=None, slack_webhook_url=None,
                             output_dir=Path(folder) / "out")
