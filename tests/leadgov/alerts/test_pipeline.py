@@ -552,3 +552,23 @@ def test_an_evaluation_error_is_reported_not_raised(db_url, slack_settings, slac
     assert (run.new, run.sent) == ((), SendSummary())
     assert run.error == "alerts not evaluated (RuntimeError); run `leadgov alerts check`"
     assert slack_server.requests == []
+
+
+@pytest.mark.parametrize(("cap", "fires"), [(250, "BUDGET_CAP_REACHED"), (300, "BUDGET_CAP_NEAR"), (350, None)])
+def test_budget_cap_after_a_delivery(db_url, cap, fires):
+    # 6 qualified leads x 45 EUR = 270 billable so far in March: >= the cap, >= 80 % of it, under 80 %
+    terms = contract(**{"billing.monthly_budget_cap_eur": cap})
+    keys = [k for k in after_delivery(db_url, deliver(db_url, leads(6), terms)) if k.startswith("BUDGET_CAP_")]
+    assert keys == ([key(fires, "2027-03")] if fires else [])
+    if fires:
+        assert stored(db_url)[keys[0]]["facts"] == {"billable_eur": 270.0, "budget_cap_eur": float(cap)}
+
+
+@pytest.mark.parametrize(("as_of", "fires"), [(date(2027, 10, 11), False), (date(2027, 10, 18), True),
+                                              (date(2027, 11, 1), True), (date(2027, 11, 8), False)])
+def test_contract_renewal_from_the_weekly_check(db_url, as_of, fires):
+    # the contract ends on 31 December with 60 days' notice: the last day to give it is 1 November, the
+    # alert is due from 14 days before it (18 October)
+    deliver(db_url, leads(5), contract(**MONDAYS))
+    keys = of_type(check_weeks(db_url, as_of), "CONTRACT_RENEWAL")
+    assert keys == ([key("CONTRACT_RENEWAL", "renewal:2027-12-31")] if fires else [])
