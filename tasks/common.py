@@ -9,6 +9,8 @@ and the order of the steps stays in the service.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Callable
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -68,13 +70,27 @@ def step_task(step: Callable[P, T], *, retry: Retry = None, name: str | None = N
     return wrapped
 
 
-def as_tasks(step: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """The step runner of the flows: run ``step`` as its registered task."""
+def task_for(step: Callable[P, T]) -> Task[P, T]:
+    """The task registered for ``step``. Tasks register when their module is imported, and a flow
+    imports only its own task module, while a service step may be declared in another job's (a
+    release raises the statement alerts of ``tasks.billing``): on a miss every task module is
+    imported once, then the step is looked up again."""
     wrapped: Task[P, T] | None = _TASKS.get(step)
+    if wrapped is None:
+        import leadgov.tasks  # noqa: PLC0415 - the registry completes itself on demand
+
+        for module in pkgutil.iter_modules(leadgov.tasks.__path__, "leadgov.tasks."):
+            importlib.import_module(module.name)
+        wrapped = _TASKS.get(step)
     if wrapped is None:
         raise LookupError(f"the service step {step.__module__}.{step.__qualname__} has no task: "
                           "declare it with step_task in leadgov.tasks")
-    return wrapped(*args, **kwargs)
+    return wrapped
+
+
+def as_tasks(step: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """The step runner of the flows: run ``step`` as its registered task."""
+    return task_for(step)(*args, **kwargs)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30],
