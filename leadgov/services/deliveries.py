@@ -113,12 +113,13 @@ class ResultFilesNotWritten(Exception):
     def __init__(self, result: DeliveryResult, path: Path, reason: str) -> None:
         self.result = result
         unwritten = f"{path.name} could not be written in {path.parent} ({reason})"
+        name = printable(result.file_name)
         if result.delivery_id is None:
-            super().__init__(f"{result.file_name}: dry run, nothing stored, but {unwritten}; run it again once "
+            super().__init__(f"{name}: dry run, nothing stored, but {unwritten}; run it again once "
                              "the folder can be written")
             return
         state = "already ingested" if result.already_ingested else "stored"
-        super().__init__(f"{result.file_name}: {state} as delivery {result.delivery_id}, but {unwritten}; the "
+        super().__init__(f"{name}: {state} as delivery {result.delivery_id}, but {unwritten}; the "
                          "alerts were evaluated. Run the same command again once the folder can be written: the "
                          "stored delivery is recognised and its files are written")
 
@@ -281,7 +282,7 @@ def process_delivery(runtime: Runtime, request: DeliveryRequest, *,
         counts=DeliveryCounts(**counts), reasons=dict(outcome.result.reason_counts()), crm_checked=crm_checked,
         result_file=result_file, return_file=return_file, alerts=alerts, verdicts=outcome.result.verdicts,
     )
-    if unwritten is not None:
-        failed = Path(unwritten.filename) if unwritten.filename else request.result_file or Path(".")
-        raise ResultFilesNotWritten(result, failed, unwritten.strerror or type(unwritten).__name__)
+    if unwritten is not None:  # _write always names the file it could not write
+        raise ResultFilesNotWritten(result, Path(unwritten.filename),
+                                    unwritten.strerror or type(unwritten).__name__) from unwritten
     return result

@@ -35,6 +35,7 @@ from leadgov.reading.errors import printable
 from leadgov.services.deliveries import (
     DeliveryRequest,
     DeliveryResult,
+    ResultFilesNotWritten,
     check_output_folder,
     crm_export,
     process_delivery,
@@ -234,13 +235,16 @@ def check_supplier(runtime: Runtime, inbox: SupplierInbox) -> None:
 
 def process_file(runtime: Runtime, inbox: SupplierInbox, path: Path) -> FileOutcome:
     """One file through ``process_delivery``, then filed under processed/, refused/ (refused whole) or
-    failed/ (an unexpected error). A failure of the database or of the disk is raised instead: the
-    supplier fails and its files wait for the next run."""
+    failed/ (an unexpected error). A failure of the database or of the disk is raised instead, and so
+    is a delivery stored whose result files could not be written: the supplier fails and its files wait
+    for the next run (which finds the delivery stored and writes its files)."""
     request = delivery_request(runtime, inbox, path)
     try:
         delivery = process_delivery(runtime, request)
     except FILE_REFUSALS as exc:
         return refuse_file(inbox, path, request.delivered_on, exc)
+    except ResultFilesNotWritten:
+        raise
     except Exception as exc:
         if transient_io(exc):
             raise

@@ -340,3 +340,36 @@ def test_an_inbox_whose_output_folder_is_unusable_keeps_its_files_waiting(db_url
     assert "\n" not in supplier.error and "nothing was stored" in supplier.error
     assert (inbox / "d.csv").is_file() and not (inbox / "refused").exists()
     assert deliveries(db_url) == 0
+
+
+def test_an_inbox_file_stored_but_whose_files_cannot_be_written_waits_and_the_rerun_writes_them(
+        db_url, tmp_path, monkeypatch):
+    """A disk full while writing the result files, after the delivery was committed (a fault injected
+    into the write): the file is neither set aside in failed/ nor filed as processed; it waits, and the
+    next run finds the delivery stored and writes its files."""
+    import errno
+
+    from leadgov.services import deliveries as delivery_service
+
+    contracts, inbox = tmp_path / "contracts", tmp_path / "inbox" / "acme-leads"
+    contracts.mkdir()
+    inbox.mkdir(parents=True)
+    shutil.move(contract_file(tmp_path), contracts / "acme-leads.yaml")
+    shutil.move(delivery_path(tmp_path, [lead(1), lead(2)]), inbox / "d.csv")
+    request = InboxRequest(inbox_dir=inbox.parent, contracts_dir=contracts, out_dir=tmp_path / "out",
+                           delivered_on=DAY)
+
+    def disk_full(_runtime, _received, _outcome):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "acme-leads" / "d.result.csv"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(delivery_service, "write_files", disk_full)
+        (supplier,) = process_inbox(runtime(db_url), request).suppliers
+    assert supplier.error is not None and "could not be written" in supplier.error
+    assert (inbox / "d.csv").is_file() and not (inbox / "failed").exists()
+    assert deliveries(db_url) == 1
+
+    (supplier,) = process_inbox(runtime(db_url), request).suppliers
+    assert supplier.error is None and (inbox / "processed" / "d.csv").is_file()
+    assert sorted(p.name for p in (tmp_path / "out" / "acme-leads").iterdir()) == ["d.result.csv", "d.returns.csv"]
+    assert deliveries(db_url) == 1
