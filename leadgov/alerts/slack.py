@@ -148,11 +148,12 @@ class SlackSender:
         self._timeout = float((web_client or webhook_client).timeout)  # type: ignore[union-attr]  # one is set
 
     def bound_timeout(self, seconds: float) -> None:
-        """Wait at most ``seconds`` (at least 1 s) on each socket operation from now on, never more
-        than the configured timeout: a command's sending keeps to its time budget."""
+        """Wait at most ``seconds`` (but at least 1 s, so that a nearly spent budget still lets a
+        request through) on each socket operation from now on, never more than the configured
+        timeout: a command's sending keeps to its time budget."""
         client = self._web if self._web is not None else self._webhook
         assert client is not None  # exactly one client (__init__)
-        client.timeout = max(1.0, min(self._timeout, seconds))  # type: ignore[assignment]  # urllib takes floats
+        client.timeout = min(self._timeout, max(1.0, seconds))  # type: ignore[assignment]  # urllib takes floats
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackSender | None:

@@ -193,3 +193,19 @@ def test_the_bot_token_wins_over_the_webhook(make_settings, slack_server):
 
     assert sender.mode == "web"
     assert without_headers(slack_server.requests) == [WEB_REQUEST]
+
+
+def test_the_time_budget_lowers_the_timeout_never_raises_it(slack_settings):
+    from leadgov.alerts.slack import SlackSender
+
+    sender = SlackSender.from_settings(slack_settings)  # configured: 0.5 s
+    client = sender._web
+    sender.bound_timeout(float("inf"))
+    assert client.timeout == 0.5
+    sender.bound_timeout(0.2)  # a nearly spent budget: at least 1 s, but never above what is configured
+    assert client.timeout == 0.5
+    wide = SlackSender.from_settings(slack_settings.model_copy(update={"slack_timeout_seconds": 10.0}))
+    wide.bound_timeout(3.0)
+    assert wide._web.timeout == 3.0
+    wide.bound_timeout(0.2)
+    assert wide._web.timeout == 1.0
