@@ -55,5 +55,4 @@ def alerts_line(run: AlertRun) -> str:
     """What a step's alert run did, in one sentence (counts only)."""
     if run.error:
         return f"Alerts: {run.error}."
-    return (f"Alerts: {len(run.new)} new; sent {run.sent.sent}, failed {run.sent.failed} (kept for the next run), "
-            f"kept in the outbox {run.sent.kept} (Slack or SMTP not configured).")
+    return f"Alerts: {len(run.new)} new; {run.sent.line()}."

@@ -16,6 +16,7 @@ from leadgov.billing import gross_bound
 from leadgov.cohort import share
 from leadgov.config.contract import Contract
 from leadgov.governance import contract_for, draft_statement, supplier_kpis
+from leadgov.kpis import Kpis
 from leadgov.models import alert_store, incident_store, ledger_store
 from leadgov.models.claim_store import delivered_per_month
 from leadgov.models.delivery import Delivery
@@ -48,9 +49,15 @@ def earlier_reject_rates(session: Session, supplier_id: str, week: Period) -> li
 
 def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
                 *, finished: bool) -> list[Alert]:
+    return week_checks(session, supplier_id, contract, week, tz, as_of, finished=finished)[1]
+
+
+def week_checks(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
+                *, finished: bool) -> tuple[Kpis, list[Alert]]:
+    """The week's KPIs and the alerts they raise (the weekly check also needs the KPIs: ``week_clears``)."""
     kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
-    return rules.week_alerts(kpis, contract, finished=finished,
-                             earlier_reject_rates=earlier_reject_rates(session, supplier_id, week))
+    return kpis, rules.week_alerts(kpis, contract, finished=finished,
+                                   earlier_reject_rates=earlier_reject_rates(session, supplier_id, week))
 
 
 def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> list[str]:
@@ -155,9 +162,7 @@ def check_finished_weeks(session: Session, supplier_id: str, as_of: date, tz: st
     clears: list[Clear] = []
     checked = finished_weeks(as_of, weeks)
     for week in checked:
-        kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
-        fired = rules.week_alerts(kpis, contract, finished=True,
-                                  earlier_reject_rates=earlier_reject_rates(session, supplier_id, week))
+        kpis, fired = week_checks(session, supplier_id, contract, week, tz, as_of, finished=True)
         alerts += fired
         clears += rules.week_clears(kpis, contract, fired)
     delivered = set(session.scalars(select(Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)))

@@ -22,7 +22,6 @@ from leadgov.committee import email_body, email_subject, slack_message
 from leadgov.config.contract import Contract
 from leadgov.mail import Attachment, MailSender
 from leadgov.models import alert_store, committee_store, incident_store
-from leadgov.models.base import utcnow
 from leadgov.models.db import session_scope
 from leadgov.models.statuses import AlertStatus
 
@@ -34,8 +33,9 @@ log = logging.getLogger("leadgov.alerts")
 
 def record(session: Session, alerts: list[Alert], *, today: date | None = None) -> list[str]:
     """Store the alerts not stored yet, rendered in their locale; the new keys. Each new alert that
-    forms an incident joins its (type, supplier)'s open incident or opens one (``today``: the last
-    day covered by an alert whose period names no day, e.g. a contest)."""
+    forms an incident joins its (type, supplier)'s open incident or opens one; ``today`` (the step's
+    day, the runtime's clock) is then required: the last day covered by an alert whose period names no
+    day, e.g. a contest. Notices (a review, a pilot's verdict) need none."""
     rows: list[dict[str, object]] = []
     for alert in alerts:
         message = render(alert)
@@ -49,7 +49,9 @@ def record(session: Session, alerts: list[Alert], *, today: date | None = None) 
     fresh = set(new)
     for alert in alerts:
         if alert.key in fresh and forms_incident(alert.type):
-            incident_store.attach(session, alert=incident_alert(alert, today or utcnow().date()))
+            if today is None:
+                raise ValueError(f"recording {alert.type.value} needs the day of the step (its incident's last day)")
+            incident_store.attach(session, alert=incident_alert(alert, today))
     return new
 
 
@@ -67,6 +69,16 @@ class SendSummary:
     kept: int = 0
     #: Left for the next run: the command's sending time was up.
     deferred: int = 0
+
+    def line(self) -> str:
+        """What a send did, in one sentence: "sent 3, failed 1 (kept for the next run)", then only the
+        parts that apply (what waits for lack of Slack or SMTP, what the time budget left)."""
+        line = f"sent {self.sent}, failed {self.failed} (kept for the next run)"
+        if self.kept:
+            line += f", kept in the outbox {self.kept} (Slack or SMTP not configured)"
+        if self.deferred:
+            line += f", left for the next run {self.deferred} (sending time is up: `leadgov alerts send`)"
+        return line
 
     def __add__(self, other: "SendSummary") -> "SendSummary":
         return SendSummary(self.sent + other.sent, self.failed + other.failed, self.kept + other.kept,

@@ -15,7 +15,6 @@ from leadgov.cli.common import (
     parse_as_of,
     print_json,
     report_alerts,
-    sending_line,
     user_errors,
 )
 from leadgov.models.statuses import AlertStatus
@@ -71,7 +70,7 @@ def alerts_send(db: DbOption = None) -> None:
     """Send what is pending or failed (without Slack settings, alerts stay in the outbox)."""
     with user_errors():
         summary = send_alerts(cli_runtime(db))
-    out.print(sending_line(summary))
+    out.print(summary.line())
 
 
 @alerts_app.command("check")

@@ -138,15 +138,4 @@ def report_alerts(run) -> None:
         err.print(f"warning: {run.error}", highlight=False)
         return
     if run.new or run.sent.sent or run.sent.failed or run.sent.kept or run.sent.deferred:
-        err.print(f"alerts: {len(run.new)} new; {sending_line(run.sent)}", highlight=False)
-
-
-def sending_line(summary) -> str:
-    """What one send did: "sent 3, failed 1 (kept for the next run)", then only the parts that apply:
-    what waits because Slack (or SMTP) is not configured, what the time budget left for the next run."""
-    line = f"sent {summary.sent}, failed {summary.failed} (kept for the next run)"
-    if summary.kept:
-        line += f", kept in the outbox {summary.kept} (Slack or SMTP not configured)"
-    if summary.deferred:
-        line += f", left for the next run {summary.deferred} (sending time is up: `leadgov alerts send`)"
-    return line
+        err.print(f"alerts: {len(run.new)} new; {run.sent.line()}", highlight=False)
