@@ -170,9 +170,11 @@ class VerdictReason(str):
         reason.numerator, reason.denominator = numerator, denominator
         return reason
 
-    @property
-    def our_team(self) -> bool:
-        return self.name in OUR_TEAM
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, object]]:
+        """What pickle and copy rebuild it from: its text and its figures."""
+        names = ("kind", "name", "measured", "threshold", "direction", "factor", "low", "high", "numerator",
+                 "denominator")
+        return (str(self),), {name: getattr(self, name) for name in names}
 
 
 @dataclass(frozen=True)

@@ -409,3 +409,12 @@ def test_a_verdicts_reasons_read_in_words_in_french_and_english():
         "(intervalle de confiance à 95 % : 59,9 % à 78,5 %)"]  # the label says it is our team
     assert verdict_reason(sla.reasons[0], "en").startswith("First-contact SLA (our team) 70.0%, below the 80.0% limit")
     assert verdict_reason("reachability n/a", "fr") == "reachability n/a"  # read back from JSON: as it is
+
+
+def test_a_verdicts_reasons_survive_pickle_and_copy_with_their_figures():
+    import copy
+    import pickle
+
+    [reason] = pilot_verdict(pilot(first_contact_within_sla=63), CONTRACT).reasons
+    for twin in (pickle.loads(pickle.dumps(reason)), copy.deepcopy(reason)):
+        assert twin == reason and (twin.name, twin.measured, twin.low) == (reason.name, reason.measured, reason.low)
