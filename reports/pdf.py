@@ -101,8 +101,8 @@ def _blocks(parent: _Element) -> Iterator[Flowable]:
         if tag == "header":
             for child in element:
                 yield Paragraph(_inline(child), STYLES["h1" if child.tag == "h1" else "subtitle"])
-        elif tag in ("h1", "h2", "h3"):
-            yield Paragraph(_inline(element), STYLES[tag])
+        elif tag in ("h1", "h2", "h3", "h4"):  # a sub-heading (h4) reads as an h3: kept with what follows
+            yield Paragraph(_inline(element), STYLES["h3" if tag == "h4" else tag])
         elif tag == "p":
             yield Paragraph(_inline(element), STYLES["p"])
         elif tag in ("ul", "ol"):
