@@ -104,17 +104,13 @@ def measure(url: str, last_delivery: int) -> dict[str, float | int]:
             earlier_reject_rates(session, supplier_id, week_of(day))
             figures["trend"].append(time.perf_counter() - start)
             counts["trend"] = statements[0]
-        session_ctx = session_scope(url)
-        session = session_ctx.__enter__()
-        try:
+        with session_scope(url) as session:
             statements[0] = 0
             start = time.perf_counter()
             after_delivery(session, last_delivery, TZ, day + timedelta(days=1))
             figures["after"].append(time.perf_counter() - start)
             counts["after"] = statements[0]
             session.rollback()  # every run evaluates the same stored data
-        finally:
-            session_ctx.__exit__(None, None, None)
     event.remove(engine, "before_cursor_execute", count)
     return {"trend_query_s": round(statistics.median(figures["trend"]), 4), "trend_statements": counts["trend"],
             "after_delivery_s": round(statistics.median(figures["after"]), 3),

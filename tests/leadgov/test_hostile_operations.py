@@ -374,7 +374,9 @@ def test_inbox_files_leadgov_moves_are_private(tmp_path, usual_umask):
     assert len(moved) == 3, sorted(p.name for p in (supplier / "refused").iterdir())
     assert {path.name: oct(mode(path)) for path in moved} == {path.name: "0o600" for path in moved}
     assert {oct(mode(supplier / name)) for name in ("processed", "refused")} == {"0o700"}
-    assert {oct(mode(path)) for path in (tmp_path / "out").rglob("*")} <= {"0o600", "0o700"}
+    written = {path.relative_to(tmp_path / "out").as_posix(): oct(mode(path)) for path in (tmp_path / "out").rglob("*")}
+    assert written == {"acme-leads": "0o700", "acme-leads/a.result.csv": "0o600",
+                       "acme-leads/a.returns.csv": "0o600"}, written
 
 
 def test_a_new_sqlite_database_is_private_even_outside_a_door(tmp_path, usual_umask):
