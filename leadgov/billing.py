@@ -84,14 +84,15 @@ class StatementDraft:
         }
 
 
-def gross_bound(billing: Billing, delivered_in_month: int) -> Decimal | None:
-    """The most a month's statement can bill before its cap, from the number of leads delivered in
-    the month: every one of them billed (per lead, plus the fixed fee when mixed). None for
-    ``per_appointment``, which bills appointments of any month's leads."""
+def gross_bound(billing: Billing, leads_of_month: int) -> Decimal | None:
+    """The most a month's statement can bill before its cap, from the number of leads it is about
+    (delivered in the month and settled at delivery, or settled by a person in the month): every one
+    of them billed (per lead, plus the fixed fee when mixed). None for ``per_appointment``, which
+    bills appointments of any month's leads."""
     if billing.model == "per_appointment":
         return None
     fixed_fee = money(billing.fixed_fee_eur_monthly) if billing.model == "mixed" else ZERO
-    return money(delivered_in_month * money(billing.unit_price_eur) + fixed_fee)
+    return money(leads_of_month * money(billing.unit_price_eur) + fixed_fee)
 
 
 def compute_statement(ledger: Ledger, contract: Contract, month: Period, *,

@@ -76,7 +76,13 @@ class ContestReason(StrEnum):
 
 
 class LeadFlag(StrEnum):
-    """Marks on a lead that are not rejections."""
+    """Marks on an accepted lead that are not rejections; a lead carries at most one.
+
+    OVER_WEEKLY_CAP: beyond the ISO week's maximum, never billed. PILOT_HOLD: delivered beyond the
+    cohort of an undecided pilot, billed only if the pilot is approved, on the statement of the
+    decision's month. A lead over the weekly cap is never billed, so it is never also held.
+    """
 
     OVER_WEEKLY_CAP = "OVER_WEEKLY_CAP"
+    PILOT_HOLD = "PILOT_HOLD"
 

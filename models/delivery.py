@@ -100,6 +100,10 @@ class Lead(Base):
     replaces_lead_id: Mapped[str | None] = mapped_column(Text)
     notice_sent_at: Mapped[datetime | None]
     raw_record: Mapped[str | None] = mapped_column(Text)
+    #: The day a person settled this lead after its delivery: a review decision (or the review deadline),
+    #: or the approval of the pilot that held it (PILOT_HOLD). A lead with a day is billed on that day's
+    #: month's statement instead of its delivery month's (``models.ledger_store.billing_condition``).
+    decided_on: Mapped[date | None]
 
 
 class LeadReason(Base):

@@ -18,6 +18,7 @@ from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.models.statuses import LeadStatus
 from leadgov.periods import Period, local_day_start
+from leadgov.reasons import LeadFlag
 
 
 def cohort_condition(
@@ -107,11 +108,32 @@ def load_ledger(session: Session, supplier_id: str, period: Period, tz: str,
                         validate=False)
 
 
+def billing_condition(supplier_id: str, month: Period) -> ColumnElement[bool]:
+    """The leads a month's statement is about: those delivered in the month and settled at delivery,
+    and those a person settled in the month (``Lead.decided_on``: a review decision, or the approval
+    of the pilot that held them). A lead still in review, or still held by its pilot (PILOT_HOLD
+    without a decision: the pilot is undecided, or was not approved), belongs to no statement."""
+    first, last = month.dates
+    settled_at_delivery = and_(Lead.decided_on.is_(None), Lead.status != LeadStatus.REVIEW.value,
+                               or_(Lead.flags.is_(None), Lead.flags != LeadFlag.PILOT_HOLD.value))
+    return and_(Lead.supplier_id == supplier_id,
+                or_(and_(settled_at_delivery, Lead.delivered_on.between(first, last)),
+                    Lead.decided_on.between(first, last)))
+
+
+def billing_cohort_size(session: Session, supplier_id: str, month: Period) -> int:
+    """How many leads the month's statement is about (``billing_condition``), in one count."""
+    return session.scalar(select(func.count(Lead.id)).where(billing_condition(supplier_id, month))) or 0
+
+
 def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: str) -> Ledger:
-    """The month's cohort plus what its statement also needs: claims filled by its leads or gone
-    overdue in the month, and appointments held in the month by leads of other months (leads
-    flagged OVER_WEEKLY_CAP are never billed, so their appointments are left out)."""
-    condition = cohort_condition(session, supplier_id, month)
+    """The month's billing cohort (``billing_condition``) plus what its statement also needs: claims
+    filled by its leads or gone overdue in the month, and appointments held in the month by leads of
+    other months (leads flagged OVER_WEEKLY_CAP or still held by a pilot are never billed, so their
+    appointments are left out, as are those of leads still in review)."""
+    if month.kind != "month":
+        raise ValueError(f"a statement covers a calendar month, not {month.label!r}")
+    condition = billing_condition(supplier_id, month)
     claims = pd.concat([
         load_claims(session, condition),
         load_claims(session, condition, on=ReplacementClaim.filled_by_lead_pk),
@@ -123,8 +145,9 @@ def load_billing_ledger(session: Session, supplier_id: str, month: Period, tz: s
     start, end = local_day_start(first_day, tz), local_day_start(last_day + timedelta(days=1), tz)
     held = (select(*_EVENT_FIELDS).join(Lead, Lead.id == OutcomeEvent.lead_pk)
             .where(Lead.supplier_id == supplier_id, ~condition, OutcomeEvent.event == "appointment_held",
-                   OutcomeEvent.at >= start, OutcomeEvent.at < end,
-                   or_(Lead.flags.is_(None), ~Lead.flags.like("%OVER_WEEKLY_CAP%"))))
+                   OutcomeEvent.at >= start, OutcomeEvent.at < end, Lead.status != LeadStatus.REVIEW.value,
+                   or_(Lead.flags.is_(None), ~Lead.flags.like("%OVER_WEEKLY_CAP%")),
+                   or_(Lead.flags.is_(None), Lead.flags != LeadFlag.PILOT_HOLD.value, Lead.decided_on.is_not(None))))
     events = pd.concat([load_events(session, condition),
                         _events_frame(query_frame(session, held, list(EVENT_COLUMNS)))],
                        ignore_index=True)

@@ -12,10 +12,12 @@ from sqlalchemy import CheckConstraint
 
 
 class LeadStatus(StrEnum):
-    """The automatic validation result of a delivered lead."""
+    """Where a delivered lead stands: accepted or rejected by validation, or held in ``review`` (every
+    reason it has is one the contract lets a person judge) until a person accepts or rejects it."""
 
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    REVIEW = "review"
 
 
 class OutcomeEventType(StrEnum):

@@ -18,7 +18,6 @@ from leadgov.config.contract import Contract
 from leadgov.governance import contract_for, draft_statement, supplier_kpis
 from leadgov.kpis import Kpis
 from leadgov.models import alert_store, incident_store, ledger_store
-from leadgov.models.claim_store import delivered_per_month
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.outcomes import StoredContest
@@ -86,7 +85,7 @@ def budget_alerts(session: Session, supplier_id: str, contract: Contract, day: d
     month = month_of(day)
     if alert_store.stored(session, alert_key(AlertType.BUDGET_CAP_REACHED, supplier_id, month.label)):
         return []  # nothing left to tell this month
-    bound = gross_bound(contract.billing, delivered_per_month(session, supplier_id, [month.label])[month.label])
+    bound = gross_bound(contract.billing, ledger_store.billing_cohort_size(session, supplier_id, month))
     if bound is not None and bound < Decimal(str(cap)) * Decimal(str(rules.NEAR_SHARE)):
         return []  # even billing every lead of the month stays under the NEAR share: no statement to compute
     draft = draft_statement(session, supplier_id, month, contract, tz)

@@ -185,3 +185,33 @@ def test_pilot_cohort_stops_at_its_duration(db_url):
     with session_scope(db_url) as session:
         pilot = supplier_kpis(session, "acme-leads", parse_period("pilot"), TZ, date(2027, 5, 1))
     assert pilot.delivered == 2  # 1 and 30 March are within 30 days of 1 March; 31 March is not
+
+
+def _settle(db_url, *, status: dict[str, str] | None = None, flag: dict[str, str] | None = None,
+            decided_on: dict[str, date] | None = None) -> None:
+    """Set leads' status, flag or decision day by lead id, as a review decision or a pilot would."""
+    from sqlalchemy import update
+
+    from leadgov.models.delivery import Lead
+
+    with session_scope(db_url) as session:
+        for column, values in (("status", status), ("flags", flag), ("decided_on", decided_on)):
+            for lead_id, value in (values or {}).items():
+                session.execute(update(Lead).where(Lead.lead_id == lead_id).values({column: value}))
+
+
+def test_leads_settled_after_delivery_are_billed_in_the_month_of_the_decision(db_url):
+    """A lead in review, or held by an undecided pilot, is on no statement; once a person settles it,
+    it is billed on the statement of the decision's month, never its delivery month's (per qualified
+    lead: only accepted leads)."""
+    ingest(db_url, [fresh(n, date(2027, 3, 1)) for n in range(1, 6)], day=date(2027, 3, 1))
+    _settle(db_url, status={"L-00001": "review", "L-00002": "review"},
+            flag={"L-00003": "PILOT_HOLD", "L-00004": "PILOT_HOLD"})
+    march = bill(db_url, "2027-03", date(2027, 4, 1))
+    assert march.billable_lead_ids == ("L-00005",)  # the review and held leads wait
+    # April: L-00001 accepted and L-00002 rejected in review, L-00003's pilot approved; L-00004 stays held
+    _settle(db_url, status={"L-00001": "accepted", "L-00002": "rejected"},
+            decided_on={"L-00001": date(2027, 4, 2), "L-00002": date(2027, 4, 2), "L-00003": date(2027, 4, 3)})
+    assert bill(db_url, "2027-03", date(2027, 5, 1)).billable_lead_ids == ("L-00005",)
+    assert bill(db_url, "2027-04", date(2027, 5, 1)).billable_lead_ids == ("L-00001", "L-00003")
+    assert bill(db_url, "2027-05", date(2027, 6, 1)).billable_lead_ids == ()  # L-00004 never billed

@@ -115,3 +115,32 @@ def _one_delivery(connection) -> None:
         "INSERT INTO delivery (supplier_id, contract_version_id, file_name, file_sha256, delivered_on, received_at, "
         "encoding, delivered_count, accepted_count, rejected_count, over_cap_count) "
         "VALUES ('s', 1, 'f', 'h', '2027-02-01', '2027-02-01', 'utf-8', 2, 2, 0, 0)"))
+
+
+def test_the_review_status_and_decision_day_come_with_0012_and_leave_with_its_downgrade(db_url):
+    """0012 lets a lead wait in ``review`` and keeps the day it was decided; its downgrade turns a lead
+    still in review into a rejected one (the older schema has no other place for it)."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from leadgov.models.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0011")
+    insert = ("INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status) "
+              "VALUES (1, 's', {row}, '2027-02-01', 'review')")
+    with get_engine(db_url).begin() as connection:
+        _one_delivery(connection)
+    with pytest.raises(IntegrityError), get_engine(db_url).begin() as connection:
+        connection.execute(text(insert.format(row=1)))
+    upgrade(db_url)
+    with get_engine(db_url).begin() as connection:
+        connection.execute(text(insert.format(row=1)))
+        connection.execute(text("UPDATE lead SET decided_on = '2027-03-02' WHERE row_number = 1"))
+        status, decided_on = connection.execute(text("SELECT status, decided_on FROM lead")).one()
+        assert (status, str(decided_on)) == ("review", "2027-03-02")  # SQLite gives the text, PostgreSQL a date
+    command.downgrade(alembic_config(db_url), "0011")
+    assert "decided_on" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("lead")}
+    with get_engine(db_url).connect() as connection:
+        assert connection.execute(text("SELECT status FROM lead")).scalars().all() == ["rejected"]
+
