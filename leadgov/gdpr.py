@@ -187,18 +187,31 @@ class Suppressed:
     already_listed: int
 
 
-def suppress(session: Session, found: Found, reason: str, hmac_key: str) -> Suppressed:
-    """Put every email and phone of the person on the suppression list (hashes only). An entry
-    already listed is kept; an erasure turns an ``objected`` entry into ``erased``."""
+@dataclass(frozen=True)
+class Asked:
+    """Who asked for an erasure or an objection, and when (naive UTC): kept on the suppression entries."""
+
+    by: str
+    at: datetime
+
+
+def suppress(session: Session, found: Found, reason: str, hmac_key: str, asked: Asked | None = None) -> Suppressed:
+    """Put every email and phone of the person on the suppression list (hashes only), with who asked
+    and when. An entry already listed is kept; an erasure turns an ``objected`` entry into ``erased``,
+    and then who asked is the erasure's."""
     identities = _identities(found.emails, found.phones, hmac_key)
     stored = store.suppression_by_hmac(session, (i["key_hmac"] for i in identities))
+    by = asked.by[:200] if asked else None
+    at = asked.at if asked else None
     new: list[dict[str, object]] = [
-        {"kind": i["kind"], "key_hmac": i["key_hmac"], "identity_key": i["identity_key"], "reason": reason}
+        {"kind": i["kind"], "key_hmac": i["key_hmac"], "identity_key": i["identity_key"], "reason": reason,
+         "requested_by": by, "requested_at": at}
         for i in identities if i["key_hmac"] not in stored
     ]
     if reason == ERASED:
         for entry in stored.values():
-            entry.reason = ERASED
+            if entry.reason != ERASED:
+                entry.reason, entry.requested_by, entry.requested_at = ERASED, by, at
     store.add_suppression(session, new)
     return Suppressed(added=len(new), already_listed=len(identities) - len(new))
 
@@ -224,11 +237,11 @@ class PersonRequest:
         return asdict(self)
 
 
-def erase(session: Session, who: Person, hmac_key: str) -> PersonRequest:
+def erase(session: Session, who: Person, hmac_key: str, asked: Asked | None = None) -> PersonRequest:
     """Erase the person's personal data from every lead of theirs (personal columns, raw record,
     identity keys), their outcome notes and their keys in the identity runs, and suppress them."""
     found = find_person(session, who)
-    suppressed = suppress(session, found, ERASED, hmac_key)
+    suppressed = suppress(session, found, ERASED, hmac_key, asked)
     erased = store.erase_leads(session, found.leads["lead_pk"])
     runs = store.drop_from_runs(session, found.leads[["delivery_id", "row_number"]])
     return PersonRequest("erase", len(found.leads), erased["leads"], found.leads["supplier_id"].nunique(),
@@ -236,10 +249,10 @@ def erase(session: Session, who: Person, hmac_key: str) -> PersonRequest:
                          suppressed.already_listed)
 
 
-def object_to_processing(session: Session, who: Person, hmac_key: str) -> PersonRequest:
+def object_to_processing(session: Session, who: Person, hmac_key: str, asked: Asked | None = None) -> PersonRequest:
     """Suppress the person (a later delivery of them is rejected SUPPRESSED); their data is kept."""
     found = find_person(session, who)
-    suppressed = suppress(session, found, OBJECTED, hmac_key)
+    suppressed = suppress(session, found, OBJECTED, hmac_key, asked)
     return PersonRequest("object", len(found.leads), 0, found.leads["supplier_id"].nunique(), 0, 0,
                          len(found.emails) + len(found.phones), suppressed.added, suppressed.already_listed)
 
@@ -280,13 +293,16 @@ COMPANY_FIELDS = ("company_name", "siren", "naf_code", "employees", "legal_form"
 
 
 class SuppressionRow(TypedDict):
-    """One email or phone of a person and whether the suppression list holds it (since: ISO 8601)."""
+    """One email or phone of a person and whether the suppression list holds it: since when (ISO 8601),
+    and who asked for its latest decision (the objection, or the erasure) and when."""
 
     kind: str
     value: str
     suppressed: bool
     reason: str | None
     since: str | None
+    requested_by: str | None
+    requested_at: str | None
 
 
 class PersonData(TypedDict):
@@ -315,7 +331,9 @@ def export_person(session: Session, who: Person, hmac_key: str, *, generated_at:
         entry = stored.get(identity["key_hmac"])
         suppression.append({"kind": identity["kind"], "value": identity["value"], "suppressed": entry is not None,
                             "reason": entry.reason if entry else None,
-                            "since": entry.created_at.isoformat() if entry else None})
+                            "since": entry.created_at.isoformat() if entry else None,
+                            "requested_by": entry.requested_by if entry else None,
+                            "requested_at": entry.requested_at.isoformat() if entry and entry.requested_at else None})
     exported: list[dict[str, object]] = []
     for row in leads.to_dict("records"):
         pk = row["lead_pk"]

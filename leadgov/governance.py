@@ -101,17 +101,18 @@ def draft_statement(session: Session, supplier_id: str, month: Period, contract:
                              billed_before=billing_store.billed_before(session, supplier_id, month.label))
 
 
-def bill_month(session: Session, supplier_id: str, year: int, month: int, tz: str, as_of: date) -> Statement:
+def bill_month(session: Session, supplier_id: str, year: int, month: int, tz: str, as_of: date, *,
+               by: str | None = None) -> Statement:
     """Compute and store the next revision of a month's statement.
 
     Claims are first checked for overdue as of the day after the month (or ``as_of`` if
     earlier), so the credits of the month are known; the contract is the one in force on the
-    month's last day.
+    month's last day. ``by``: who computes it (kept with the revision).
     """
     period = month_period(year, month)
     _, last_day = period.dates
     check_overdue(session, min(as_of, last_day + timedelta(days=1)), supplier_id)
     version, contract = contract_for(session, supplier_id, period.end)
     draft = draft_statement(session, supplier_id, period, contract, tz)
-    stored = billing_store.store_statement(session, draft, version.id, as_of)
+    stored = billing_store.store_statement(session, draft, version.id, as_of, computed_by=by)
     return Statement(stored, draft, version)

@@ -194,8 +194,10 @@ def _parse(text: str, path: str) -> Contract:
     return parse_contract(text, path).contract
 
 
-def store_rows(session: Session, rows: pd.DataFrame, source: str) -> tuple[OutcomeImport, list[int]]:
-    """Check parsed rows against the database and store the good ones with their contests' claims."""
+def store_rows(session: Session, rows: pd.DataFrame, source: str, *,
+               recorded_by: str | None = None) -> tuple[OutcomeImport, list[int]]:
+    """Check parsed rows against the database and store the good ones with their contests' claims,
+    each event with who recorded it (``recorded_by``: the person, or who ran the import)."""
     pairs = rows.loc[rows["refusal"].isna(), ["supplier_id", "lead_id"]].itertuples(index=False, name=None)
     leads = outcome_store.leads_named(session, pairs)
     contracts = contracts_by_version(session, leads["contract_version_id"].dropna().unique())
@@ -203,7 +205,7 @@ def store_rows(session: Session, rows: pd.DataFrame, source: str) -> tuple[Outco
     checked = check_rows(rows, leads, outcome_store.known_suppliers(session), contracts, stored)
     keep = checked[checked["refusal"].isna() & ~checked["duplicate"]].copy()
     keep["lead_pk"] = keep["lead_pk"].astype("int64")
-    outcome_store.insert_events(session, keep, source)
+    outcome_store.insert_events(session, keep, source, recorded_by)
     contests = keep[keep["event"] == OutcomeEventType.CONTEST.value]
     changes = ClaimChanges()
     for supplier_id, group in contests.groupby("supplier_id"):
@@ -224,11 +226,12 @@ def store_rows(session: Session, rows: pd.DataFrame, source: str) -> tuple[Outco
     return result, refused["row"].tolist()
 
 
-def import_outcomes(session: Session, data: bytes, source: str, tz: str) -> OutcomeImport:
+def import_outcomes(session: Session, data: bytes, source: str, tz: str, *,
+                    recorded_by: str | None = None) -> OutcomeImport:
     """Read, check and store an outcome export in the caller's transaction; refused rows are
     listed with their file line (a re-scan of the file, done only when something is refused)."""
     frame, _, delimiter = read_outcomes_export(data, source=source)
-    result, refused_rows = store_rows(session, parse_rows(frame, tz), source)
+    result, refused_rows = store_rows(session, parse_rows(frame, tz), source, recorded_by=recorded_by)
     if refused_rows:
         lines = record_lines(data, delimiter)
         refusals = [Refusal(lines[r] if r < len(lines) else None, x.rule, x.message)

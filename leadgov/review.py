@@ -140,21 +140,46 @@ def quarter_releases(session: Session, supplier_id: str, quarter: Period) -> tup
 
 @dataclass(frozen=True)
 class ContestCount:
-    """The contests of the quarter's leads for one reason (the decision log sums them, never lists them)."""
+    """The contests of the quarter's leads for one reason (the decision log sums them, never lists them),
+    with who recorded them (sorted; empty when nobody was kept)."""
 
     reason: str | None
     count: int
     first: date
     last: date
+    by: tuple[str, ...] = ()
 
 
-def contests_by_reason(contests: list[tuple[date, str | None]]) -> tuple[ContestCount, ...]:
-    """(day, reason) contests summed per reason: most frequent first, then by reason."""
+def contests_by_reason(contests: list[tuple[date, str | None]] | list[tuple[date, str | None, str | None]],
+                       ) -> tuple[ContestCount, ...]:
+    """(day, reason[, who]) contests summed per reason: most frequent first, then by reason."""
     days: dict[str | None, list[date]] = {}
-    for day, reason in contests:
+    people: dict[str | None, set[str]] = {}
+    for day, reason, *who in contests:
         days.setdefault(reason, []).append(day)
-    counted = [ContestCount(reason, len(d), min(d), max(d)) for reason, d in days.items()]
+        people.setdefault(reason, set()).update(w for w in who if w)
+    counted = [ContestCount(reason, len(d), min(d), max(d), tuple(sorted(people[reason])))
+               for reason, d in days.items()]
     return tuple(sorted(counted, key=lambda c: (-c.count, c.reason or "")))
+
+
+@dataclass(frozen=True)
+class RecomputationEntry:
+    """A statement of the quarter computed again (for the decision log): when (the day in UTC), which
+    month and revision, who, and whether the amount due changed."""
+
+    at: date
+    month: str
+    revision: int
+    computed_by: str
+    amount_changed: bool
+
+
+def quarter_recomputations(session: Session, supplier_id: str, quarter: Period) -> tuple[RecomputationEntry, ...]:
+    """The recomputations of the quarter's months, each against the revision before it."""
+    return tuple(RecomputationEntry(s.computed_at.date(), s.month, s.revision, s.computed_by or "",
+                                    s.amount_due_eur != before.amount_due_eur)
+                 for s, before in billing_store.recomputations(session, supplier_id, months_in(quarter)))
 
 
 @dataclass(frozen=True)
@@ -169,12 +194,13 @@ class ContractVersionEntry:
 
 @dataclass(frozen=True)
 class DecisionEntry:
-    """A pilot decision of the supplier (for the decision log)."""
+    """A pilot decision of the supplier (for the decision log), with who took it."""
 
     at: date
     verdict: str
     decision: str
     comment: str
+    decided_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +238,8 @@ class SupplierReview:
     releases: tuple[ReleaseEntry, ...] = ()
     #: The contract versions stored during the quarter.
     contract_versions: tuple[ContractVersionEntry, ...] = ()
+    #: The quarter's statements computed again, with who did.
+    recomputations: tuple[RecomputationEntry, ...] = ()
 
     @property
     def rejections(self) -> list[tuple[str, int, float | None]]:
@@ -269,9 +297,9 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
         weekly=tuple(weekly), amounts=amounts,
         recommendation=recommend(kpis, contract, frozen_months=len(amounts.frozen_months),
                                  previous=_previous(session, supplier.id, quarter, tz, as_of)),
-        contests=contests_by_reason([(at.date(), reason)
-                                     for at, _, reason in contests_between(session, supplier.id, *quarter.dates)]),
-        pilot_decisions=tuple(DecisionEntry(d.decided_at.date(), d.verdict, d.decision, d.comment)
+        contests=contests_by_reason([(at.date(), reason, by)
+                                     for at, _, reason, by in contests_between(session, supplier.id, *quarter.dates)]),
+        pilot_decisions=tuple(DecisionEntry(d.decided_at.date(), d.verdict, d.decision, d.comment, d.decided_by)
                               for d in decisions(session, supplier.id)),
         charts=ChartInputs(
             reject_rates=tuple((w.label[-3:], k.reject_rate) for w, k in zip(weeks, weekly, strict=True)),
@@ -282,6 +310,7 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
             funnel=tuple((row["stage"], row["count"]) for row in conversion.funnel),
         ),
         releases=quarter_releases(session, supplier.id, quarter),
+        recomputations=quarter_recomputations(session, supplier.id, quarter),
         contract_versions=tuple(ContractVersionEntry(v.effective_from or v.loaded_at.date(), v.contract_id,
                                                      v.supersedes)
                                 for v in contract_versions_between(session, supplier.id, *quarter.dates)),

@@ -38,6 +38,8 @@ class BillingStatement(Base):
     frozen: Mapped[bool] = mapped_column(Boolean)
     freeze_reasons: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Who computed this revision: the command's user, the flow run, the demo (NULL before it was kept).
+    computed_by: Mapped[str | None] = mapped_column(String(200))
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(String(200))
     release_comment: Mapped[str | None] = mapped_column(Text)

@@ -64,9 +64,10 @@ def billed_units(session: Session, supplier_id: str, lead_pks_condition: ColumnE
 
 
 def store_statement(
-    session: Session, draft: "StatementDraft", contract_version_id: int, computed_on: date
+    session: Session, draft: "StatementDraft", contract_version_id: int, computed_on: date, *,
+    computed_by: str | None = None,
 ) -> BillingStatement:
-    """Add ``draft`` as the month's next revision, with its
+    """Add ``draft`` as the month's next revision, computed by ``computed_by``, with its
     lines, and mark its credited claims. Earlier revisions are left as they were.
 
     A released month stays released only while nothing changed (``keeps_release``); otherwise the
@@ -79,6 +80,7 @@ def store_statement(
         billable_units=draft.billable_units, gross_eur=draft.gross_eur, budget_cap_eur=draft.budget_cap_eur,
         cap_excess_eur=draft.cap_excess_eur, credits_eur=draft.credits_eur, amount_due_eur=draft.amount_due_eur,
         frozen=draft.frozen, freeze_reasons=json.dumps(list(draft.freeze_reasons), ensure_ascii=False),
+        computed_by=None if computed_by is None else computed_by[:200],
     )
     if previous is not None and keeps_release(previous, statement):
         statement.released_by, statement.released_at = previous.released_by, previous.released_at
@@ -137,7 +139,8 @@ def store_release(session: Session, latest: BillingStatement, released_by: str, 
             "supplier_id", "month", "contract_version_id", "model", "unit_price_eur", "fixed_fee_eur",
             "billable_units", "gross_eur", "budget_cap_eur", "cap_excess_eur", "credits_eur", "amount_due_eur",
             "frozen", "freeze_reasons")
-    }, revision=latest.revision + 1, released_by=released_by, released_at=released_at, release_comment=comment)
+    }, revision=latest.revision + 1, released_by=released_by, released_at=released_at, release_comment=comment,
+        computed_by=released_by[:200])  # a release is a revision its releaser made
     session.add(statement)
     session.flush()
     session.execute(insert(BillingLine).from_select(
@@ -157,6 +160,20 @@ def releases(session: Session, supplier_id: str, months: list[str]) -> list[Bill
     for row in rows:
         first.setdefault((row.month, row.released_at), row)
     return list(first.values())
+
+
+def recomputations(session: Session, supplier_id: str,
+                   months: list[str]) -> list[tuple[BillingStatement, BillingStatement]]:
+    """(revision, the revision before it) for each revision of the supplier's ``months`` that
+    recomputed an earlier one (every revision after the first, except the releases), by time of
+    computation."""
+    released = {s.id for s in releases(session, supplier_id, months)}
+    rows = list(session.scalars(select(BillingStatement).where(
+        BillingStatement.supplier_id == supplier_id, BillingStatement.month.in_(months))))
+    by_revision = {(row.month, row.revision): row for row in rows}
+    pairs = [(row, by_revision[(row.month, row.revision - 1)]) for row in rows
+             if row.revision > 1 and row.id not in released and (row.month, row.revision - 1) in by_revision]
+    return sorted(pairs, key=lambda pair: (pair[0].computed_at, pair[0].id))
 
 
 def statement_lines(session: Session, statement_id: int) -> pd.DataFrame:

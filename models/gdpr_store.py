@@ -254,13 +254,14 @@ def reasons_of(session: Session, leads: pd.DataFrame) -> pd.DataFrame:
 
 def events_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     """The outcome events of these leads, in time order."""
-    columns = ["lead_pk", "event", "at", "contest_reason", "amount_eur", "objection", "note", "source", "imported_at"]
+    columns = ["lead_pk", "event", "at", "contest_reason", "amount_eur", "objection", "note", "source", "imported_at",
+               "recorded_by"]
     rows: list[Sequence[object]] = []
     for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
         rows += session.execute(
             select(OutcomeEvent.lead_pk, OutcomeEvent.event, OutcomeEvent.at, OutcomeEvent.contest_reason,
                    OutcomeEvent.amount_eur, OutcomeEvent.objection, OutcomeEvent.note, OutcomeEvent.source,
-                   OutcomeEvent.imported_at)
+                   OutcomeEvent.imported_at, OutcomeEvent.recorded_by)
             .where(OutcomeEvent.lead_pk.in_(chunk)).order_by(OutcomeEvent.at, OutcomeEvent.id)).all()
     return pd.DataFrame(rows, columns=columns)
 

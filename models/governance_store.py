@@ -45,16 +45,16 @@ def cohort_span(session: Session, condition: ColumnElement[bool]) -> CohortSpan:
 
 
 def contests_between(session: Session, supplier_id: str, start: date,
-                     end: date) -> list[tuple[datetime, str, str | None]]:
-    """(at in UTC, lead id, reason) of the contests of the supplier's leads delivered from ``start``
-    to ``end``, oldest first."""
+                     end: date) -> list[tuple[datetime, str, str | None, str | None]]:
+    """(at in UTC, lead id, reason, who recorded it) of the contests of the supplier's leads delivered
+    from ``start`` to ``end``, oldest first."""
     rows = session.execute(
-        select(OutcomeEvent.at, OutcomeEvent.lead_id, OutcomeEvent.contest_reason)
+        select(OutcomeEvent.at, OutcomeEvent.lead_id, OutcomeEvent.contest_reason, OutcomeEvent.recorded_by)
         .join(Lead, Lead.id == OutcomeEvent.lead_pk)
         .where(OutcomeEvent.supplier_id == supplier_id, OutcomeEvent.event == "contest",
                Lead.delivered_on.between(start, end)).order_by(OutcomeEvent.at)
     ).all()
-    return [(at, lead_id, reason) for at, lead_id, reason in rows]
+    return [(at, lead_id, reason, by) for at, lead_id, reason, by in rows]
 
 
 def contract_versions_between(session: Session, supplier_id: str, start: date, end: date) -> list[ContractVersion]:

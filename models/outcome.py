@@ -35,4 +35,7 @@ class OutcomeEvent(Base):
     objection: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(500))
+    #: Who recorded the event: the person who typed a contest (``leadgov contest --by``), or who ran the
+    #: import (the command's user, the flow run); NULL for events imported before it was kept.
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)

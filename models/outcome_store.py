@@ -62,9 +62,9 @@ def contract_texts(session: Session, version_ids: Iterable[int]) -> dict[int, tu
     return {i: (content, path) for i, content, path in rows}
 
 
-def insert_events(session: Session, events: pd.DataFrame, source: str) -> None:
+def insert_events(session: Session, events: pd.DataFrame, source: str, recorded_by: str | None = None) -> None:
     """Store checked events (lead_pk, supplier_id, lead_id, event, at, contest_reason, amount_eur,
-    objection, note)."""
+    objection, note), with their source and who recorded them."""
     if events.empty:
         return
     frame = events[["lead_pk", "supplier_id", "lead_id", "event", "at", "contest_reason", "amount_eur",
@@ -73,6 +73,7 @@ def insert_events(session: Session, events: pd.DataFrame, source: str) -> None:
     # Decimal as text: exact into PostgreSQL's numeric, and SQLite's driver binds no Decimal
     frame["amount_eur"] = [None if pd.isna(amount) else str(amount) for amount in frame["amount_eur"]]
     frame["source"] = source[-500:]
+    frame["recorded_by"] = None if recorded_by is None else recorded_by[:200]
     frame["imported_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
     frame["imported_at"] = frame["imported_at"].astype("datetime64[ns]")
     bulk_insert(session, OutcomeEvent.__tablename__, frame)

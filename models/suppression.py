@@ -23,3 +23,7 @@ class SuppressionEntry(Base):
     identity_key: Mapped[int] = mapped_column(BigInteger, index=True)
     reason: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Who asked for the latest decision on this entry (the objection, or the erasure that followed it)
+    #: and when; NULL for entries listed before it was kept.
+    requested_by: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime | None]

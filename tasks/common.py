@@ -21,6 +21,7 @@ from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.futures import PrefectFuture, wait
 from prefect.input import RunInput
+from prefect.runtime import flow_run as prefect_flow_run
 from prefect.tasks import Task
 from pydantic import Field
 
@@ -96,8 +97,9 @@ def as_tasks(step: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30],
       retry_condition_fn=lambda _task, _run, state: database_unreachable(state))
 def open_runtime() -> Runtime:
-    """The flow run's runtime from the worker's settings; the database brought to the current schema."""
-    return build_runtime()
+    """The flow run's runtime from the worker's settings; the database brought to the current schema.
+    What the run records names it (``flow run <name>``) unless a form names a person."""
+    return build_runtime(actor=f"flow run {prefect_flow_run.name}")
 
 
 #: How long a run waits, paused, for a decision by default: a week.

@@ -45,10 +45,13 @@ PhoneOption = Annotated[list[str] | None, typer.Option(
 RegionOption = Annotated[str | None, typer.Option(
     "--region", help="Region of a phone written without its country code (default: LEADGOV_DEFAULT_PHONE_REGION).")]
 FormatOption = Annotated[OutputFormat, typer.Option(help="Output format.")]
+ByOption = Annotated[str | None, typer.Option(
+    "--by", help="Who asks for it (kept with the suppression entry; default: your user name).")]
 
 
-def _request(email: list[str] | None, phone: list[str] | None, region: str | None) -> PersonRequest:
-    return PersonRequest(tuple(email or ()), tuple(phone or ()), region)
+def _request(email: list[str] | None, phone: list[str] | None, region: str | None,
+             by: str | None = None) -> PersonRequest:
+    return PersonRequest(tuple(email or ()), tuple(phone or ()), region, by)
 
 
 @gdpr_app.command("purge")
@@ -96,29 +99,30 @@ def _print_request(result: PersonResult, format: OutputFormat) -> None:
 
 
 def _suppress(job: Callable[[Runtime, PersonRequest], PersonResult], email: list[str] | None,
-              phone: list[str] | None, region: str | None, format: OutputFormat, db: str | None) -> None:
+              phone: list[str] | None, region: str | None, by: str | None, format: OutputFormat,
+              db: str | None) -> None:
     """``erase`` and ``object``: the person named by the options, one job, the counts printed."""
     with user_errors():
-        result = job(cli_runtime(db), _request(email, phone, region))
+        result = job(cli_runtime(db), _request(email, phone, region, by))
     _print_request(result, format)
 
 
 @gdpr_app.command("erase")
 def erase_command(
-    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None,
+    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None, by: ByOption = None,
     format: FormatOption = OutputFormat.table, db: DbOption = None,
 ) -> None:
     """Erase a person's data everywhere leadgov stores it and suppress them (right to erasure)."""
-    _suppress(erase_person, email, phone, region, format, db)
+    _suppress(erase_person, email, phone, region, by, format, db)
 
 
 @gdpr_app.command("object")
 def object_command(
-    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None,
+    email: EmailOption = None, phone: PhoneOption = None, region: RegionOption = None, by: ByOption = None,
     format: FormatOption = OutputFormat.table, db: DbOption = None,
 ) -> None:
     """Suppress a person without erasing their data (objection to prospecting)."""
-    _suppress(object_for_person, email, phone, region, format, db)
+    _suppress(object_for_person, email, phone, region, by, format, db)
 
 
 @gdpr_app.command("export")

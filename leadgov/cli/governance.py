@@ -87,11 +87,12 @@ def contest(
     reason: Annotated[str, typer.Option(help="One of the contract's contest_reasons.")],
     note: Annotated[str | None, typer.Option(help="Free text kept with the contest.")] = None,
     at: Annotated[str | None, typer.Option(help="When (ISO 8601, local time; default: now).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who contests it (default: your user name).")] = None,
     db: DbOption = None,
 ) -> None:
     """Contest an accepted lead: accepted within the contract's window and with a listed reason."""
     with user_errors():
-        result = record_contest(cli_runtime(db), ContestRequest(lead_id, supplier, reason, note, at))
+        result = record_contest(cli_runtime(db), ContestRequest(lead_id, supplier, reason, note, at, by))
     if result.duplicated:
         out.print(f"lead {lead_id} of {supplier}: this contest was already recorded")
         return

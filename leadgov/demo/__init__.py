@@ -33,7 +33,8 @@ def run_demo(url: str, settings: Settings, out_dir: Path) -> DemoResult:
     """Play the quarter into ``url``, its files and reports under ``out_dir``: a runtime whose clock is
     the demo's day, Slack as the settings say (alerts wait in the outbox without it)."""
     clock = FixedClock(FIRST_DAY, settings.timezone)
-    runtime = build_runtime(settings.model_copy(update={"output_dir": out_dir}), database_url=url, clock=clock)
+    runtime = build_runtime(settings.model_copy(update={"output_dir": out_dir}), database_url=url, clock=clock,
+                            actor="demo")
     run = start(runtime, clock, out_dir)
     play_quarter(run)
     review = publish_review(run, REVIEW_AS_OF)

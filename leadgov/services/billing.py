@@ -131,7 +131,7 @@ def store_statement(runtime: Runtime, supplier_id: str, month: str, as_of: date)
     revisions are kept: a retry stores one more revision, never a changed one)."""
     year, number = month_numbers(month)
     with runtime.sessions() as session:
-        statement = bill_month(session, supplier_id, year, number, runtime.timezone, as_of)
+        statement = bill_month(session, supplier_id, year, number, runtime.timezone, as_of, by=runtime.actor)
         return read_statement(session, statement.stored)
 
 

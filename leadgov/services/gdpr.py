@@ -19,7 +19,7 @@ show the person's data.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from leadgov import gdpr
@@ -55,6 +55,9 @@ class PersonRequest:
     phones: tuple[str, ...] = ()
     #: Region of a phone written without its country code; default the settings' ``default_phone_region``.
     region: str | None = None
+    #: Who asks for an erasure or an objection (kept with the suppression entries); default the
+    #: runtime's actor. An export records nothing.
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class SuppressionStatus:
     reason: str | None
     #: When it was listed (ISO 8601 text), None when not listed.
     since: str | None
+    #: Who asked for its latest decision (the objection, or the erasure that followed) and when (ISO
+    #: 8601, UTC); None when not listed, or listed before leadgov kept it.
+    requested_by: str | None = None
+    requested_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,19 +146,24 @@ def purge_expired(runtime: Runtime, request: PurgeRequest, *,
 # --- a person's requests -----------------------------------------------------------------------
 
 
+def _asked(runtime: Runtime, request: PersonRequest) -> gdpr.Asked:
+    """Who asked for the decision (the request's ``by``, else the runtime's actor) and when (now, naive UTC)."""
+    return gdpr.Asked(request.by or runtime.actor, runtime.clock.now().astimezone(UTC).replace(tzinfo=None))
+
+
 def erase_person(runtime: Runtime, request: PersonRequest) -> PersonResult:
     """Erase the person's personal data from every lead, outcome note and identity run, and put each
     of their emails and phones on the suppression list as ``erased``."""
     who = _person(runtime, request)
     with runtime.sessions() as session:
-        return gdpr.erase(session, who, _hmac_key(runtime))
+        return gdpr.erase(session, who, _hmac_key(runtime), asked=_asked(runtime, request))
 
 
 def object_for_person(runtime: Runtime, request: PersonRequest) -> PersonResult:
     """Put each of the person's emails and phones on the suppression list as ``objected``; their data is kept."""
     who = _person(runtime, request)
     with runtime.sessions() as session:
-        return gdpr.object_to_processing(session, who, _hmac_key(runtime))
+        return gdpr.object_to_processing(session, who, _hmac_key(runtime), asked=_asked(runtime, request))
 
 
 def export_person(runtime: Runtime, request: PersonRequest) -> PersonExport:

@@ -59,6 +59,8 @@ class ContestRequest:
     reason: str
     note: str | None = None
     at: datetime | str | None = None
+    #: Who contests it (kept with the contest); default the runtime's actor.
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def store_outcomes(runtime: Runtime, data: bytes, source: str) -> OutcomeImport:
     """Check and store the export's events in one transaction, with their contests' claims. Safe to
     retry: events already stored are recognised as duplicates."""
     with runtime.sessions() as session:
-        return import_outcome_rows(session, data, source, runtime.timezone)
+        return import_outcome_rows(session, data, source, runtime.timezone, recorded_by=runtime.actor)
 
 
 def raise_outcome_alerts(runtime: Runtime, contested: tuple[StoredContest, ...]) -> AlertRun:
@@ -121,7 +123,7 @@ def contest(runtime: Runtime, request: ContestRequest) -> ContestResult:
         rule, message = row["refusal"].iloc[0]
         raise Refused(f"contest refused ({rule}): {message}")
     with runtime.sessions() as session:
-        stored, _ = store_rows(session, row, CONTEST_SOURCE)
+        stored, _ = store_rows(session, row, CONTEST_SOURCE, recorded_by=request.by or runtime.actor)
         if stored.refusals:  # raised inside the unit of work: it is rolled back, nothing stored
             refusal = stored.refusals[0]
             raise Refused(f"contest refused ({refusal.rule}): {refusal.message}")

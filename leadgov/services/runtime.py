@@ -8,6 +8,7 @@ instead of mocking anything.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -110,6 +111,10 @@ class Runtime:
     sessions: SessionFactory
     notifier: Notifier
     clock: Clock = field(default_factory=lambda: SystemClock("Europe/Paris"))
+    #: Who is behind this run when a request names nobody: kept as the "by" of what the run records
+    #: (an import's contests, a statement's revision, an erasure asked without ``--by``). The user of a
+    #: command, ``flow run <name>`` for a flow, ``demo`` for the demo.
+    actor: str = "leadgov"
 
     @property
     def timezone(self) -> str:
@@ -149,14 +154,22 @@ def transient_io(error: object) -> bool:
     return file_unavailable(error) or database_unreachable(error)
 
 
+def local_user() -> str:
+    """The operating-system user running this process: who is behind a command that names nobody."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment nor the password database
+        return "unknown user"
+
+
 def build_runtime(settings: Settings | None = None, *, database_url: str | None = None,
                   clock: Clock | None = None, notifier: Notifier | None = None,
-                  migrate: bool = True) -> Runtime:
+                  migrate: bool = True, actor: str | None = None) -> Runtime:
     """The runtime of a door: the settings (default: the environment's), the database (default: the
     settings'), brought to the current schema here, the one place that upgrades it. From here on the
     process creates its files 0600 and its folders 0700 (``private_umask``). Refused when the
     settings hold the public development HMAC key while the database or Slack is real
-    (``Settings.dev_key_refusal``)."""
+    (``Settings.dev_key_refusal``). ``actor``: who is behind the run (default: the process's user)."""
     private_umask()
     settings = settings or get_settings()
     url = database_url or settings.effective_database_url
@@ -167,5 +180,5 @@ def build_runtime(settings: Settings | None = None, *, database_url: str | None 
         upgrade(url)
     return Runtime(settings=settings, sessions=SessionFactory(url),
                    notifier=notifier or OutboxNotifier.from_settings(settings),
-                   clock=clock or SystemClock(settings.timezone))
+                   clock=clock or SystemClock(settings.timezone), actor=actor or local_user())
 

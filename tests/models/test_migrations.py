@@ -144,3 +144,29 @@ def test_the_review_status_and_decision_day_come_with_0012_and_leave_with_its_do
     with get_engine(db_url).connect() as connection:
         assert connection.execute(text("SELECT status FROM lead")).scalars().all() == ["rejected"]
 
+
+
+def test_who_decided_comes_with_0017_and_earlier_rows_keep_null(db_url):
+    """0017 adds who recorded an outcome event, asked for a suppression and computed a statement; rows
+    stored before know nobody (NULL); its downgrade drops the columns."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from leadgov.models.migrate import alembic_config
+
+    added = {"outcome_event": {"recorded_by"}, "suppression_entry": {"requested_by", "requested_at"},
+             "billing_statement": {"computed_by"}}
+    command.downgrade(alembic_config(db_url), "0012")
+    for table, columns in added.items():
+        assert not columns & {c["name"] for c in inspect(get_engine(db_url)).get_columns(table)}
+    with get_engine(db_url).begin() as connection:
+        connection.execute(text("INSERT INTO suppression_entry (kind, key_hmac, identity_key, reason, created_at) "
+                                "VALUES ('email', 'h', 1, 'objected', '2027-01-01')"))
+    upgrade(db_url)
+    for table, columns in added.items():
+        assert columns <= {c["name"] for c in inspect(get_engine(db_url)).get_columns(table)}
+    with get_engine(db_url).connect() as connection:
+        assert connection.execute(text("SELECT reason, requested_by FROM suppression_entry")).all() == [
+            ("objected", None)]
+    command.downgrade(alembic_config(db_url), "0012")
+    assert "requested_by" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("suppression_entry")}
