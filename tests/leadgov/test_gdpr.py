@@ -378,6 +378,7 @@ def test_export_of_an_unknown_person_is_empty(db_url):
     data = json.loads(result.stdout)
     assert data["leads"] == [] and data["suppressed"] is False
     assert data["suppression"] == [{"kind": "email", "value": "nobody@example.org", "suppressed": False,
+                                    "requested_by": None, "requested_at": None,
                                     "reason": None, "since": None}]
 
 

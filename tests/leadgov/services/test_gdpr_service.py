@@ -26,7 +26,7 @@ from leadgov.services.gdpr import (
     purge_expired,
     rekey,
 )
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
+from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime, local_user
 
 DAY = date(2027, 3, 1)
 SHORT = make_contract_file(**{"contract_id": "SHORT-2027", "supplier.id": "shortco", "supplier.name": "Short Co",
@@ -110,7 +110,8 @@ def test_the_export_is_typed_and_stamped_by_the_runtimes_clock(db_url):
     assert result.generated_at == datetime.combine(date(2027, 4, 2), time(9, 0), ZoneInfo("Europe/Paris"))
     assert (result.emails, result.phones, result.suppressed) == ((PERSON["email"],), ("+33612340001",), True)
     assert result.suppression[0] == SuppressionStatus("email", PERSON["email"], True, "objected",
-                                                      result.suppression[0].since)
+                                                      result.suppression[0].since, local_user(),
+                                                      "2027-03-01T08:00:00")  # who ran it; the clock's 09:00 in UTC
     assert [x["lead_id"] for x in result.leads] == ["L-00001"]
     document = json.loads(json.dumps(result.as_dict()))
     assert document["generated_at"] == "2027-04-02T09:00:00+02:00" and document["suppressed"] is True
