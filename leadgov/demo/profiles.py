@@ -1,7 +1,8 @@
 """The three demo suppliers: how each delivers, replaces and converts.
 
-One behaves (ACME Leads), one has a rejection spike in week 7 and replaces late (DataPulse), one
-fails its pilot on consent (Prospectia). The figures are the demo's assumptions, chosen to give
+One behaves (ACME Leads), one has a rejection spike in week 7 and replaces late (DataPulse, on
+legitimate interest: its leads carry the day the person was informed), one fails its pilot on consent
+(Prospectia). The figures are the demo's assumptions, chosen to give
 realistic French B2B numbers, not measurements.
 """
 

@@ -1,6 +1,8 @@
 """The main job: ``leadgov demo`` plays a quarter end to end and tells the story it promises."""
 
-from leadgov.models import alert_store, incident_store
+from sqlalchemy import func, select
+
+from leadgov.models import Lead, LeadReason, alert_store, incident_store
 from leadgov.models.committee_store import list_deliveries
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions
@@ -26,6 +28,10 @@ def test_demo_plays_the_quarter(demo_run):
         states = {s.id: s.state for s in session.query(Supplier)}
         verdicts = {s: [d.verdict for d in decisions(session, s)] for s in states}
         packs = {(d.report, d.medium, d.status) for d in list_deliveries(session)}
+        notices = session.execute(select(func.count(Lead.id), func.count(Lead.notice_sent_at))
+                                  .where(Lead.supplier_id == "datapulse")).one()
+        no_notice = session.scalar(select(func.count(LeadReason.id)).where(LeadReason.code == "NO_NOTICE"))
+    assert notices[0] > 500 and notices[1] == notices[0] and no_notice == 0  # legitimate interest, notices proven
     assert keys.count("REJECTION_SPIKE|datapulse|2027-W07") == 1          # the week-7 spike, raised once
     assert len(keys) == len(set(keys))                                   # every alert once
     assert verdicts["acme-leads"] == ["GO"] and states["acme-leads"] == "active"
@@ -66,8 +72,8 @@ def test_the_managers_get_incidents_not_floods(demo_run):
 
 
 def test_the_demo_supplier_on_legitimate_interest_proves_its_notices():
-    """Prospectia's contract is on legitimate interest: its demo leads carry notice_sent_at, so none is NO_NOTICE
-    (its GDPR incidents come from its contests, as the story says)."""
+    """DataPulse's contract is on legitimate interest: its demo leads carry notice_sent_at (in its own column and
+    date format), so none is NO_NOTICE; its other defects still fire."""
     from datetime import date
     from pathlib import Path
 
@@ -77,7 +83,7 @@ def test_the_demo_supplier_on_legitimate_interest_proves_its_notices():
     from leadgov.demo.leads import delivery_frame
     from leadgov.demo.profiles import PROFILES
 
-    profile = next(p for p in PROFILES if p.supplier_id == "prospectia")
+    profile = next(p for p in PROFILES if p.supplier_id == "datapulse")
     contracts = Path(__file__).resolve().parents[2] / "config" / "contracts"
     contract = load_contract(contracts / profile.contract_file).contract
     assert contract.gdpr.legal_basis == "legitimate_interest"
