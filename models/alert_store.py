@@ -3,14 +3,16 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.base import utcnow
 from leadgov.models.db import changed_rows
+from leadgov.models.statuses import AlertStatus
 
 #: A worker that claimed an alert and vanished (killed mid-send) releases it after this long.
 STALE_CLAIM = timedelta(minutes=15)
@@ -38,24 +40,23 @@ def stored(session: Session, key: str) -> bool:
     return session.scalar(select(OutboxAlert.id).where(OutboxAlert.key == key)) is not None
 
 
+def takeable(status: QueryableAttribute[Any], claimed_at: QueryableAttribute[Any],
+             now: datetime) -> ColumnElement[bool]:
+    """What a sender may take, in any outbox (alerts, committee packs, incident closings): waiting
+    (``pending``, or ``failed`` and tried again), or ``sending`` since before ``now - STALE_CLAIM``
+    (its worker vanished). ``claimed_at`` is when the row was last taken."""
+    return or_(status.in_([AlertStatus.PENDING.value, AlertStatus.FAILED.value]),
+               (status == AlertStatus.SENDING.value) & (claimed_at < now - STALE_CLAIM))
+
+
 def _sendable(now: datetime) -> ColumnElement[bool]:
-    """Pending, failed, or held too long by a vanished worker; not sent with a report."""
-    return OutboxAlert.type.not_in(SENT_WITH_REPORT) & or_(
-        OutboxAlert.status.in_(["pending", "failed"]),
-        (OutboxAlert.status == "sending") & (OutboxAlert.claimed_at < now - STALE_CLAIM))
+    """Takeable, and not sent with a report."""
+    return OutboxAlert.type.not_in(SENT_WITH_REPORT) & takeable(OutboxAlert.status, OutboxAlert.claimed_at, now)
 
 
 def count_sendable(session: Session, now: datetime | None = None) -> int:
     """How many alerts a sender would take now."""
     return session.scalar(select(func.count()).select_from(OutboxAlert).where(_sendable(now or utcnow()))) or 0
-
-
-def claim_for_sending(session: Session, now: datetime | None = None) -> list[OutboxAlert]:
-    """Take every alert to send (pending, failed, or held too long by a vanished worker) and mark
-    them ``sending``: a second worker running at the same time gets none of them."""
-    now = now or utcnow()
-    taken = [alert_id for alert_id in sendable_ids(session, now) if claim(session, alert_id, now) is not None]
-    return list(session.scalars(select(OutboxAlert).where(OutboxAlert.id.in_(taken)).order_by(OutboxAlert.id)))
 
 
 def sendable_ids(session: Session, now: datetime | None = None) -> list[int]:

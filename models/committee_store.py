@@ -3,10 +3,10 @@
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from leadgov.models.alert_store import STALE_CLAIM
+from leadgov.models.alert_store import takeable
 from leadgov.models.base import utcnow
 from leadgov.models.committee import CommitteeDelivery, CommitteePack
 from leadgov.models.db import changed_rows
@@ -71,9 +71,7 @@ def add_pack(session: Session, *, pack: PackCreate) -> StoredPack:
 
 
 def _sendable(now: datetime, media: list[str]) -> ColumnElement[bool]:
-    return CommitteeDelivery.medium.in_(media) & or_(
-        CommitteeDelivery.status.in_([AlertStatus.PENDING.value, AlertStatus.FAILED.value]),
-        (CommitteeDelivery.status == AlertStatus.SENDING.value) & (CommitteeDelivery.claimed_at < now - STALE_CLAIM))
+    return CommitteeDelivery.medium.in_(media) & takeable(CommitteeDelivery.status, CommitteeDelivery.claimed_at, now)
 
 
 def count_waiting(session: Session) -> int:

@@ -7,12 +7,12 @@ Functions take the caller's session and never commit.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from leadgov.models.alert import OutboxAlert
-from leadgov.models.alert_store import STALE_CLAIM
+from leadgov.models.alert_store import takeable
 from leadgov.models.base import utcnow
 from leadgov.models.db import changed_rows
 from leadgov.models.incident import Incident
@@ -197,8 +197,7 @@ def head_updated(session: Session, incident_id: int) -> None:
 
 
 def _closing_sendable(now: datetime) -> ColumnElement[bool]:
-    return or_(Incident.closing_status.in_([AlertStatus.PENDING, AlertStatus.FAILED]),
-               (Incident.closing_status == AlertStatus.SENDING) & (Incident.closed_at < now - STALE_CLAIM))
+    return takeable(Incident.closing_status, Incident.closed_at, now)  # a closing is taken by moving closed_at
 
 
 @dataclass(frozen=True)
