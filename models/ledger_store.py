@@ -112,13 +112,14 @@ def billing_condition(supplier_id: str, month: Period) -> ColumnElement[bool]:
     """The leads a month's statement is about: those delivered in the month and settled at delivery,
     and those a person settled in the month (``Lead.decided_on``: a review decision, or the approval
     of the pilot that held them). A lead still in review, or still held by its pilot (PILOT_HOLD
-    without a decision: the pilot is undecided, or was not approved), belongs to no statement."""
+    without a decision: the pilot is undecided, or was not approved), belongs to no statement.
+    Every branch is NULL-free, so ``~billing_condition`` is exactly the leads outside the cohort."""
     first, last = month.dates
     settled_at_delivery = and_(Lead.decided_on.is_(None), Lead.status != LeadStatus.REVIEW.value,
                                or_(Lead.flags.is_(None), Lead.flags != LeadFlag.PILOT_HOLD.value))
     return and_(Lead.supplier_id == supplier_id,
                 or_(and_(settled_at_delivery, Lead.delivered_on.between(first, last)),
-                    Lead.decided_on.between(first, last)))
+                    and_(Lead.decided_on.is_not(None), Lead.decided_on.between(first, last))))
 
 
 def billing_cohort_size(session: Session, supplier_id: str, month: Period) -> int:
