@@ -18,6 +18,7 @@ from leadgov.errors import NoContract
 from leadgov.kpis import Kpis, compute_kpis
 from leadgov.models import billing_store, ledger_store
 from leadgov.models.billing import BillingStatement
+from leadgov.models.pilot import Pilot, latest_pilot
 from leadgov.models.supplier import ContractVersion, contract_version_in_force
 from leadgov.periods import Period, month_period, months_in
 
@@ -51,9 +52,19 @@ def billed_amount(session: Session, supplier_id: str, period: Period, condition:
     return sum((Decimal(str(a)) for a in units["amount_eur"]), Decimal("0.00"))
 
 
+def period_contract(session: Session, supplier_id: str, period: Period) -> tuple[ContractVersion, Contract]:
+    """The contract a period is judged under: a pilot's own contract version; for the others the
+    version in force at the period's end (a delivery: the latest)."""
+    if period.kind == "pilot":
+        pilot = latest_pilot(session, supplier_id) if period.pilot_id is None else session.get(Pilot, period.pilot_id)
+        if pilot is not None and pilot.supplier_id == supplier_id:
+            return contract_of_version(session, pilot.contract_version_id)
+    return contract_for(session, supplier_id, period.end)
+
+
 def supplier_kpis(session: Session, supplier_id: str, period: Period, tz: str, as_of: date) -> Kpis:
-    """The supplier's KPIs for a period, under the contract in force at its end."""
-    _, contract = contract_for(session, supplier_id, period.end)
+    """The supplier's KPIs for a period, under the contract in force at its end (a pilot: its own)."""
+    _, contract = period_contract(session, supplier_id, period)
     condition = ledger_store.cohort_condition(session, supplier_id, period, contract)
     ledger = ledger_store.load_ledger(session, supplier_id, period, tz, contract)
     return compute_kpis(ledger, contract, period, as_of=as_of,

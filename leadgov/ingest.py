@@ -28,11 +28,12 @@ from leadgov.frames import LeadRows
 from leadgov.identity import identity_keys
 from leadgov.models import delivery_store as store
 from leadgov.models import identity_store
+from leadgov.models import pilot as pilot_store
 from leadgov.models.gdpr_store import ERASED_COLUMNS, ERASED_DETAIL
 from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
-from leadgov.reasons import RejectionReason
+from leadgov.reasons import LeadFlag, RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
 from leadgov.validation.lead_ids import refuse_personal_ids
 from leadgov.validation.people import KnownPeople, people_failures, text_in
@@ -312,9 +313,22 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
         return IngestOutcome(None, False, result, timings or {})
     with timed(timings, "store"):
         delivery_id = _store(session, checked, result, version_id)
+        hold_for_pilot(session, c.supplier.id, delivery_id, result)
     with timed(timings, "claims"):
         record_delivery_claims(session, delivery_id, c, claim_leads(checked, result))
     return IngestOutcome(delivery_id, False, result, timings or {})
+
+
+def hold_for_pilot(session: Session, supplier_id: str, delivery_id: int, result: ValidationResult) -> int:
+    """While the supplier's pilot is undecided, its accepted leads beyond the pilot's cohort are
+    flagged PILOT_HOLD (one UPDATE; docs/governance.md, Pilot), and so are their verdicts (the result
+    file says so); how many."""
+    if not pilot_store.hold_beyond_cohort(session, supplier_id, delivery_id):
+        return 0
+    held = pilot_store.held_rows(session, delivery_id)
+    verdicts = result.verdicts
+    verdicts["flags"] = verdicts["flags"].mask(verdicts["row_number"].isin(held), LeadFlag.PILOT_HOLD.value)
+    return len(held)
 
 
 def claim_leads(checked: CheckedDelivery, result: ValidationResult) -> pd.DataFrame:

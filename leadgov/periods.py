@@ -1,7 +1,7 @@
 """Reporting periods (ISO week, month, quarter, one delivery, the pilot cohort) as local dates.
 
 Every KPI, statement and alert names its period the same way: ``2027-W09``, ``2027-03``,
-``2027-Q1``, ``delivery:42`` or ``pilot``.
+``2027-Q1``, ``delivery:42``, ``pilot`` (the supplier's latest pilot) or ``pilot:7`` (pilot 7).
 """
 
 import re
@@ -16,6 +16,7 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _DELIVERY = re.compile(r"^delivery:(\d+)$")
+_PILOT = re.compile(r"^pilot:(\d+)$")
 
 
 class BadPeriod(ValueError):
@@ -32,6 +33,8 @@ class Period:
     start: date | None = None
     end: date | None = None
     delivery_id: int | None = None
+    #: The pilot a ``pilot`` period is about; None: the supplier's latest pilot.
+    pilot_id: int | None = None
 
     def contains(self, day: date) -> bool:
         return self.start is not None and self.end is not None and self.start <= day <= self.end
@@ -103,7 +106,14 @@ def parse_period(label: str) -> Period:
         return Period("delivery", text, delivery_id=int(m[1]))
     if text == "pilot":
         return Period("pilot", "pilot")
-    raise BadPeriod(f"unknown period {label!r}: use 2027-W09, 2027-03, 2027-Q1, delivery:ID or pilot")
+    if m := _PILOT.match(text):
+        return pilot_period(int(m[1]))
+    raise BadPeriod(f"unknown period {label!r}: use 2027-W09, 2027-03, 2027-Q1, delivery:ID, pilot or pilot:ID")
+
+
+def pilot_period(pilot_id: int) -> Period:
+    """The cohort of one pilot (``pilot:7``)."""
+    return Period("pilot", f"pilot:{pilot_id}", pilot_id=pilot_id)
 
 
 EXAMPLES = {"week": "2027-W09", "month": "2027-03", "quarter": "2027-Q1"}

@@ -349,13 +349,13 @@ def pilot_verdict(kpis: Kpis, contract: Contract, *, objections: Mapping[str, in
 class PilotMaturity:
     """Whether the pilot can be judged on ``as_of``: the contest window of its last delivery has closed.
 
-    ``last_delivery`` is the cohort's last delivery day when the cohort is full (``pilot.size``
-    leads: no later lead joins it), else the last day of the pilot window (a lead may still
-    arrive until then). A contest is accepted up to ``contest_window_days`` after the delivery day
-    inclusive (docs/governance-rules.md, Contests), so the window closes at the end of
+    The pilot window is ``pilot.max_duration_days`` from the pilot's start day (its last day is
+    ``window_last_day``). ``last_delivery`` is the cohort's last delivery day when the cohort is full
+    (``pilot.size`` leads: no later lead joins it), else the last day of the pilot window (a lead may
+    still arrive until then). A contest is accepted up to ``contest_window_days`` after the delivery
+    day inclusive (docs/governance-rules.md, Contests), so the window closes at the end of
     ``last_delivery + contest_window_days`` and the pilot is matured from the next day, ``matured_on``.
-    ``notes`` say what the caller should know (a start date that is not the first delivery, a
-    supplier already decided on).
+    ``notes`` say what the caller should know (a supplier already decided on).
     """
 
     supplier_id: str
@@ -371,24 +371,23 @@ class PilotMaturity:
     matured: bool
     supplier_state: str | None
     notes: tuple[str, ...] = ()
+    #: The pilot this is about (None for a maturity computed without a stored pilot).
+    pilot_id: int | None = None
 
 
 def pilot_maturity(contract: Contract, *, start_date: date, first_delivery: date | None, cohort_leads: int,
-                   cohort_last_delivery: date | None, supplier_state: str | None, as_of: date) -> PilotMaturity:
-    """The pilot's maturity on ``as_of`` from what was delivered: the supplier's first delivery day,
-    and the pilot cohort's leads and last delivery day so far.
+                   cohort_last_delivery: date | None, supplier_state: str | None, as_of: date,
+                   pilot_id: int | None = None) -> PilotMaturity:
+    """The pilot's maturity on ``as_of`` from what was delivered: the cohort's first delivery day,
+    its leads and its last delivery day so far, under the pilot's contract (``pilot.size``,
+    ``pilot.max_duration_days``, ``replacement.contest_window_days``).
 
-    The pilot window counts ``pilot.max_duration_days`` from ``start_date``, or from the first
-    delivery when it came later (noted); the cohort is full at ``pilot.size`` leads.
+    The pilot window counts ``pilot.max_duration_days`` from ``start_date`` (the day included),
+    whenever the first lead came; the cohort is full at ``pilot.size`` leads.
     """
     notes = []
     size, duration = contract.pilot.size, contract.pilot.max_duration_days
-    anchor = start_date
-    if first_delivery is not None and first_delivery != start_date:
-        anchor = max(first_delivery, start_date)
-        notes.append(f"start_date {start_date} differs from the first stored delivery {first_delivery}: the cohort "
-                     f"starts at the first delivery; maturity is counted from {anchor}")
-    window_last_day = anchor + timedelta(days=duration - 1)  # the cohort takes leads delivered < first + duration
+    window_last_day = start_date + timedelta(days=duration - 1)  # the cohort takes leads delivered < start + duration
     full = cohort_leads >= size
     last_delivery = cohort_last_delivery if full and cohort_last_delivery is not None else window_last_day
     closes = last_delivery + timedelta(days=contract.replacement.contest_window_days)
@@ -398,5 +397,5 @@ def pilot_maturity(contract: Contract, *, start_date: date, first_delivery: date
         supplier_id=contract.supplier.id, as_of=as_of, start_date=start_date, first_delivery=first_delivery,
         window_last_day=window_last_day, cohort_leads=cohort_leads, cohort_full=full, last_delivery=last_delivery,
         contest_closes_on=closes, matured_on=closes + timedelta(days=1), matured=as_of > closes,
-        supplier_state=supplier_state, notes=tuple(notes),
+        supplier_state=supplier_state, notes=tuple(notes), pilot_id=pilot_id,
     )

@@ -12,7 +12,7 @@ from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.identity import IdentityRun
 from leadgov.models.incident import Incident
 from leadgov.models.outcome import OutcomeEvent
-from leadgov.models.pilot import PilotDecision
+from leadgov.models.pilot import Pilot, PilotDecision
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.models.supplier import ContractVersion, Supplier
 from leadgov.models.suppression import SuppressionEntry
@@ -31,6 +31,7 @@ __all__ = [
     "LeadReason",
     "OutboxAlert",
     "OutcomeEvent",
+    "Pilot",
     "PilotDecision",
     "ReplacementClaim",
     "Supplier",

@@ -15,6 +15,8 @@ from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger
 from leadgov.models.db import query_frame
 from leadgov.models.delivery import Lead, LeadReason
 from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.pilot import Pilot, latest_pilot
+from leadgov.models.pilot import cohort_condition as pilot_cohort
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.models.statuses import LeadStatus
 from leadgov.periods import Period, local_day_start
@@ -29,29 +31,17 @@ def cohort_condition(
     if period.kind == "delivery":
         return and_(mine, Lead.delivery_id == period.delivery_id)
     if period.kind == "pilot":
-        return and_(mine, _pilot_condition(session, supplier_id, contract))
+        return and_(mine, _pilot_condition(session, supplier_id, period.pilot_id))
     return and_(mine, Lead.delivered_on.between(period.start, period.end))
 
 
-def _pilot_condition(session: Session, supplier_id: str, contract: Contract | None) -> ColumnElement[bool]:
-    """The supplier's first ``pilot.size`` leads (by delivery day, then storage order) among
-    those delivered within ``pilot.max_duration_days`` of its first delivery."""
-    if contract is None:
-        raise ValueError("the pilot cohort needs the supplier's contract")
-    first = session.scalar(select(Lead.delivered_on).where(Lead.supplier_id == supplier_id)
-                           .order_by(Lead.delivered_on).limit(1))
-    if first is None:
+def _pilot_condition(session: Session, supplier_id: str, pilot_id: int | None) -> ColumnElement[bool]:
+    """The cohort of the supplier's pilot ``pilot_id`` (default: its latest pilot); no lead when the
+    supplier has no such pilot."""
+    pilot = latest_pilot(session, supplier_id) if pilot_id is None else session.get(Pilot, pilot_id)
+    if pilot is None or pilot.supplier_id != supplier_id:
         return false()
-    before = first + timedelta(days=contract.pilot.max_duration_days)
-    last = session.execute(
-        select(Lead.delivered_on, Lead.id).where(Lead.supplier_id == supplier_id, Lead.delivered_on < before)
-        .order_by(Lead.delivered_on, Lead.id).offset(contract.pilot.size - 1).limit(1)
-    ).first()
-    window = Lead.delivered_on < before
-    if last is None:
-        return window
-    day, pk = last
-    return and_(window, or_(Lead.delivered_on < day, and_(Lead.delivered_on == day, Lead.id <= pk)))
+    return pilot_cohort(session, pilot)
 
 
 def load_leads(session: Session, condition: ColumnElement[bool]) -> pd.DataFrame:

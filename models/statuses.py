@@ -82,6 +82,20 @@ class SupplierState(StrEnum):
     TERMINATED = "terminated"
 
 
+class PilotState(StrEnum):
+    """A pilot's life: ``running`` (its cohort is delivered, then its contest window runs), ``judged``
+    (the verdict went to the committee; the owner's decision is awaited), ``decided``. Running and
+    judged pilots are undecided: they hold the supplier's leads beyond their cohort (PILOT_HOLD)."""
+
+    RUNNING = "running"
+    JUDGED = "judged"
+    DECIDED = "decided"
+
+
+#: The states of a pilot that waits for the owner's decision.
+UNDECIDED_PILOT = (PilotState.RUNNING, PilotState.JUDGED)
+
+
 class Decision(StrEnum):
     """The contract owner's decision on a pilot."""
 
@@ -105,6 +119,7 @@ CHECKED_STATUSES: tuple[tuple[str, str, type[StrEnum]], ...] = (
     ("alert", "status", AlertStatus),
     ("supplier", "state", SupplierState),
     ("pilot_decision", "decision", Decision),
+    ("pilot", "state", PilotState),
     ("committee_delivery", "medium", DeliveryMedium),
     ("committee_delivery", "status", AlertStatus),
     ("incident", "state", IncidentState),

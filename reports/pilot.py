@@ -19,6 +19,12 @@ def render_pilot(assessment: PilotAssessment, *, generated_on: date) -> str:
 
 
 def write_pilot_report(assessment: PilotAssessment, out_dir: Path, *, generated_on: date) -> Path:
-    """Write ``pilot-<supplier>.html`` and its PDF in ``out_dir``; the HTML's path."""
+    """Write ``pilot-<supplier>-<pilot id>.html`` and its PDF in ``out_dir`` (each pilot of a supplier
+    has its own report); the HTML's path."""
     return write_with_pdf(render_pilot(assessment, generated_on=generated_on),
-                          out_dir / f"pilot-{assessment.supplier_id}.html")
+                          out_dir / report_name(assessment.supplier_id, assessment.pilot_id))
+
+
+def report_name(supplier_id: str, pilot_id: int) -> str:
+    """The file name of a pilot's report."""
+    return f"pilot-{supplier_id}-{pilot_id}.html"

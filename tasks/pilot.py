@@ -1,9 +1,10 @@
-"""Tasks of a supplier's pilot: each step of ``leadgov.services.pilot`` as its Prefect task (is it
-matured, the verdict, its report, the committee's alert, the owner's decision), and the artifacts.
+"""Tasks of a supplier's pilot: each step of ``leadgov.services.pilot`` as its Prefect task (start or
+follow the pilot, is it matured, the verdict, its report, the committee's alert, the owner's
+decision), and the artifacts, keyed per pilot (``pilot-<supplier>-<pilot id>-<what>``).
 
-Reads are retried when the database could not be reached; recording the decision is not (a retry
-after a commit would record it twice). Artifacts carry counts, rates and ids: never a lead's
-personal data.
+Reads are retried when the database could not be reached; starting a pilot and recording the
+decision are not (a retry after a commit would do it twice). Artifacts carry counts, rates and ids:
+never a lead's personal data.
 """
 
 from prefect import task
@@ -15,6 +16,8 @@ from leadgov.services import pilot
 from leadgov.services.pilot import PilotDecisionResult, PilotJudgement, PilotMaturity
 from leadgov.tasks.common import artifact_key, step_task
 
+open_pilot = step_task(pilot.open_pilot, name="open_pilot")
+start_pilot = step_task(pilot.start_pilot, name="start_pilot")
 check_maturity = step_task(pilot.pilot_maturity, retry="database", name="check_maturity")
 compute_verdict = step_task(pilot.assess, retry="database", name="compute_verdict")
 write_pilot_report = step_task(pilot.write_report, name="write_pilot_report")
@@ -22,29 +25,29 @@ send_verdict_alert = step_task(pilot.raise_verdict_alert, name="send_verdict_ale
 record_pilot_decision = step_task(pilot.decide_pilot, name="record_pilot_decision")
 
 
-def pilot_key(supplier_id: str, what: str) -> str:
-    """``pilot-<supplier>-<what>``."""
-    return artifact_key("pilot", supplier_id, what)
+def pilot_key(supplier_id: str, pilot_id: int | None, what: str) -> str:
+    """``pilot-<supplier>-<pilot id>-<what>``: each pilot of a supplier has its own artifacts."""
+    return artifact_key("pilot", supplier_id, pilot_id, what)
 
 
-def not_matured_markdown(found: PilotMaturity) -> str:
-    """When to rerun, and why."""
+def waiting_markdown(found: PilotMaturity) -> str:
+    """Until when the run waits, and why."""
     return markdown(
-        f"Pilot of {found.supplier_id}: not matured yet",
+        f"Pilot {found.pilot_id} of {found.supplier_id}: waiting",
         f"As of {found.as_of}, the contest window of the pilot's last delivery ({found.last_delivery}) is still "
         f"open until {found.contest_closes_on} included: no verdict yet, nothing recorded.",
-        f"**Rerun on or after {found.matured_on}.**",
+        f"**The run waits and judges the pilot by itself from {found.matured_on}** (earlier if the cohort fills).",
         f"Cohort so far: {found.cohort_leads} lead(s){' (full)' if found.cohort_full else ''}; "
-        f"pilot window ends {found.window_last_day}.",
+        f"pilot window from {found.start_date} to {found.window_last_day}.",
         *(["\n".join(f"- {note}" for note in found.notes)] if found.notes else []),
     )
 
 
 @task(cache_policy=NO_CACHE)
-def publish_not_matured(found: PilotMaturity) -> None:
-    """The run's answer when it is too early."""
-    create_markdown_artifact(not_matured_markdown(found), key=pilot_key(found.supplier_id, "verdict"),
-                             description=f"Pilot not matured yet: rerun on or after {found.matured_on}")
+def publish_waiting(found: PilotMaturity) -> None:
+    """Say until when the run waits (each time that day changes)."""
+    create_markdown_artifact(waiting_markdown(found), key=pilot_key(found.supplier_id, found.pilot_id, "verdict"),
+                             description=f"Pilot not matured yet: judged from {found.matured_on}")
 
 
 def percent(rate: float | None) -> str:
@@ -63,7 +66,8 @@ def verdict_markdown(judgement: PilotJudgement, notes: tuple[str, ...] = ()) -> 
         (c.name, percent(c.measured), f"{'≤' if c.direction == 'max' else '≥'} {percent(c.threshold)}",
          f"{c.numerator} / {c.denominator}", interval(c.low, c.high), c.held) for c in v.checks])
     blocks: list[str | Table] = [
-        f"As of {a.as_of}: {a.kpis.delivered} lead(s) delivered from {a.first} to {a.last} (pilot.size {a.size}). "
+        f"Pilot {a.pilot_id}, started {a.start_day}. As of {a.as_of}: {a.kpis.delivered} lead(s) delivered from "
+        f"{a.first} to {a.last} (pilot.size {a.size}). "
         "The verdict is a recommendation: the contract owner decides (approve, renegotiate, terminate).",
         checks,
         "## Reasons",
@@ -87,30 +91,32 @@ def publish_verdict(judgement: PilotJudgement, notes: tuple[str, ...] = ()) -> s
     (shown again above the decision form)."""
     text = verdict_markdown(judgement, notes)
     v = judgement.assessment.verdict
-    create_markdown_artifact(text, key=pilot_key(judgement.supplier_id, "verdict"),
+    create_markdown_artifact(text, key=pilot_key(judgement.supplier_id, judgement.assessment.pilot_id, "verdict"),
                              description=f"Pilot verdict {v.verdict} as of {judgement.assessment.as_of}")
     table = [{
         "check": c.name, "measured": c.measured, "threshold": c.threshold, "direction": c.direction,
         "numerator": c.numerator, "denominator": c.denominator, "ci95_low": c.low, "ci95_high": c.high,
         "holds": c.held, "clearly_missed": c.clearly_missed, "uncertain": c.uncertain,
     } for c in v.checks]
-    create_table_artifact(table, key=pilot_key(judgement.supplier_id, "checks"),
+    create_table_artifact(table, key=pilot_key(judgement.supplier_id, judgement.assessment.pilot_id, "checks"),
                           description="Pilot checks with their Wilson 95 % intervals")
     return text
 
 
 @task(cache_policy=NO_CACHE)
-def publish_no_decision(supplier_id: str, message: str) -> None:
+def publish_no_decision(supplier_id: str, pilot_id: int, message: str) -> None:
     """Say on the run's decision artifact that nobody decided (nothing is stored in the database)."""
-    create_markdown_artifact(markdown(f"Pilot of {supplier_id}: no decision taken", message),
-                             key=pilot_key(supplier_id, "decision"), description="No decision taken")
+    create_markdown_artifact(markdown(f"Pilot {pilot_id} of {supplier_id}: no decision taken", message),
+                             key=pilot_key(supplier_id, pilot_id, "decision"), description="No decision taken")
 
 
 @task(cache_policy=NO_CACHE)
 def publish_decision(decided: PilotDecisionResult) -> None:
     """The decision, who took it and the supplier's new state."""
     create_markdown_artifact(
-        markdown(f"Pilot decision of {decided.supplier_id}: **{decided.decision}**",
-                 f"Verdict {decided.verdict}; decided by {decided.decided_by}; the supplier is now `{decided.state}`.",
+        markdown(f"Pilot {decided.pilot_id} decision of {decided.supplier_id}: **{decided.decision}**",
+                 f"Verdict {decided.verdict}; decided by {decided.decided_by}; the supplier is now `{decided.state}`; "
+                 f"{decided.released} held lead(s) billed on this month's statement.",
                  f"Comment: {decided.comment}"),
-        key=pilot_key(decided.supplier_id, "decision"), description=f"Pilot decision: {decided.decision}")
+        key=pilot_key(decided.supplier_id, decided.pilot_id, "decision"),
+        description=f"Pilot decision: {decided.decision}")

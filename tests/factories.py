@@ -153,3 +153,12 @@ def outcomes_csv(rows: list[dict], supplier_id: str = "acme-leads") -> bytes:
     columns = ["lead_id", "supplier_id", "event", "at", "contest_reason", "amount_eur", "objection", "note"]
     frame = pd.DataFrame([{"supplier_id": supplier_id, **r} for r in rows], columns=columns)
     return frame.to_csv(index=False, sep=";").encode("utf-8")
+
+
+def contract_on_disk(folder: Path, contract: ContractFile | None = None, name: str = "contract.yaml") -> Path:
+    """``contract`` (default: the one ``ingest`` uses) written to ``folder`` with its exact text, so a
+    door that loads the file stores the same contract version as the deliveries."""
+    contract = contract or make_contract_file()
+    path = folder / name
+    path.write_text(contract.text, encoding="utf-8")
+    return path

@@ -17,6 +17,15 @@ from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES, _kind_of, _
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 
 
+def contract_supplier_ids(folder: Path = CONTRACTS_DIR) -> tuple[str, ...]:
+    """The suppliers with a contract in ``folder`` (``<supplier id>.yaml``, as the inbox reads them),
+    sorted; the files are not read (a form is built from this at import)."""
+    try:
+        return tuple(sorted(p.stem for p in folder.glob("*.yaml") if p.is_file()))
+    except OSError:
+        return ()
+
+
 @dataclass(frozen=True)
 class ContractFile:
     """A contract as loaded: its exact text (comments kept, for the stored copy), the hash that

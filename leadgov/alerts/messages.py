@@ -362,7 +362,7 @@ def format_period(label: str, locale: str) -> str:
             return words["delivery"].format(id=rest)
         if kind in ("day", "overdue", "renewal") and rest:
             return format_date(rest, locale)
-        if label == "pilot":
+        if kind == "pilot":
             return words["pilot"]
         if len(label) == 8 and label[4:6] == "-W":
             return words["week"].format(label=label)

@@ -321,12 +321,13 @@ def billing_frozen_alert(contract: Contract, statement: StatementFacts) -> list[
                    freeze_reasons=[str(r) for r in statement.get("freeze_reasons") or []])]
 
 
-def pilot_verdict_alert(contract: Contract, *, verdict: str, reasons: Sequence[str],
+def pilot_verdict_alert(contract: Contract, *, pilot_id: int, verdict: str, reasons: Sequence[str],
                         report_path: str | None) -> list[Alert]:
-    """The end of the supplier's pilot, for the committee."""
+    """The end of one pilot of the supplier, for the committee: its period is ``pilot:<id>``, so each
+    pilot (a second one after a renegotiation too) is told once."""
     if verdict not in PILOT_VERDICTS:
         raise ValueError(f"unknown pilot verdict {verdict!r}: use one of {', '.join(sorted(PILOT_VERDICTS))}")
-    return [_alert(contract, AlertType.PILOT_VERDICT, "pilot", verdict=verdict,
+    return [_alert(contract, AlertType.PILOT_VERDICT, f"pilot:{pilot_id}", verdict=verdict,
                    reasons=[str(r) for r in reasons], report_path=report_path)]
 
 

@@ -3,9 +3,9 @@
 Commands call the domain directly (no Prefect server needed); every command that touches data
 takes ``--db URL`` and brings that database to the current schema first. One module per area:
 ``deliveries`` (validate, contract check, db upgrade, demo), ``governance`` (outcomes, contests,
-replacements, KPIs, billing), ``alerts`` (the Slack outbox), ``reports`` (HTML reports), ``gdpr``
-(retention, erasure, objection, export), ``ui`` (the flows under a local Prefect server, its UI and
-a worker).
+replacements, KPIs, billing), ``pilot`` (start a pilot), ``alerts`` (the Slack outbox), ``reports``
+(HTML reports), ``gdpr`` (retention, erasure, objection, export), ``ui`` (the flows under a local
+Prefect server, its UI and a worker).
 
 A module is imported only when one of its commands runs (``leadgov.cli.lazy``): ``leadgov --help``
 imports none of them, ``leadgov validate`` only ``deliveries``. Nothing in this package's top level may
@@ -37,6 +37,7 @@ COMMANDS = (
     LazyCommand("outcomes", "leadgov.cli.governance:outcomes_app", "Outcome events from the CRM or phoning tool."),
     LazyCommand("replacements", "leadgov.cli.governance:replacements_app", "Replacement claims."),
     LazyCommand("billing", "leadgov.cli.governance:billing_app", "Monthly billing statements."),
+    LazyCommand("pilot", "leadgov.cli.pilot:pilot_app", "Supplier pilots."),
     LazyCommand("alerts", "leadgov.cli.alerts:alerts_app",
                 "Slack alerts: list the outbox, send it, run the weekly check."),
     LazyCommand("report", "leadgov.cli.reports:report_app",

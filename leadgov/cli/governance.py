@@ -157,7 +157,8 @@ def _percent(value) -> str:
 
 def kpis(
     supplier: Annotated[str, typer.Option(help="Supplier id.")],
-    period: Annotated[str, typer.Option(help="2027-W09, 2027-03, 2027-Q1, delivery:ID or pilot.")],
+    period: Annotated[str, typer.Option(
+        help="2027-W09, 2027-03, 2027-Q1, delivery:ID, pilot (the latest) or pilot:ID.")],
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
     as_of: AsOfOption = None,
     db: DbOption = None,

@@ -21,7 +21,15 @@ from leadgov.services.billing import CloseMonthRequest, close_month
 from leadgov.services.deliveries import DeliveryResult
 from leadgov.services.inbox import FileStatus, InboxRequest, process_inbox
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
-from leadgov.services.pilot import Decision, PilotDecisionRequest, PilotRequest, decide_pilot, judge_pilot
+from leadgov.services.pilot import (
+    Decision,
+    PilotDecisionRequest,
+    PilotRequest,
+    StartPilotRequest,
+    decide_pilot,
+    judge_pilot,
+    start_pilot,
+)
 from leadgov.services.replacements import ClaimsRequest, ReplacementCheckRequest, check_replacements, list_claims
 from leadgov.services.review import ReviewRequest, quarterly_review
 from leadgov.services.runtime import FixedClock, Runtime
@@ -184,6 +192,12 @@ DECISION_COMMENT = {"fr": "démo : décision prise comme le recommande le verdic
                     "en": "demo: decision taken as the verdict ({verdict}) recommends"}
 
 
+def open_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
+    """The contract owner starts the supplier's pilot on the first day, under its contract."""
+    start_pilot(run.runtime, StartPilotRequest(supplier.profile.supplier_id, day, Path(supplier.contract.path),
+                                               started_by="leadgov demo"))
+
+
 def close_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     """Verdict, report and the committee's alert; then the owner's decision (the demo answers itself)."""
     import_known_outcomes(run, day)
@@ -211,6 +225,8 @@ def play_day(run: DemoRun, day: date, offset: int) -> None:
             raise RuntimeError(f"the demo's close of {closed.month} failed: {'; '.join(failures)}")
         run.statements += [s.report for s in closed.suppliers if s.report is not None]
     for supplier in run.suppliers:
+        if day == FIRST_DAY:
+            open_pilot(run, supplier, day)
         if day == pilot_due(supplier):
             close_pilot(run, supplier, day)
         if offset < WEEKS * 7 and WEEKDAYS[day.weekday()] in supplier.contract.contract.volumes.delivery_weekdays:

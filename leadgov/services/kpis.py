@@ -12,7 +12,7 @@ from leadgov.services.runtime import Runtime
 @dataclass(frozen=True)
 class KpisRequest:
     supplier_id: str
-    #: 2027-W09, 2027-03, 2027-Q1, delivery:ID or pilot.
+    #: 2027-W09, 2027-03, 2027-Q1, delivery:ID, pilot (the latest) or pilot:ID.
     period: str
     #: The day outcomes are known up to; default today (the runtime's clock).
     as_of: date | None = None

@@ -1,6 +1,7 @@
-"""The supplier_pilot flow under Prefect: it pauses for the owner's decision, is resumed with input
-through the Prefect API, and stores the decision; too early it ends without pausing; without a
-decision in time it fails and records nothing."""
+"""The supplier_pilot flow under Prefect: it starts the pilot, pauses for the owner's decision, is
+resumed with input through the Prefect API, and stores the decision; started before the cohort is
+complete it waits by itself and goes on once the deliveries and the contest window are complete;
+without a decision in time it fails and records nothing."""
 
 import time
 import uuid
@@ -16,11 +17,12 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowR
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 
+from leadgov.config.contract import load_contract
 from leadgov.flows.supplier_pilot import NoDecisionTaken, PilotParameters, supplier_pilot
 from leadgov.models.alert_store import list_alerts
 from leadgov.models.db import session_scope
 from leadgov.models.migrate import upgrade
-from leadgov.models.pilot import decisions
+from leadgov.models.pilot import decisions, pilots
 from leadgov.models.supplier import Supplier
 from leadgov.outcomes import import_outcomes
 
@@ -29,6 +31,8 @@ START = DELIVERED_ON  # 2027-03-01
 # Pilot window: deliveries before 31 March (30 days), so the last possible delivery is 30 March; its
 # contest window (7 days) closes at the end of 6 April: the pilot is matured from 7 April.
 MATURED_ON = date(2027, 4, 7)
+#: The contract the flow runs the pilot under (config/contracts/acme-leads.yaml): the deliveries too.
+CONTRACT = load_contract(BASE_CONTRACT)
 
 
 def db_url() -> str:
@@ -42,7 +46,7 @@ def seed_pilot() -> None:
     url = db_url()
     upgrade(url)
     rows = [lead(n) for n in range(1, 11)] + [lead(11, consent_at="", consent_proof="")]
-    ingest(url, rows, day=START, name="pilot-1.csv")
+    ingest(url, rows, day=START, name="pilot-1.csv", contract=CONTRACT)
     events = []
     for n in range(1, 9):
         events += [{"lead_id": f"L-{n:05d}", "event": "call_attempt", "at": "2027-03-01 14:00"},
@@ -54,8 +58,8 @@ def seed_pilot() -> None:
 
 
 def request(**overrides) -> PilotParameters:
-    values = {"supplier_id": SUPPLIER, "contract_path": str(BASE_CONTRACT), "start_date": START,
-              "as_of": MATURED_ON, "decision_poll_seconds": 1, **overrides}
+    values = {"supplier_id": SUPPLIER, "start_date": START, "as_of": MATURED_ON, "check_every_seconds": 1,
+              "decision_poll_seconds": 1, **overrides}
     return PilotParameters(**values)
 
 
@@ -78,7 +82,7 @@ def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
 
     # the verdict was published and alerted before the pause
     artifacts = run_artifacts(flow_run_id)
-    assert {"pilot-acme-leads-verdict", "pilot-acme-leads-checks"} <= artifacts.keys()
+    assert {"pilot-acme-leads-1-verdict", "pilot-acme-leads-1-checks"} <= artifacts.keys()
     with session_scope(db_url()) as session:
         assert decisions(session, SUPPLIER) == []
         assert session.get(Supplier, SUPPLIER).state == "pilot"
@@ -98,7 +102,9 @@ def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
     assert result["decided_by"] == "claire.martin@buyer.example"  # the form's default: the contract owner
     assert any(r.startswith("STOP: gdpr_incidents 1") for r in result["reasons"])
     assert StateType.PAUSED in state_types(flow_run_id)
-    assert task_names(flow_run_id) == ["open_runtime", "check_maturity", "compute_verdict", "write_pilot_report",
+    assert result["pilot_id"] == 1 and result["start_day"] == "2027-03-01"
+    assert task_names(flow_run_id) == ["open_runtime", "open_pilot", "check_maturity", "compute_verdict",
+                                       "write_pilot_report",
                                        "send_verdict_alert", "publish_verdict", "record_pilot_decision",
                                        "publish_decision"]
 
@@ -110,50 +116,79 @@ def test_pauses_resumes_with_input_and_records_the_decision(leadgov_env):
         assert session.get(Supplier, SUPPLIER).state == "terminated"
         alerts = [a for a in list_alerts(session) if a.type == "PILOT_VERDICT"]
     assert [(a.key, a.channel, a.facts["verdict"]) for a in alerts] == [
-        ("PILOT_VERDICT|acme-leads|pilot", "#lead-governance", "STOP")]
+        ("PILOT_VERDICT|acme-leads|pilot:1", "#lead-governance", "STOP")]
     assert alerts[0].status == "pending"  # Slack is not configured: kept in the outbox
 
     report = Path(result["report_path"])
-    assert report == leadgov_env / "out" / "reports" / "pilot-acme-leads.html" and report.is_file()
+    assert report == leadgov_env / "out" / "reports" / "pilot-acme-leads-1.html" and report.is_file()
 
     artifacts = run_artifacts(flow_run_id)
-    verdict = artifacts["pilot-acme-leads-verdict"].data
+    verdict = artifacts["pilot-acme-leads-1-verdict"].data
     assert "**STOP**" in verdict and "| reject_rate |" in verdict and "95 % CI" in verdict
     assert "STOP: gdpr_incidents 1 > 0" in verdict
     assert "camille" not in verdict.lower() and "nexalog.fr" not in verdict  # no personal data
-    checks = artifacts["pilot-acme-leads-checks"].data
+    checks = artifacts["pilot-acme-leads-1-checks"].data
     assert all(name in checks for name in ("reject_rate", "reachability", "appointment_rate",
                                           "first_contact_sla_share", "ci95_low", "ci95_high"))
-    assert "terminate" in artifacts["pilot-acme-leads-decision"].data
+    assert "terminate" in artifacts["pilot-acme-leads-1-decision"].data
 
 
-def test_not_matured_ends_without_pausing_and_records_nothing(leadgov_env):
+def wait_for_task(tag: str, name: str, thread, box) -> object:
+    """The id of the run tagged ``tag`` once it has run a task called ``name``."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            if not thread.is_alive():
+                pytest.fail(f"the flow ended early: {box}")
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
+            if runs and name in task_names(runs[0].id):
+                return runs[0].id
+            time.sleep(0.2)
+    pytest.fail(f"the flow run did not run {name} within {WAIT_SECONDS} s")
+
+
+def test_started_before_the_cohort_is_complete_it_waits_and_goes_on_by_itself(leadgov_env):
+    """The pilot (pilot.size 100) has 11 leads on 20 March: a lead may come until 30 March, so the run
+    waits (checking every second here, daily by default). Once 89 more leads are delivered on 2 March,
+    the cohort is complete and the contest window of its last delivery closed on 9 March: the run
+    judges the pilot and asks for the decision, without being started again."""
     seed_pilot()
-    state = supplier_pilot(request(as_of=date(2027, 3, 20)), return_state=True)
-
-    assert state.is_completed() and state.name == "NotMatured"
-    assert "rerun on or after 2027-04-07" in state.message
-    result = state.result()
-    assert result == {"supplier_id": SUPPLIER, "matured": False, "as_of": "2027-03-20",
-                      "matured_on": "2027-04-07", "verdict": None, "decision": None, "state": "pilot"}
-    flow_run_id = state.state_details.flow_run_id
-    assert StateType.PAUSED not in state_types(flow_run_id)
-    assert task_names(flow_run_id) == ["open_runtime", "check_maturity", "publish_not_matured"]
-    artifacts = run_artifacts(flow_run_id)
-    assert "Rerun on or after 2027-04-07" in artifacts["pilot-acme-leads-verdict"].data
-    assert "pilot-acme-leads-checks" not in artifacts
-
+    thread, box, tag = start_in_background(supplier_pilot, request(as_of=date(2027, 3, 20)))
+    flow_run_id = wait_for_task(tag, "publish_waiting", thread, box)
+    waiting = run_artifacts(flow_run_id)["pilot-acme-leads-1-verdict"].data
+    assert "judges the pilot by itself from 2027-04-07" in waiting and "11 lead(s)" in waiting
     with session_scope(db_url()) as session:
-        assert decisions(session, SUPPLIER) == []
-        assert session.get(Supplier, SUPPLIER).state == "pilot"
-        assert list_alerts(session) == []
-    assert not (leadgov_env / "out" / "reports").exists()
+        assert list_alerts(session) == [] and decisions(session, SUPPLIER) == []
+    time.sleep(1.5)  # a check or two more: still waiting
+    assert thread.is_alive() and "compute_verdict" not in task_names(flow_run_id)
+
+    ingest(db_url(), [lead(n) for n in range(12, 101)], day=date(2027, 3, 2), name="pilot-2.csv", contract=CONTRACT)
+    assert wait_until_paused(tag, thread, box) == flow_run_id
+    resume_flow_run(flow_run_id, run_input={"decision": "renegotiate", "comment": "GDPR"})
+    state = finished(thread, box)
+
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert (result["pilot_id"], result["as_of"], result["decision"], result["state"]) == (
+        1, "2027-03-20", "renegotiate", "renegotiating")
+    names = task_names(flow_run_id)
+    assert names.count("publish_waiting") == 1 and names.count("check_maturity") >= 3
+    assert names.index("compute_verdict") > max(i for i, n in enumerate(names) if n == "check_maturity")
+    with session_scope(db_url()) as session:
+        assert [(p.id, p.state, p.start_day) for p in pilots(session, SUPPLIER)] == [(1, "decided", START)]
 
 
-def test_the_last_day_of_the_contest_window_is_not_matured(leadgov_env):
+def test_a_run_started_again_follows_the_undecided_pilot(leadgov_env):
     seed_pilot()
-    state = supplier_pilot(request(as_of=date(2027, 4, 6)), return_state=True)
-    assert state.name == "NotMatured" and state.result()["matured_on"] == "2027-04-07"
+    with pytest.raises(NoDecisionTaken):
+        supplier_pilot(request(decision_timeout_seconds=1))
+    thread, box, tag = start_in_background(supplier_pilot, request(start_date=None))
+    flow_run_id = wait_until_paused(tag, thread, box)
+    resume_flow_run(flow_run_id, run_input={"decision": "terminate", "comment": "GDPR"})
+    assert finished(thread, box).result()["pilot_id"] == 1
+    with session_scope(db_url()) as session:
+        assert [(p.id, p.state) for p in pilots(session, SUPPLIER)] == [(1, "decided")]
+        assert len([a for a in list_alerts(session) if a.type == "PILOT_VERDICT"]) == 1  # told once
 
 
 def test_no_decision_in_time_fails_and_records_nothing(leadgov_env):
@@ -168,7 +203,7 @@ def test_no_decision_in_time_fails_and_records_nothing(leadgov_env):
         (run,) = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
     assert run.state.is_failed()  # the API fails a run leaving an expired pause, with its own message
     assert StateType.PAUSED in state_types(run.id)
-    assert "No decision taken" in run_artifacts(run.id)["pilot-acme-leads-decision"].data
+    assert "No decision taken" in run_artifacts(run.id)["pilot-acme-leads-1-decision"].data
     with session_scope(db_url()) as session:
         assert decisions(session, SUPPLIER) == []
         assert session.get(Supplier, SUPPLIER).state == "pilot"
@@ -177,7 +212,11 @@ def test_no_decision_in_time_fails_and_records_nothing(leadgov_env):
 def test_flow_parameters_make_a_form():
     schema = supplier_pilot.parameters.model_dump()
     props = schema["definitions"]["PilotParameters"]["properties"]
-    assert props["start_date"]["format"] == "date"
-    assert props.keys() == {"supplier_id", "contract_path", "start_date", "as_of", "decision_timeout_seconds",
+    assert {"type": "string", "format": "date"} in props["start_date"]["anyOf"]
+    assert props.keys() == {"supplier_id", "start_date", "as_of", "check_every_seconds", "decision_timeout_seconds",
                             "decision_poll_seconds"}  # no parameter that changes nothing (a pilot_size did)
     assert all(p.get("description") for p in props.values())
+    # the supplier is a choice among the contracts of config/contracts, not free text
+    assert props["supplier_id"]["enum"] == ["acme-leads", "datapulse", "prospectia"]
+    with pytest.raises(ValueError, match="acme-leads"):
+        PilotParameters(supplier_id="nobody")

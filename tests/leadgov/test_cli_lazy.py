@@ -24,7 +24,7 @@ HEAVY = ("pandas", "pandera", "sqlalchemy", "prefect", "numpy", "pyarrow", "alem
          "reportlab", "svglib", "lxml", "phonenumbers", "email_validator", "pydantic", "yaml", "psycopg")
 #: The commands of ``leadgov`` (as they were when every module was imported up front).
 TOP_LEVEL = ("validate", "demo", "contest", "kpis", "ui", "db", "contract", "inbox", "outcomes", "replacements",
-             "billing", "alerts", "report", "gdpr")
+             "billing", "pilot", "alerts", "report", "gdpr")
 
 #: Runs the console entry point with argv[1:] and prints, as JSON, the modules then imported.
 CHILD = """

@@ -298,6 +298,8 @@ def test_reports_name_lead_ids_not_people(env, all_logs):
     cli(outputs, "report", "returns", "--delivery", "1", "--out", str(folder))
     cli(outputs, "report", "statement", "--supplier", "acme-leads", "--month", "2027-03", "--out", str(folder))
     cli(outputs, "report", "review", "--quarter", "2027-Q1", "--as-of", "2027-04-02", "--out", str(folder))
+    cli(outputs, "pilot", "start", "--supplier", "acme-leads", "--start-date", "2027-03-01", "--contract",
+        str(contract))
     cli(outputs, "report", "pilot", "--supplier", "acme-leads", "--as-of", "2027-04-02", "--out", str(folder))
 
     reports = {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.html"))}

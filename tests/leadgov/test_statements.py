@@ -5,7 +5,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from factories import HMAC_KEY, contract_on_disk, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import select
 
 from leadgov.claims import check_overdue
@@ -17,6 +17,7 @@ from leadgov.models.db import session_scope
 from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
 from leadgov.services.billing import StatementRequest, bill_statement
+from leadgov.services.pilot import StartPilotRequest, start_pilot
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 from leadgov.statements import CreditLine, StoredStatement
 
@@ -36,12 +37,16 @@ def claims(db_url) -> dict[str, dict]:
         return {c["lead_id"]: c for c in list_claims(session).to_dict("records")}
 
 
-def bill(db_url, month: str, as_of: date) -> StoredStatement:
-    """The month's statement of acme-leads through the billing service, its clock on ``as_of``."""
+def runtime_on(db_url, day: date):
+    """A runtime on ``db_url`` whose clock says ``day``, without Slack."""
     settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
                         slack_webhook_url=None)
-    runtime = build_runtime(settings, clock=FixedClock(as_of), notifier=OutboxNotifier(None))
-    return bill_statement(runtime, StatementRequest("acme-leads", month)).statement
+    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+
+
+def bill(db_url, month: str, as_of: date) -> StoredStatement:
+    """The month's statement of acme-leads through the billing service, its clock on ``as_of``."""
+    return bill_statement(runtime_on(db_url, as_of), StatementRequest("acme-leads", month)).statement
 
 
 def test_claim_lifecycle_through_deliveries(db_url):
@@ -162,9 +167,11 @@ def test_kpis_from_the_database(db_url):
     assert week.billed_eur == Decimal("90.00") and week.delivered == 4  # 1 March is in ISO week 9
 
 
-def test_delivery_and_pilot_cohorts(db_url):
-    # pilot: size 3, max 30 days. 1 March: 2 leads; 5 March: 2 leads; 10 April (day 40): 1 lead
+def test_delivery_and_pilot_cohorts(db_url, tmp_path):
+    # pilot: size 3, max 30 days, started 1 March. 1 March: 2 leads; 5 March: 2 leads; 10 April (day 40): 1 lead
     contract = make_contract_file(**NO_CAP, **{"pilot.size": 3, "pilot.max_duration_days": 30})
+    start_pilot(runtime_on(db_url, date(2027, 3, 1)),
+                StartPilotRequest("acme-leads", date(2027, 3, 1), contract_on_disk(tmp_path, contract)))
     first = ingest(db_url, [lead(1), lead(2, email="bad")], contract=contract)
     day = date(2027, 3, 5)
     ingest(db_url, [fresh(3, day), fresh(4, day)], day=day, contract=contract, name="b.csv")
@@ -177,8 +184,11 @@ def test_delivery_and_pilot_cohorts(db_url):
     assert (pilot.delivered, pilot.accepted, pilot.rejected) == (3, 2, 1)  # L1, L2 and the first of 5 March
 
 
-def test_pilot_cohort_stops_at_its_duration(db_url):
+def test_pilot_cohort_stops_at_its_duration(db_url, tmp_path):
     contract = make_contract_file(**NO_CAP, **{"pilot.size": 100, "pilot.max_duration_days": 30})
+    # the pilot is started (docs/governance.md, Pilot): its window counts from its start day
+    start_pilot(runtime_on(db_url, date(2027, 3, 1)),
+                StartPilotRequest("acme-leads", date(2027, 3, 1), contract_on_disk(tmp_path, contract)))
     ingest(db_url, [lead(1)], contract=contract)
     ingest(db_url, [fresh(2, date(2027, 3, 30))], day=date(2027, 3, 30), contract=contract, name="b.csv")
     ingest(db_url, [fresh(3, date(2027, 3, 31))], day=date(2027, 3, 31), contract=contract, name="c.csv")

@@ -4,13 +4,14 @@ the report modules only render what the services loaded."""
 
 import ast
 import re
+import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from factories import HMAC_KEY, contract_on_disk, ingest, lead, make_contract_file, outcomes_csv
 
 import leadgov.reports
 from leadgov.config.settings import Settings
@@ -22,7 +23,7 @@ from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
 from leadgov.review import MATURITY_DAYS
 from leadgov.services.billing import StatementReportRequest, StatementRequest, bill_statement, statement_report
-from leadgov.services.pilot import PilotRequest, pilot_report
+from leadgov.services.pilot import PilotRequest, StartPilotRequest, pilot_report, start_pilot
 from leadgov.services.returns import ReturnsReportRequest, returns_report
 from leadgov.services.review import ReviewRequest, review_report
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
@@ -60,6 +61,10 @@ def seeded(db_url, seeds):
 def seed(db_url):
     deliveries = [ingest(db_url, week_rows(w, 10 * w), day=date.fromisocalendar(2027, w, 1), contract=CONTRACT,
                          name=f"w{w}.csv").delivery_id for w in range(1, 7)]
+    # the pilot, recorded from the first day once the deliveries were stored (so none is held)
+    with tempfile.TemporaryDirectory() as folder:
+        start_pilot(runtime(db_url), StartPilotRequest("acme-leads", date(2027, 1, 4),
+                                                       contract_on_disk(Path(folder), CONTRACT)))
     with session_scope(db_url) as session:
         import_outcomes(session, outcomes_csv([
             {"lead_id": "L-00011", "event": "call_attempt", "at": "2027-01-04 11:00"},
@@ -195,7 +200,7 @@ def test_report_commands_print_the_path_they_wrote(db_url, seeded, tmp_path):
     runner = CliRunner()
     commands = {
         "review-2027-Q1.html": ["report", "review", "--quarter", "2027-Q1", "--as-of", "2027-04-20"],
-        "pilot-acme-leads.html": ["report", "pilot", "--supplier", "acme-leads", "--as-of", "2027-04-20"],
+        "pilot-acme-leads-1.html": ["report", "pilot", "--supplier", "acme-leads", "--as-of", "2027-04-20"],
         "statement-acme-leads-2027-02-r1.html": ["report", "statement", "--supplier", "acme-leads",
                                                  "--month", "2027-02"],
         f"returns-delivery-{seeded[1]}.html": ["report", "returns", "--delivery", str(seeded[1])],

@@ -72,7 +72,7 @@ SAMPLES: dict[AlertType, Alert] = {
         "month": "2027-03", "revision": 2, "frozen": True, "amount_due_eur": Decimal("1234.50"),
         "freeze_reasons": ["GDPR_BREACH: 1 lead rejected NO_CONSENT or NO_NOTICE, or contested "
                            "NO_CONSENT_ON_CALL (L-00004)"]})[0],
-    AlertType.PILOT_VERDICT: pilot_verdict_alert(CONTRACT, verdict="RENEGOTIATE",
+    AlertType.PILOT_VERDICT: pilot_verdict_alert(CONTRACT, pilot_id=1, verdict="RENEGOTIATE",
                                                  reasons=["reject_rate 18.0 % > 15.0 %"],
                                                  report_path="pilot-acme-leads.html")[0],
     AlertType.QUARTERLY_REVIEW: quarterly_review_alert(quarter="2027-Q1", channel="#lead-governance", locale="fr",
@@ -239,7 +239,8 @@ def test_format_helpers():
     assert [format_eur(-12.5, "fr"), format_eur(-12.5, "en")] == ["-12,50 €", "-€12.50"]
     assert [format_date(date(2027, 3, 8), "fr"), format_date("2027-03-08", "en")] == ["08/03/2027", "8 Mar 2027"]
     assert [format_period("overdue:2027-03-12", "en"), format_period("2027-Q1", "fr"),
-            format_period("pilot", "fr")] == ["12 Mar 2027", "2027-Q1", "pilote"]
+            format_period("pilot", "fr"), format_period("pilot:2", "en")] == [
+        "12 Mar 2027", "2027-Q1", "pilote", "pilot"]
 
 
 # --- escaping and what is shown -----------------------------------------------------------------

@@ -405,17 +405,17 @@ def test_billing_frozen_again_in_a_later_revision_is_the_same_event():
 # --- PILOT_VERDICT / QUARTERLY_REVIEW -----------------------------------------------------------
 
 def test_pilot_verdict_goes_to_the_committee():
-    alerts = pilot_verdict_alert(CONTRACT, verdict="RENEGOTIATE", reasons=["reject_rate 18.0 % > 15.0 %"],
+    alerts = pilot_verdict_alert(CONTRACT, pilot_id=3, verdict="RENEGOTIATE", reasons=["reject_rate 18.0 % > 15.0 %"],
                                  report_path="reports/acme-leads/pilot.html")
-    assert alerts == [expected(AlertType.PILOT_VERDICT, "pilot", None, None, channel=COMMITTEE,
+    assert alerts == [expected(AlertType.PILOT_VERDICT, "pilot:3", None, None, channel=COMMITTEE,
                                verdict="RENEGOTIATE", reasons=["reject_rate 18.0 % > 15.0 %"],
                                report_path="reports/acme-leads/pilot.html")]
-    assert alerts[0].key == "PILOT_VERDICT|acme-leads|pilot"
+    assert alerts[0].key == "PILOT_VERDICT|acme-leads|pilot:3"  # one per pilot (docs/governance.md, Pilot)
 
 
 def test_pilot_verdict_refuses_an_unknown_verdict():
     with pytest.raises(ValueError, match="GO"):
-        pilot_verdict_alert(CONTRACT, verdict="MAYBE", reasons=[], report_path=None)
+        pilot_verdict_alert(CONTRACT, pilot_id=1, verdict="MAYBE", reasons=[], report_path=None)
 
 
 def test_quarterly_review_is_for_all_suppliers_on_the_given_channel():
@@ -443,7 +443,7 @@ def test_every_type_has_a_rule_and_only_the_committee_types_go_to_the_committee(
         + replacement_overdue_alerts(CONTRACT, [{"claim_id": 1, "lead_id": "L-1", "due_on": "2027-03-11",
                                                  "overdue_on": "2027-03-12"}])
         + billing_frozen_alert(CONTRACT, STATEMENT)
-        + pilot_verdict_alert(CONTRACT, verdict="GO", reasons=[], report_path=None)
+        + pilot_verdict_alert(CONTRACT, pilot_id=1, verdict="GO", reasons=[], report_path=None)
         + quarterly_review_alert(quarter="2027-Q1", channel=COMMITTEE, locale="fr", report_path=None, suppliers=2)
         + on_week(week(delivered=48, accepted=48), finished=False)
         + budget_cap_alerts(BUDGET, month="2027-03", billable_eur=Decimal("800.00"))

@@ -1,11 +1,11 @@
-"""A supplier's pilot as services, on a real database with a pinned clock and no Slack: its maturity,
-its verdict (report and committee alert) and the owner's decision."""
+"""A supplier's pilot as services, on a real database with a pinned clock and no Slack: its start, its
+maturity, its verdict (report and committee alert) and the owner's decision."""
 
 from datetime import date, datetime
 
 import pytest
 import yaml
-from factories import BASE_CONTRACT, HMAC_KEY, contract_dict, ingest, lead, outcomes_csv
+from factories import HMAC_KEY, contract_dict, contract_on_disk, ingest, lead, outcomes_csv
 from sqlalchemy import select
 
 from leadgov.config.settings import Settings
@@ -19,10 +19,12 @@ from leadgov.services.pilot import (
     MaturityRequest,
     PilotDecisionRequest,
     PilotRequest,
+    StartPilotRequest,
     decide_pilot,
     judge_pilot,
     pilot_maturity,
     pilot_report,
+    start_pilot,
 )
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
@@ -41,9 +43,11 @@ def runtime(db_url, day: date, tmp_path):
 
 
 @pytest.fixture
-def pilot(db_url):
-    """Ten accepted leads and one without consent (NO_CONSENT: a GDPR incident, so STOP); eight
-    called and reached, one appointment with an objection."""
+def pilot(db_url, tmp_path):
+    """A pilot started on 1 March; ten accepted leads and one without consent (NO_CONSENT: a GDPR
+    incident, so STOP); eight called and reached, one appointment with an objection."""
+    start_pilot(runtime(db_url, START, tmp_path),
+                StartPilotRequest("acme-leads", START, contract_on_disk(tmp_path), "Léa Owner"))
     ingest(db_url, [lead(n) for n in range(1, 11)] + [lead(11, consent_at="", consent_proof="")], day=START)
     events = []
     for n in range(1, 9):
@@ -61,7 +65,7 @@ def verdict_alerts(db_url) -> list[tuple[str, str]]:
 
 
 def test_maturity_from_the_stored_deliveries_and_the_clock(db_url, pilot, tmp_path):
-    request = MaturityRequest("acme-leads", BASE_CONTRACT, START)
+    request = MaturityRequest("acme-leads")
     early = pilot_maturity(runtime(db_url, MATURED_ON.replace(day=6), tmp_path), request)
     assert (early.as_of, early.matured, early.matured_on, early.contest_closes_on) == (
         date(2027, 4, 6), False, MATURED_ON, date(2027, 4, 6))
@@ -70,15 +74,21 @@ def test_maturity_from_the_stored_deliveries_and_the_clock(db_url, pilot, tmp_pa
     assert (early.supplier_state, early.notes) == ("pilot", ())
     assert pilot_maturity(runtime(db_url, MATURED_ON, tmp_path), request).matured
     # the day asked for wins over the clock
-    asked = MaturityRequest("acme-leads", BASE_CONTRACT, START, as_of=date(2027, 3, 20))
+    asked = MaturityRequest("acme-leads", as_of=date(2027, 3, 20))
     assert not pilot_maturity(runtime(db_url, MATURED_ON, tmp_path), asked).matured
 
 
-def test_maturity_refuses_another_suppliers_contract(db_url, pilot, tmp_path):
+def test_a_pilot_refuses_another_suppliers_contract(db_url, tmp_path):
     other = tmp_path / "beta.yaml"
     other.write_text(yaml.safe_dump(contract_dict(**{"supplier.id": "beta-leads"})), encoding="utf-8")
     with pytest.raises(Refused, match="is supplier 'beta-leads'.s contract, not 'acme-leads'.s"):
-        pilot_maturity(runtime(db_url, MATURED_ON, tmp_path), MaturityRequest("acme-leads", other, START))
+        start_pilot(runtime(db_url, START, tmp_path), StartPilotRequest("acme-leads", START, other))
+
+
+def test_maturity_of_a_supplier_without_a_pilot_is_refused(db_url, tmp_path):
+    ingest(db_url, [lead(1)], day=START)
+    with pytest.raises(Refused, match="'acme-leads' has no pilot: start one with `leadgov pilot start"):
+        pilot_maturity(runtime(db_url, MATURED_ON, tmp_path), MaturityRequest("acme-leads"))
 
 
 def test_the_verdict_its_report_and_the_committee_alert(db_url, pilot, tmp_path):
@@ -91,10 +101,10 @@ def test_the_verdict_its_report_and_the_committee_alert(db_url, pilot, tmp_path)
     reject, reachability = a.verdict.checks[:2]
     assert (reject.numerator, reject.denominator, reachability.numerator, reachability.denominator) == (1, 11, 8, 8)
     assert a.verdict.reasons[0] == "STOP: gdpr_incidents 1 > 0" and a.verdict.objections == [("prix", 1)]
-    assert judgement.report_path == tmp_path / "reports" / "pilot-acme-leads.html"
+    assert judgement.report_path == tmp_path / "reports" / "pilot-acme-leads-1.html"  # the pilot's own report
     assert "07/04/2027" in judgement.report_path.read_text(encoding="utf-8")  # dated by the clock
-    assert judgement.alerts.new == ("PILOT_VERDICT|acme-leads|pilot",) and judgement.alerts.error is None
-    assert verdict_alerts(db_url) == [("PILOT_VERDICT|acme-leads|pilot", "#lead-governance")]
+    assert judgement.alerts.new == ("PILOT_VERDICT|acme-leads|pilot:1",) and judgement.alerts.error is None
+    assert verdict_alerts(db_url) == [("PILOT_VERDICT|acme-leads|pilot:1", "#lead-governance")]
 
     again = judge_pilot(runtime(db_url, MATURED_ON, tmp_path), PilotRequest("acme-leads"))
     assert again.alerts.new == () and len(verdict_alerts(db_url)) == 1  # the committee is told once
@@ -102,7 +112,7 @@ def test_the_verdict_its_report_and_the_committee_alert(db_url, pilot, tmp_path)
 
 def test_the_pilot_report_alone_tells_nobody(db_url, pilot, tmp_path):
     written = pilot_report(runtime(db_url, MATURED_ON, tmp_path), PilotRequest("acme-leads", out_dir=tmp_path))
-    assert written.path == tmp_path / "pilot-acme-leads.html" and written.assessment.verdict.verdict == "STOP"
+    assert written.path == tmp_path / "pilot-acme-leads-1.html" and written.assessment.verdict.verdict == "STOP"
     assert verdict_alerts(db_url) == []
 
 
@@ -122,3 +132,5 @@ def test_the_owners_decision_moves_the_supplier(db_url, pilot, tmp_path):
         assert session.get(Supplier, "acme-leads").state == "terminated"
     with pytest.raises(ValueError, match="unknown decision 'maybe'"):
         decide_pilot(rt, PilotDecisionRequest("acme-leads", "STOP", "maybe", "?", "someone"))
+    with pytest.raises(Refused, match="'acme-leads' has no undecided pilot: nothing to decide"):
+        decide_pilot(rt, PilotDecisionRequest("acme-leads", "STOP", "approve", "again", "someone"))
