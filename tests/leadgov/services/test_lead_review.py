@@ -153,3 +153,38 @@ def test_an_incomplete_request_is_refused(db_url, decision, comment, by, message
     deliver(db_url)
     with pytest.raises(Refused, match=message):
         decide(db_url, date(2027, 3, 30), decision, "L-00002", by=by, comment=comment)
+
+
+# --- the daily check --------------------------------------------------------------------------------
+
+
+def check(db_url, day):
+    from leadgov.services.replacements import ReplacementCheckRequest, check_replacements
+
+    return check_replacements(runtime(db_url, day), ReplacementCheckRequest())
+
+
+def test_the_daily_check_leaves_a_lead_on_its_deadline_day_and_rejects_it_the_day_after(db_url):
+    deliver(db_url)
+    decide(db_url, date(2027, 3, 30), "accept", "L-00003")
+    assert check(db_url, date(2027, 4, 8)).reviews_rejected == ()  # the deadline day: still a person's call
+    assert leads(db_url)["L-00002"] == ("review", None)
+
+    result = check(db_url, date(2027, 4, 9))
+    assert [(r.lead_id, r.due_on, r.decided_on) for r in result.reviews_rejected] == [
+        ("L-00002", date(2027, 4, 8), date(2027, 4, 9))]
+    assert leads(db_url)["L-00002"] == ("rejected", date(2027, 4, 9))
+    with session_scope(db_url) as session:
+        stored = session.scalars(select(LeadReviewDecision).where(LeadReviewDecision.decision == "reject")).one()
+        assert (stored.decided_by, stored.decided_on) == ("deadline", date(2027, 4, 9))
+    # its claim opens on the decision day (not owed: April has no delivery yet); L-00004's went overdue
+    assert claims(db_url) == [("L-00002", "not_owed_cap", date(2027, 4, 9), None),
+                              ("L-00004", "overdue", date(2027, 3, 29), date(2027, 4, 8))]
+    assert check(db_url, date(2027, 4, 10)).reviews_rejected == ()  # nothing left to reject
+
+
+def test_a_late_check_decides_on_the_day_after_the_deadline_whenever_it_runs(db_url):
+    deliver(db_url)
+    result = check(db_url, date(2027, 4, 20))
+    assert [(r.lead_id, r.decided_on) for r in result.reviews_rejected] == [
+        ("L-00002", date(2027, 4, 9)), ("L-00003", date(2027, 4, 9))]
