@@ -175,7 +175,7 @@ def kpis(
         print_json(data)
         return
     table = folding_table("KPI", "value", title=f"{supplier} · {span.label}")
-    for name in ("delivered", "accepted", "rejected", "contested", "over_cap"):
+    for name in ("delivered", "accepted", "rejected", "in_review", "contested", "over_cap"):
         table.add_row(name, str(data[name]))
     for name in ("reject_rate", "duplicate_rate", "data_error_rate", "first_contact_sla", "reachability",
                  "appointment_rate", "opportunity_rate", "win_rate", "replacement_fill_rate"):
