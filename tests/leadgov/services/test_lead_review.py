@@ -188,3 +188,37 @@ def test_a_late_check_decides_on_the_day_after_the_deadline_whenever_it_runs(db_
     result = check(db_url, date(2027, 4, 20))
     assert [(r.lead_id, r.decided_on) for r in result.reviews_rejected] == [
         ("L-00002", date(2027, 4, 9)), ("L-00003", date(2027, 4, 9))]
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+
+def test_the_review_commands_list_accept_and_reject(db_url):
+    import json
+
+    from typer.testing import CliRunner
+
+    from leadgov.cli import app
+
+    deliver(db_url)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["review", "list", "--format", "json", "--db", db_url])
+    assert listed.exit_code == 0, listed.output
+    records = json.loads(listed.output)
+    assert [(r["lead_id"], r["reasons"]) for r in records] == [("L-00002", "OUT_OF_TARGET_SIZE"),
+                                                               ("L-00003", "FREE_EMAIL")]
+    assert "camille" not in listed.output.lower()
+    table = runner.invoke(app, ["review", "list", "--db", db_url])
+    assert table.exit_code == 0 and "2 leads in review" in table.output, table.output
+
+    accepted = runner.invoke(app, ["review", "accept", "L-00002", "--supplier", "acme-leads", "--by", "Claire Martin",
+                                   "--comment", "small but strategic", "--db", db_url])
+    assert accepted.exit_code == 0, accepted.output
+    assert "1 leads of acme-leads accepted by Claire Martin" in accepted.output
+    again = runner.invoke(app, ["review", "reject", "L-00002", "L-00003", "--supplier", "acme-leads",
+                                "--comment", "no", "--db", db_url])
+    assert again.exit_code == 2 and "L-00002 of acme-leads cannot be decided" in again.output
+    no_comment = runner.invoke(app, ["review", "reject", "L-00003", "--supplier", "acme-leads", "--comment", " ",
+                                     "--db", db_url])
+    assert no_comment.exit_code == 2 and "needs a comment" in no_comment.output
+    assert leads(db_url)["L-00003"] == ("review", None)
