@@ -47,7 +47,8 @@ def publish_waiting(listed: ReviewList, supplier_id: str | None) -> str:
 
 @task(cache_policy=NO_CACHE)
 def publish_review_decision(result: ReviewDecisionResult) -> None:
-    """The decision just stored: on which leads, by whom, when, and the claims it opened or filled."""
+    """The decision just stored (key ``...-accept`` or ``...-reject``): on which leads, by whom, when, and
+    the claims it opened or filled."""
     create_markdown_artifact(
         markdown(f"Review decision for {result.supplier_id}: **{result.decision}**",
                  f"{result.decided} leads ({', '.join(x.lead_id for x in result.leads)}) decided by "
@@ -55,7 +56,7 @@ def publish_review_decision(result: ReviewDecisionResult) -> None:
                  f"Comment: {result.comment}",
                  f"Claims opened: {result.claims.opened} (not owed, over the monthly cap: "
                  f"{result.claims.not_owed_cap}); claims filled: {result.claims.filled}."),
-        key=review_key(result.supplier_id, "decision"), description="Review decision")
+        key=review_key(result.supplier_id, result.decision), description="Review decision")
 
 
 @task(cache_policy=NO_CACHE)
