@@ -30,6 +30,7 @@ from leadgov.models import delivery_store as store
 from leadgov.models import identity_store
 from leadgov.models import pilot as pilot_store
 from leadgov.models.gdpr_store import ERASED_COLUMNS, ERASED_DETAIL
+from leadgov.models.statuses import LeadStatus
 from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 from leadgov.normalise import emails, phones
 from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
@@ -266,14 +267,17 @@ def register_contract(session: Session, contract: ContractFile) -> int:
 
 
 def stored_result(session: Session, delivery_id: int) -> ValidationResult:
-    """The verdicts of a stored delivery, exactly as they were written the first time."""
+    """The verdicts of a stored delivery, exactly as they were written the first time: a lead a
+    person has decided since (``decided_on`` with reasons: it was in review) shows ``review`` again."""
     leads = store.stored_leads(session, delivery_id)
     reasons = store.stored_reasons(session, delivery_id)
     index = pd.RangeIndex(len(leads))
     reasons = order_reasons(pd.DataFrame({
         "row": reasons["row_number"].astype("int64") - 1, "code": reasons["code"], "detail": reasons["detail"],
     }))
-    verdicts = build_verdicts(pd.Series(leads["lead_id"].to_numpy(), index=index, dtype="str"), reasons)
+    waited = (leads["status"] == LeadStatus.REVIEW.value) | leads["decided_on"].notna()
+    review = pd.Series(waited.to_numpy(dtype=bool), index=index)
+    verdicts = build_verdicts(pd.Series(leads["lead_id"].to_numpy(), index=index, dtype="str"), reasons, review)
     verdicts["flags"] = pd.Series(leads["flags"].to_numpy(), index=index, dtype="str")
     return ValidationResult(verdicts=verdicts, reasons=reasons)
 
@@ -407,7 +411,7 @@ def erase_suppressed_details(result: ValidationResult) -> ValidationResult:
     if not suppressed.any():
         return result
     reasons = reasons.assign(detail=reasons["detail"].mask(suppressed, ERASED_DETAIL))
-    verdicts = build_verdicts(result.verdicts["lead_id"], reasons)
+    verdicts = build_verdicts(result.verdicts["lead_id"], reasons, result.verdicts["status"] == LeadStatus.REVIEW)
     verdicts["flags"] = result.verdicts["flags"]
     return ValidationResult(verdicts=verdicts, reasons=reasons)
 

@@ -102,6 +102,9 @@ class Kpis:
     replacement_fill_rate: float | None
     replacements_open: int
     replacements_not_owed_cap: int
+    #: Leads still waiting in review: neither accepted nor rejected (counted in ``delivered`` only, so a
+    #: rate over delivered leads has them in its denominator and not in its numerator).
+    in_review: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready values: money as floats to the cent, the volume as a dict."""
@@ -156,6 +159,7 @@ def compute_kpis(ledger: Ledger, contract: Contract, period: Period, *,
         cost_per_opportunity=_cost_per(billed_eur, len(opportunities)),
         cost_per_won=_cost_per(billed_eur, len(won)),
         **_replacements(ledger, delivered, as_of),
+        in_review=len(cohort.with_status(ledger, LeadStatus.REVIEW)),
     )
 
 

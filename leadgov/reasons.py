@@ -60,6 +60,25 @@ DATA_ERROR_REASONS = frozenset(
     }
 )
 
+#: The reasons ``exploitability.review_reasons`` may list (docs/validation-rules.md, Review tier): the
+#: targeting reasons, the weak-contact reasons and the freshness and source rules, which a person can
+#: judge from the lead itself. ``COMPANY_CAP`` (one company's share of a delivery) is allowed by name:
+#: a contract may list it before this version of leadgov decides it. Any other code in the list is a
+#: contract error.
+REVIEWABLE_REASONS: tuple[str, ...] = (
+    RejectionReason.STALE.value,
+    RejectionReason.GENERIC_EMAIL.value,
+    RejectionReason.FREE_EMAIL.value,
+    RejectionReason.OUT_OF_TARGET_GEO.value,
+    RejectionReason.OUT_OF_TARGET_SECTOR.value,
+    RejectionReason.OUT_OF_TARGET_SIZE.value,
+    RejectionReason.OUT_OF_TARGET_FUNCTION.value,
+    RejectionReason.OUT_OF_TARGET_BUDGET.value,
+    RejectionReason.OUT_OF_TARGET_MATURITY.value,
+    RejectionReason.UNAUTHORIZED_SOURCE.value,
+    "COMPANY_CAP",
+)
+
 #: The rejections that are GDPR breaches: no proven consent, or no proven notice to the person.
 GDPR_REASONS = frozenset({RejectionReason.NO_CONSENT, RejectionReason.NO_NOTICE})
 

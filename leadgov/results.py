@@ -19,10 +19,16 @@ __all__ = ["FORMULA_START", "return_frame", "write_result_file", "write_return_f
 
 DELIMITERS = {"fr": ";", "en": ","}
 RETURN_HEADERS = {
-    "fr": {"row_number": "ligne", "lead_id": "lead_id", "reasons": "motifs",
+    "fr": {"row_number": "ligne", "lead_id": "lead_id", "status": "statut", "reasons": "motifs",
            "explanation": "explication", "details": "détails"},
-    "en": {"row_number": "row_number", "lead_id": "lead_id", "reasons": "reasons",
+    "en": {"row_number": "row_number", "lead_id": "lead_id", "status": "status", "reasons": "reasons",
            "explanation": "explanation", "details": "details"},
+}
+#: The status column of the return file, in the contract's language: rejected, or waiting for the
+#: buyer's review (docs/validation-rules.md, Review tier).
+RETURN_STATUSES = {
+    "fr": {"rejected": "rejeté", "review": "en revue"},
+    "en": {"rejected": "rejected", "review": "in review"},
 }
 
 
@@ -55,11 +61,13 @@ def write_result_file(verdicts: pd.DataFrame, path: Path, locale: str = "en") ->
 
 
 def return_frame(verdicts: pd.DataFrame, locale: str) -> pd.DataFrame:
-    """The rejected leads with their codes and a plain explanation in the contract's locale."""
-    rejected = verdicts[verdicts["status"] == "rejected"]
+    """The rejected leads and those in review, in file order, with their status, codes and a plain
+    explanation in the contract's locale."""
+    rejected = verdicts[verdicts["status"].isin(RETURN_STATUSES[locale].keys())]
     frame = pd.DataFrame({
         "row_number": rejected["row_number"],
         "lead_id": rejected["lead_id"],
+        "status": rejected["status"].map(RETURN_STATUSES[locale]),
         "reasons": rejected["reasons"],
         "explanation": rejected["reasons"].map({c: explain(c, locale) for c in rejected["reasons"].unique()}),
         "details": rejected["details"],
@@ -68,5 +76,5 @@ def return_frame(verdicts: pd.DataFrame, locale: str) -> pd.DataFrame:
 
 
 def write_return_file(verdicts: pd.DataFrame, path: Path, locale: str) -> Path:
-    """The supplier's return file: what was rejected and why."""
+    """The supplier's return file: what was rejected or waits for review, and why."""
     return _write(return_frame(verdicts, locale), path, locale)

@@ -6,8 +6,10 @@ the caller's session and never commits.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -58,6 +60,11 @@ class DeliveryReturns:
     replacement_due: date
     reasons: tuple[ReasonShare, ...]
     rejected_leads: tuple[RejectedLead, ...]
+    #: Leads held for the buyer's review at delivery (docs/validation-rules.md, Review tier), and the
+    #: day the daily check rejects those still undecided.
+    in_review: int = 0
+    review_leads: tuple[RejectedLead, ...] = ()
+    review_due: date | None = None
 
 
 def load_returns(session: Session, delivery_id: int) -> DeliveryReturns:
@@ -69,6 +76,7 @@ def load_returns(session: Session, delivery_id: int) -> DeliveryReturns:
     result = stored_result(session, delivery_id)
     verdicts = result.verdicts
     rejected = verdicts[verdicts["status"] == "rejected"].to_dict("records")
+    waiting = verdicts[verdicts["status"] == "review"].to_dict("records")
     locale = contract.locale
     counts = result.counts()
     total = max(len(verdicts), 1)
@@ -83,8 +91,14 @@ def load_returns(session: Session, delivery_id: int) -> DeliveryReturns:
         replacement_due=delivery.delivered_on + timedelta(days=contract.replacement.replacement_deadline_days),
         reasons=tuple(ReasonShare(code, n, n / total, explain(code, locale))
                       for code, n in result.reason_counts().items()),
-        rejected_leads=tuple(
-            RejectedLead(int(r["row_number"]), r["lead_id"] if isinstance(r["lead_id"], str) else "",
-                         str(r["reasons"]).replace(";", ", "), r["details"] if isinstance(r["details"], str) else "")
-            for r in rejected),
+        rejected_leads=tuple(_listed(r) for r in rejected),
+        in_review=counts["in_review"],
+        review_leads=tuple(_listed(r) for r in waiting),
+        review_due=delivery.delivered_on + timedelta(days=contract.exploitability.review_deadline_days),
     )
+
+
+def _listed(r: dict[Hashable, Any]) -> RejectedLead:
+    """A verdict row as the report lists it."""
+    return RejectedLead(int(str(r["row_number"])), r["lead_id"] if isinstance(r["lead_id"], str) else "",
+                        str(r["reasons"]).replace(";", ", "), r["details"] if isinstance(r["details"], str) else "")

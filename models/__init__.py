@@ -11,6 +11,7 @@ from leadgov.models.committee import CommitteeDelivery, CommitteePack
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.identity import IdentityRun
 from leadgov.models.incident import Incident
+from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.pilot import Pilot, PilotDecision
 from leadgov.models.replacement import ReplacementClaim
@@ -29,6 +30,7 @@ __all__ = [
     "Incident",
     "Lead",
     "LeadReason",
+    "LeadReviewDecision",
     "OutboxAlert",
     "OutcomeEvent",
     "Pilot",

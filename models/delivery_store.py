@@ -104,13 +104,16 @@ def used_lead_ids(session: Session, supplier_id: str, lead_ids: Iterable[str]) -
 
 
 def accepted_in_iso_week(session: Session, supplier_id: str, day: date) -> int:
-    """Accepted leads already stored for the supplier in the ISO week of ``day``."""
+    """Accepted leads already stored for the supplier in the ISO week of ``day``, counted against the
+    weekly cap: a lead accepted by a person after review (it has a primary reason) is not, the cap
+    being decided at delivery."""
     monday = day - timedelta(days=day.isoweekday() - 1)
     return session.scalar(
         select(func.count()).select_from(Lead).where(
             Lead.supplier_id == supplier_id,
             Lead.delivered_on.between(monday, monday + timedelta(days=6)),
             Lead.status == "accepted",
+            Lead.primary_reason.is_(None),
         )
     ) or 0
 
@@ -223,11 +226,11 @@ def insert_reasons(session: Session, reasons: pd.DataFrame) -> None:
 def stored_leads(session: Session, delivery_id: int) -> pd.DataFrame:
     """The verdict columns of a stored delivery's leads, in file order."""
     rows = session.execute(
-        select(Lead.row_number, Lead.lead_id, Lead.status, Lead.flags)
+        select(Lead.row_number, Lead.lead_id, Lead.status, Lead.flags, Lead.decided_on)
         .where(Lead.delivery_id == delivery_id)
         .order_by(Lead.row_number)
     )
-    return pd.DataFrame(rows.all(), columns=["row_number", "lead_id", "status", "flags"])
+    return pd.DataFrame(rows.all(), columns=["row_number", "lead_id", "status", "flags", "decided_on"])
 
 
 def stored_reasons(session: Session, delivery_id: int) -> pd.DataFrame:

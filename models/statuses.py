@@ -20,6 +20,13 @@ class LeadStatus(StrEnum):
     REVIEW = "review"
 
 
+class ReviewDecision(StrEnum):
+    """A person's decision on a lead in review (or the daily check's, past the review deadline)."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
 class OutcomeEventType(StrEnum):
     """What the buyer's team did with a lead, in funnel order."""
 
@@ -124,4 +131,5 @@ CHECKED_STATUSES: tuple[tuple[str, str, type[StrEnum]], ...] = (
     ("committee_delivery", "status", AlertStatus),
     ("incident", "state", IncidentState),
     ("incident", "closing_status", AlertStatus),
+    ("lead_review_decision", "decision", ReviewDecision),
 )

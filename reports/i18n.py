@@ -14,6 +14,8 @@ LABELS: dict[str, dict[str, str]] = {
         "rejections_by_reason": "Rejets par motif",
         "reason": "Motif", "leads": "Leads", "share": "Part", "explanation": "Explication",
         "rejected_leads": "Leads rejetés",
+        "returns_in_review": "En revue",
+        "review_leads": "Leads en revue : l'acheteur les accepte ou les rejette au plus tard le {day}",
         "row": "Ligne", "lead_id": "Réf. lead", "reasons": "Motifs", "detail": "Détail",
         "no_rejection": "Aucun lead rejeté dans cette livraison.",
         # statement
@@ -106,6 +108,8 @@ LABELS: dict[str, dict[str, str]] = {
         "rejections_by_reason": "Rejections by reason",
         "reason": "Reason", "leads": "Leads", "share": "Share", "explanation": "Explanation",
         "rejected_leads": "Rejected leads",
+        "returns_in_review": "In review",
+        "review_leads": "Leads in review: the buyer accepts or rejects them by {day}",
         "row": "Row", "lead_id": "Lead id", "reasons": "Reasons", "detail": "Detail",
         "no_rejection": "No lead was rejected in this delivery.",
         "statement_title": "Billing statement: {supplier}, {month}",

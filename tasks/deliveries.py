@@ -30,8 +30,8 @@ def delivery_markdown(result: DeliveryResult) -> str:
         f"Delivery {result.file_name} ({result.supplier_id})",
         f"Delivery {result.delivery_id}: {state}. Received on {result.delivered_on.isoformat()}; "
         f"CRM export checked: {'yes' if result.crm_checked else 'no'}.",
-        Table(("delivered", "accepted", "rejected", "over weekly cap"),
-              [(c.delivered, c.accepted, c.rejected, c.over_cap)]),
+        Table(("delivered", "accepted", "rejected", "in review", "over weekly cap"),
+              [(c.delivered, c.accepted, c.rejected, c.in_review, c.over_cap)]),
         Table(("reason", "leads"), sorted(result.reasons.items()), empty="No lead rejected."),
         f"Result file: {result.result_file or '(none)'}; return file: {result.return_file or '(none)'}.",
         alerts_line(result.alerts),

@@ -15,7 +15,7 @@ find_supplier_inboxes = step_task(inbox.supplier_inboxes, retry="file", name="fi
 validate_supplier_inbox = step_task(inbox.process_supplier_inbox, retry="io", name="validate_supplier_inbox")
 
 FILE_COLUMNS = ("supplier_id", "file", "status", "delivered_on", "delivery_id", "already_ingested", "delivered",
-                "accepted", "rejected", "over_cap", "reason")
+                "accepted", "rejected", "in_review", "over_cap", "reason")
 
 
 def inbox_markdown(result: InboxResult) -> str:
@@ -44,7 +44,8 @@ def file_rows(result: InboxResult) -> list[dict[str, object]]:
                          "delivered_on": f.delivered_on.isoformat(), "delivery_id": d and d.delivery_id,
                          "already_ingested": d and d.already_ingested, "delivered": d and d.counts.delivered,
                          "accepted": d and d.counts.accepted, "rejected": d and d.counts.rejected,
-                         "over_cap": d and d.counts.over_cap, "reason": f.reason})
+                         "in_review": d and d.counts.in_review, "over_cap": d and d.counts.over_cap,
+                         "reason": f.reason})
         if s.error:
             rows.append(dict.fromkeys(FILE_COLUMNS) | {"supplier_id": s.supplier_id, "status": "error",
                                                        "reason": s.error})

@@ -11,6 +11,8 @@ from leadgov.services import replacements
 from leadgov.services.replacements import ReplacementCheckResult
 from leadgov.tasks.common import step_task
 
+reject_past_deadline = step_task(replacements.reject_past_deadline, retry="database",
+                                 name="reject_reviews_past_deadline")
 mark_overdue_claims = step_task(replacements.mark_overdue, retry="database", name="mark_overdue_claims")
 raise_overdue_alerts = step_task(replacements.raise_overdue_alerts)
 
@@ -19,7 +21,8 @@ def replacements_markdown(result: ReplacementCheckResult) -> str:
     """How many claims went overdue, per supplier, and the alerts."""
     return markdown(
         f"Replacement check of {result.as_of.isoformat()}",
-        f"{result.overdue} claims became overdue.",
+        f"{result.overdue} claims became overdue; {len(result.reviews_rejected)} leads left in review past "
+        "their deadline were rejected (decided by deadline).",
         Table(("supplier", "claims gone overdue"), list(result.by_supplier().items()),
               empty="No supplier has a claim gone overdue."),
         alerts_line(result.alerts),

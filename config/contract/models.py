@@ -55,6 +55,7 @@ from leadgov.config.contract.value_types import (
     PhoneRegion,
     Rate,
     Reasons,
+    ReviewCodes,
     Siren,
     Slug,
     Text,
@@ -288,6 +289,11 @@ class Exploitability(Block):
     email_nominative: Flag = True
     reject_free_email_domains: Flag = True
     max_age_days: Days
+    #: The review tier: a lead whose reasons are all in this list waits in ``review`` for a person
+    #: instead of being rejected (``leadgov.reasons.REVIEWABLE_REASONS`` are the codes it may hold).
+    review_reasons: ReviewCodes = Field(default_factory=list)
+    #: A lead still in review this many days after its delivery is rejected by the daily check.
+    review_deadline_days: Days = 5
 
 
 class Exclusions(Block):

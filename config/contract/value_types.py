@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from leadgov.config.contract.wording import _show
 from leadgov.fields import CANONICAL_FIELDS as CANONICAL_FIELDS  # re-exported
 from leadgov.fields import CanonicalField as CanonicalField  # re-exported
-from leadgov.reasons import ContestReason, RejectionReason
+from leadgov.reasons import REVIEWABLE_REASONS, ContestReason, RejectionReason
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = typing.get_args(Weekday)
@@ -61,6 +61,22 @@ def _code_of(enum_cls: type[Enum], noun: str) -> BeforeValidator:
         )
 
     return BeforeValidator(check)
+
+
+def _review_code(value: Any) -> Any:
+    """A reason the review tier may hold (``REVIEWABLE_REASONS``): another known reason code is
+    refused as such, an unknown text as unknown; both errors list the allowed codes."""
+    if isinstance(value, str) and value in REVIEWABLE_REASONS:
+        return value
+    known = isinstance(value, str) and value in RejectionReason.__members__
+    raise _refuse(
+        "code",
+        "{got} {what} (allowed: {allowed})",
+        got=_show(value),
+        what="cannot be reviewed: a person may only judge the targeting, contact, freshness and source reasons"
+        if known else "is not a reason code the review tier knows",
+        allowed=", ".join(REVIEWABLE_REASONS),
+    )
 
 
 def _text(*, upper: bool = False, lower: bool = False, max_length: int | None = None) -> StringConstraints:
@@ -146,6 +162,8 @@ Reason = Annotated[RejectionReason, _code_of(RejectionReason, "reason code")]
 ContestCode = Annotated[ContestReason, _code_of(ContestReason, "contest reason code")]
 Canonical = Annotated[CanonicalField, _code_of(CanonicalField, "canonical field")]
 Reasons = Annotated[list[Reason], AfterValidator(_distinct)]
+ReviewCode = Annotated[str, BeforeValidator(_review_code)]
+ReviewCodes = Annotated[list[ReviewCode], AfterValidator(_distinct)]
 ContestCodes = Annotated[list[ContestCode], AfterValidator(_distinct)]
 Canonicals = Annotated[list[Canonical], AfterValidator(_distinct)]
 

@@ -44,6 +44,8 @@ COMMANDS = (
                 "Self-contained HTML reports (open offline, safe to e-mail)."),
     LazyCommand("gdpr", "leadgov.cli.gdpr:gdpr_app",
                 "Personal data: retention, erasure, objection, access, key rotation."),
+    LazyCommand("review", "leadgov.cli.lead_review:review_app",
+                "Leads held in review: list them, accept or reject them."),
 )
 
 

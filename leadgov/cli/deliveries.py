@@ -87,8 +87,8 @@ def print_summary(result: DeliveryResult, format: OutputFormat) -> None:
         out.print(f"{name}: dry run, nothing stored")
     else:
         out.print(f"{name}: stored as delivery {result.delivery_id}")
-    table = folding_table("delivered", "accepted", "rejected", "over weekly cap")
-    table.add_row(*(str(counts[k]) for k in ("delivered", "accepted", "rejected", "over_cap")))
+    table = folding_table("delivered", "accepted", "rejected", "in review", "over weekly cap")
+    table.add_row(*(str(counts[k]) for k in ("delivered", "accepted", "rejected", "in_review", "over_cap")))
     out.print(table)
     if result.reasons:
         by_reason = folding_table("reason", "leads")

@@ -143,10 +143,13 @@ def replacements_check(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Day of the check, YYYY-MM-DD (default: today).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Mark open claims past their deadline overdue (the daily check)."""
+    """Reject leads left in review past their deadline, then mark open claims past their deadline
+    overdue (the daily check)."""
     with user_errors():
         request = ReplacementCheckRequest(parse_as_of(as_of))
         result = check_replacements(cli_runtime(db), request)
+    if result.reviews_rejected:
+        out.print(f"{len(result.reviews_rejected)} leads in review rejected past their deadline")
     out.print(f"{result.overdue} claims became overdue (as of {result.as_of})")
     report_alerts(result.alerts)
 
@@ -173,7 +176,7 @@ def kpis(
         print_json(data)
         return
     table = folding_table("KPI", "value", title=f"{supplier} · {span.label}")
-    for name in ("delivered", "accepted", "rejected", "contested", "over_cap"):
+    for name in ("delivered", "accepted", "rejected", "in_review", "contested", "over_cap"):
         table.add_row(name, str(data[name]))
     for name in ("reject_rate", "duplicate_rate", "data_error_rate", "first_contact_sla", "reachability",
                  "appointment_rate", "opportunity_rate", "win_rate", "replacement_fill_rate"):

@@ -83,6 +83,8 @@ class DeliveryCounts:
     delivered: int
     accepted: int
     rejected: int
+    #: Leads held for a person's decision (docs/validation-rules.md, Review tier).
+    in_review: int
     over_cap: int
 
 

@@ -1,7 +1,9 @@
 """The daily replacement check: the job behind ``leadgov replacements check``, the
 ``check_replacements`` flow and the demo's days.
 
-Steps, in this order (``check_replacements``): move the open claims whose deadline is before the
+Steps, in this order (``check_replacements``): reject the leads still in review after their deadline
+(docs/governance.md, The review tier), decided by ``deadline`` on the day after their deadline, which
+opens their claims (one transaction); move the open claims whose deadline is before the
 day of the check to overdue (one transaction; each claim's overdue day is the day after its
 deadline, whenever the check runs); then raise REPLACEMENT_OVERDUE, after the commit, for every
 claim stored as overdue lately (whichever step moved it), once per supplier and overdue day.
@@ -18,6 +20,8 @@ import pandas as pd
 from leadgov.alerts.evaluate import after_overdue
 from leadgov.alerts.outbox import AlertRun
 from leadgov.claims import check_overdue
+from leadgov.lead_review import DEADLINE, DEADLINE_COMMENT, decide, past_deadline
+from leadgov.models.statuses import ReviewDecision
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
 
@@ -40,11 +44,23 @@ class OverdueClaim:
 
 
 @dataclass(frozen=True)
+class DeadlineRejection:
+    """A lead the check rejected because nobody decided it in time (ids and days only)."""
+
+    supplier_id: str
+    lead_id: str
+    due_on: date
+    decided_on: date
+
+
+@dataclass(frozen=True)
 class ReplacementCheckResult:
     as_of: date
     #: The claims that went overdue, by supplier, overdue day and claim.
     claims: tuple[OverdueClaim, ...]
     alerts: AlertRun
+    #: The leads in review rejected past their deadline, by supplier, decision day and lead id.
+    reviews_rejected: tuple[DeadlineRejection, ...] = ()
 
     @property
     def overdue(self) -> int:
@@ -60,6 +76,21 @@ def _day(value: date) -> date:
 
 
 # --- the steps ---------------------------------------------------------------------------------
+
+
+def reject_past_deadline(runtime: Runtime, as_of: date) -> tuple[DeadlineRejection, ...]:
+    """Reject, in one transaction, every lead still in review after its deadline (decided by
+    ``deadline`` the day after it), opening their claims; the leads rejected. Safe to retry: a lead
+    decided is no longer in review."""
+    with runtime.sessions() as session:
+        late = past_deadline(session, as_of)
+        if late.empty:
+            return ()
+        decided = decide(session, late, ReviewDecision.REJECT, decided_by=DEADLINE, comment=DEADLINE_COMMENT).leads
+    rows = zip(decided["supplier_id"], decided["lead_id"], decided["due_on"], decided["decided_on"], strict=True)
+    leads = (DeadlineRejection(supplier_id, str(lead_id), _day(due_on), _day(decided_on))
+             for supplier_id, lead_id, due_on, decided_on in rows)
+    return tuple(sorted(leads, key=lambda r: (r.supplier_id, r.decided_on, r.lead_id)))
 
 
 def mark_overdue(runtime: Runtime, as_of: date) -> tuple[OverdueClaim, ...]:
@@ -84,11 +115,13 @@ def raise_overdue_alerts(runtime: Runtime, as_of: date) -> AlertRun:
 
 def check_replacements(runtime: Runtime, request: ReplacementCheckRequest, *,
                        steps: StepRunner = run_directly) -> ReplacementCheckResult:
-    """Mark overdue the open claims past their deadline, then raise REPLACEMENT_OVERDUE."""
+    """Reject the leads left in review past their deadline, mark overdue the open claims past their
+    deadline, then raise REPLACEMENT_OVERDUE."""
     as_of = request.as_of or runtime.clock.today()
+    reviews = steps(reject_past_deadline, runtime, as_of)
     claims = steps(mark_overdue, runtime, as_of)
     alerts = steps(raise_overdue_alerts, runtime, as_of)
-    return ReplacementCheckResult(as_of, claims, alerts)
+    return ReplacementCheckResult(as_of, claims, alerts, reviews)
 
 
 # --- the claims as they stand (``leadgov replacements``, the demo's suppliers) --------------------

@@ -28,12 +28,13 @@ class ValidationResult:
     reasons: pd.DataFrame
 
     def counts(self) -> dict[str, int]:
-        """Delivered, accepted, rejected and over-cap counts."""
+        """Delivered, accepted, rejected, in-review and over-cap counts."""
         status = self.verdicts["status"]
         return {
             "delivered": len(status),
             "accepted": int((status == LeadStatus.ACCEPTED).sum()),
             "rejected": int((status == LeadStatus.REJECTED).sum()),
+            "in_review": int((status == LeadStatus.REVIEW).sum()),
             "over_cap": int(self.verdicts["flags"].eq(LeadFlag.OVER_WEEKLY_CAP).sum()),
         }
 
@@ -52,9 +53,11 @@ def field_reasons(prepared: PreparedLeads, contract: Contract, delivered_on: dat
 
 def decide(values: pd.DataFrame, contract: Contract, known: KnownPeople,
            *reason_frames: pd.DataFrame) -> ValidationResult:
-    """Combine every reason into verdicts, then flag accepted leads over the weekly cap."""
+    """Combine every reason into verdicts (``review`` for a lead whose reasons are all in
+    ``exploitability.review_reasons``), then flag accepted leads over the weekly cap."""
     reasons = order_reasons(pd.concat(reason_frames, ignore_index=True))
-    verdicts = build_verdicts(values["lead_id"], reasons)
+    review = review_rows(reasons, contract.exploitability.review_reasons, values.index)
+    verdicts = build_verdicts(values["lead_id"], reasons, review)
     verdicts["flags"] = over_cap_flags(verdicts["status"], contract.volumes.weekly_max,
                                        known.accepted_earlier_in_week)
     return ValidationResult(verdicts=verdicts, reasons=reasons)
@@ -91,6 +94,14 @@ def order_reasons(long: pd.DataFrame) -> pd.DataFrame:
     return long[["row", "code", "detail"]].reset_index(drop=True)
 
 
+def review_rows(reasons: pd.DataFrame, review_reasons: Sequence[str], index: pd.Index) -> pd.Series:
+    """True on the rows (of ``index``) that have reasons, all of them in ``review_reasons``: those
+    leads wait in ``review`` for a person. A review reason beside any other reason rejects the lead."""
+    codes = reasons["code"].isin(set(review_reasons))
+    reviewable = pd.Index(reasons.loc[codes, "row"].unique()).difference(pd.Index(reasons.loc[~codes, "row"].unique()))
+    return pd.Series(index.isin(reviewable), index=index, dtype=bool)
+
+
 def _join_by_row(rows: Sequence[int], strings: Sequence[str], sep: str) -> dict[int, str]:
     """Join consecutive strings of the same row (``rows`` sorted) in one pass."""
     return {row: sep.join(s for _, s in group)
@@ -102,8 +113,9 @@ def _by_row(texts: dict[int, str], index: pd.Index) -> pd.Series:
     return pd.Series(list(texts.values()), index=list(texts), dtype="str").reindex(index)
 
 
-def build_verdicts(lead_ids: pd.Series, reasons: pd.DataFrame) -> pd.DataFrame:
-    """The result-file columns but flags, from the lead ids (index = row) and ordered reasons."""
+def build_verdicts(lead_ids: pd.Series, reasons: pd.DataFrame, review: pd.Series | None = None) -> pd.DataFrame:
+    """The result-file columns but flags, from the lead ids (index = row) and ordered reasons: a
+    row with reasons is rejected, or in ``review`` where ``review`` (bool, by row) holds."""
     index = lead_ids.index
     rows = reasons["row"].tolist()
     lines = (reasons["code"] + ": " + reasons["detail"]).tolist()
@@ -118,6 +130,9 @@ def build_verdicts(lead_ids: pd.Series, reasons: pd.DataFrame) -> pd.DataFrame:
         "details": details.fillna(""),
     }, index=index)
     verdicts.loc[joined.notna(), "status"] = LeadStatus.REJECTED.value
+    if review is not None:
+        verdicts.loc[review.reindex(index, fill_value=False).to_numpy() & joined.notna().to_numpy(),
+                     "status"] = LeadStatus.REVIEW.value
     return verdicts
 
 

@@ -251,6 +251,7 @@ def test_prefect_yaml_matches_the_flows():
                  for name, d in deployments.items()}
     assert schedules == {
         "validate-delivery": [], "import-outcomes": [], "supplier-pilot": [], "release-statement": [],
+        "review-leads": [],
         "weekly-delivery-validation": [("0 9 * * 1", "Europe/Paris")],
         "check-replacements": [("0 7 * * *", "Europe/Paris")],
         "weekly-checks": [("0 8 * * 1", "Europe/Paris")],

@@ -24,7 +24,7 @@ HEAVY = ("pandas", "pandera", "sqlalchemy", "prefect", "numpy", "pyarrow", "alem
          "reportlab", "svglib", "lxml", "phonenumbers", "email_validator", "pydantic", "yaml", "psycopg")
 #: The commands of ``leadgov`` (as they were when every module was imported up front).
 TOP_LEVEL = ("validate", "demo", "contest", "kpis", "ui", "db", "contract", "inbox", "outcomes", "replacements",
-             "billing", "pilot", "alerts", "report", "gdpr")
+             "billing", "pilot", "alerts", "report", "gdpr", "review")
 
 #: Runs the console entry point with argv[1:] and prints, as JSON, the modules then imported.
 CHILD = """
@@ -126,7 +126,7 @@ def test_shell_completion_lists_the_commands_without_importing_them():
            "_LEADGOV_COMPLETE": "complete_bash", "COMP_WORDS": "leadgov re", "COMP_CWORD": "1"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     listed, modules = done.stdout.rsplit("\n", 1)
-    assert listed.split() == ["replacements", "report"]
+    assert listed.split() == ["replacements", "report", "review"]
     imported = set(json.loads(modules))
     assert sorted(m for m in imported if m.startswith("leadgov")) == ["leadgov", "leadgov.cli", "leadgov.cli.lazy"]
     # Typer's completion converts its own parameters with pydantic (typer._adapters): not leadgov's doing.

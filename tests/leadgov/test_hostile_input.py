@@ -420,7 +420,8 @@ def test_header_only_file_is_stored_as_an_empty_delivery_like_an_empty_json_arra
         json_outcome = ingest_delivery(session, as_file(b"[]", "h.json"), json_contract, settings_for(db_url))
     for outcome in (csv_outcome, json_outcome):
         assert outcome.delivery_id is not None and not outcome.already_ingested
-        assert outcome.result.counts() == {"delivered": 0, "accepted": 0, "rejected": 0, "over_cap": 0}
+        assert outcome.result.counts() == {"delivered": 0, "accepted": 0, "rejected": 0, "in_review": 0,
+                                           "over_cap": 0}
     assert counts(db_url)["delivery"] == 2 and counts(db_url)["lead"] == 0
     path = write_result_file(csv_outcome.result.verdicts, tmp_path / "r.csv", "fr")
     assert path.read_text(encoding="utf-8-sig").splitlines() == [

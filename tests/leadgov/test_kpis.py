@@ -58,7 +58,7 @@ def test_empty_period_has_no_rates_and_zero_counts():
     assert {name: getattr(k, name) for name in rates} == dict.fromkeys(rates)
     counts = ["delivered", "accepted", "rejected", "over_cap", "contested", "gdpr_incidents", "called",
               "reached", "appointments", "opportunities", "won", "replacements_owed",
-              "replacements_filled_on_time", "replacements_open", "replacements_not_owed_cap"]
+              "replacements_filled_on_time", "replacements_open", "replacements_not_owed_cap", "in_review"]
     assert {name: getattr(k, name) for name in counts} == dict.fromkeys(counts, 0)
     assert k.reason_breakdown == []
     assert [s["count"] for s in k.funnel] == [0] * 6
@@ -73,6 +73,20 @@ def test_status_counts_and_over_cap():
     k = kpis([*leads(3), lead(4, over_cap=True), *leads(2, "rejected", start=5),
               lead(7, "rejected", over_cap=True)])
     assert (k.delivered, k.accepted, k.rejected, k.over_cap) == (7, 4, 3, 1)
+
+
+def test_leads_in_review_count_in_review_only_and_in_the_denominators():
+    """A lead waiting in review is delivered, neither accepted nor rejected: the rates over delivered leads
+    count it in their denominator only; its reasons count in the breakdown and the duplicate/data rates."""
+    k = kpis([*leads(6), *leads(2, "rejected", start=7), *leads(2, "review", start=9)],
+             reasons=[reason(7, "INVALID_PHONE"), reason(8, "STALE"), reason(9, "STALE"), reason(10, "FREE_EMAIL")])
+    assert (k.delivered, k.accepted, k.rejected, k.in_review) == (10, 6, 2, 2)
+    assert k.reject_rate == pytest.approx(2 / 10)
+    assert [(r["code"], r["count"]) for r in k.reason_breakdown] == [("INVALID_PHONE", 1), ("STALE", 2),
+                                                                     ("FREE_EMAIL", 1)]
+    assert k.funnel[1] == {"stage": "accepted", "count": 6}
+    assert k.as_dict()["in_review"] == 2
+    assert kpis(leads(2)).in_review == 0
 
 
 def test_reject_rate_counts_contested_leads():

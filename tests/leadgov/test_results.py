@@ -23,11 +23,12 @@ def test_result_file_neutralises_supplier_text_and_keeps_file_order(tmp_path):
     assert rows["primary_reason"].tolist() == ["", "OUT_OF_TARGET_SIZE"]
 
 
-def test_return_file_in_english_lists_only_rejected(tmp_path):
+def test_return_file_in_english_lists_only_rejected_and_review_leads(tmp_path):
     verdicts = validate_rows([lead(1), lead(2, source="partner", employees="1")]).verdicts
     path = write_return_file(verdicts, tmp_path / "returns.csv", "en")
     rows = pd.read_csv(path, sep=",", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert rows.columns.tolist() == ["row_number", "lead_id", "reasons", "explanation", "details"]
+    assert rows.columns.tolist() == ["row_number", "lead_id", "status", "reasons", "explanation", "details"]
+    assert rows["status"].tolist() == ["rejected"]
     assert rows["reasons"].tolist() == ["OUT_OF_TARGET_SIZE;UNAUTHORIZED_SOURCE"]
     assert rows["explanation"].iloc[0] == ("Headcount outside the contract's range. "
                                            "Collection channel not allowed by the contract.")

@@ -1,7 +1,7 @@
 """The pilot as a phase of the supplier's life (issue 14): a pilot table, and decisions linked to it
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07
 
 A pilot is started for one supplier under one contract version from a start day; its cohort is the
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

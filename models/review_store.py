@@ -1,0 +1,99 @@
+"""Reading leads in review and storing review decisions, set-based (never one statement per lead)."""
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from leadgov.models.db import query_frame, rows_frame
+from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.lead_review import LeadReviewDecision
+from leadgov.models.statuses import LeadStatus, ReviewDecision
+
+_CHUNK = 10_000
+
+#: What a review list may show of a lead: never a name, an email address or a phone number. The email's
+#: domain is derived from the stored email by the caller and the email itself dropped at once.
+LISTED = (Lead.company_name, Lead.siren, Lead.naf_code, Lead.employees, Lead.legal_form, Lead.department,
+          Lead.country, Lead.job_title, Lead.budget_eur, Lead.project_horizon_months, Lead.source,
+          Lead.collected_at)
+LEAD_COLUMNS = ["lead_pk", "supplier_id", "lead_id", "delivery_id", "row_number", "contract_version_id",
+                "delivered_on", "status", "decided_on", "primary_reason", "replaces_lead_id"]
+_LEAD_FIELDS = (Lead.id, Lead.supplier_id, Lead.lead_id, Lead.delivery_id, Lead.row_number,
+                Delivery.contract_version_id, Lead.delivered_on, Lead.status, Lead.decided_on, Lead.primary_reason,
+                Lead.replaces_lead_id)
+
+
+def waiting_leads(session: Session, supplier_id: str | None = None, *, listed: bool = False) -> pd.DataFrame:
+    """Every lead still in review (``LEAD_COLUMNS``; with ``listed``, also the ``LISTED`` fields and
+    ``email``), oldest delivery first."""
+    extra = (*LISTED, Lead.email) if listed else ()
+    query = (select(*_LEAD_FIELDS, *extra).join(Delivery, Delivery.id == Lead.delivery_id)
+             .where(Lead.status == LeadStatus.REVIEW.value)
+             .order_by(Lead.delivered_on, Lead.supplier_id, Lead.delivery_id, Lead.row_number))
+    if supplier_id is not None:
+        query = query.where(Lead.supplier_id == supplier_id)
+    return query_frame(session, query, [*LEAD_COLUMNS, *(c.key for c in extra)])
+
+
+def leads_named(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> pd.DataFrame:
+    """The supplier's leads carrying one of ``lead_ids``, whatever their status (``LEAD_COLUMNS``)."""
+    ids = sorted(set(lead_ids))
+    frames = [query_frame(session, select(*_LEAD_FIELDS).join(Delivery, Delivery.id == Lead.delivery_id)
+                          .where(Lead.supplier_id == supplier_id, Lead.lead_id.in_(ids[i:i + _CHUNK])), LEAD_COLUMNS)
+              for i in range(0, len(ids), _CHUNK)]
+    return pd.concat(frames, ignore_index=True) if frames else rows_frame([], LEAD_COLUMNS)
+
+
+def reasons_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
+    """lead_pk, code, detail of the leads' stored reasons (details never hold personal data)."""
+    pks = sorted({int(pk) for pk in lead_pks})
+    frames = [query_frame(session, select(Lead.id, LeadReason.code, LeadReason.detail)
+                          .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id,
+                                           Lead.row_number == LeadReason.row_number))
+                          .where(Lead.id.in_(pks[i:i + _CHUNK])), ["lead_pk", "code", "detail"])
+              for i in range(0, len(pks), _CHUNK)]
+    return pd.concat(frames, ignore_index=True) if frames else rows_frame([], ["lead_pk", "code", "detail"])
+
+
+def decisions_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
+    """lead_pk, decision, decided_on, decided_by, comment of the leads already decided."""
+    pks = sorted({int(pk) for pk in lead_pks})
+    columns = ["lead_pk", "decision", "decided_on", "decided_by", "comment"]
+    frames = [query_frame(session, select(LeadReviewDecision.lead_pk, LeadReviewDecision.decision,
+                                          LeadReviewDecision.decided_on, LeadReviewDecision.decided_by,
+                                          LeadReviewDecision.comment)
+                          .where(LeadReviewDecision.lead_pk.in_(pks[i:i + _CHUNK])), columns)
+              for i in range(0, len(pks), _CHUNK)]
+    return pd.concat(frames, ignore_index=True) if frames else rows_frame([], columns)
+
+
+def store_decisions(session: Session, leads: pd.DataFrame) -> int:
+    """Decide leads still in review: ``leads`` has lead_pk, supplier_id, decision (accept | reject),
+    decided_on, decided_by, comment. Each lead's status and ``decided_on`` change with one statement per
+    (decision, day), guarded by ``status = 'review'``; how many leads changed (fewer than asked when a
+    concurrent decision came first: the caller refuses then)."""
+    if leads.empty:
+        return 0
+    changed = 0
+    for (decision, day), group in leads.groupby(["decision", "decided_on"], sort=True):
+        status = LeadStatus.ACCEPTED if decision == ReviewDecision.ACCEPT else LeadStatus.REJECTED
+        pks = [int(pk) for pk in group["lead_pk"]]
+        for i in range(0, len(pks), _CHUNK):
+            result = session.execute(
+                update(Lead).where(Lead.id.in_(pks[i:i + _CHUNK]), Lead.status == LeadStatus.REVIEW.value)
+                .values(status=status.value, decided_on=_day(day)).execution_options(synchronize_session=False))
+            changed += int(getattr(result, "rowcount", 0) or 0)
+    session.execute(insert(LeadReviewDecision), [
+        {"lead_pk": int(r["lead_pk"]), "supplier_id": r["supplier_id"], "decision": str(r["decision"]),
+         "decided_on": _day(r["decided_on"]), "decided_by": r["decided_by"], "comment": r["comment"]}
+        for r in leads[["lead_pk", "supplier_id", "decision", "decided_on", "decided_by", "comment"]]
+        .to_dict("records")])
+    session.flush()
+    return changed
+
+
+def _day(value: object) -> date:
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]  # pandas-stubs: a date or a Timestamp
