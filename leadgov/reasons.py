@@ -37,6 +37,7 @@ class RejectionReason(StrEnum):
     OUT_OF_TARGET_BUDGET = "OUT_OF_TARGET_BUDGET"
     OUT_OF_TARGET_MATURITY = "OUT_OF_TARGET_MATURITY"
     UNAUTHORIZED_SOURCE = "UNAUTHORIZED_SOURCE"
+    COMPANY_CAP = "COMPANY_CAP"
 
 
 #: Position of each reason in the spec's table, for ordering a lead's reasons.
