@@ -149,3 +149,16 @@ def test_a_stored_delivery_keeps_its_company_cap_verdicts(db_url):
     first = ingest(db_url, rows, contract=CAP_2)
     again = ingest(db_url, rows, contract=CAP_2, name="again.csv")
     assert again.already_ingested and reasons(again) == reasons(first) == ["", "", "COMPANY_CAP"]
+
+
+def test_the_return_file_explains_the_cap_to_the_supplier(tmp_path):
+    import pandas as pd
+
+    from leadgov.results import write_return_file
+
+    verdicts = validate_rows([lead(1), lead(2)], capped(1)).verdicts
+    path = write_return_file(verdicts, tmp_path / "retours.csv", "fr")
+    rows = pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert rows["lead_id"].tolist() == ["L-00002"] and rows["motifs"].tolist() == ["COMPANY_CAP"]
+    assert rows["explication"].iloc[0].startswith("Nombre maximal de leads acceptés pour cette entreprise")
+    assert rows["détails"].iloc[0].startswith("COMPANY_CAP: company (SIREN) at its cap: 1 accepted")
