@@ -282,16 +282,29 @@ def _record_stage_peaks() -> dict[str, float]:
     return peaks
 
 
-def measure(url: str, csv_path: Path, rows: int) -> dict:
+def bench_contract(company_cap: int | None):
+    """The shipped contract, or a variant with ``volumes.max_leads_per_company`` (COMPANY_CAP's look-up
+    and in-delivery count run only when a contract sets it)."""
+    import yaml  # noqa: PLC0415
+
+    from leadgov.config.contract import load_contract, parse_contract  # noqa: PLC0415
+
+    if company_cap is None:
+        return load_contract(CONTRACT_PATH)
+    data = yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8"))
+    data["volumes"]["max_leads_per_company"] = company_cap
+    return parse_contract(yaml.safe_dump(data, allow_unicode=True), f"acme-leads+company-cap-{company_cap}.yaml")
+
+
+def measure(url: str, csv_path: Path, rows: int, company_cap: int | None = None) -> dict:
     """Run the real ingestion once and return its figures."""
     from sqlalchemy import text  # noqa: PLC0415
 
-    from leadgov.config.contract import load_contract  # noqa: PLC0415
     from leadgov.config.settings import Settings  # noqa: PLC0415
     from leadgov.ingest import DeliveryFile, ingest_delivery  # noqa: PLC0415
     from leadgov.models.db import session_scope  # noqa: PLC0415
 
-    contract_file = load_contract(CONTRACT_PATH)
+    contract_file = bench_contract(company_cap)
     settings = Settings(database_url=url)
     data = csv_path.read_bytes()
     file = DeliveryFile(data=data, file_name="bench.csv", delivered_on=DELIVERY_DAY,
@@ -376,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--known", type=float, default=0.05,
                         help="share of the delivery's people already among the earlier leads (default 0.05)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--company-cap", type=int, default=None,
+                        help="validate under the contract with volumes.max_leads_per_company set to this (default: "
+                             "the shipped contract, which sets none)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, CSV)")
     parser.add_argument("--setup-only", action="store_true",
                         help="build the database and the file, keep them, measure nothing (to profile by hand: "
@@ -400,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if hasattr(os, "sync"):
             os.sync()  # the setup's gigabytes must reach the disk now, not while the delivery is timed
-        result = measure(url, csv_path, args.rows)
+        result = measure(url, csv_path, args.rows, args.company_cap)
         summary = report(args.rows, setup, result)
     finally:
         if args.keep:

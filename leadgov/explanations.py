@@ -30,6 +30,8 @@ EXPLANATIONS: dict[str, dict[R, str]] = {
         R.OUT_OF_TARGET_BUDGET: "Budget inférieur au minimum du contrat.",
         R.OUT_OF_TARGET_MATURITY: "Horizon du projet au-delà du maximum du contrat.",
         R.UNAUTHORIZED_SOURCE: "Canal de collecte non autorisé par le contrat.",
+        R.COMPANY_CAP: "Nombre maximal de leads acceptés pour cette entreprise (même SIREN) atteint "
+                       "dans la fenêtre de dédoublonnage.",
     },
     "en": {
         R.NO_CONSENT: "Consent not proven: date or proof missing, or given after delivery.",
@@ -58,6 +60,8 @@ EXPLANATIONS: dict[str, dict[R, str]] = {
         R.OUT_OF_TARGET_BUDGET: "Budget below the contract's minimum.",
         R.OUT_OF_TARGET_MATURITY: "Project horizon beyond the contract's maximum.",
         R.UNAUTHORIZED_SOURCE: "Collection channel not allowed by the contract.",
+        R.COMPANY_CAP: "The contract's maximum of accepted leads for this company (same SIREN) within the "
+                       "deduplication window is already reached.",
     },
 }
 

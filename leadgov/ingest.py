@@ -239,6 +239,8 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
     all_keys = pd.concat([checked.email_keys, checked.phone_keys]).dropna().unique()
     suppressed_keys, proofs = store.suppression_candidates(session, all_keys)
     crm_emails, crm_phones = checked.crm if checked.crm is not None else (None, None)
+    by_company = (store.accepted_by_company(session, supplier_id, values["siren"], since, day)
+                  if c.volumes.max_leads_per_company is not None else {})  # no cap, nothing to read
     return KnownPeople(
         previous_emails=frozenset(found["previous_emails"]),
         previous_phones=frozenset(found["previous_phones"]),
@@ -250,6 +252,7 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
         suppressed_proofs=proofs,
         used_lead_ids=store.used_lead_ids(session, supplier_id, values["lead_id"].dropna()),
         accepted_earlier_in_week=store.accepted_in_iso_week(session, supplier_id, day),
+        accepted_by_company=by_company,
     )
 
 

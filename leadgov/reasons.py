@@ -37,6 +37,7 @@ class RejectionReason(StrEnum):
     OUT_OF_TARGET_BUDGET = "OUT_OF_TARGET_BUDGET"
     OUT_OF_TARGET_MATURITY = "OUT_OF_TARGET_MATURITY"
     UNAUTHORIZED_SOURCE = "UNAUTHORIZED_SOURCE"
+    COMPANY_CAP = "COMPANY_CAP"
 
 
 #: Position of each reason in the spec's table, for ordering a lead's reasons.
@@ -62,9 +63,8 @@ DATA_ERROR_REASONS = frozenset(
 
 #: The reasons ``exploitability.review_reasons`` may list (docs/validation-rules.md, Review tier): the
 #: targeting reasons, the weak-contact reasons and the freshness and source rules, which a person can
-#: judge from the lead itself. ``COMPANY_CAP`` (one company's share of a delivery) is allowed by name:
-#: a contract may list it before this version of leadgov decides it. Any other code in the list is a
-#: contract error.
+#: judge from the lead itself, and COMPANY_CAP (one company's share of the supplier's leads). Any other
+#: code in the list is a contract error.
 REVIEWABLE_REASONS: tuple[str, ...] = (
     RejectionReason.STALE.value,
     RejectionReason.GENERIC_EMAIL.value,
@@ -76,7 +76,7 @@ REVIEWABLE_REASONS: tuple[str, ...] = (
     RejectionReason.OUT_OF_TARGET_BUDGET.value,
     RejectionReason.OUT_OF_TARGET_MATURITY.value,
     RejectionReason.UNAUTHORIZED_SOURCE.value,
-    "COMPANY_CAP",
+    RejectionReason.COMPANY_CAP.value,
 )
 
 #: The rejections that are GDPR breaches: no proven consent, or no proven notice to the person.

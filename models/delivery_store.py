@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Date, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import rows_frame
 from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.statuses import LeadStatus
 from leadgov.models.supplier import Supplier
 from leadgov.models.suppression import SuppressionEntry
 
@@ -116,6 +117,29 @@ def accepted_in_iso_week(session: Session, supplier_id: str, day: date) -> int:
             Lead.primary_reason.is_(None),
         )
     ) or 0
+
+
+def accepted_by_company(session: Session, supplier_id: str, sirens: Iterable[str], since: date,
+                        until: date) -> dict[str, int]:
+    """SIREN -> the supplier's leads of that company whose stored status is accepted, delivered in
+    [since, until], for the given ``sirens`` (absent when none): one grouped statement.
+
+    It walks the supplier's leads of the window on the (supplier_id, delivered_on) index and keeps
+    those whose SIREN is in the delivery's set (a hash look-up, SQLite's ephemeral index or
+    PostgreSQL's hashed subplan); the SIREN has no index of its own, which would cost every stored
+    lead a random insert into a tree of all the leads.
+    """
+    distinct = pd.Series(sirens, dtype="str").dropna().unique()
+    if not len(distinct):
+        return {}
+    sql = text(
+        "SELECT l.siren, COUNT(*) FROM lead AS l WHERE l.supplier_id = :supplier "
+        "AND l.delivered_on BETWEEN :since AND :until AND l.status = :accepted "
+        f"AND l.siren IN (SELECT k.value FROM {_values_source(session, 'sirens', 'text')}) GROUP BY l.siren"
+    ).bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date))
+    rows = session.execute(sql, {"supplier": supplier_id, "since": since, "until": until,
+                                 "accepted": LeadStatus.ACCEPTED.value, "sirens": _bind_list(session, distinct)})
+    return {siren: int(count) for siren, count in rows.all()}
 
 
 def suppression_candidates(session: Session, keys: Iterable[int]) -> tuple[frozenset[int], frozenset[str]]:

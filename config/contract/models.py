@@ -46,6 +46,7 @@ from leadgov.config.contract.value_types import (
     Flag,
     Hours,
     IdText,
+    LeadCap,
     Leads,
     LowerText,
     Money,
@@ -187,6 +188,9 @@ class Volumes(Block):
     delivery_weekdays: Annotated[list[Weekday], AfterValidator(_distinct)] = Field(
         default_factory=_workdays
     )
+    #: COMPANY_CAP: at most this many accepted leads of one company (one valid SIREN) from the supplier
+    #: within ``exclusions.dedup_window_days``; absent = no cap.
+    max_leads_per_company: LeadCap | None = None
 
     @field_validator("weekly_max")
     @classmethod

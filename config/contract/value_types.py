@@ -151,6 +151,18 @@ Flag = Annotated[bool, Strict()]
 Days = Annotated[int, Strict(), Field(ge=0, le=MAX_DAYS)]
 Months = Annotated[int, Strict(), Field(ge=0, le=MAX_MONTHS)]
 Leads = Annotated[int, Strict(), Field(ge=0, le=MAX_LEADS)]
+
+
+def _positive(value: int) -> int:
+    """A cap of 0 (or less) would reject every lead of every company: the author meant no cap."""
+    if value < 1:
+        raise _refuse("positive", "must be a whole number of at least 1 (leave the key out for no cap), got {got}",
+                      got=_show(value))
+    return value
+
+
+#: A cap on leads that is off when absent: a whole number from 1 up.
+LeadCap = Annotated[int, Strict(), Field(le=MAX_LEADS), AfterValidator(_positive)]
 Employees = Annotated[int, Strict(), Field(ge=0, le=MAX_EMPLOYEES)]
 Hours = Annotated[float, Strict(), Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)]
 UnitPrice = Annotated[float, Strict(), Field(ge=0, le=MAX_UNIT_PRICE_EUR, allow_inf_nan=False)]

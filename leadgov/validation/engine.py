@@ -11,6 +11,7 @@ import pandas as pd
 from leadgov.config.contract import Contract
 from leadgov.models.statuses import LeadStatus
 from leadgov.reasons import REASON_ORDER, LeadFlag
+from leadgov.validation.companies import company_cap_failures
 from leadgov.validation.people import KnownPeople, people_failures
 from leadgov.validation.prepare import PreparedLeads
 from leadgov.validation.rules import NOTICE_MAX_DAYS, build_schema, facts_frame, field_failures
@@ -54,8 +55,15 @@ def field_reasons(prepared: PreparedLeads, contract: Contract, delivered_on: dat
 def decide(values: pd.DataFrame, contract: Contract, known: KnownPeople,
            *reason_frames: pd.DataFrame) -> ValidationResult:
     """Combine every reason into verdicts (``review`` for a lead whose reasons are all in
-    ``exploitability.review_reasons``), then flag accepted leads over the weekly cap."""
-    reasons = order_reasons(pd.concat(reason_frames, ignore_index=True))
+    ``exploitability.review_reasons``), then flag accepted leads over the weekly cap.
+
+    COMPANY_CAP comes after every other reason (it applies only to leads no other reason rejects or
+    holds in review) and before the weekly cap, which counts the leads still accepted after it. A lead
+    whose only reason is COMPANY_CAP goes to review when the contract lists it there."""
+    found = pd.concat(reason_frames, ignore_index=True)
+    capped = company_cap_failures(values, found["row"], contract.volumes.max_leads_per_company,
+                                  known.accepted_by_company, contract.exclusions.dedup_window_days)
+    reasons = order_reasons(pd.concat([found, capped], ignore_index=True) if len(capped) else found)
     review = review_rows(reasons, contract.exploitability.review_reasons, values.index)
     verdicts = build_verdicts(values["lead_id"], reasons, review)
     verdicts["flags"] = over_cap_flags(verdicts["status"], contract.volumes.weekly_max,

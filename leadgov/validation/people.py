@@ -4,7 +4,7 @@ Identity (docs/deliveries.md): two leads are the same person when their valid no
 equal or their valid normalised phones are equal; a lead with neither has no identity.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +23,8 @@ class KnownPeople:
     The sets hold *normalised* values (emails lower-cased, phones in E.164) of earlier leads that
     share a key with this delivery, so the look-up is exact; ``suppressed_keys``/``suppressed_proofs``
     are the 64-bit keys and HMACs of the suppression list entries that may match.
+    ``accepted_by_company``: SIREN -> the supplier's accepted leads of that company within the dedup
+    window, for the delivery's SIRENs (only read when the contract caps leads per company).
     """
 
     previous_emails: frozenset[str] = field(default_factory=frozenset)
@@ -35,6 +37,7 @@ class KnownPeople:
     suppressed_proofs: frozenset[str] = field(default_factory=frozenset)
     used_lead_ids: frozenset[str] = field(default_factory=frozenset)
     accepted_earlier_in_week: int = 0
+    accepted_by_company: Mapping[str, int] = field(default_factory=dict)
 
 
 def text_in(values: pd.Series, members: Iterable[str]) -> pd.Series:

@@ -75,7 +75,8 @@ def test_reason_fires_and_not_just_inside(reason, contract, fires, inside):
 def test_every_reason_code_has_a_case():
     identity_reasons = {R.DUPLICATE_IN_DELIVERY, R.DUPLICATE_PREVIOUS, R.DUPLICATE_OTHER_SUPPLIER,
                         R.ALREADY_IN_CRM, R.SUPPRESSED}  # tested in test_identity_reasons.py
-    assert {c[0] for c in CASES} | identity_reasons == set(R)
+    company_reasons = {R.COMPANY_CAP}  # tested in test_company_cap.py
+    assert {c[0] for c in CASES} | identity_reasons | company_reasons == set(R)
 
 
 def test_all_reasons_recorded_primary_first_in_table_order():
