@@ -28,6 +28,11 @@ LABELS: dict[str, dict[str, str]] = {
         "payable": "Payable", "released_statement": "Libéré par {by} le {day} (payable) : {comment}",
         "billed_units": "Unités facturées", "credit_lines": "Avoirs (remplacements en retard)",
         "claim": "Réclamation", "none": "Aucun.",
+        "pilot_holds": "Leads retenus par le pilote (PILOT_HOLD)",
+        "held_billed": "{count} leads retenus par le pilote, facturés à son approbation (le {day}) : sur ce relevé",
+        "held_later": "{count} leads retenus par le pilote, approuvé le {day} : facturés sur le relevé de ce mois-là",
+        "held_waiting": "{count} leads retenus par le pilote, facturés à son approbation : pilote pas encore décidé",
+        "held_not_billed": "{count} leads retenus par le pilote : non facturés (pilote non approuvé)",
         # pilot
         "pilot_title": "Rapport de pilote : {supplier}", "pilot_subtitle": "Cohorte de {delivered} leads · "
                        "livrés du {first} au {last} · contrat {contract}",
@@ -121,6 +126,11 @@ LABELS: dict[str, dict[str, str]] = {
         "payable": "Payable", "released_statement": "Released by {by} on {day} (payable): {comment}",
         "billed_units": "Billed units", "credit_lines": "Credit notes (late replacements)",
         "claim": "Claim", "none": "None.",
+        "pilot_holds": "Leads held by the pilot (PILOT_HOLD)",
+        "held_billed": "{count} leads held by the pilot, billed on approval (on {day}): on this statement",
+        "held_later": "{count} leads held by the pilot, approved on {day}: billed on that month's statement",
+        "held_waiting": "{count} leads held by the pilot, billed on approval: the pilot is not decided yet",
+        "held_not_billed": "{count} leads held by the pilot: not billed (the pilot was not approved)",
         "pilot_title": "Pilot report: {supplier}", "pilot_subtitle": "Cohort of {delivered} leads · delivered "
                        "{first} to {last} · contract {contract}",
         "verdict": "Verdict", "threshold": "Threshold", "measured": "Measured", "ci": "95% CI", "held": "Held",
