@@ -98,7 +98,9 @@ def pilot_holds(held: pd.DataFrame, month: Period, undecided_since: date | None)
     frame.loc[decided.between(first, last), "state"] = HELD_BILLED
     frame["order"] = frame["state"].map(HELD_ORDER.index)
     groups = frame.groupby(["order", "state", "approved_on"], dropna=False, sort=True)["lead_id"].agg(tuple)
-    return tuple(HeldLeads(str(state), ids, None if pd.isna(day) else day) for (_, state, day), ids in groups.items())
+    keys: list[tuple[int, str, date | None]] = list(groups.index)  # (order, state, approval day)
+    return tuple(HeldLeads(state, ids, None if pd.isna(day) else day)
+                 for (_, state, day), ids in zip(keys, groups.tolist(), strict=True))
 
 
 @dataclass(frozen=True)
