@@ -318,12 +318,15 @@ class PersonData(TypedDict):
 
 def export_person(session: Session, who: Person, hmac_key: str, *, generated_at: datetime) -> PersonData:
     """Everything leadgov holds on the person, as JSON-ready data: their leads (supplier, delivery,
-    verdict, reasons, personal and company fields, consent evidence, raw record, outcome events)
+    verdict, reasons, personal and company fields, consent evidence, raw record, outcome events, and
+    the review decision of a lead held in review: who decided, when, what and why)
     and the suppression status of each of their emails and phones. Nothing found: no leads."""
     found = find_person(session, who)
     leads = store.leads_for_export(session, found.leads["lead_pk"])
     reasons = store.reasons_of(session, leads) if len(leads) else pd.DataFrame(columns=["lead_pk", "code", "detail"])
     events = store.events_of(session, leads["lead_pk"]) if len(leads) else pd.DataFrame(columns=["lead_pk"])
+    reviewed = (store.review_decisions_of(session, leads["lead_pk"]) if len(leads)
+                else pd.DataFrame(columns=["lead_pk"])).set_index("lead_pk")
     identities = _identities(found.emails, found.phones, hmac_key)
     stored = store.suppression_by_hmac(session, (i["key_hmac"] for i in identities))
     suppression: list[SuppressionRow] = []
@@ -361,6 +364,8 @@ def export_person(session: Session, who: Person, hmac_key: str, *, generated_at:
             "raw_record": _raw(row["raw_record"]),
             "outcome_events": [{key: _plain(value) for key, value in e.items() if key != "lead_pk"}
                                for e in events[events["lead_pk"] == pk].to_dict("records")],
+            "review_decision": ({key: _plain(value) for key, value in reviewed.loc[pk].items()}
+                                if pk in reviewed.index else None),
         })
     return {
         "generated_at": generated_at.replace(microsecond=0).isoformat(),

@@ -21,7 +21,7 @@ from leadgov.cohort import share
 from leadgov.config.contract import Contract, parse_contract
 from leadgov.governance import contract_for, supplier_kpis, supplier_kpis_of
 from leadgov.kpis import Kpis
-from leadgov.models import billing_store
+from leadgov.models import billing_store, review_store
 from leadgov.models.governance_store import (
     contests_between,
     contract_versions_between,
@@ -204,6 +204,24 @@ class DecisionEntry:
 
 
 @dataclass(frozen=True)
+class ReviewDecisionEntry:
+    """Leads in review a person (or the review deadline, ``deadline``) decided on one day with one
+    comment (for the decision log, summed like the contests, never listed one by one)."""
+
+    at: date
+    decision: str
+    decided_by: str
+    comment: str
+    leads: int
+
+
+def quarter_review_decisions(session: Session, supplier_id: str, quarter: Period) -> tuple[ReviewDecisionEntry, ...]:
+    """The review decisions taken in the quarter, by day."""
+    return tuple(ReviewDecisionEntry(*row) for row in review_store.decisions_between(session, supplier_id,
+                                                                                   *quarter.dates))
+
+
+@dataclass(frozen=True)
 class ChartInputs:
     """The numbers behind a supplier's three charts; weeks are labelled ``W01``..``W13``."""
 
@@ -240,6 +258,8 @@ class SupplierReview:
     contract_versions: tuple[ContractVersionEntry, ...] = ()
     #: The quarter's statements computed again, with who did.
     recomputations: tuple[RecomputationEntry, ...] = ()
+    #: The decisions on leads held in review taken in the quarter, with who, when and why.
+    review_decisions: tuple[ReviewDecisionEntry, ...] = ()
 
     @property
     def rejections(self) -> list[tuple[str, int, float | None]]:
@@ -311,6 +331,7 @@ def supplier_review(session: Session, supplier: Supplier, quarter: Period, tz: s
         ),
         releases=quarter_releases(session, supplier.id, quarter),
         recomputations=quarter_recomputations(session, supplier.id, quarter),
+        review_decisions=quarter_review_decisions(session, supplier.id, quarter),
         contract_versions=tuple(ContractVersionEntry(v.effective_from or v.loaded_at.date(), v.contract_id,
                                                      v.supersedes)
                                 for v in contract_versions_between(session, supplier.id, *quarter.dates)),

@@ -2,7 +2,9 @@
 
 ``leadgov.governance.bill_month`` computes and stores a revision; ``read_statement`` reads a stored
 revision back with its lines (one per billed unit and credit note, by lead id) as plain values:
-money stays ``Decimal`` until a door renders it. Functions take the caller's session and never commit.
+money stays ``Decimal`` until a door renders it. It also says what became of the month's leads a pilot
+held (``pilot_holds``): they are no line of the statement until the pilot's approval bills them.
+Functions take the caller's session and never commit.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from leadgov.governance import contract_of_version
 from leadgov.models import billing_store
 from leadgov.models.billing import BillingStatement
 from leadgov.models.governance_store import contracted_supplier_ids
+from leadgov.models.pilot import held_leads, undecided_pilot
 from leadgov.models.supplier import Supplier, contract_version_in_force
 from leadgov.periods import Period, parse_period_of_kind
 
@@ -54,6 +58,51 @@ class CreditLine:
     amount_eur: Decimal
 
 
+#: What became of leads a pilot held (PILOT_HOLD), in the order a statement lists them: approved in the
+#: month (billed on this statement), approved in a later month (billed on that month's), still held by an
+#: undecided pilot (billed on approval), held by a pilot decided without approval (never billed).
+HELD_BILLED, HELD_LATER, HELD_WAITING, HELD_NOT_BILLED = "billed", "later", "waiting", "not_billed"
+HELD_ORDER = (HELD_BILLED, HELD_LATER, HELD_WAITING, HELD_NOT_BILLED)
+
+
+@dataclass(frozen=True)
+class HeldLeads:
+    """Leads a pilot held, delivered in the statement's month or approved in it, with what became of
+    them (``state``, one of ``HELD_ORDER``) and, once approved, the approval day."""
+
+    state: str
+    lead_ids: tuple[str, ...]
+    approved_on: date | None = None
+
+
+def pilot_holds(held: pd.DataFrame, month: Period, undecided_since: date | None) -> tuple[HeldLeads, ...]:
+    """The month's held leads (``models.pilot.held_leads``: lead_id, delivered_on, decided_on) by what
+    became of them; ``undecided_since`` is the start day of the supplier's undecided pilot (None when it
+    has none): a lead without a decision delivered from that day is still waiting for it, one delivered
+    before it was held by a pilot decided without approval. Read when the statement is shown: a
+    statement written while the pilot was undecided says "billed on approval"."""
+    if held.empty:
+        return ()
+    first, last = (pd.Timestamp(d) for d in month.dates)
+    decided = pd.to_datetime(held["decided_on"])
+    delivered = pd.to_datetime(held["delivered_on"])
+    since = pd.Timestamp(undecided_since) if undecided_since is not None else pd.Timestamp.max
+    waiting = decided.isna() & (delivered >= since)
+    frame = pd.DataFrame({
+        "lead_id": held["lead_id"].fillna("").astype(str),
+        "approved_on": decided.dt.date.astype(object).where(decided.notna(), None),
+        "state": HELD_NOT_BILLED,
+    })
+    frame.loc[waiting, "state"] = HELD_WAITING
+    frame.loc[decided > last, "state"] = HELD_LATER
+    frame.loc[decided.between(first, last), "state"] = HELD_BILLED
+    frame["order"] = frame["state"].map(HELD_ORDER.index)
+    groups = frame.groupby(["order", "state", "approved_on"], dropna=False, sort=True)["lead_id"].agg(tuple)
+    keys: list[tuple[int, str, date | None]] = list(groups.index)  # (order, state, approval day)
+    return tuple(HeldLeads(state, ids, None if pd.isna(day) else day)
+                 for (_, state, day), ids in zip(keys, groups.tolist(), strict=True))
+
+
 @dataclass(frozen=True)
 class StoredStatement:
     """One stored revision of a supplier's statement for a month, line by line."""
@@ -87,6 +136,8 @@ class StoredStatement:
     released_by: str | None = None
     released_at: datetime | None = None
     release_comment: str | None = None
+    #: The leads of the month a pilot held (PILOT_HOLD), by what became of them (``pilot_holds``).
+    held: tuple[HeldLeads, ...] = ()
 
     @property
     def units_amount_eur(self) -> Decimal:
@@ -120,6 +171,10 @@ def read_statement(session: Session, stored: BillingStatement) -> StoredStatemen
     units = lines[lines["kind"] == "unit"]
     credits = lines[lines["kind"] == "credit"].to_dict("records")
     supplier = session.get(Supplier, stored.supplier_id)
+    month = month_period_of(stored.month)
+    running = undecided_pilot(session, stored.supplier_id)
+    held = pilot_holds(held_leads(session, stored.supplier_id, *month.dates), month,
+                       running.start_day if running is not None else None)
     return StoredStatement(
         supplier_id=stored.supplier_id, supplier_name=supplier.name if supplier else stored.supplier_id,
         month=stored.month, revision=stored.revision, statement_id=stored.id, contract_id=version.contract_id,
@@ -135,7 +190,7 @@ def read_statement(session: Session, stored: BillingStatement) -> StoredStatemen
                                       _money(r["amount_eur"])) for r in credits),
         released_by=stored.released_by,
         released_at=None if stored.released_at is None else stored.released_at.replace(tzinfo=UTC),
-        release_comment=stored.release_comment,
+        release_comment=stored.release_comment, held=held,
     )
 
 

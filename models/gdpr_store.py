@@ -27,6 +27,7 @@ from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.delivery_store import bulk_insert, is_sqlite
 from leadgov.models.identity import IdentityRun
 from leadgov.models.identity_store import rebuild_runs
+from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.supplier import ContractVersion, Supplier
 from leadgov.models.suppression import SuppressionEntry
@@ -249,6 +250,18 @@ def reasons_of(session: Session, leads: pd.DataFrame) -> pd.DataFrame:
             select(Lead.id, LeadReason.code, LeadReason.detail)
             .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id, Lead.row_number == LeadReason.row_number))
             .where(Lead.id.in_(chunk)).order_by(LeadReason.id)).all()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def review_decisions_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
+    """The review decision of these leads, for those held in review and decided (one each at most):
+    lead_pk, decision, decided_on, decided_by, comment, decided_at."""
+    columns = ["lead_pk", "decision", "decided_on", "decided_by", "comment", "decided_at"]
+    d = LeadReviewDecision
+    rows: list[Sequence[object]] = []
+    for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
+        rows += session.execute(select(d.lead_pk, d.decision, d.decided_on, d.decided_by, d.comment, d.decided_at)
+                                .where(d.lead_pk.in_(chunk))).all()
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -7,10 +7,12 @@ Functions take a session and never commit; every write on leads is one set-based
 
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadgov.models.base import Base, utcnow
+from leadgov.models.db import query_frame
 from leadgov.models.delivery import Lead
 from leadgov.models.statuses import UNDECIDED_PILOT, Decision, LeadStatus, PilotState, SupplierState, allowed
 from leadgov.models.supplier import Supplier
@@ -147,6 +149,16 @@ def held_rows(session: Session, delivery_id: int) -> list[int]:
     """The row numbers of the delivery's leads held by a pilot."""
     return list(session.scalars(select(Lead.row_number).where(Lead.delivery_id == delivery_id,
                                                               Lead.flags == LeadFlag.PILOT_HOLD.value)))
+
+
+def held_leads(session: Session, supplier_id: str, first: date, last: date) -> pd.DataFrame:
+    """The supplier's leads a pilot held (PILOT_HOLD) that were delivered from ``first`` to ``last`` or
+    approved in it (their ``decided_on``): lead_id, delivered_on, decided_on (None while held), in one
+    query, by delivery day and storage order."""
+    in_span = or_(Lead.delivered_on.between(first, last), Lead.decided_on.between(first, last))
+    return query_frame(session, select(Lead.lead_id, Lead.delivered_on, Lead.decided_on)
+                       .where(Lead.supplier_id == supplier_id, Lead.flags == LeadFlag.PILOT_HOLD.value, in_span)
+                       .order_by(Lead.delivered_on, Lead.id), ["lead_id", "delivered_on", "decided_on"])
 
 
 def settle_holds(session: Session, pilot: Pilot, decision: Decision, day: date) -> int:

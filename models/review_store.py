@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import query_frame, rows_frame
@@ -68,6 +68,19 @@ def decisions_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
                           .where(LeadReviewDecision.lead_pk.in_(pks[i:i + _CHUNK])), columns)
               for i in range(0, len(pks), _CHUNK)]
     return pd.concat(frames, ignore_index=True) if frames else rows_frame([], columns)
+
+
+def decisions_between(session: Session, supplier_id: str, first: date, last: date,
+                      ) -> list[tuple[date, str, str, str, int]]:
+    """The supplier's review decisions taken from ``first`` to ``last``, summed per (day, decision, who,
+    comment): (decided_on, decision, decided_by, comment, leads), by day, decision, who; one grouped query."""
+    d = LeadReviewDecision
+    rows = session.execute(
+        select(d.decided_on, d.decision, d.decided_by, d.comment, func.count(d.id))
+        .where(d.supplier_id == supplier_id, d.decided_on.between(first, last))
+        .group_by(d.decided_on, d.decision, d.decided_by, d.comment)
+        .order_by(d.decided_on, d.decision, d.decided_by, d.comment)).all()
+    return [(day, str(decision), str(by), str(comment or ""), int(n)) for day, decision, by, comment, n in rows]
 
 
 def store_decisions(session: Session, leads: pd.DataFrame) -> int:

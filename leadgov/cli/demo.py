@@ -34,8 +34,8 @@ def demo(
         private_dir(settings.data_dir)
         for suffix in ("", "-wal", "-shm"):
             (settings.data_dir / f"demo.db{suffix}").unlink(missing_ok=True)
-    out.print("[bold]leadgov demo[/bold]: 13 weeks of 2027-Q1 for three suppliers (ACME Leads: behaves; "
-              "DataPulse: week-7 spike, late replacements; Prospectia: fails its pilot) ...")
+    out.print("[bold]leadgov demo[/bold]: 13 weeks of 2027-Q1, three suppliers (ACME Leads: behaves; "
+              "DataPulse: week-7 spike, review queue; Prospectia: pilot fails on consent) ...")
     start = time.perf_counter()
     with user_errors():
         result = run_demo(url, settings, out_dir)
@@ -62,6 +62,8 @@ FIGURES: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("appointment_rate", "appointment rate", lambda v: format_rate(v, "en")),
     ("replacement_fill_rate", "replaced on time", lambda v: format_rate(v, "en")),
     ("billed_eur", "billed Q1", lambda v: format_money(v, "en")),
+    ("review_accepted", "review: accepted", str),
+    ("review_rejected", "review: rejected", str),
     ("pilot_verdict", "pilot verdict", lambda v: v or ""),
     ("pilot_decision", "pilot decision", lambda v: v or ""),
     ("alerts", "alerts", str),

@@ -2,8 +2,9 @@
 
 A fresh SQLite database (or ``--db``), three suppliers on their real contracts
 (config/contracts), 13 weeks of generated deliveries with realistic defects, outcomes and
-contests, replacements, overdue checks, alerts, monthly statements, the three pilots (the demo
-answers each decision itself) and the quarterly review. Everything runs through the same domain
+contests, replacements, overdue checks, alerts, DataPulse's review queue decided every Friday,
+monthly statements, the three pilots (the demo answers each decision itself) and the quarterly
+review. Everything runs through the same domain
 code as the CLI and the flows; alerts stay in the outbox unless Slack is configured.
 """
 
@@ -38,8 +39,12 @@ def run_demo(url: str, settings: Settings, out_dir: Path) -> DemoResult:
     run = start(runtime, clock, out_dir)
     play_quarter(run)
     review = publish_review(run, REVIEW_AS_OF)
+    # February's statements show the leads each pilot held: billed on ACME's approval, never on Prospectia's stop
+    decided = [p for p in run.statements if p.name in {"statement-acme-leads-2027-02-r1.html",
+                                                       "statement-prospectia-2027-02-r1.html"}]
     march = [p for p in run.statements if "-2027-03-" in p.name]
-    reports = [review, *[s.pilot_report for s in run.suppliers if s.pilot_report], *march, *spike_returns(run)]
+    reports = [review, *[s.pilot_report for s in run.suppliers if s.pilot_report], *decided, *march,
+               *spike_returns(run)]
     return DemoResult(url, summary_rows(run), outbox(runtime), reports)
 
 
@@ -53,7 +58,7 @@ def spike_returns(run: DemoRun) -> list[Path]:
 
 
 def summary_rows(run: DemoRun) -> list[dict[str, object]]:
-    """One row per supplier: the quarter's figures, the pilot and the alerts."""
+    """One row per supplier: the quarter's figures, its review queue's decisions, the pilot and the alerts."""
     alerts = outbox(run.runtime)
     rows: list[dict[str, object]] = []
     for s in run.suppliers:
@@ -63,6 +68,7 @@ def summary_rows(run: DemoRun) -> list[dict[str, object]]:
             "delivered": k.delivered, "accepted": k.accepted, "reject_rate": k.reject_rate,
             "reachability": k.reachability, "appointment_rate": k.appointment_rate,
             "replacement_fill_rate": k.replacement_fill_rate, "billed_eur": k.billed_eur,
+            "review_accepted": s.review_accepted, "review_rejected": s.review_rejected,
             "pilot_verdict": s.pilot_verdict, "pilot_decision": s.pilot_decision,
             "alerts": sum(1 for a in alerts if a.supplier_id == s.profile.supplier_id),
         })

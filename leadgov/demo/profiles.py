@@ -1,8 +1,10 @@
 """The three demo suppliers: how each delivers, replaces and converts.
 
 One behaves (ACME Leads), one has a rejection spike in week 7 and replaces late (DataPulse, on
-legitimate interest: its leads carry the day the person was informed), one fails its pilot on consent
-(Prospectia). The figures are the demo's assumptions, chosen to give
+legitimate interest: its leads carry the day the person was informed; its contract holds generic or
+webmail addresses and stale leads in review, decided every Friday by its owner), one fails its pilot
+on consent (Prospectia: its contract requires consent, and ``no_consent`` leaves some leads without it).
+The figures are the demo's assumptions, chosen to give
 realistic French B2B numbers, not measurements.
 """
 

@@ -1,7 +1,8 @@
 """The demo's quarter, day by day, through the same services as the CLI and the flows: each day's
-files dropped in the inbox and processed by the inbox service, outcome exports imported, the daily
-replacement check, the weekly checks, the monthly close, the pilots (the demo answers each decision
-itself) and the quarterly review. The runtime's clock is the demo's day, so every "today" is the
+files dropped in the inbox and processed by the inbox service, outcome exports imported, the leads a
+contract holds in review decided every Friday by a named person, the daily replacement check, the
+weekly checks, the monthly close, the pilots (the demo answers each decision itself) and the
+quarterly review. The runtime's clock is the demo's day, so every "today" is the
 day being played; no Prefect server is needed.
 """
 
@@ -20,6 +21,7 @@ from leadgov.demo.profiles import PROFILES, Profile
 from leadgov.services.billing import CloseMonthRequest, close_month
 from leadgov.services.deliveries import DeliveryResult
 from leadgov.services.inbox import FileStatus, InboxRequest, process_inbox
+from leadgov.services.lead_review import ReviewDecisionRequest, ReviewListRequest, decide_review, list_reviews
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.pilot import (
     Decision,
@@ -44,6 +46,14 @@ DECISION_FOR: dict[str, Decision] = {"GO": Decision.APPROVE, "RENEGOTIATE": Deci
                                      "STOP": Decision.TERMINATE}
 #: People of ACME's population already in the buyer's CRM (from its 300th person on): ALREADY_IN_CRM.
 CRM_CONTACTS = 12
+#: Who decides, every Friday, the leads a contract holds in review (``exploitability.review_reasons``):
+#: a named person of the buyer, the contract's owner.
+REVIEWERS = {"datapulse": "Julien Roux"}
+#: The reviewer's rule: a personal address still reaches the decision maker (accepted); a role address
+#: or a collection too old to be current does not (rejected: the supplier owes a replacement).
+REVIEW_ACCEPTS = frozenset({"FREE_EMAIL"})
+REVIEW_COMMENTS = {"accept": "adresse personnelle, mais c'est bien le décideur : lead exploitable",
+                   "reject": "adresse générique ou collecte trop ancienne : lead inexploitable"}
 
 
 @dataclass
@@ -57,6 +67,9 @@ class SupplierRun:
     pilot_verdict: str | None = None
     pilot_decision: str | None = None
     pilot_report: Path | None = None
+    #: Leads of its review queue the reviewer accepted and rejected.
+    review_accepted: int = 0
+    review_rejected: int = 0
 
 
 @dataclass
@@ -211,6 +224,24 @@ def close_pilot(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     supplier.pilot_decision = decision.decision
 
 
+def decide_reviews(run: DemoRun, supplier: SupplierRun, day: date) -> None:
+    """Friday: the reviewer lists the supplier's leads waiting in review and decides them all, as
+    ``leadgov review list`` and ``leadgov review accept|reject`` would: those whose every reason is in
+    ``REVIEW_ACCEPTS`` accepted (billed on this month's statement), the others rejected (a claim opens)."""
+    sid = supplier.profile.supplier_id
+    waiting = [w for w in list_reviews(run.runtime, ReviewListRequest(sid)).leads if w.lead_id]
+    accept = tuple(str(w.lead_id) for w in waiting if set(w.reasons) <= REVIEW_ACCEPTS)
+    reject = tuple(str(w.lead_id) for w in waiting if str(w.lead_id) not in accept)
+    for decision, ids in (("accept", accept), ("reject", reject)):
+        if ids:
+            decided = decide_review(run.runtime, ReviewDecisionRequest(sid, ids, decision, REVIEW_COMMENTS[decision],
+                                                                       by=REVIEWERS[sid]))
+            if decision == "accept":
+                supplier.review_accepted += decided.decided
+            else:
+                supplier.review_rejected += decided.decided
+
+
 def play_day(run: DemoRun, day: date, offset: int) -> None:
     """What happens on one day, in the order a week of governance runs."""
     run.clock.day = day
@@ -232,6 +263,10 @@ def play_day(run: DemoRun, day: date, offset: int) -> None:
         if offset < WEEKS * 7 and WEEKDAYS[day.weekday()] in supplier.contract.contract.volumes.delivery_weekdays:
             drop_delivery(run, supplier, day)
     process_deliveries(run, day)
+    if day.weekday() == 4:  # Friday: the week's review queues
+        for supplier in run.suppliers:
+            if supplier.profile.supplier_id in REVIEWERS:
+                decide_reviews(run, supplier, day)
     check_replacements(run.runtime, ReplacementCheckRequest(as_of=day))
 
 

@@ -4,10 +4,11 @@ import re
 
 from sqlalchemy import func, select
 
-from leadgov.models import Lead, LeadReason, alert_store, incident_store
+from leadgov.models import Lead, LeadReason, LeadReviewDecision, alert_store, incident_store
 from leadgov.models.committee_store import list_deliveries
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions
+from leadgov.models.replacement import ReplacementClaim
 from leadgov.models.supplier import Supplier
 
 
@@ -23,6 +24,18 @@ def test_demo_plays_the_quarter(demo_run):
         pilot_reports = [n for n in names if re.fullmatch(rf"pilot-{s}-\d+\.(html|pdf)", n)]
         assert len(pilot_reports) == 2, (s, names)
     assert {f"statement-{s}-2027-03-r1.html" for s in ("acme-leads", "datapulse", "prospectia")} <= set(names)
+    assert {"statement-acme-leads-2027-02-r1.html", "statement-prospectia-2027-02-r1.html"} <= set(names)
+    # February's statements show the leads each pilot held (PILOT_HOLD): ACME's pilot was approved in
+    # February, so its held leads are billed there; Prospectia's was stopped, so its are never billed
+    acme_february = " ".join((reports / "statement-acme-leads-2027-02-r1.html").read_text(encoding="utf-8").split())
+    assert re.search(r"\d+ leads retenus par le pilote, facturés à son approbation \(le 11/02/2027\) : sur ce relevé",
+                     acme_february)
+    prospectia_february = " ".join(
+        (reports / "statement-prospectia-2027-02-r1.html").read_text(encoding="utf-8").split())
+    assert re.search(r"\d+ leads held by the pilot: not billed \(the pilot was not approved\)", prospectia_february)
+    # Prospectia's pilot stops on consent: its contract requires it and some of its leads come without
+    prospectia_pilot = next(reports.glob("pilot-prospectia-*.html")).read_text(encoding="utf-8")
+    assert "GDPR incident(s), none is allowed: stop" in prospectia_pilot
     assert any(n.startswith("returns-delivery-") for n in names)
     review = (reports / "review-2027-Q1.html").read_text(encoding="utf-8")
     assert all(name in review for name in ("ACME Leads SAS", "DataPulse", "Prospectia"))
@@ -36,11 +49,26 @@ def test_demo_plays_the_quarter(demo_run):
         notices = session.execute(select(func.count(Lead.id), func.count(Lead.notice_sent_at))
                                   .where(Lead.supplier_id == "datapulse")).one()
         no_notice = session.scalar(select(func.count(LeadReason.id)).where(LeadReason.code == "NO_NOTICE"))
+        no_consent = session.scalar(select(func.count(LeadReason.id)).join(
+            Lead, (Lead.delivery_id == LeadReason.delivery_id) & (Lead.row_number == LeadReason.row_number))
+            .where(Lead.supplier_id == "prospectia", LeadReason.code == "NO_CONSENT"))
+        reviewed = session.execute(select(LeadReviewDecision.decision, LeadReviewDecision.decided_by,
+                                          LeadReviewDecision.decided_on, Lead.lead_id, Lead.status)
+                                   .join(Lead, Lead.id == LeadReviewDecision.lead_pk)).all()
+        claimed = set(session.scalars(select(ReplacementClaim.lead_id)))
+        waiting = session.scalar(select(func.count(Lead.id)).where(Lead.status == "review"))
     assert notices[0] > 500 and notices[1] == notices[0] and no_notice == 0  # legitimate interest, notices proven
     assert keys.count("REJECTION_SPIKE|datapulse|2027-W07") == 1          # the week-7 spike, raised once
     assert len(keys) == len(set(keys))                                   # every alert once
     assert verdicts["acme-leads"] == ["GO"] and states["acme-leads"] == "active"
-    assert verdicts["prospectia"][0] in {"STOP", "RENEGOTIATE"}          # the pilot that fails
+    # the pilot that fails on consent (deliberately pinned to STOP since its contract requires consent)
+    assert no_consent > 0 and verdicts["prospectia"] == ["STOP"] and states["prospectia"] == "terminated"
+    # DataPulse's review queue, decided on Fridays by its owner: some accepted (billed in the decision's
+    # month), some rejected (each opens a claim); none left waiting
+    assert {d for d, *_ in reviewed} == {"accept", "reject"} and {by for _, by, *_ in reviewed} == {"Julien Roux"}
+    assert all(day.weekday() == 4 for *_, day, _, _ in reviewed) and waiting == 0
+    assert {lead_id for d, *_, lead_id, _ in reviewed if d == "reject"} <= claimed
+    assert all(status == {"accept": "accepted", "reject": "rejected"}[d] for d, *_, status in reviewed)
     assert "QUARTERLY_REVIEW|all|2027-Q1" in keys
     # the review and each pilot report delivered to the committee by Slack and e-mail
     assert {("review:2027-Q1", "slack", "sent"), ("review:2027-Q1", "email", "sent")} <= packs
@@ -48,7 +76,7 @@ def test_demo_plays_the_quarter(demo_run):
         assert any(re.fullmatch(rf"pilot:{s}:\d+", r) and (m, st) == ("email", "sent") for r, m, st in packs), s
     assert demo_run.slack_uploads >= 2 * 4 and len(demo_run.emails) >= 4
     assert any(k.startswith("REPLACEMENT_OVERDUE|datapulse|") for k in keys)  # late replacements
-    assert "2027-Q1" in result.output and "Reports" in result.output
+    assert "2027-Q1" in result.output and "Reports" in result.output and "review: accepted" in result.output
 
 
 def test_the_managers_get_incidents_not_floods(demo_run):

@@ -203,7 +203,7 @@ def test_demo_prints_a_summary_within_80_columns_and_the_full_tables_in_files(de
     assert [row["supplier"] for row in summary] == ["acme-leads", "datapulse", "prospectia"]
     assert set(summary[0]) == {"supplier", "deliveries", "refused_files", "delivered", "accepted", "reject_rate",
                                "reachability", "appointment_rate", "replacement_fill_rate", "billed_eur",
-                               "pilot_verdict", "pilot_decision", "alerts"}
+                               "review_accepted", "review_rejected", "pilot_verdict", "pilot_decision", "alerts"}
     for row in summary:  # the figures printed are those of the file
         assert any(line.startswith("│ leads delivered") and f" {row['delivered']} " in line for line in lines)
     with (tmp_path / "out" / "alerts.csv").open(encoding="utf-8") as file:

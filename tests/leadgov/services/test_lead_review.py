@@ -222,3 +222,49 @@ def test_the_review_commands_list_accept_and_reject(db_url):
                                      "--db", db_url])
     assert no_comment.exit_code == 2 and "needs a comment" in no_comment.output
     assert leads(db_url)["L-00003"] == ("review", None)
+
+
+# --- where a decision shows: the quarterly review's decision log, the person's access export ----------
+
+
+def test_review_decisions_are_in_the_quarterly_reviews_decision_log_summed_with_who_when_why(db_url, tmp_path):
+    from html import unescape
+
+    from leadgov.services.review import ReviewRequest, review_report
+
+    deliver(db_url)
+    decide(db_url, date(2027, 3, 30), "accept", "L-00002", comment="the size is fine for this buyer")
+    decide(db_url, date(2027, 3, 31), "reject", "L-00003", by="Léa Owner", comment="webmail: not workable")
+    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
+                        slack_webhook_url=None, output_dir=tmp_path)
+    rt = build_runtime(settings, clock=FixedClock(date(2027, 4, 20)), notifier=OutboxNotifier(None))
+
+    written = review_report(rt, ReviewRequest("2027-Q1"))
+
+    acme = written.review.suppliers[0]
+    assert [(d.at, d.decision, d.decided_by, d.comment, d.leads) for d in acme.review_decisions] == [
+        (date(2027, 3, 30), "accept", "Claire Martin", "the size is fine for this buyer", 1),
+        (date(2027, 3, 31), "reject", "Léa Owner", "webmail: not workable", 1)]
+    log = unescape(written.path.read_text(encoding="utf-8")).split("Journal des décisions")[1].split("</section>")[0]
+    assert "1 leads en revue acceptés (par Claire Martin) : the size is fine for this buyer" in log
+    assert "1 leads en revue rejetés (par Léa Owner) : webmail: not workable" in log
+    assert "L-00002" not in log and "L-00003" not in log  # summed, never listed one by one
+
+
+def test_the_access_export_shows_the_persons_review_decision(db_url):
+    from leadgov.services.gdpr import PersonRequest, export_person
+
+    deliver(db_url)
+    decide(db_url, date(2027, 3, 31), "accept", "L-00003", comment="webmail, but the decision maker")
+
+    exported = export_person(runtime(db_url, date(2027, 4, 2)), PersonRequest(emails=("camille.durand@gmail.com",)))
+
+    (document,) = exported.leads
+    assert (document["lead_id"], document["status"]) == ("L-00003", "accepted")
+    decision = document["review_decision"]
+    assert {k: decision[k] for k in ("decision", "decided_on", "decided_by", "comment")} == {
+        "decision": "accept", "decided_on": "2027-03-31", "decided_by": "Claire Martin",
+        "comment": "webmail, but the decision maker"}
+    assert decision["decided_at"] is not None
+    other = export_person(runtime(db_url, date(2027, 4, 2)), PersonRequest(emails=("camille.martin1@nexalog.fr",)))
+    assert other.leads[0]["review_decision"] is None  # accepted at delivery: never reviewed

@@ -230,3 +230,51 @@ def test_the_wait_checks_daily_and_ends_once_the_contest_window_closed(db_url, t
     # contests of 1 March are accepted until 8 March: matured on 9 March, after seven waits
     assert (found.matured, found.as_of, found.pilot_id) == (True, date(2027, 3, 9), 1)
     assert slept == [86400] * 7 and told == [date(2027, 3, 9)]
+
+
+# --- held leads on the statements ------------------------------------------------------------------
+
+
+def held(db_url, month: str, as_of: date, tmp_path):
+    return bill_statement(runtime(db_url, as_of, tmp_path), StatementRequest(SUPPLIER, month)).statement
+
+
+def test_the_statement_shows_the_held_leads_billed_on_approval(db_url, tmp_path):
+    """Held while the pilot is undecided: listed as waiting for its approval, on no statement; approved on
+    2 April: on April's statement as billed on approval, and March's says they went to a later month."""
+    from leadgov.reports.statement import render_statement
+
+    start(db_url, tmp_path)
+    ingest(db_url, [fresh(n, START) for n in (1, 2, 3, 4)], day=START, contract=CONTRACT)
+    ingest(db_url, [fresh(5, date(2027, 3, 20))], day=date(2027, 3, 20), contract=CONTRACT, name="b.csv")
+    march = held(db_url, "2027-03", date(2027, 4, 1), tmp_path)
+    assert [(h.state, h.lead_ids, h.approved_on) for h in march.held] == [
+        ("waiting", ("L-00004", "L-00005"), None)]
+    assert "2 leads retenus par le pilote, facturés à son approbation" in " ".join(
+        render_statement(march, generated_on=date(2027, 4, 1)).split())
+
+    decide(db_url, tmp_path, date(2027, 4, 2), "approve")
+
+    april = held(db_url, "2027-04", date(2027, 5, 1), tmp_path)
+    assert [(h.state, h.lead_ids, h.approved_on) for h in april.held] == [
+        ("billed", ("L-00004", "L-00005"), date(2027, 4, 2))]
+    assert set(april.billable_lead_ids) == {"L-00004", "L-00005"}
+    again = held(db_url, "2027-03", date(2027, 5, 1), tmp_path)
+    assert [(h.state, h.approved_on) for h in again.held] == [("later", date(2027, 4, 2))]
+    assert held(db_url, "2027-02", date(2027, 5, 1), tmp_path).held == ()  # nothing held in February
+
+
+@pytest.mark.parametrize("decision", ["terminate", "renegotiate"])
+def test_the_statement_shows_held_leads_of_a_pilot_not_approved_as_not_billed(db_url, tmp_path, decision):
+    from leadgov.reports.statement import render_statement
+
+    start(db_url, tmp_path)
+    ingest(db_url, [fresh(n, START) for n in (1, 2, 3, 4)], day=START, contract=CONTRACT)
+
+    decide(db_url, tmp_path, date(2027, 4, 2), decision)
+
+    march = held(db_url, "2027-03", date(2027, 4, 3), tmp_path)
+    assert [(h.state, h.lead_ids) for h in march.held] == [("not_billed", ("L-00004",))]
+    assert "L-00004" not in march.billable_lead_ids
+    html = " ".join(render_statement(march, generated_on=date(2027, 4, 3)).split())
+    assert "1 leads retenus par le pilote : non facturés (pilote non approuvé)" in html  # ACME's contract: French
