@@ -8,8 +8,9 @@ What "erased" means for a lead (docs/gdpr.md): every value its supplier delivere
 (``ERASED_COLUMNS``: the personal columns, the other supplied values, which are free text that may
 quote the person, and the identity keys), but its ids (``lead_id``, ``replaces_lead_id``); the
 details of its reasons become ``ERASED_DETAIL`` (a detail may quote a value). Its verdict, reason
-codes, outcome events (but their ``note``), claims and billing lines stay, so counts and invoices
-are unchanged. The ingest always stores a ``raw_record``, so a NULL ``raw_record`` marks an erased lead.
+codes, outcome events (but their ``note``), review decisions (but their ``comment``), claims and
+billing lines stay, so counts and invoices are unchanged. The ingest always stores a ``raw_record``,
+so a NULL ``raw_record`` marks an erased lead.
 """
 
 import json
@@ -19,7 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import changed_rows
@@ -115,6 +116,7 @@ def erase_expired(session: Session, version_id: int, supplier_id: str, cutoff: d
     expired = _expired(version_id, supplier_id, cutoff)
     deliveries = select(Delivery.id).where(Delivery.contract_version_id == version_id, Delivery.delivered_on < cutoff)
     session.execute(update(OutcomeEvent).where(_notes_of(expired)).values(note=None), execution_options=_NO_SYNC)
+    _erase_review_comments(session, select(Lead.id).where(expired))
     _erase_details(session, LeadReason.delivery_id.in_(deliveries))
     session.execute(update(Lead).where(expired, not_erased()).values(**_ERASED_VALUES), execution_options=_NO_SYNC)
     session.execute(delete(IdentityRun).where(IdentityRun.delivery_id.in_(deliveries)), execution_options=_NO_SYNC)
@@ -154,6 +156,14 @@ def person_leads(session: Session, *, emails: Iterable[str] = (), phones: Iterab
 # --- erasure -----------------------------------------------------------------------------------
 
 
+def _erase_review_comments(session: Session, lead_pks: Sequence[int] | Select[int]) -> None:
+    """Blank the comments of these leads' review decisions: free text that may name the person. The
+    decision, who took it and when stay (they are about the buyer's staff, not the lead)."""
+    session.execute(update(LeadReviewDecision)
+                    .where(LeadReviewDecision.lead_pk.in_(lead_pks), LeadReviewDecision.comment != "")
+                    .values(comment=""), execution_options=_NO_SYNC)
+
+
 def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
     """Erase the personal data of these leads, the details of their reasons and their outcome notes:
     what was erased (leads that still held something, notes that were set)."""
@@ -163,6 +173,7 @@ def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
         notes += changed_rows(session.execute(
             update(OutcomeEvent).where(OutcomeEvent.lead_pk.in_(chunk), OutcomeEvent.note.isnot(None))
             .values(note=None), execution_options=_NO_SYNC))
+        _erase_review_comments(session, chunk)
         _erase_details(session, tuple_(LeadReason.delivery_id, LeadReason.row_number).in_(
             select(Lead.delivery_id, Lead.row_number).where(Lead.id.in_(chunk))))
         leads += changed_rows(session.execute(

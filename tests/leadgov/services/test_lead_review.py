@@ -15,7 +15,9 @@ from leadgov.errors import Refused
 from leadgov.models import LeadReviewDecision
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
+from leadgov.models.gdpr_store import erase_expired, erase_leads
 from leadgov.models.replacement import ReplacementClaim
+from leadgov.models.supplier import ContractVersion
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.lead_review import (
     ReviewDecisionRequest,
@@ -268,3 +270,24 @@ def test_the_access_export_shows_the_persons_review_decision(db_url):
     assert decision["decided_at"] is not None
     other = export_person(runtime(db_url, date(2027, 4, 2)), PersonRequest(emails=("camille.martin1@nexalog.fr",)))
     assert other.leads[0]["review_decision"] is None  # accepted at delivery: never reviewed
+
+
+def test_erasure_blanks_the_review_comment_and_keeps_the_decision(db_url):
+    """A review comment is free text that may name the person: erasing the lead (a person's erasure,
+    or retention) blanks it; the decision, who took it and when stay."""
+    deliver(db_url)
+    decide(db_url, date(2027, 3, 31), "accept", "L-00002", comment="Camille Durand confirms 40 staff")
+    decide(db_url, date(2027, 3, 31), "reject", "L-00003", comment="Camille Durand left the company")
+    with session_scope(db_url) as session:
+        pk = session.scalar(select(Lead.id).where(Lead.lead_id == "L-00002"))
+        erase_leads(session, [pk])
+    with session_scope(db_url) as session:
+        kept = {r.lead_pk: (r.decision, r.decided_by, r.comment) for r in session.scalars(select(LeadReviewDecision))}
+    assert kept[pk] == ("accept", "Claire Martin", "")
+    assert [c for p, (_, _, c) in kept.items() if p != pk] == ["Camille Durand left the company"]
+
+    with session_scope(db_url) as session:
+        version = session.scalar(select(ContractVersion.id))
+        erase_expired(session, version, "acme-leads", date(2027, 4, 1))
+    with session_scope(db_url) as session:
+        assert set(session.scalars(select(LeadReviewDecision.comment))) == {""}
