@@ -14,7 +14,7 @@ from leadgov.tasks.common import step_task
 reject_past_deadline = step_task(replacements.reject_past_deadline, retry="database",
                                  name="reject_reviews_past_deadline")
 mark_overdue_claims = step_task(replacements.mark_overdue, retry="database", name="mark_overdue_claims")
-raise_overdue_alerts = step_task(replacements.raise_overdue_alerts)
+raise_daily_alerts = step_task(replacements.raise_daily_alerts)
 
 
 def replacements_markdown(result: ReplacementCheckResult) -> str:

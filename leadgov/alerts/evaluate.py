@@ -17,7 +17,8 @@ from leadgov.cohort import share
 from leadgov.config.contract import Contract
 from leadgov.governance import contract_for, draft_statement, supplier_kpis
 from leadgov.kpis import Kpis
-from leadgov.models import alert_store, incident_store, ledger_store
+from leadgov.lead_review import with_due_days
+from leadgov.models import alert_store, incident_store, ledger_store, review_store
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.outcomes import StoredContest
@@ -133,6 +134,21 @@ def after_overdue(session: Session, today: date) -> list[str]:
         _, contract = contract_for(session, supplier_id, None)
         close_incidents(session, contract, [Clear(AlertType.REPLACEMENT_OVERDUE, f"day:{today.isoformat()}",
                                                   quiet_since, "no_overdue")])
+    return keys
+
+
+def after_review_check(session: Session, today: date) -> list[str]:
+    """REVIEW_WAITING for each supplier with leads still in review whose oldest is due within
+    ``rules.REVIEW_DUE_WITHIN_DAYS`` (after the daily check rejected those past their deadline): one
+    per supplier and day, so a rerun adds nothing. One query for every supplier's waiting leads."""
+    waiting = with_due_days(session, review_store.waiting_leads(session))
+    if waiting.empty:
+        return []
+    keys: list[str] = []
+    for supplier_id, leads in waiting.groupby("supplier_id", sort=True):
+        _, contract = contract_for(session, str(supplier_id), None)
+        keys += record(session, rules.review_waiting_alert(contract, today=today, waiting=len(leads),
+                                                           oldest_due=min(leads["due_on"])), today=today)
     return keys
 
 

@@ -5,8 +5,9 @@ Steps, in this order (``check_replacements``): reject the leads still in review 
 (docs/governance.md, The review tier), decided by ``deadline`` on the day after their deadline, which
 opens their claims (one transaction); move the open claims whose deadline is before the
 day of the check to overdue (one transaction; each claim's overdue day is the day after its
-deadline, whenever the check runs); then raise REPLACEMENT_OVERDUE, after the commit, for every
-claim stored as overdue lately (whichever step moved it), once per supplier and overdue day.
+deadline, whenever the check runs); then, after the commits, raise REPLACEMENT_OVERDUE for every
+claim stored as overdue lately (whichever step moved it), once per supplier and overdue day, and
+REVIEW_WAITING for every supplier whose oldest lead still in review is due within a day.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 
 import pandas as pd
 
-from leadgov.alerts.evaluate import after_overdue
+from leadgov.alerts.evaluate import after_overdue, after_review_check
 from leadgov.alerts.outbox import AlertRun
 from leadgov.claims import check_overdue
 from leadgov.lead_review import DEADLINE, DEADLINE_COMMENT, decide, past_deadline
@@ -104,10 +105,12 @@ def mark_overdue(runtime: Runtime, as_of: date) -> tuple[OverdueClaim, ...]:
     return tuple(sorted(claims, key=lambda c: (c.supplier_id, c.overdue_on, c.claim_id)))
 
 
-def raise_overdue_alerts(runtime: Runtime, as_of: date) -> AlertRun:
-    """REPLACEMENT_OVERDUE of the claims stored as overdue, after the check's commit; then the
+def raise_daily_alerts(runtime: Runtime, as_of: date) -> AlertRun:
+    """After the check's commits: REPLACEMENT_OVERDUE of the claims stored as overdue, and
+    REVIEW_WAITING of the suppliers whose oldest lead still in review is due within a day; then the
     outbox is sent."""
-    return runtime.alerts(lambda session: after_overdue(session, today=as_of))
+    return runtime.alerts(lambda session: after_overdue(session, today=as_of)
+                          + after_review_check(session, today=as_of))
 
 
 # --- the job -----------------------------------------------------------------------------------
@@ -116,11 +119,11 @@ def raise_overdue_alerts(runtime: Runtime, as_of: date) -> AlertRun:
 def check_replacements(runtime: Runtime, request: ReplacementCheckRequest, *,
                        steps: StepRunner = run_directly) -> ReplacementCheckResult:
     """Reject the leads left in review past their deadline, mark overdue the open claims past their
-    deadline, then raise REPLACEMENT_OVERDUE."""
+    deadline, then raise REPLACEMENT_OVERDUE and REVIEW_WAITING."""
     as_of = request.as_of or runtime.clock.today()
     reviews = steps(reject_past_deadline, runtime, as_of)
     claims = steps(mark_overdue, runtime, as_of)
-    alerts = steps(raise_overdue_alerts, runtime, as_of)
+    alerts = steps(raise_daily_alerts, runtime, as_of)
     return ReplacementCheckResult(as_of, claims, alerts, reviews)
 
 

@@ -216,7 +216,7 @@ def test_check_replacements_moves_late_claims_overdue_with_alerts(env):
 def test_check_replacements_runs_each_step_as_its_task(env):
     state = check_replacements(as_of=date(2027, 3, 20), return_state=True)
     assert task_names(state) == ["open_runtime", "reject_reviews_past_deadline", "mark_overdue_claims",
-                                 "raise_overdue_alerts", "publish_replacements_check"]
+                                 "raise_daily_alerts", "publish_replacements_check"]
 
 
 # --- weekly_checks -----------------------------------------------------------------------------

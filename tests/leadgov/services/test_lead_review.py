@@ -192,6 +192,27 @@ def test_a_late_check_decides_on_the_day_after_the_deadline_whenever_it_runs(db_
         ("L-00002", date(2027, 4, 9)), ("L-00003", date(2027, 4, 9))]
 
 
+def review_waiting_keys(db_url) -> list[str]:
+    from leadgov.models.alert import OutboxAlert
+
+    with session_scope(db_url) as session:
+        return list(session.scalars(select(OutboxAlert.key).where(OutboxAlert.type == "REVIEW_WAITING")
+                                    .order_by(OutboxAlert.id)))
+
+
+def test_the_daily_check_raises_review_waiting_when_the_oldest_is_due_within_a_day(db_url):
+    deliver(db_url)  # L-00002 and L-00003 due on 2027-04-08
+    check(db_url, date(2027, 4, 6))
+    assert review_waiting_keys(db_url) == []  # two days left
+    check(db_url, date(2027, 4, 7))
+    check(db_url, date(2027, 4, 7))  # a rerun adds nothing
+    check(db_url, date(2027, 4, 8))
+    assert len(review_waiting_keys(db_url)) == 2
+    assert [k.rsplit("|", 1)[-1] for k in review_waiting_keys(db_url)] == ["day:2027-04-07", "day:2027-04-08"]
+    check(db_url, date(2027, 4, 9))  # both rejected by the deadline first: nothing waits
+    assert len(review_waiting_keys(db_url)) == 2
+
+
 # --- the command line ---------------------------------------------------------------------------------
 
 
