@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from leadgov.claims import ClaimChanges, claim_candidates, open_claims
 from leadgov.config.contract import Contract
 from leadgov.models import claim_store, review_store
+from leadgov.models import pilot as pilot_store
 from leadgov.models.statuses import ClaimOrigin, LeadStatus, ReviewDecision
 from leadgov.outcomes import contracts_by_version
 from leadgov.reasons import REASON_ORDER
@@ -115,7 +116,9 @@ def decide(session: Session, leads: pd.DataFrame, decision: ReviewDecision, *, d
            comment: str) -> DecidedLeads:
     """Store ``decision`` on ``leads`` (from ``named_for_decision`` or ``past_deadline``; ``decided_on``
     per lead), then the claims: each rejected lead opens one on its decision day, unless it replaces a
-    claim still open and was delivered on time; each accepted replacement fills the claim it names."""
+    claim still open and was delivered on time; each accepted replacement fills the claim it names; an
+    accepted lead beyond the cohort of its supplier's undecided pilot is held (PILOT_HOLD) like one
+    accepted at delivery, billed on the pilot's approval."""
     leads = leads.assign(decision=decision.value, decided_by=decided_by, comment=comment)
     if review_store.store_decisions(session, leads) != len(leads):
         raise ReviewRefusal("another decision on these leads was stored meanwhile: nothing decided, list them again")
@@ -125,6 +128,8 @@ def decide(session: Session, leads: pd.DataFrame, decision: ReviewDecision, *, d
     for supplier_id, group in leads.groupby("supplier_id", sort=True):
         contract = contracts[int(group["contract_version_id"].iloc[-1])]
         changes = _add(changes, _claims(session, str(supplier_id), group.assign(status=status.value), contract))
+        if status is LeadStatus.ACCEPTED:  # beyond an undecided pilot's cohort: held until its decision
+            pilot_store.hold_reviewed(session, str(supplier_id), [int(pk) for pk in group["lead_pk"]])
     columns = ["lead_pk", "supplier_id", "lead_id", "decision", "decided_on", "due_on"]
     return DecidedLeads(leads[columns].reset_index(drop=True), changes)
 

@@ -5,6 +5,7 @@ and the supplier's new state after that decision.
 Functions take a session and never commit; every write on leads is one set-based statement.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -134,14 +135,29 @@ def hold_beyond_cohort(session: Session, supplier_id: str, delivery_id: int) -> 
     """Flag PILOT_HOLD the delivery's accepted, unflagged leads delivered from the start day of the
     supplier's undecided pilot that are not in its cohort (one UPDATE); how many. A lead over the
     weekly cap is never billed, so it keeps that flag and is not held."""
+    return _hold(session, supplier_id, Lead.delivery_id == delivery_id)
+
+
+def hold_reviewed(session: Session, supplier_id: str, lead_pks: Sequence[int]) -> int:
+    """The same hold for leads just accepted by a review decision (they were in review at delivery,
+    so not held then): those beyond the cohort of the supplier's undecided pilot are flagged PILOT_HOLD
+    and lose the review's day, so they are billed on the pilot's approval, like the leads held at
+    delivery (their decision day stays in ``lead_review_decision``); how many."""
+    held = 0
+    for i in range(0, len(lead_pks), 1000):
+        held += _hold(session, supplier_id, Lead.id.in_(lead_pks[i:i + 1000]), decided_on=None)
+    return held
+
+
+def _hold(session: Session, supplier_id: str, leads: ColumnElement[bool], **also: object) -> int:
     pilot = undecided_pilot(session, supplier_id)
     if pilot is None:
         return 0
     cohort = cohort_condition(session, pilot)
     result = session.execute(
-        update(Lead).where(Lead.delivery_id == delivery_id, Lead.status == LeadStatus.ACCEPTED.value,
+        update(Lead).where(leads, Lead.supplier_id == supplier_id, Lead.status == LeadStatus.ACCEPTED.value,
                            Lead.flags.is_(None), Lead.delivered_on >= pilot.start_day, ~cohort)
-        .values(flags=LeadFlag.PILOT_HOLD.value).execution_options(synchronize_session=False))
+        .values(flags=LeadFlag.PILOT_HOLD.value, **also).execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
 
 

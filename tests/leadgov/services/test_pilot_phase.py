@@ -17,6 +17,7 @@ from leadgov.models.delivery import Lead
 from leadgov.models.pilot import Pilot, pilots
 from leadgov.models.supplier import Supplier
 from leadgov.services.billing import StatementRequest, bill_statement
+from leadgov.services.lead_review import ReviewDecisionRequest, decide_review
 from leadgov.services.pilot import (
     MaturityRequest,
     PilotDecisionRequest,
@@ -160,6 +161,28 @@ def test_approval_bills_the_held_leads_in_the_decisions_month(db_url, tmp_path):
     # once decided, nothing is held any more
     ingest(db_url, [fresh(6, date(2027, 4, 5))], day=date(2027, 4, 5), contract=CONTRACT, name="c.csv")
     assert flags(db_url)["L-00006"] == (None, None)
+
+
+def test_a_lead_accepted_from_review_beyond_the_cohort_is_held_until_the_pilots_approval(db_url, tmp_path):
+    """In review at delivery, so not held then; accepted by a person while the pilot is undecided: held
+    like a lead accepted at delivery (no decision day of its own), billed in the month of the approval.
+    One inside the cohort is billed on its review decision's month."""
+    reviewed = make_contract_file(**{**PILOT, "exploitability.review_reasons": ["OUT_OF_TARGET_SIZE"],
+                                     "exploitability.review_deadline_days": 10})
+    start(db_url, tmp_path, contract=reviewed)
+    small = {"employees": "1"}
+    ingest(db_url, [fresh(1, START), fresh(2, START, **small), fresh(3, START), fresh(4, START, **small)],
+           day=START, contract=reviewed)
+    decide_review(runtime(db_url, date(2027, 3, 5), tmp_path),
+                  ReviewDecisionRequest(SUPPLIER, ("L-00002", "L-00004"), "accept", "sized by phone", "Léa Owner"))
+    found = flags(db_url)
+    assert found["L-00002"] == (None, date(2027, 3, 5))         # in the cohort (its 2nd lead): billed now
+    assert found["L-00004"] == ("PILOT_HOLD", None)             # beyond it: held
+    assert billed(db_url, "2027-03", date(2027, 4, 1), tmp_path) == ("L-00001", "L-00002", "L-00003")
+
+    decide(db_url, tmp_path, date(2027, 4, 2), "approve")
+    assert flags(db_url)["L-00004"] == ("PILOT_HOLD", date(2027, 4, 2))
+    assert billed(db_url, "2027-04", date(2027, 5, 1), tmp_path) == ("L-00004",)
 
 
 @pytest.mark.parametrize("decision", ["terminate", "renegotiate"])
