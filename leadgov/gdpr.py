@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from leadgov.config.contract import ContractError, parse_contract
 from leadgov.identity import identity_keys, value_hmac
 from leadgov.models import gdpr_store as store
+from leadgov.models import review_store
 from leadgov.normalise import phones as phone_rules
 from leadgov.normalise.emails import normalise_emails
 from leadgov.normalise.phones import normalise_phones
@@ -325,7 +326,7 @@ def export_person(session: Session, who: Person, hmac_key: str, *, generated_at:
     leads = store.leads_for_export(session, found.leads["lead_pk"])
     reasons = store.reasons_of(session, leads) if len(leads) else pd.DataFrame(columns=["lead_pk", "code", "detail"])
     events = store.events_of(session, leads["lead_pk"]) if len(leads) else pd.DataFrame(columns=["lead_pk"])
-    reviewed = (store.review_decisions_of(session, leads["lead_pk"]) if len(leads)
+    reviewed = (review_store.decisions_of(session, leads["lead_pk"]) if len(leads)
                 else pd.DataFrame(columns=["lead_pk"])).set_index("lead_pk")
     identities = _identities(found.emails, found.phones, hmac_key)
     stored = store.suppression_by_hmac(session, (i["key_hmac"] for i in identities))

@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 from sqlalchemy import CursorResult, Engine, Executable, Result, create_engine, event
@@ -107,6 +107,18 @@ def rows_frame(rows: Sequence[Sequence[object]], columns: list[str]) -> pd.DataF
     if not rows:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
     return pd.DataFrame(dict(zip(columns, (list(values) for values in zip(*rows, strict=True)), strict=True)))
+
+
+#: How many values one ``IN (...)`` list binds at most (SQLite's and PostgreSQL's parameter limits allow it).
+IN_CHUNK = 5_000
+
+_Value = TypeVar("_Value")
+
+
+def chunks(values: Sequence[_Value], size: int = IN_CHUNK) -> Iterator[Sequence[_Value]]:
+    """``values`` in slices of at most ``size``, for statements with an ``IN (...)`` list."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def changed_rows(result: Result[Any]) -> int:

@@ -14,16 +14,15 @@ so a NULL ``raw_record`` marks an erased lead.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from leadgov.models.db import changed_rows
+from leadgov.models.db import changed_rows, chunks
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.delivery_store import bulk_insert, is_sqlite
 from leadgov.models.identity import IdentityRun
@@ -48,16 +47,7 @@ ERASED_COLUMNS = PERSONAL_COLUMNS + SUPPLIED_COLUMNS + KEY_COLUMNS
 #: The detail of an erased lead's reasons: the code stays, the detail quoted the lead's values.
 ERASED_DETAIL = "erased with the lead's data"
 _ERASED_VALUES = {name: None for name in ERASED_COLUMNS}
-_CHUNK = 5_000
 _NO_SYNC = {"synchronize_session": False}
-
-
-_Value = TypeVar("_Value")
-
-
-def _chunks(values: list[_Value], size: int = _CHUNK) -> Iterator[list[_Value]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def not_erased() -> ColumnElement[bool]:
@@ -169,7 +159,7 @@ def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
     what was erased (leads that still held something, notes that were set)."""
     pks = sorted({int(pk) for pk in lead_pks})
     leads = notes = 0
-    for chunk in _chunks(pks):
+    for chunk in chunks(pks):
         notes += changed_rows(session.execute(
             update(OutcomeEvent).where(OutcomeEvent.lead_pk.in_(chunk), OutcomeEvent.note.isnot(None))
             .values(note=None), execution_options=_NO_SYNC))
@@ -212,7 +202,7 @@ def suppression_by_hmac(session: Session, hmacs: Iterable[str]) -> dict[str, Sup
     """The stored entries among these proofs, by proof."""
     hmacs = sorted(set(hmacs))
     found: dict[str, SuppressionEntry] = {}
-    for chunk in _chunks(hmacs):
+    for chunk in chunks(hmacs):
         for entry in session.scalars(select(SuppressionEntry).where(SuppressionEntry.key_hmac.in_(chunk))).all():
             found[entry.key_hmac] = entry
     return found
@@ -240,7 +230,7 @@ def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     columns = ["lead_pk", "supplier_id", "supplier_name", "delivery_id", "file_name", "contract_version_id",
                "contract_id", "contract_sha256", *_EXPORT_LEAD_COLUMNS]
     rows: list[Sequence[object]] = []
-    for chunk in _chunks(pks):
+    for chunk in chunks(pks):
         rows += session.execute(
             select(Lead.id, Lead.supplier_id, Supplier.name, Lead.delivery_id, Delivery.file_name,
                    Delivery.contract_version_id, ContractVersion.contract_id, ContractVersion.sha256,
@@ -256,23 +246,11 @@ def reasons_of(session: Session, leads: pd.DataFrame) -> pd.DataFrame:
     """The reasons (code, detail) of these leads (``lead_pk``, ``delivery_id``, ``row_number``)."""
     columns = ["lead_pk", "code", "detail"]
     rows: list[Sequence[object]] = []
-    for chunk in _chunks(leads["lead_pk"].astype(int).tolist()):
+    for chunk in chunks(leads["lead_pk"].astype(int).tolist()):
         rows += session.execute(
             select(Lead.id, LeadReason.code, LeadReason.detail)
             .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id, Lead.row_number == LeadReason.row_number))
             .where(Lead.id.in_(chunk)).order_by(LeadReason.id)).all()
-    return pd.DataFrame(rows, columns=columns)
-
-
-def review_decisions_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
-    """The review decision of these leads, for those held in review and decided (one each at most):
-    lead_pk, decision, decided_on, decided_by, comment, decided_at."""
-    columns = ["lead_pk", "decision", "decided_on", "decided_by", "comment", "decided_at"]
-    d = LeadReviewDecision
-    rows: list[Sequence[object]] = []
-    for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
-        rows += session.execute(select(d.lead_pk, d.decision, d.decided_on, d.decided_by, d.comment, d.decided_at)
-                                .where(d.lead_pk.in_(chunk))).all()
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -281,7 +259,7 @@ def events_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     columns = ["lead_pk", "event", "at", "contest_reason", "amount_eur", "objection", "note", "source", "imported_at",
                "recorded_by"]
     rows: list[Sequence[object]] = []
-    for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
+    for chunk in chunks(sorted({int(pk) for pk in lead_pks})):
         rows += session.execute(
             select(OutcomeEvent.lead_pk, OutcomeEvent.event, OutcomeEvent.at, OutcomeEvent.contest_reason,
                    OutcomeEvent.amount_eur, OutcomeEvent.objection, OutcomeEvent.note, OutcomeEvent.source,

@@ -1,24 +1,16 @@
 """Reading what outcome imports need and storing outcome events, set-based."""
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from leadgov.models.db import chunks
 from leadgov.models.delivery import Delivery, Lead
 from leadgov.models.delivery_store import bulk_insert
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.supplier import ContractVersion, Supplier
-
-_CHUNK = 5_000
-_Value = TypeVar("_Value")
-
-
-def _chunks(values: list[_Value], size: int = _CHUNK) -> Iterable[list[_Value]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def known_suppliers(session: Session) -> frozenset[str]:
@@ -30,7 +22,7 @@ def leads_named(session: Session, pairs: Iterable[tuple[str, str]]) -> pd.DataFr
     contract version their delivery ran under. A reused lead_id names its first lead."""
     pairs = sorted(set(pairs))
     rows: list[Sequence[object]] = []
-    for chunk in _chunks(pairs):
+    for chunk in chunks(pairs):
         rows += session.execute(
             select(Lead.supplier_id, Lead.lead_id, Lead.id, Lead.status, Lead.delivered_on,
                    Delivery.contract_version_id)
@@ -45,7 +37,7 @@ def leads_named(session: Session, pairs: Iterable[tuple[str, str]]) -> pd.DataFr
 def stored_events(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     """Events already stored for these leads: lead_pk, event, at (naive UTC)."""
     rows: list[Sequence[object]] = []
-    for chunk in _chunks(sorted({int(pk) for pk in lead_pks})):
+    for chunk in chunks(sorted({int(pk) for pk in lead_pks})):
         rows += session.execute(
             select(OutcomeEvent.lead_pk, OutcomeEvent.event, OutcomeEvent.at).where(OutcomeEvent.lead_pk.in_(chunk))
         ).all()

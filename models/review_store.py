@@ -7,12 +7,10 @@ import pandas as pd
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from leadgov.models.db import query_frame, rows_frame
+from leadgov.models.db import changed_rows, chunks, query_frame, rows_frame
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.statuses import LeadStatus, ReviewDecision
-
-_CHUNK = 10_000
 
 #: What a review list may show of a lead: never a name, an email address or a phone number. The email's
 #: domain is derived from the stored email by the caller and the email itself dropped at once.
@@ -40,33 +38,30 @@ def waiting_leads(session: Session, supplier_id: str | None = None, *, listed: b
 
 def leads_named(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> pd.DataFrame:
     """The supplier's leads carrying one of ``lead_ids``, whatever their status (``LEAD_COLUMNS``)."""
-    ids = sorted(set(lead_ids))
     frames = [query_frame(session, select(*_LEAD_FIELDS).join(Delivery, Delivery.id == Lead.delivery_id)
-                          .where(Lead.supplier_id == supplier_id, Lead.lead_id.in_(ids[i:i + _CHUNK])), LEAD_COLUMNS)
-              for i in range(0, len(ids), _CHUNK)]
+                          .where(Lead.supplier_id == supplier_id, Lead.lead_id.in_(chunk)), LEAD_COLUMNS)
+              for chunk in chunks(sorted(set(lead_ids)))]
     return pd.concat(frames, ignore_index=True) if frames else rows_frame([], LEAD_COLUMNS)
 
 
 def reasons_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
     """lead_pk, code, detail of the leads' stored reasons (details never hold personal data)."""
-    pks = sorted({int(pk) for pk in lead_pks})
     frames = [query_frame(session, select(Lead.id, LeadReason.code, LeadReason.detail)
                           .join(Lead, and_(Lead.delivery_id == LeadReason.delivery_id,
                                            Lead.row_number == LeadReason.row_number))
-                          .where(Lead.id.in_(pks[i:i + _CHUNK])), ["lead_pk", "code", "detail"])
-              for i in range(0, len(pks), _CHUNK)]
+                          .where(Lead.id.in_(chunk)), ["lead_pk", "code", "detail"])
+              for chunk in chunks(sorted({int(pk) for pk in lead_pks}))]
     return pd.concat(frames, ignore_index=True) if frames else rows_frame([], ["lead_pk", "code", "detail"])
 
 
 def decisions_of(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
-    """lead_pk, decision, decided_on, decided_by, comment of the leads already decided."""
-    pks = sorted({int(pk) for pk in lead_pks})
-    columns = ["lead_pk", "decision", "decided_on", "decided_by", "comment"]
-    frames = [query_frame(session, select(LeadReviewDecision.lead_pk, LeadReviewDecision.decision,
-                                          LeadReviewDecision.decided_on, LeadReviewDecision.decided_by,
-                                          LeadReviewDecision.comment)
-                          .where(LeadReviewDecision.lead_pk.in_(pks[i:i + _CHUNK])), columns)
-              for i in range(0, len(pks), _CHUNK)]
+    """lead_pk, decision, decided_on, decided_by, comment, decided_at of the leads already decided (one
+    decision each at most): what a refusal names, and what a person's access export shows."""
+    d = LeadReviewDecision
+    columns = ["lead_pk", "decision", "decided_on", "decided_by", "comment", "decided_at"]
+    frames = [query_frame(session, select(d.lead_pk, d.decision, d.decided_on, d.decided_by, d.comment, d.decided_at)
+                          .where(d.lead_pk.in_(chunk)), columns)
+              for chunk in chunks(sorted({int(pk) for pk in lead_pks}))]
     return pd.concat(frames, ignore_index=True) if frames else rows_frame([], columns)
 
 
@@ -93,12 +88,10 @@ def store_decisions(session: Session, leads: pd.DataFrame) -> int:
     changed = 0
     for (decision, day), group in leads.groupby(["decision", "decided_on"], sort=True):
         status = LeadStatus.ACCEPTED if decision == ReviewDecision.ACCEPT else LeadStatus.REJECTED
-        pks = [int(pk) for pk in group["lead_pk"]]
-        for i in range(0, len(pks), _CHUNK):
-            result = session.execute(
-                update(Lead).where(Lead.id.in_(pks[i:i + _CHUNK]), Lead.status == LeadStatus.REVIEW.value)
-                .values(status=status.value, decided_on=_day(day)).execution_options(synchronize_session=False))
-            changed += int(getattr(result, "rowcount", 0) or 0)
+        for chunk in chunks([int(pk) for pk in group["lead_pk"]]):
+            changed += changed_rows(session.execute(
+                update(Lead).where(Lead.id.in_(chunk), Lead.status == LeadStatus.REVIEW.value)
+                .values(status=status.value, decided_on=_day(day)).execution_options(synchronize_session=False)))
     session.execute(insert(LeadReviewDecision), [
         {"lead_pk": int(r["lead_pk"]), "supplier_id": r["supplier_id"], "decision": str(r["decision"]),
          "decided_on": _day(r["decided_on"]), "decided_by": r["decided_by"], "comment": r["comment"]}
