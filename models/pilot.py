@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadgov.models.base import Base, utcnow
-from leadgov.models.db import query_frame
+from leadgov.models.db import changed_rows, chunks, query_frame
 from leadgov.models.delivery import Lead
 from leadgov.models.statuses import UNDECIDED_PILOT, Decision, LeadStatus, PilotState, SupplierState, allowed
 from leadgov.models.supplier import Supplier
@@ -135,7 +135,7 @@ def hold_beyond_cohort(session: Session, supplier_id: str, delivery_id: int) -> 
     """Flag PILOT_HOLD the delivery's accepted, unflagged leads delivered from the start day of the
     supplier's undecided pilot that are not in its cohort (one UPDATE); how many. A lead over the
     weekly cap is never billed, so it keeps that flag and is not held."""
-    return _hold(session, supplier_id, Lead.delivery_id == delivery_id)
+    return _hold(session, supplier_id, [Lead.delivery_id == delivery_id])
 
 
 def hold_reviewed(session: Session, supplier_id: str, lead_pks: Sequence[int]) -> int:
@@ -143,22 +143,20 @@ def hold_reviewed(session: Session, supplier_id: str, lead_pks: Sequence[int]) -
     so not held then): those beyond the cohort of the supplier's undecided pilot are flagged PILOT_HOLD
     and lose the review's day, so they are billed on the pilot's approval, like the leads held at
     delivery (their decision day stays in ``lead_review_decision``); how many."""
-    held = 0
-    for i in range(0, len(lead_pks), 1000):
-        held += _hold(session, supplier_id, Lead.id.in_(lead_pks[i:i + 1000]), decided_on=None)
-    return held
+    return _hold(session, supplier_id, [Lead.id.in_(chunk) for chunk in chunks(lead_pks)], decided_on=None)
 
 
-def _hold(session: Session, supplier_id: str, leads: ColumnElement[bool], **also: object) -> int:
+def _hold(session: Session, supplier_id: str, batches: Sequence[ColumnElement[bool]], **also: object) -> int:
+    """Flag PILOT_HOLD the leads of each batch beyond the undecided pilot's cohort (the pilot and its
+    cohort looked up once; one UPDATE per batch)."""
     pilot = undecided_pilot(session, supplier_id)
     if pilot is None:
         return 0
-    cohort = cohort_condition(session, pilot)
-    result = session.execute(
-        update(Lead).where(leads, Lead.supplier_id == supplier_id, Lead.status == LeadStatus.ACCEPTED.value,
-                           Lead.flags.is_(None), Lead.delivered_on >= pilot.start_day, ~cohort)
-        .values(flags=LeadFlag.PILOT_HOLD.value, **also).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+    beyond = and_(Lead.supplier_id == supplier_id, Lead.status == LeadStatus.ACCEPTED.value, Lead.flags.is_(None),
+                  Lead.delivered_on >= pilot.start_day, ~cohort_condition(session, pilot))
+    return sum(changed_rows(session.execute(
+        update(Lead).where(batch, beyond).values(flags=LeadFlag.PILOT_HOLD.value, **also)
+        .execution_options(synchronize_session=False))) for batch in batches)
 
 
 def held_rows(session: Session, delivery_id: int) -> list[int]:
@@ -188,7 +186,7 @@ def settle_holds(session: Session, pilot: Pilot, decision: Decision, day: date) 
         update(Lead).where(Lead.supplier_id == pilot.supplier_id, Lead.flags == LeadFlag.PILOT_HOLD.value,
                            Lead.decided_on.is_(None), Lead.delivered_on >= pilot.start_day)
         .values(decided_on=day).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+    return changed_rows(result)
 
 
 def mark_judged(session: Session, pilot_id: int, verdict: str) -> None:
