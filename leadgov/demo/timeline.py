@@ -230,8 +230,9 @@ def decide_reviews(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     ``REVIEW_ACCEPTS`` accepted (billed on this month's statement), the others rejected (a claim opens)."""
     sid = supplier.profile.supplier_id
     waiting = [w for w in list_reviews(run.runtime, ReviewListRequest(sid)).leads if w.lead_id]
-    accept = tuple(str(w.lead_id) for w in waiting if set(w.reasons) <= REVIEW_ACCEPTS)
-    reject = tuple(str(w.lead_id) for w in waiting if str(w.lead_id) not in accept)
+    accepted = [set(w.reasons) <= REVIEW_ACCEPTS for w in waiting]
+    accept = tuple(str(w.lead_id) for w, ok in zip(waiting, accepted, strict=True) if ok)
+    reject = tuple(str(w.lead_id) for w, ok in zip(waiting, accepted, strict=True) if not ok)
     for decision, ids in (("accept", accept), ("reject", reject)):
         if ids:
             decided = decide_review(run.runtime, ReviewDecisionRequest(sid, ids, decision, REVIEW_COMMENTS[decision],
