@@ -99,6 +99,20 @@ def test_an_accepted_lead_is_billed_in_the_decision_month_not_the_delivery_month
     assert april.billable_lead_ids == ("L-00002",)
 
 
+def test_a_lead_accepted_after_review_takes_no_place_under_the_weekly_cap(db_url):
+    """The weekly cap is decided at delivery: a lead a person accepts later neither is flagged by it nor
+    counts toward it for the week's later deliveries."""
+    capped = make_contract_file(**{**REVIEWED, "volumes.weekly_target": 1, "volumes.weekly_max": 1})
+    monday, wednesday = date(2027, 3, 22), date(2027, 3, 24)
+    stamp = {"collected_at": "2027-03-21 10:00", "consent_at": "2027-03-21 10:00"}
+    ingest(db_url, [lead(1, employees="1", **stamp)], monday, contract=capped)
+    decide(db_url, date(2027, 3, 23), "accept", "L-00001")
+    later = ingest(db_url, [lead(2, **stamp), lead(3, **stamp)], wednesday, contract=capped, name="w.csv")
+    assert list(later.result.verdicts["flags"].fillna("")) == ["", "OVER_WEEKLY_CAP"]
+    with session_scope(db_url) as session:
+        assert session.scalar(select(Lead.flags).where(Lead.lead_id == "L-00001")) is None
+
+
 def test_a_rejected_lead_opens_its_claim_on_the_decision_day(db_url):
     deliver(db_url)
     result = decide(db_url, date(2027, 3, 31), "reject", "L-00002", "L-00003", by=None)
