@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -119,6 +120,11 @@ def chunks(values: Sequence[_Value], size: int = IN_CHUNK) -> Iterator[Sequence[
     """``values`` in slices of at most ``size``, for statements with an ``IN (...)`` list."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def frame_day(value: object) -> date:
+    """A day read from a frame's cell: a ``date``, a ``datetime`` or a pandas ``Timestamp``."""
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]  # pandas-stubs: a date or a Timestamp
 
 
 def changed_rows(result: Result[Any]) -> int:

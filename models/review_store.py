@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from leadgov.models.db import changed_rows, chunks, query_frame, rows_frame
+from leadgov.models.db import changed_rows, chunks, frame_day, query_frame, rows_frame
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.statuses import LeadStatus, ReviewDecision
@@ -91,15 +91,11 @@ def store_decisions(session: Session, leads: pd.DataFrame) -> int:
         for chunk in chunks([int(pk) for pk in group["lead_pk"]]):
             changed += changed_rows(session.execute(
                 update(Lead).where(Lead.id.in_(chunk), Lead.status == LeadStatus.REVIEW.value)
-                .values(status=status.value, decided_on=_day(day)).execution_options(synchronize_session=False)))
+                .values(status=status.value, decided_on=frame_day(day)).execution_options(synchronize_session=False)))
     session.execute(insert(LeadReviewDecision), [
         {"lead_pk": int(r["lead_pk"]), "supplier_id": r["supplier_id"], "decision": str(r["decision"]),
-         "decided_on": _day(r["decided_on"]), "decided_by": r["decided_by"], "comment": r["comment"]}
+         "decided_on": frame_day(r["decided_on"]), "decided_by": r["decided_by"], "comment": r["comment"]}
         for r in leads[["lead_pk", "supplier_id", "decision", "decided_on", "decided_by", "comment"]]
         .to_dict("records")])
     session.flush()
     return changed
-
-
-def _day(value: object) -> date:
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]  # pandas-stubs: a date or a Timestamp

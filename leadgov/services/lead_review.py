@@ -20,6 +20,7 @@ import pandas as pd
 from leadgov import lead_review
 from leadgov.claims import ClaimChanges
 from leadgov.errors import Refused
+from leadgov.models.db import frame_day
 from leadgov.models.statuses import ReviewDecision
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
@@ -104,10 +105,6 @@ class ReviewDecisionResult:
         return len(self.leads)
 
 
-def _day(value: object) -> date:
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]  # pandas-stubs: a date or a Timestamp
-
-
 def _plain(value: object) -> object:
     """A frame's value as a plain Python value: None for a missing one, ``int`` for a numpy integer."""
     if value is None or (not isinstance(value, tuple) and pd.isna(value)):  # type: ignore[call-overload]
@@ -129,7 +126,7 @@ def list_reviews(runtime: Runtime, request: ReviewListRequest) -> ReviewList:
     leads = []
     for row in frame.to_dict("records"):
         values = {name: _plain(row[name]) for name in WAITING_COLUMNS}
-        values.update(delivered_on=_day(row["delivered_on"]), due_on=_day(row["due_on"]),
+        values.update(delivered_on=frame_day(row["delivered_on"]), due_on=frame_day(row["due_on"]),
                       days_left=int(row["days_left"]), reasons=tuple(row["reasons"]))
         leads.append(WaitingLead(**values))  # type: ignore[arg-type]  # WaitingLead's own fields
     return ReviewList(as_of, tuple(leads))
@@ -152,7 +149,7 @@ def store_decision(runtime: Runtime, request: ReviewDecisionRequest) -> ReviewDe
     return ReviewDecisionResult(
         supplier_id=request.supplier_id, decision=decision.value, decided_by=decided_by, decided_on=decided_on,
         comment=request.comment.strip(),
-        leads=tuple(DecidedLead(str(r["lead_id"]), _day(r["delivered_on"]), _day(r["due_on"]))
+        leads=tuple(DecidedLead(str(r["lead_id"]), frame_day(r["delivered_on"]), frame_day(r["due_on"]))
                     for r in frame.merge(leads[["lead_pk", "delivered_on"]], on="lead_pk").to_dict("records")),
         claims=decided.claims)
 

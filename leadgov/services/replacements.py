@@ -22,6 +22,7 @@ from leadgov.alerts.evaluate import after_overdue, after_review_check
 from leadgov.alerts.outbox import AlertRun
 from leadgov.claims import check_overdue
 from leadgov.lead_review import DEADLINE, DEADLINE_COMMENT, decide, past_deadline
+from leadgov.models.db import frame_day
 from leadgov.models.statuses import ReviewDecision
 from leadgov.services.runtime import Runtime
 from leadgov.services.steps import StepRunner, run_directly
@@ -72,10 +73,6 @@ class ReplacementCheckResult:
         return dict(sorted(Counter(c.supplier_id for c in self.claims).items()))
 
 
-def _day(value: date) -> date:
-    return pd.Timestamp(value).date()
-
-
 # --- the steps ---------------------------------------------------------------------------------
 
 
@@ -89,7 +86,7 @@ def reject_past_deadline(runtime: Runtime, as_of: date) -> tuple[DeadlineRejecti
             return ()
         decided = decide(session, late, ReviewDecision.REJECT, decided_by=DEADLINE, comment=DEADLINE_COMMENT).leads
     rows = zip(decided["supplier_id"], decided["lead_id"], decided["due_on"], decided["decided_on"], strict=True)
-    leads = (DeadlineRejection(supplier_id, str(lead_id), _day(due_on), _day(decided_on))
+    leads = (DeadlineRejection(supplier_id, str(lead_id), frame_day(due_on), frame_day(decided_on))
              for supplier_id, lead_id, due_on, decided_on in rows)
     return tuple(sorted(leads, key=lambda r: (r.supplier_id, r.decided_on, r.lead_id)))
 
@@ -100,7 +97,7 @@ def mark_overdue(runtime: Runtime, as_of: date) -> tuple[OverdueClaim, ...]:
     with runtime.sessions() as session:
         overdue = check_overdue(session, as_of)
     columns = (overdue[name] for name in ("claim_id", "supplier_id", "lead_id", "due_on", "overdue_on"))
-    claims = (OverdueClaim(int(claim_id), supplier_id, lead_id, _day(due_on), _day(overdue_on))
+    claims = (OverdueClaim(int(claim_id), supplier_id, lead_id, frame_day(due_on), frame_day(overdue_on))
               for claim_id, supplier_id, lead_id, due_on, overdue_on in zip(*columns, strict=True))
     return tuple(sorted(claims, key=lambda c: (c.supplier_id, c.overdue_on, c.claim_id)))
 
