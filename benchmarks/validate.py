@@ -1,6 +1,7 @@
 """Benchmark: validate and store one large delivery against a database of earlier leads.
 
-    .venv/bin/python benchmarks/validate.py --rows 100000 [--db URL] [--keep]
+    .venv/bin/python benchmarks/validate.py --rows 100000 [--engine postgresql] [--db URL] [--keep]
+    .venv/bin/python benchmarks/validate.py --small [--stored 1000000] [--runs 5] [--engine postgresql]
 
 What is measured is exactly what production runs for a delivery file: ``leadgov.ingest.
 ingest_delivery`` (read, normalise, per-field rules, duplicate look-ups against the database,
@@ -9,7 +10,8 @@ verdicts, bulk insert of the leads and their reasons) and the commit, in one tra
 What is NOT measured is the setup, done in a separate process so that it does not inflate this
 process's peak memory either:
 
-1. a fresh SQLite database in a temporary folder (or ``--db URL``) is migrated to the schema;
+1. a fresh SQLite database in a temporary folder (``--engine postgresql``: a fresh PostgreSQL database;
+   or ``--db URL``) is migrated to the schema;
 2. it receives ``--history`` x rows earlier leads of other deliveries (three suppliers, all within
    the 180-day window), generated in SQL; a share of the delivery's people (``--known``) is
    planted among them with their real normalised email/phone and identity keys, so that
@@ -17,12 +19,22 @@ process's peak memory either:
 3. a realistic delivery (leadgov.tools.synthetic: about 10 % defective rows, 5 % duplicates, mixed
    phone formats) is written as CSV with the contract's supplier headers.
 
-The output ends with one JSON line (rows, total_s, peak_rss_mb, stages, counts).
+The output ends with one JSON line (engine, rows, total_s, peak_rss_mb, stages, counts).
+
+``--engine postgresql`` without ``--db`` creates a database of its own on ``--pg-server`` (default: the
+local server), named ``leadgov_bench_<pid>_<random>``, and drops it at the end unless ``--keep``.
+
+``--small`` measures instead the analyst's case: ``leadgov validate`` of a 2,000-lead file against
+``--stored`` (default 1,000,000) earlier leads, as a whole process (the installed console script, its
+interpreter start and imports included), ``--runs`` times, each on its own copy of the prepared
+database (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) so that every run stores
+the delivery into the same state. Its JSON line has ``"case": "small"`` and the median wall and CPU time.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import hashlib
 import json
@@ -30,16 +42,23 @@ import math
 import multiprocessing
 import os
 import resource
+import secrets
 import shutil
+import sqlite3
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+BENCHMARKS = Path(__file__).resolve().parent
+for folder in (ROOT, BENCHMARKS):  # run as a script from anywhere; cli.py is a sibling module
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 CONTRACT_PATH = ROOT / "config" / "contracts" / "acme-leads.yaml"
 #: The delivery date: fixed, so that every run validates the same file the same way.
@@ -50,6 +69,11 @@ HISTORY_ROWS_PER_DELIVERY = 1000
 #: (DUPLICATE_OTHER_SUPPLIER when the earlier lead was accepted).
 OTHER_SUPPLIERS = ("bench-history-b", "bench-history-c")
 STAGES = ("read", "normalise", "validate", "deduplicate", "store")
+#: The PostgreSQL server on which ``--engine postgresql`` creates its database (trust auth on loopback).
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+#: ``--small``: the analyst's weekly file, against this many stored leads by default.
+SMALL_ROWS = 2000
+SMALL_STORED = 1_000_000
 
 
 # --------------------------------------------------------------------------------------------
@@ -57,9 +81,10 @@ STAGES = ("read", "normalise", "validate", "deduplicate", "store")
 # --------------------------------------------------------------------------------------------
 
 
-def _setup(url: str, rows: int, history_factor: int, known_share: float, seed: int,
-           csv_path: str, report_path: str) -> None:
-    """Migrate, generate the delivery, plant the history; write what the parent needs to files."""
+def _setup(url: str, rows: int, history_leads: int, known_share: float, seed: int,
+           csv_path: str, report_path: str, hmac_key: str | None = None) -> None:
+    """Migrate, generate the delivery, plant ``history_leads`` earlier leads; write what the parent
+    needs to files. ``hmac_key``: the identity key the measured code will use (default: the settings')."""
     import numpy as np  # noqa: PLC0415
 
     from leadgov.config.contract import load_contract  # noqa: PLC0415
@@ -94,11 +119,16 @@ def _setup(url: str, rows: int, history_factor: int, known_share: float, seed: i
     del frame, identities
 
     start = time.perf_counter()
-    hmac_key = Settings(database_url=url).hmac_key.get_secret_value()
+    if hmac_key is None:
+        hmac_key = Settings(database_url=url).hmac_key.get_secret_value()
     planted = synthetic.identity_rows(count, seed=seed + 2, hmac_key=hmac_key, known=known)
     planted["status"] = np.where(rng.random(count) < 0.85, "accepted", "rejected")
-    history = _populate(url, contract, history_factor * rows, planted)
+    history = _populate(url, contract, history_leads, planted)
     timings["history"] = time.perf_counter() - start
+    if not url.startswith("sqlite"):
+        start = time.perf_counter()
+        _vacuum_analyze(url)
+        timings["vacuum_analyze"] = time.perf_counter() - start
     Path(report_path).write_text(json.dumps({"timings": timings, "history": history,
                                              "csv_bytes": len(data)}))
 
@@ -156,6 +186,18 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
             index.create(bind=conn)
         rebuild_runs(conn, range(first, first + deliveries))  # each delivery's sorted identity keys
     return {"deliveries": deliveries, "leads": deliveries * per + len(planted), "planted": len(planted)}
+
+
+def _vacuum_analyze(url: str) -> None:
+    """PostgreSQL: vacuum and analyze the loaded database now, as a database that received its leads over
+    months would be, rather than let autovacuum scan ten million fresh rows while the delivery is timed
+    (and plan the look-ups without statistics)."""
+    from leadgov.models.db import get_engine  # noqa: PLC0415
+
+    engine = get_engine(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
+    engine.dispose()
 
 
 def _history_suppliers(conn, suppliers: tuple[str, ...], contract_supplier_name: str) -> dict[str, int]:
@@ -381,43 +423,309 @@ def _rate(rows: int, seconds: float) -> str:
     return f"{rows / seconds:,.0f}" if seconds > 0 else "-"
 
 
+# --------------------------------------------------------------------------------------------
+# The benchmark's databases.
+# --------------------------------------------------------------------------------------------
+
+
+def engine_of(url: str) -> str:
+    """``sqlite`` or ``postgresql``: the engine a database URL names."""
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def shown(url: str) -> str:
+    """A URL fit to print (no password)."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class PostgresServer:
+    """Create, copy and drop the benchmark's databases on one PostgreSQL server."""
+
+    def __init__(self, server_url: str) -> None:
+        from sqlalchemy import create_engine  # noqa: PLC0415
+        from sqlalchemy.engine import make_url  # noqa: PLC0415
+        from sqlalchemy.pool import NullPool  # noqa: PLC0415
+
+        from leadgov.models.db import normalise_url  # noqa: PLC0415
+
+        self.url = make_url(normalise_url(server_url))
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def database_url(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def _quote(self, name: str) -> str:
+        return self.admin.dialect.identifier_preparer.quote_identifier(name)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of ``template``, which nobody may be connected to): its URL."""
+        sql = f"CREATE DATABASE {self._quote(name)}"
+        with self.admin.connect() as conn:
+            if template is not None:
+                sql += f" TEMPLATE {self._quote(template)}"
+                if conn.dialect.server_version_info >= (15,):
+                    sql += " STRATEGY FILE_COPY"  # copy the files, not each page through the WAL
+            conn.exec_driver_sql(sql)
+        return self.database_url(name)
+
+    def drop(self, name: str) -> None:
+        """Drop the database, closing this process's pooled connections to it first."""
+        from leadgov.models.db import get_engine  # noqa: PLC0415
+
+        get_engine(self.database_url(name)).dispose()
+        with self.admin.connect() as conn:
+            force = " WITH (FORCE)" if conn.dialect.server_version_info >= (13,) else ""
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {self._quote(name)}{force}")
+
+
+def unique_database_name() -> str:
+    return f"leadgov_bench_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+@contextlib.contextmanager
+def bench_database(engine: str, db: str | None, server: str, work: Path, keep: bool) -> Iterator[str]:
+    """The URL of the database to set up: ``db``; else a SQLite file in ``work`` (removed with it); else a
+    new PostgreSQL database on ``server``, dropped on the way out unless ``keep``."""
+    if db:
+        yield db
+        return
+    if engine == "sqlite":
+        yield f"sqlite:///{(work / 'bench.db').as_posix()}"
+        return
+    postgres = PostgresServer(server)
+    name = unique_database_name()
+    url = postgres.create(name)
+    try:
+        yield url
+    finally:
+        if keep:
+            print(f"kept the database {shown(url)}")
+        else:
+            postgres.drop(name)
+
+
+def checkpointed_sqlite(url: str) -> Path:
+    """The SQLite file of ``url`` with every page in it (its WAL checkpointed and emptied), so that copying
+    that one file copies the whole database."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    path = Path(str(make_url(url).database))
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    wal = path.with_name(path.name + "-wal")
+    if busy or (wal.exists() and wal.stat().st_size):
+        raise SystemExit(f"{path} kept pages in its WAL: a copy of the file would lose them")
+    return path
+
+
+def database_copier(url: str, server: str, work: Path) -> Callable[[int], tuple[str, Callable[[], None]]]:
+    """A function giving, for run ``n``, the URL of a fresh copy of the prepared database at ``url`` and the
+    function that removes that copy."""
+    if engine_of(url) == "sqlite":
+        template = checkpointed_sqlite(url)
+
+        def sqlite_copy(n: int) -> tuple[str, Callable[[], None]]:
+            path = work / f"run-{n}.db"
+            files = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm")]
+            for file in files:  # a stale WAL next to the copy would be replayed into it
+                file.unlink(missing_ok=True)
+            shutil.copyfile(template, path)
+
+            def remove() -> None:
+                for file in files:
+                    file.unlink(missing_ok=True)
+
+            return f"sqlite:///{path.as_posix()}", remove
+
+        return sqlite_copy
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    from leadgov.models.db import get_engine  # noqa: PLC0415
+
+    get_engine(url).dispose()  # CREATE DATABASE ... TEMPLATE wants nobody connected to the template
+    postgres = PostgresServer(server)
+    template_name = str(make_url(url).database)
+
+    def postgres_copy(n: int) -> tuple[str, Callable[[], None]]:
+        name = f"{template_name}_r{n}"
+        postgres.drop(name)
+        return postgres.create(name, template=template_name), lambda: postgres.drop(name)
+
+    return postgres_copy
+
+
+# --------------------------------------------------------------------------------------------
+# --small: a whole ``leadgov validate`` process.
+# --------------------------------------------------------------------------------------------
+
+
+def run_process(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Wall time, CPU time (user + system) and peak RSS in MB of one process, and its standard output; its
+    failure stops the benchmark with its output."""
+    out_path, err_path = cwd / "child.out", cwd / "child.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_text(errors="replace")
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {child.returncode}:\n{stdout}\n"
+                         f"{err_path.read_text(errors='replace')}")
+    rss = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, rss, stdout
+
+
+def measure_small(url: str, csv_path: Path, rows: int, runs: int, server: str, work: Path) -> dict:
+    """``leadgov validate`` of the delivery as a whole process, ``runs`` times, each on its own copy of
+    the prepared database; the figures of each run."""
+    from cli import CRM_EXPORT, child_environment, leadgov_command  # noqa: PLC0415 - benchmarks/cli.py
+
+    leadgov = leadgov_command(None)
+    env = child_environment(work)
+    env["LEADGOV_ALLOW_DEV_KEY"] = "1"  # the development key on a PostgreSQL database of synthetic leads
+    copy = database_copier(url, server, work)
+    figures: dict = {"wall": [], "cpu": [], "rss": [], "summary": [], "load": os.getloadavg()[0]}
+    for run in range(runs):
+        run_url, remove = copy(run)
+        try:
+            if hasattr(os, "sync"):
+                os.sync()  # the copy's pages must reach the disk now, not while the process is timed
+            env["LEADGOV_DATABASE_URL"] = run_url
+            wall, cpu, rss, stdout = run_process([
+                *leadgov, "validate", "--contract", str(CONTRACT_PATH), "--delivery", str(csv_path),
+                "--delivered-on", DELIVERY_DAY.isoformat(), "--crm", str(CRM_EXPORT),
+                "--out", str(work / f"result-{run}.csv"), "--format", "json",
+            ], work, env)
+        finally:
+            remove()
+        figures["load"] = max(figures["load"], os.getloadavg()[0])
+        figures["wall"].append(wall)
+        figures["cpu"].append(cpu)
+        figures["rss"].append(rss)
+        figures["summary"].append(json.loads(stdout))
+        print(f"  run {run + 1}: {wall:.3f} s wall, {cpu:.3f} s CPU, peak RSS {rss:,.0f} MB", flush=True)
+    return figures
+
+
+def report_small(engine: str, rows: int, setup: dict, figures: dict) -> dict:
+    """Check each run stored the delivery; the JSON summary."""
+    problems = []
+    for n, summary in enumerate(figures["summary"], 1):
+        if summary.get("already_ingested") or summary.get("dry_run") or summary.get("delivery_id") is None:
+            problems.append(f"run {n} did not store the delivery")
+        elif summary.get("delivered") != rows:
+            problems.append(f"run {n} delivered {summary.get('delivered')} leads instead of {rows}")
+        missing = [c for c in ("DUPLICATE_IN_DELIVERY", "DUPLICATE_PREVIOUS") if not summary.get("reasons", {}).get(c)]
+        problems += [f"run {n}: no {c} rejection" for c in missing]
+    for problem in problems:
+        print(f"SANITY CHECK FAILED: {problem}")
+    last = figures["summary"][-1]
+    wall = statistics.median(figures["wall"])
+    print(f"leadgov validate of {rows:,} leads against {setup['history']['leads']:,} stored ({engine}): median "
+          f"{wall:.3f} s wall, {statistics.median(figures['cpu']):.3f} s CPU over {len(figures['wall'])} runs; "
+          f"load average {figures['load']:.1f} on {os.cpu_count()} CPUs"
+          f"{' - other processes compete: wall times are inflated' if figures['load'] > 1.5 else ''}")
+    return {
+        "case": "small", "engine": engine, "rows": rows, "stored": setup["history"]["leads"],
+        "validate_process_s": round(wall, 3),
+        "validate_process_cpu_s": round(statistics.median(figures["cpu"]), 3),
+        "validate_process_peak_rss_mb": round(max(figures["rss"]), 1),
+        "runs": len(figures["wall"]), "runs_s": [round(w, 3) for w in figures["wall"]],
+        "cpu_runs_s": [round(c, 3) for c in figures["cpu"]],
+        "setup_s": round(sum(setup["timings"].values()), 1), "load_avg": round(figures["load"], 2),
+        "accepted": last.get("accepted"), "rejected": last.get("rejected"), "reasons": last.get("reasons", {}),
+        "ok": not problems,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, required=True, help="leads in the delivery")
-    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temporary folder)")
-    parser.add_argument("--history", type=int, default=10, help="earlier leads per delivered lead (default 10)")
+    parser.add_argument("--rows", type=int, help=f"leads in the delivery (required; --small: {SMALL_ROWS})")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"),
+                        help="sqlite (default: a fresh file in a temporary folder) or postgresql (a fresh database "
+                             "on --pg-server, dropped at the end unless --keep); implied by --db")
+    parser.add_argument("--db", help="database URL to set up and measure in (default: a fresh one, see --engine)")
+    parser.add_argument("--pg-server", default=PG_SERVER,
+                        help=f"the PostgreSQL server --engine postgresql creates its database on (default {PG_SERVER})")
+    parser.add_argument("--history", type=int, default=None, help="earlier leads per delivered lead (default 10)")
     parser.add_argument("--known", type=float, default=0.05,
                         help="share of the delivery's people already among the earlier leads (default 0.05)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--company-cap", type=int, default=None,
                         help="validate under the contract with volumes.max_leads_per_company set to this (default: "
                              "the shipped contract, which sets none)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, CSV)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (database, CSV) and the PostgreSQL database")
     parser.add_argument("--setup-only", action="store_true",
                         help="build the database and the file, keep them, measure nothing (to profile by hand: "
                              "copy bench.db and call measure() on the copy)")
+    small = parser.add_argument_group("--small: a whole `leadgov validate` process of a weekly file")
+    small.add_argument("--small", action="store_true",
+                       help=f"time the installed `leadgov validate` of a {SMALL_ROWS:,}-lead file against --stored "
+                            "earlier leads, as a whole process, on a copy of the database per run")
+    small.add_argument("--stored", type=int, default=None,
+                       help=f"--small: earlier leads in the database (default {SMALL_STORED:,})")
+    small.add_argument("--runs", type=int, default=None, help="--small: runs (default 5; the median is kept)")
     args = parser.parse_args(argv)
 
+    if args.db and args.engine and engine_of(args.db) != args.engine:
+        parser.error(f"--engine {args.engine} but --db is a {engine_of(args.db)} URL")
+    engine = engine_of(args.db) if args.db else (args.engine or "sqlite")
+    if args.small:
+        if args.history is not None:
+            parser.error("--small takes --stored (earlier leads), not --history")
+        if args.company_cap is not None:
+            parser.error("--small validates under the shipped contract: no --company-cap")
+        rows = args.rows or SMALL_ROWS
+        history_leads = SMALL_STORED if args.stored is None else args.stored
+        runs = 5 if args.runs is None else args.runs
+        if runs < 1:
+            parser.error("--runs must be at least 1")
+    else:
+        if args.rows is None:
+            parser.error("--rows is required (unless --small)")
+        if args.stored is not None or args.runs is not None:
+            parser.error("--stored and --runs go with --small")
+        rows = args.rows
+        history_leads = (10 if args.history is None else args.history) * rows
+        runs = 0
+    hmac_key = None
+    if args.small:  # the child runs with leadgov's defaults (no LEADGOV_* of the caller): the development key
+        from leadgov.config.settings import DEV_HMAC_KEY  # noqa: PLC0415
+
+        hmac_key = DEV_HMAC_KEY
+
     work = Path(tempfile.mkdtemp(prefix="leadgov-bench-"))
-    url = args.db or f"sqlite:///{(work / 'bench.db').as_posix()}"
     csv_path, report_path = work / "delivery.csv", work / "setup.json"
     try:
-        print(f"setting up {args.rows:,} leads and {args.history}x earlier leads in {url} ...", flush=True)
-        child = multiprocessing.get_context("spawn").Process(
-            target=_setup, args=(url, args.rows, args.history, args.known, args.seed, str(csv_path), str(report_path)))
-        child.start()
-        child.join()
-        if child.exitcode != 0:
-            print(f"setup failed (exit code {child.exitcode})", file=sys.stderr)
-            return 2
-        setup = json.loads(report_path.read_text())
-        if args.setup_only:
-            args.keep = True
-            return 0
-        if hasattr(os, "sync"):
-            os.sync()  # the setup's gigabytes must reach the disk now, not while the delivery is timed
-        result = measure(url, csv_path, args.rows, args.company_cap)
-        summary = report(args.rows, setup, result)
+        with bench_database(engine, args.db, args.pg_server, work, args.keep or args.setup_only) as url:
+            print(f"setting up {rows:,} leads and {history_leads:,} earlier leads in {shown(url)} ...", flush=True)
+            child = multiprocessing.get_context("spawn").Process(
+                target=_setup,
+                args=(url, rows, history_leads, args.known, args.seed, str(csv_path), str(report_path), hmac_key))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                print(f"setup failed (exit code {child.exitcode})", file=sys.stderr)
+                return 2
+            setup = json.loads(report_path.read_text())
+            if args.setup_only:
+                args.keep = True
+                return 0
+            if hasattr(os, "sync"):
+                os.sync()  # the setup's gigabytes must reach the disk now, not while the delivery is timed
+            if args.small:
+                print(f"setup (not measured): {', '.join(f'{k} {v:.1f}s' for k, v in setup['timings'].items())}",
+                      flush=True)
+                figures = measure_small(url, csv_path, rows, runs, args.pg_server, work)
+                summary = report_small(engine, rows, setup, figures)
+            else:
+                result = measure(url, csv_path, rows, args.company_cap)
+                summary = {"engine": engine, **report(rows, setup, result)}
     finally:
         if args.keep:
             print(f"kept {work}")
