@@ -151,7 +151,6 @@ class LeadRows(pa.DataFrameModel):
     flags: Series[str] = pa.Field(nullable=True)
     email_key: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="keyed hash of the valid email")
     phone_key: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="keyed hash of the valid phone")
-    raw_record: Series[str] = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="lead_table_columns")
     @classmethod

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import pandas as pd
 from pandera.typing.pandas import DataFrame
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from leadgov.config.settings import Settings
 from leadgov.frames import LeadRows
 from leadgov.identity import identity_keys
 from leadgov.models import delivery_store as store
-from leadgov.models import identity_store
+from leadgov.models import identity_store, raw_record_store
 from leadgov.models import pilot as pilot_store
 from leadgov.models.gdpr_store import ERASED_COLUMNS, ERASED_DETAIL
 from leadgov.models.statuses import LeadStatus
@@ -360,6 +361,10 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
     )
     rows = lead_rows(checked, result, delivery.id)
     store.insert_leads(session, rows)
+    suppressed = suppressed_rows(result.verdicts["reasons"])
+    raw_record_store.insert_raw_records(session, delivery_id=delivery.id, row_numbers=rows["row_number"].to_numpy(),
+                                        records=checked.raw_records.mask(suppressed) if suppressed.any()
+                                        else checked.raw_records)
     identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
                                delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
                                keys={"email": rows["email_key"], "phone": rows["phone_key"]})
@@ -387,16 +392,20 @@ def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: i
         flags=verdicts["flags"],
         email_key=checked.email_keys,
         phone_key=checked.phone_keys,
-        raw_record=checked.raw_records,
     )
     rows = erase_suppressed(pd.DataFrame(columns, index=v.index, copy=False), verdicts["reasons"])
     return cast(DataFrame[LeadRows], rows)
 
 
+def suppressed_rows(reasons: pd.Series) -> np.ndarray:
+    """Which leads are rejected SUPPRESSED (``reasons``: the verdicts' reason codes)."""
+    return reasons.str.contains(RejectionReason.SUPPRESSED.value, regex=False, na=False).to_numpy(dtype=bool)
+
+
 def erase_suppressed(rows: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     """Leads rejected SUPPRESSED are stored already erased (docs/gdpr.md): the person objected
-    or was erased, so only the verdict is kept, not their data again."""
-    suppressed = reasons.str.contains(RejectionReason.SUPPRESSED.value, regex=False, na=False).to_numpy()
+    or was erased, so only the verdict is kept, not their data again (nor their raw record: ``_store``)."""
+    suppressed = suppressed_rows(reasons)
     if not suppressed.any():
         return rows
     for column in ERASED_COLUMNS:

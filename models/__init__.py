@@ -14,6 +14,7 @@ from leadgov.models.incident import Incident
 from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.pilot import Pilot, PilotDecision
+from leadgov.models.raw_record import RawRecordBlock
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.models.supplier import ContractVersion, Supplier
 from leadgov.models.suppression import SuppressionEntry
@@ -35,6 +36,7 @@ __all__ = [
     "OutcomeEvent",
     "Pilot",
     "PilotDecision",
+    "RawRecordBlock",
     "ReplacementClaim",
     "Supplier",
     "SuppressionEntry",

@@ -45,7 +45,8 @@ class Delivery(Base):
 
 
 class Lead(Base):
-    """One delivered row: normalised fields, the raw record, identity keys and the verdict.
+    """One delivered row: normalised fields, identity keys and the verdict (its raw record is kept in
+    ``models.raw_record``).
 
     Every column holding a supplier's value is unbounded text: a delivery decides what is
     rejected, the database never truncates or refuses a value (PostgreSQL would, in a VARCHAR(n)).
@@ -99,7 +100,6 @@ class Lead(Base):
     consent_proof: Mapped[str | None] = mapped_column(Text)
     replaces_lead_id: Mapped[str | None] = mapped_column(Text)
     notice_sent_at: Mapped[datetime | None]
-    raw_record: Mapped[str | None] = mapped_column(Text)
     #: The day a person settled this lead after its delivery: a review decision (or the review deadline),
     #: or the approval of the pilot that held it (PILOT_HOLD). A lead with a day is billed on that day's
     #: month's statement instead of its delivery month's (``models.ledger_store.billing_condition``).

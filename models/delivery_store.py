@@ -38,7 +38,7 @@ LEAD_COLUMNS = (
     "naf_code", "employees", "legal_form", "postal_code", "department", "country", "first_name",
     "last_name", "job_title", "email", "phone", "language", "budget_eur",
     "project_horizon_months", "need", "source", "campaign", "consent_at", "consent_proof",
-    "replaces_lead_id", "notice_sent_at", "raw_record",
+    "replaces_lead_id", "notice_sent_at",
 )  # fmt: skip
 REASON_COLUMNS = ("delivery_id", "row_number", "code", "detail")
 

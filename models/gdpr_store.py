@@ -9,8 +9,8 @@ What "erased" means for a lead (docs/gdpr.md): every value its supplier delivere
 quote the person, and the identity keys), but its ids (``lead_id``, ``replaces_lead_id``); the
 details of its reasons become ``ERASED_DETAIL`` (a detail may quote a value). Its verdict, reason
 codes, outcome events (but their ``note``), review decisions (but their ``comment``), claims and
-billing lines stay, so counts and invoices are unchanged. The ingest always stores a ``raw_record``,
-so a NULL ``raw_record`` marks an erased lead.
+billing lines stay, so counts and invoices are unchanged. Its raw record (``models.raw_record``) is set
+to NULL in its block; the ingest always stores one, so a NULL raw record marks an erased lead.
 """
 
 import json
@@ -29,12 +29,12 @@ from leadgov.models.identity import IdentityRun
 from leadgov.models.identity_store import rebuild_runs
 from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.outcome import OutcomeEvent
+from leadgov.models.raw_record_store import delete_raw_records, erase_raw_records, raw_records_at, search_raw_records
 from leadgov.models.supplier import ContractVersion, Supplier
 from leadgov.models.suppression import SuppressionEntry
 
 #: The lead columns that hold the person's data (or may: free text written by or about them).
-PERSONAL_COLUMNS = ("first_name", "last_name", "job_title", "email", "phone", "need", "consent_proof",
-                    "raw_record")
+PERSONAL_COLUMNS = ("first_name", "last_name", "job_title", "email", "phone", "need", "consent_proof")
 #: The other values a supplier delivers for a lead: company, target and consent fields. Free text
 #: (a source, a legal form, a country) may quote the person, so an erasure takes them too.
 SUPPLIED_COLUMNS = ("collected_at", "company_name", "siren", "naf_code", "employees", "legal_form", "postal_code",
@@ -110,6 +110,7 @@ def erase_expired(session: Session, version_id: int, supplier_id: str, cutoff: d
     _erase_details(session, LeadReason.delivery_id.in_(deliveries))
     session.execute(update(Lead).where(expired, not_erased()).values(**_ERASED_VALUES), execution_options=_NO_SYNC)
     session.execute(delete(IdentityRun).where(IdentityRun.delivery_id.in_(deliveries)), execution_options=_NO_SYNC)
+    delete_raw_records(session, deliveries)
     return counts
 
 
@@ -125,22 +126,26 @@ def person_leads(session: Session, *, emails: Iterable[str] = (), phones: Iterab
                  raw_emails: Iterable[str] = ()) -> pd.DataFrame:
     """Leads whose normalised email is in ``emails`` or phone in ``phones``, or whose raw record
     contains one of ``raw_emails`` (lower-cased; a candidate the caller must confirm): lead_pk,
-    delivery_id, row_number, supplier_id, email, phone, raw_record. One statement (a scan of the
-    lead table: the personal columns have no index, on purpose)."""
+    delivery_id, row_number, supplier_id, email, phone, raw_record. One scan of the lead table (the
+    personal columns have no index, on purpose) and, for ``raw_emails``, one of the raw records."""
     emails, phones, raw_emails = sorted(set(emails)), sorted(set(phones)), sorted(set(raw_emails))
+    columns = ["lead_pk", "delivery_id", "row_number", "supplier_id", "email", "phone", "raw_record"]
     conditions = []
     if emails:
         conditions.append(Lead.email.in_(emails))
     if phones:
         conditions.append(Lead.phone.in_(phones))
-    conditions += [func.lower(Lead.raw_record).like(_like_pattern(e), escape="\\") for e in raw_emails]
-    columns = ["lead_pk", "delivery_id", "row_number", "supplier_id", "email", "phone", "raw_record"]
+    in_raw = search_raw_records(session, raw_emails)
+    for chunk in chunks(list(in_raw[["delivery_id", "row_number"]].itertuples(index=False, name=None))):
+        conditions.append(tuple_(Lead.delivery_id, Lead.row_number).in_(chunk))
     if not conditions:
         return pd.DataFrame(columns=columns)
     rows = session.execute(
-        select(Lead.id, Lead.delivery_id, Lead.row_number, Lead.supplier_id, Lead.email, Lead.phone,
-               Lead.raw_record).where(or_(*conditions)).order_by(Lead.id)).all()
-    return pd.DataFrame(rows, columns=columns)
+        select(Lead.id, Lead.delivery_id, Lead.row_number, Lead.supplier_id, Lead.email, Lead.phone)
+        .where(or_(*conditions)).order_by(Lead.id)).all()
+    found = pd.DataFrame(rows, columns=columns[:-1])
+    found["raw_record"] = raw_records_at(session, found)
+    return found
 
 
 # --- erasure -----------------------------------------------------------------------------------
@@ -166,9 +171,14 @@ def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
         _erase_review_comments(session, chunk)
         _erase_details(session, tuple_(LeadReason.delivery_id, LeadReason.row_number).in_(
             select(Lead.delivery_id, Lead.row_number).where(Lead.id.in_(chunk))))
-        leads += changed_rows(session.execute(
-            update(Lead).where(Lead.id.in_(chunk), not_erased()).values(**_ERASED_VALUES),
-            execution_options=_NO_SYNC))
+        places = pd.DataFrame(session.execute(select(Lead.id, Lead.delivery_id, Lead.row_number)
+                                              .where(Lead.id.in_(chunk))).all(),
+                              columns=["id", "delivery_id", "row_number"])
+        held = set(session.scalars(select(Lead.id).where(Lead.id.in_(chunk), not_erased())).all())
+        session.execute(update(Lead).where(Lead.id.in_(held)).values(**_ERASED_VALUES), execution_options=_NO_SYNC)
+        records = erase_raw_records(session, places)  # a lead that held only its raw record is erased too
+        held |= set(places.merge(records, on=["delivery_id", "row_number"])["id"].astype(int))
+        leads += len(held)
     return {"leads": leads, "notes": notes}
 
 
@@ -220,7 +230,7 @@ _EXPORT_LEAD_COLUMNS = (
     "lead_id", "row_number", "delivered_on", "status", "primary_reason", "flags", "collected_at", "company_name",
     "siren", "naf_code", "employees", "legal_form", "postal_code", "department", "country", "first_name",
     "last_name", "job_title", "email", "phone", "language", "budget_eur", "project_horizon_months", "need",
-    "source", "campaign", "consent_at", "consent_proof", "notice_sent_at", "replaces_lead_id", "raw_record",
+    "source", "campaign", "consent_at", "consent_proof", "notice_sent_at", "replaces_lead_id",
 )  # fmt: skip
 
 
@@ -239,7 +249,9 @@ def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
             .join(Supplier, Supplier.id == Lead.supplier_id)
             .join(ContractVersion, ContractVersion.id == Delivery.contract_version_id)
             .where(Lead.id.in_(chunk))).all()
-    return pd.DataFrame(rows, columns=columns).sort_values("lead_pk").reset_index(drop=True)
+    leads = pd.DataFrame(rows, columns=columns).sort_values("lead_pk").reset_index(drop=True)
+    leads["raw_record"] = raw_records_at(session, leads)
+    return leads
 
 
 def reasons_of(session: Session, leads: pd.DataFrame) -> pd.DataFrame:

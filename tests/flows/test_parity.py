@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 import yaml
 from factories import contract_dict, delivery_file, lead, make_contract_file
@@ -23,6 +24,7 @@ from leadgov.cli import app
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.raw_record_store import raw_records_at
 from leadgov.models.replacement import ReplacementClaim
 
 pytestmark = pytest.mark.prefect
@@ -144,7 +146,7 @@ def stored(url: str) -> dict[str, list[tuple]]:
     with session_scope(url) as session:
         leads = session.execute(select(
             Delivery.supplier_id, Delivery.file_name, Delivery.delivered_on, Lead.row_number, Lead.lead_id,
-            Lead.status, Lead.primary_reason, Lead.flags, Lead.email, Lead.phone, Lead.email_key, Lead.raw_record)
+            Lead.status, Lead.primary_reason, Lead.flags, Lead.email, Lead.phone, Lead.email_key, Lead.delivery_id)
             .join(Delivery, Delivery.id == Lead.delivery_id).order_by(Delivery.supplier_id, Delivery.file_name,
                                                                       Lead.row_number)).all()
         reasons = session.execute(select(Delivery.file_name, LeadReason.row_number, LeadReason.code,
@@ -158,6 +160,9 @@ def stored(url: str) -> dict[str, list[tuple]]:
         ).order_by(ReplacementClaim.supplier_id, ReplacementClaim.lead_id)).all()
         alerts = session.execute(select(OutboxAlert.key, OutboxAlert.channel, OutboxAlert.text)
                                  .order_by(OutboxAlert.key)).all()
+        records = raw_records_at(session, pd.DataFrame([(r.delivery_id, r.row_number) for r in leads],
+                                                       columns=["delivery_id", "row_number"]))
+    leads = [(*r[:-1], record) for r, record in zip(leads, records, strict=True)]  # the raw record, not the id
     return {"leads": [tuple(r) for r in leads], "reasons": [tuple(r) for r in reasons],
             "claims": [tuple(r) for r in claims], "alerts": [tuple(r) for r in alerts]}
 

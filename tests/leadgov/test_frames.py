@@ -210,7 +210,7 @@ def lead_rows_frame() -> pd.DataFrame:
         "delivered_on": pd.Series(["2027-03-01"], dtype="str"), "status": pd.Series(["accepted"], dtype="str"),
         "primary_reason": pd.Series([None], dtype="str"), "flags": pd.Series([None], dtype="str"),
         "email_key": pd.array([12345], dtype="Int64"), "phone_key": pd.array([None], dtype="Int64"),
-        "raw_record": pd.Series(['{"Email": "x"}'], dtype="str"), "email": pd.Series(["x@y.fr"], dtype="str"),
+        "email": pd.Series(["x@y.fr"], dtype="str"),
     })
 
 

@@ -74,10 +74,14 @@ def fresh(n: int, day: date, **overrides) -> dict:
 
 
 def leads_table(db_url) -> pd.DataFrame:
-    """Every column of every lead, by id."""
+    """Every column of every lead, by id, and its raw record (kept in blocks beside the lead table)."""
+    from leadgov.models.raw_record_store import raw_records_at
+
     with session_scope(db_url) as session:
         rows = session.execute(select(Lead.__table__).order_by(Lead.id)).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], dtype=object)
+        frame = pd.DataFrame([dict(r) for r in rows], dtype=object)
+        frame["raw_record"] = raw_records_at(session, frame) if len(frame) else pd.Series(dtype=object)
+    return frame
 
 
 def rows_of(db_url, model) -> list[tuple]:

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from factories import (
     BASE_CONTRACT,
@@ -44,6 +45,7 @@ from leadgov.config.contract.yaml_loading import MAX_CONTRACT_BYTES
 from leadgov.ingest import DeliveryFile, ingest_delivery, read_options
 from leadgov.models import Delivery, IdentityRun, Lead, LeadReason, OutcomeEvent, ReplacementClaim
 from leadgov.models.db import session_scope
+from leadgov.models.raw_record_store import raw_records_at
 from leadgov.outcomes import import_outcomes
 from leadgov.reading import ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reading.outcomes import read_outcomes_export
@@ -367,7 +369,9 @@ def test_a_100000_character_cell_is_read_and_stored_intact(db_url):
     with session_scope(db_url) as session:
         stored = session.scalars(select(Lead).order_by(Lead.row_number)).all()
         assert stored[0].need == need  # trimmed, otherwise intact
-        assert json.loads(stored[0].raw_record)["Besoin"] == "  " + need + " "  # as delivered
+        records = raw_records_at(session, pd.DataFrame({"delivery_id": [s.delivery_id for s in stored],
+                                                        "row_number": [s.row_number for s in stored]}))
+        assert json.loads(records.iloc[0])["Besoin"] == "  " + need + " "  # as delivered
         assert stored[1].need == lead(2)["need"]
 
 
