@@ -19,20 +19,20 @@ from sqlalchemy.orm import Session
 from leadgov.models.db import chunks
 from leadgov.models.raw_record import BLOCK_ROWS, RawRecordBlock
 
-#: A block's columns. Large text: a hostile file's records may pass 2 GB in a block (``leadgov.reading.limits``).
-SCHEMA = pa.schema([("row_number", pa.int32()), ("raw_record", pa.large_string())])
 _WRITE = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))  # the fastest level
 #: Blocks decoded at once by a search.
 _SEARCH_BATCH = 16
 _NO_SYNC = {"synchronize_session": False}
 
 
-def encode_block(row_numbers: np.ndarray, records: pa.Array) -> bytes:
-    """One block's bytes: an Arrow IPC stream of (row_number, raw_record), zstd-compressed."""
-    table = pa.Table.from_arrays([pa.array(np.asarray(row_numbers, dtype=np.int32)),
-                                  records.cast(pa.large_string())], schema=SCHEMA)
+def encode_block(row_numbers: np.ndarray, records: pa.Array | pa.ChunkedArray) -> bytes:
+    """One block's bytes: an Arrow IPC stream of (row_number int32, raw_record text), zstd-compressed. The
+    text keeps its Arrow type, 32- or 64-bit offsets (a block of a hostile file may pass 2 GB), not copied."""
+    if not pa.types.is_string(records.type) and not pa.types.is_large_string(records.type):
+        records = records.cast(pa.large_string())
+    table = pa.table({"row_number": pa.array(np.asarray(row_numbers, dtype=np.int32)), "raw_record": records})
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, SCHEMA, options=_WRITE) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=_WRITE) as writer:
         writer.write_table(table)
     blob: bytes = sink.getvalue().to_pybytes()
     return blob
@@ -43,12 +43,11 @@ def decode_block(blob: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
 
 
-def _as_arrow(records: pd.Series) -> pa.Array:
-    """The records as Arrow text, missing values NULL (no copy when the series is Arrow-backed)."""
+def _as_arrow(records: pd.Series) -> pa.ChunkedArray:
+    """The records as Arrow text, missing values NULL: no copy when the series is Arrow-backed (a
+    million records are about 600 MB: each block is copied, cast and compressed on its own)."""
     array = pa.array(records.array, from_pandas=True) if len(records) else pa.array([], pa.string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
 def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: pd.Series) -> None:
