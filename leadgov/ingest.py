@@ -34,7 +34,7 @@ from leadgov.models.gdpr_store import ERASED_COLUMNS, ERASED_DETAIL
 from leadgov.models.statuses import LeadStatus
 from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 from leadgov.normalise import emails, phones
-from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
+from leadgov.reading import RawDelivery, RawRecords, ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reasons import LeadFlag, RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
 from leadgov.validation.lead_ids import refuse_personal_ids
@@ -135,7 +135,7 @@ class CheckedDelivery:
     field_reasons: pd.DataFrame
     email_keys: pd.Series
     phone_keys: pd.Series
-    raw_records: pd.Series
+    raw_records: RawRecords
     encoding: str
     delimiter: str | None
     crm: CrmPeople | None = None
@@ -202,7 +202,7 @@ def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: C
         file=file, contract=contract, prepared=normalised.prepared,
         field_reasons=field_reasons(normalised.prepared, contract.contract, file.delivered_on),
         email_keys=normalised.email_keys, phone_keys=normalised.phone_keys,
-        raw_records=pd.Series(raw.raw_records, index=raw.frame.index, dtype="str"),
+        raw_records=raw.raw_records,
         encoding=raw.encoding, delimiter=raw.delimiter, crm=crm,
     )
 
@@ -361,10 +361,9 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
     )
     rows = lead_rows(checked, result, delivery.id)
     store.insert_leads(session, rows)
-    suppressed = suppressed_rows(result.verdicts["reasons"])
     raw_record_store.insert_raw_records(session, delivery_id=delivery.id, row_numbers=rows["row_number"].to_numpy(),
-                                        records=checked.raw_records.mask(suppressed) if suppressed.any()
-                                        else checked.raw_records)
+                                        records=checked.raw_records.texts,
+                                        erased=suppressed_rows(result.verdicts["reasons"]))
     identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
                                delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
                                keys={"email": rows["email_key"], "phone": rows["phone_key"]})

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadgov.models.base import Base
 
 #: Rows per block: an erasure rewrites one block (a few MB at most), a look-up reads only the blocks it needs.
-BLOCK_ROWS = 50_000
+BLOCK_ROWS = 20_000
 
 
 class RawRecordBlock(Base):

@@ -6,7 +6,7 @@ blocks at a time, so memory stays bounded by the batch, not the database.
 """
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -44,22 +44,36 @@ def decode_block(blob: bytes) -> pa.Table:
 
 
 def _as_arrow(records: pd.Series) -> pa.ChunkedArray:
-    """The records as Arrow text, missing values NULL: no copy when the series is Arrow-backed (a
-    million records are about 600 MB: each block is copied, cast and compressed on its own)."""
+    """A series of texts as Arrow text, missing values NULL (no copy when the series is Arrow-backed)."""
     array = pa.array(records.array, from_pandas=True) if len(records) else pa.array([], pa.string())
     return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
-def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: pd.Series) -> None:
-    """Store a delivery's raw records (``records`` aligned with ``row_numbers``, in file order; NA for
-    a record stored already erased) as blocks of ``BLOCK_ROWS`` rows, in one statement."""
+#: A delivery's raw records of rows [start, start + length), in file order (``leadgov.reading.RawRecords.texts``).
+RecordTexts = Callable[[int, int], pa.ChunkedArray]
+
+
+def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: RecordTexts,
+                       erased: np.ndarray | None = None) -> None:
+    """Store a delivery's raw records as blocks of ``BLOCK_ROWS`` rows, in one statement: ``records``
+    gives the texts of the rows of ``row_numbers`` (file order), a block's at a time, so that a million
+    records (about 600 MB) are never all in memory; a row ``erased`` (True) is stored already erased (NULL).
+    Blocks are built and compressed on every core (Arrow's kernels and zstd free the GIL)."""
     numbers = np.asarray(row_numbers, dtype=np.int64)
     if not len(numbers):
         return
-    texts = _as_arrow(records)
+    gone = np.zeros(len(numbers), dtype=bool) if erased is None else np.asarray(erased, dtype=bool)
+
+    def block(bounds: tuple[int, int]) -> bytes:
+        start, stop = bounds
+        texts = records(start, stop - start)
+        if gone[start:stop].any():
+            texts = pc.if_else(pa.array(gone[start:stop]), pa.scalar(None, texts.type), texts)
+        return encode_block(numbers[start:stop], texts)
+
     bounds = [(start, min(start + BLOCK_ROWS, len(numbers))) for start in range(0, len(numbers), BLOCK_ROWS)]
-    with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1)) as pool:  # zstd frees the GIL
-        encoded = list(pool.map(lambda b: encode_block(numbers[b[0]:b[1]], texts.slice(b[0], b[1] - b[0])), bounds))
+    with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1)) as pool:
+        encoded = list(pool.map(block, bounds))
     session.execute(insert(RawRecordBlock), [
         {"delivery_id": delivery_id, "first_row": int(numbers[start]), "last_row": int(numbers[stop - 1]),
          "records": blob} for (start, stop), blob in zip(bounds, encoded, strict=True)])

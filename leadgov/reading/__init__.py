@@ -46,7 +46,7 @@ from leadgov.reading.fields import CANONICAL_FIELDS, CRM_FIELDS, TEXT_DTYPE
 from leadgov.reading.headers import _check_required, _map_headers
 from leadgov.reading.json_files import _json_table
 from leadgov.reading.options import ReadOptions
-from leadgov.reading.records import RawDelivery, _assemble
+from leadgov.reading.records import RawDelivery, RawRecords, _assemble
 from leadgov.reading.table import _Table
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "CRM_FIELDS",
     "TEXT_DTYPE",
     "RawDelivery",
+    "RawRecords",
     "ReadOptions",
     "UnreadableFile",
     "decode",

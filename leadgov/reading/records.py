@@ -24,20 +24,53 @@ _Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
+class RawRecords:
+    """Each row as delivered, as a JSON object text, built when asked for (``texts``), a slice of rows
+    at a time: a million records are about 600 MB of text that a delivery only writes, block by block
+    (``models.raw_record_store``), so they are never all held at once. A CSV's records are built from its
+    raw cells (``names``: the record's keys, one per kept column); a JSON delivery's are its objects'
+    texts as delivered (``delivered``)."""
+
+    names: tuple[str, ...]
+    cells: tuple[pa.ChunkedArray, ...]
+    delivered: pa.ChunkedArray | None = None
+    #: How many rows (a CSV may keep no column: every record is then ``{}``).
+    rows: int = 0
+
+    def __len__(self) -> int:
+        return len(self.delivered) if self.delivered is not None else self.rows
+
+    def texts(self, start: int = 0, length: int | None = None) -> pa.ChunkedArray:
+        """The records of rows ``start`` to ``start + length`` (all from ``start`` by default)."""
+        length = len(self) - start if length is None else length
+        if self.delivered is not None:
+            return self.delivered.slice(start, length)
+        return _json_records(list(self.names), [c.slice(start, length) for c in self.cells], length)
+
+    def __getitem__(self, row: int) -> str:
+        text: str = self.texts(row, 1)[0].as_py()
+        return text
+
+    def tolist(self) -> list[str]:
+        texts: list[str] = self.texts().to_pylist()
+        return texts
+
+
+@dataclass(frozen=True)
 class RawDelivery:
     """A delivery as read: canonical text columns plus what is needed to store it faithfully.
 
     `frame` has one row per data row (file order, RangeIndex) and every canonical field as a
     `TEXT_DTYPE` column: trimmed text, missing (NaN) when absent, empty or whitespace-only.
-    Rows whose every cell is blank (blank lines, `;;;` lines) are not rows. `raw_records` is a
-    `TEXT_DTYPE` Series aligned with `frame` holding, per row, the row as delivered as a JSON
-    object text (original headers to original cell text, extra columns included) for the
-    audit trail; for JSON files it is the object's text exactly as delivered. `encoding` is
+    Rows whose every cell is blank (blank lines, `;;;` lines) are not rows. `raw_records` gives,
+    per row of `frame` (same order), the row as delivered as a JSON object text (original headers
+    to original cell text, extra columns included) for the audit trail; for JSON files it is the
+    object's text exactly as delivered (`RawRecords`, built when written). `encoding` is
     one of utf-8, utf-8-sig, utf-16-le, utf-16-be, cp1252, latin-1.
     """
 
     frame: pd.DataFrame
-    raw_records: pd.Series
+    raw_records: RawRecords
     encoding: str
     delimiter: str | None
     extra_columns: tuple[str, ...]
@@ -46,16 +79,19 @@ class RawDelivery:
 
 def _assemble(
     table: _Table, positions: dict[int, str], source: str
-) -> tuple[pd.DataFrame, pd.Series, tuple[str, ...]]:
+) -> tuple[pd.DataFrame, RawRecords, tuple[str, ...]]:
     """The canonical frame, the raw records and the extra columns of a parsed delivery."""
     trimmed, cells, raw = _drop_blank_rows(table)
     names = _record_names(table.headers, cells, positions)
+    frame = _frame(CANONICAL_FIELDS, positions, trimmed)
     if raw is None:
         kept = [(name, column) for name, column in zip(names, cells, strict=True) if name is not None]
         _check_raw_bytes(table, kept, source)
-        raw = _json_records([name for name, _ in kept], [column for _, column in kept])
+        records = RawRecords(tuple(name for name, _ in kept), tuple(column for _, column in kept), rows=len(frame))
+    else:
+        records = RawRecords((), (), delivered=raw, rows=len(raw))
     extras = tuple(name for i, name in enumerate(names) if name is not None and i not in positions)
-    return _frame(CANONICAL_FIELDS, positions, trimmed), _to_series(raw), extras
+    return frame, records, extras
 
 
 def _check_raw_bytes(table: _Table, kept: list[tuple[str, pa.ChunkedArray]], source: str) -> None:
@@ -150,17 +186,10 @@ def _text_type(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | No
     return TEXT_DTYPE if arrow_type in (pa.string(), pa.large_string()) else None
 
 
-def _to_series(records: pa.ChunkedArray) -> pd.Series:
-    """Raw records as a `str` Series with a RangeIndex, aligned with the frame."""
-    frame: pd.DataFrame = pa.table([records], names=["raw"]).to_pandas(types_mapper=_text_type)
-    return frame["raw"].rename(None)
-
-
-def _json_records(names: list[str], cells: list[pa.ChunkedArray]) -> pa.ChunkedArray:
+def _json_records(names: list[str], cells: list[pa.ChunkedArray], rows: int) -> pa.ChunkedArray:
     """Each row as a JSON object text {header: cell text}, built by Arrow column-wise, in
     parallel slices of rows (pandas' to_json takes ~10 s on a million rows; this, ~1 s).
     Cells are never missing here (the CSV readers yield empty text for absent cells)."""
-    rows = len(cells[0]) if cells else 0
     if not names:
         return pa.chunked_array([pa.array(["{}"] * rows, type=pa.string())], type=pa.string())
     escaped = _parallel(_json_escaped, [pc.fill_null(c, "") if c.null_count else c for c in cells])

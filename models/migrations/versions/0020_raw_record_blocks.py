@@ -6,7 +6,7 @@ Create Date: 2026-12-08
 
 A lead's raw record (its row as delivered, as JSON text) was a column of the lead table: bound row
 by row and written twice through SQLite's WAL, about a fifth of the time a large delivery took to
-store. Each delivery's raw records are now kept in ``raw_record_block`` rows: blocks of up to 50,000
+store. Each delivery's raw records are now kept in ``raw_record_block`` rows: blocks of up to 20,000
 rows, each an Arrow IPC stream (zstd) of ``row_number`` and ``raw_record``. The upgrade moves every
 stored record into blocks, delivery by delivery, and drops the column; an erased lead (NULL) gets no
 record. The downgrade puts them back. The encoding is written out here, not imported, so that this
@@ -22,7 +22,7 @@ down_revision = '0019'
 branch_labels = None
 depends_on = None
 
-BLOCK_ROWS = 50_000
+BLOCK_ROWS = 20_000
 SCHEMA = pa.schema([("row_number", pa.int32()), ("raw_record", pa.large_string())])
 FETCH = 20_000
 
