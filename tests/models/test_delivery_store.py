@@ -43,3 +43,92 @@ def test_accepted_by_company_counts_this_suppliers_accepted_leads_of_the_window(
         assert counts(DELIVERED_ON + timedelta(days=1), DELIVERED_ON + timedelta(days=2)) == {"732829320": 1}
         assert counts(DELIVERED_ON, DELIVERED_ON, sirens=["443061841"]) == {"443061841": 1}
         assert counts(DELIVERED_ON, DELIVERED_ON, sirens=[]) == {}
+
+
+# --- PostgreSQL's bulk path: CSV written by Arrow, against the driver's row by row ----------------
+
+_COLUMNS = {"t": "text", "i": "bigint", "f": "double precision", "ts": "timestamp", "d": "date", "n": "numeric",
+            "b": "boolean"}
+
+
+def _frames():
+    from datetime import date
+    from decimal import Decimal
+
+    import pandas as pd
+    from hypothesis import strategies as st
+
+    letters = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))  # what UTF-8 text can hold
+    texts = st.one_of(st.none(), st.text(letters, max_size=12),
+                      st.sampled_from(['"', '""', ",", "\n", "\r\n", "\\", "\\N", "NULL", " ", ""]))
+    ints = st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1))
+    floats = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True, width=64))
+    stamps = st.one_of(st.none(), st.integers(min_value=-(2**62), max_value=2**62))  # nanoseconds, 1824-2116
+    days = st.one_of(st.none(), st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)))
+    decimals = st.one_of(st.none(), st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False))
+    bools = st.one_of(st.none(), st.booleans())
+    row = st.tuples(texts, ints, floats, stamps, days, decimals, bools)
+
+    def frame(rows):
+        t, i, f, ts, d, n, b = zip(*rows, strict=True) if rows else ([],) * 7
+        return pd.DataFrame({
+            "t": pd.Series(t, dtype="str"), "i": pd.array(i, dtype="Int64"), "f": pd.Series(f, dtype="float64"),
+            "ts": pd.to_datetime(pd.Series([None if x is None else pd.Timestamp(x, unit="ns") for x in ts],
+                                           dtype="datetime64[ns]")),
+            "d": pd.Series(d, dtype=object), "n": pd.Series([x if x is None else Decimal(x) for x in n], dtype=object),
+            "b": pd.Series(b, dtype=object),
+        })
+
+    return st.lists(row, min_size=1, max_size=25).map(frame)
+
+
+def test_the_csv_copy_stores_what_the_row_by_row_copy_stores(pg_url, monkeypatch):
+    """PostgreSQL's fast path (``_arrow_table`` + CSV COPY) and the exact one (the driver's COPY of each
+    row) store the same values: text with quotes, commas, line breaks, backslashes and ``\\N`` (NULL and
+    the empty text apart), 64-bit integers, floats (NaN as NULL, infinities), datetimes to the
+    microsecond, days, decimals and booleans."""
+    import math
+
+    from hypothesis import HealthCheck, given, settings
+    from sqlalchemy import text
+
+    from leadgov.models import delivery_store
+
+    exact_path = delivery_store._arrow_table
+
+    def stored(session, table):
+        rows = session.execute(text(f"SELECT {', '.join(_COLUMNS)} FROM {table} ORDER BY k")).all()
+        return [tuple(None if isinstance(v, float) and math.isnan(v) else v for v in r) for r in rows]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(frame=_frames())
+    def check(frame):
+        assert exact_path(frame) is not None  # these columns take the fast path
+        with session_scope(pg_url) as session:
+            for table in ("fast_copy", "row_copy"):
+                session.execute(text(f"CREATE TEMP TABLE {table} (k serial, "
+                                     + ", ".join(f"{c} {kind}" for c, kind in _COLUMNS.items()) + ")"))
+            delivery_store.bulk_insert(session, "fast_copy", frame)
+            monkeypatch.setattr(delivery_store, "_arrow_table", lambda _frame: None)
+            try:
+                delivery_store.bulk_insert(session, "row_copy", frame)
+            finally:
+                monkeypatch.setattr(delivery_store, "_arrow_table", exact_path)
+            fast, rows = stored(session, "fast_copy"), stored(session, "row_copy")
+            session.rollback()
+        assert fast == rows
+        assert len(fast) == len(frame)
+
+    check()
+
+
+def test_a_column_the_csv_path_does_not_cover_takes_the_row_path():
+    from datetime import date
+
+    import pandas as pd
+
+    from leadgov.models.delivery_store import _arrow_table
+
+    assert _arrow_table(pd.DataFrame({"a": pd.Series(["x", 1, date(2027, 1, 1)], dtype=object)})) is None  # mixed
+    assert _arrow_table(pd.DataFrame({"a": pd.to_datetime(["2027-01-01"]).tz_localize("Europe/Paris")})) is None
+    assert _arrow_table(pd.DataFrame({"a": pd.Series([None, None], dtype=object)})) is not None  # all NULL: text
