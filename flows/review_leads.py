@@ -5,10 +5,10 @@ Steps: (1) the leads still in review (``read_reviews``) and their markdown artif
 name, an email or a phone); none waiting ends the run **Completed** (named ``NothingToReview``) without
 pausing. (2) The run **pauses** (``pause_flow_run(wait_for_input=...)``) until a person resumes it with a
 ``ReviewDecisionsInput`` (UI form, or ``prefect.flow_runs.resume_flow_run(id, run_input={...})``): the lead
-ids to accept, those to reject, a comment (required) and who decides. (3) Each list is stored through
-``leadgov.services.lead_review`` (the same job as ``leadgov review accept|reject``): the acceptances first,
-then the rejections, each all or nothing; a refused list fails the run with its one-line refusal (an
-acceptance stored before it stays). The ``review-leads-<supplier>-accept`` and ``-reject`` artifacts say what
+ids to accept, those to reject, a comment (required) and who decides. (3) Both lists are stored through
+``leadgov.services.lead_review.decide_reviews`` (the job behind ``leadgov review accept|reject``) in one
+transaction: a refusal (a lead not in review, past its deadline, or named in both lists) fails the run with
+its one-line refusal and stores neither list. The ``review-leads-<supplier>-accept`` and ``-reject`` artifacts say what
 was stored (``-decision`` when nobody decided in time).
 
 Pause, as the release_statement flow: nobody deciding within ``decision_timeout_seconds`` stores nothing and
@@ -83,13 +83,13 @@ def review_leads(request: ReviewParameters) -> dict[str, object] | State[Any]:
         raise NoDecisionTaken(message)
 
     done: dict[str, object] = {"accepted": [], "rejected": [], "decided_by": answer.decided_by, "decided_on": None}
-    for decision, lead_ids, key in (("accept", answer.accept, "accepted"), ("reject", answer.reject, "rejected")):
-        if not lead_ids:
-            continue
-        result = review_service.decide_review(
-            runtime, ReviewDecisionRequest(request.supplier_id, tuple(lead_ids), decision, answer.comment,
-                                           answer.decided_by), steps=as_tasks)
+    results = review_service.decide_reviews(runtime, [
+        ReviewDecisionRequest(request.supplier_id, tuple(lead_ids), decision, answer.comment, answer.decided_by)
+        for decision, lead_ids in (("accept", answer.accept), ("reject", answer.reject)) if lead_ids
+    ], steps=as_tasks)
+    for result in results:
         publish_review_decision(result)
+        key = "accepted" if result.decision == "accept" else "rejected"
         logger.info("%s leads of %s: %s by %s", result.decided, request.supplier_id, key, result.decided_by)
         done[key] = [x.lead_id for x in result.leads]
         done["decided_on"] = result.decided_on.isoformat()

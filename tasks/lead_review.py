@@ -13,7 +13,7 @@ from leadgov.services.lead_review import ReviewDecisionResult, ReviewList
 from leadgov.tasks.common import artifact_key, step_task
 
 read_reviews = step_task(lead_review.list_reviews, retry="database", name="read_reviews")
-store_review_decision = step_task(lead_review.store_decision, name="store_review_decision")
+store_review_decisions = step_task(lead_review.store_decisions, name="store_review_decisions")
 
 
 def review_key(supplier_id: str | None, what: str) -> str:

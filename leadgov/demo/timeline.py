@@ -18,10 +18,11 @@ from leadgov.config.contract.api import CONTRACTS_DIR
 from leadgov.demo.leads import delivery_bytes, delivery_frame
 from leadgov.demo.outcomes import due, events_for, outcome_csv
 from leadgov.demo.profiles import PROFILES, Profile
+from leadgov.services import lead_review as review_service
 from leadgov.services.billing import CloseMonthRequest, close_month
 from leadgov.services.deliveries import DeliveryResult
 from leadgov.services.inbox import FileStatus, InboxRequest, process_inbox
-from leadgov.services.lead_review import ReviewDecisionRequest, ReviewListRequest, decide_review, list_reviews
+from leadgov.services.lead_review import ReviewDecisionRequest, ReviewListRequest, list_reviews
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.pilot import (
     Decision,
@@ -233,14 +234,13 @@ def decide_reviews(run: DemoRun, supplier: SupplierRun, day: date) -> None:
     accepted = [set(w.reasons) <= REVIEW_ACCEPTS for w in waiting]
     accept = tuple(str(w.lead_id) for w, ok in zip(waiting, accepted, strict=True) if ok)
     reject = tuple(str(w.lead_id) for w, ok in zip(waiting, accepted, strict=True) if not ok)
-    for decision, ids in (("accept", accept), ("reject", reject)):
-        if ids:
-            decided = decide_review(run.runtime, ReviewDecisionRequest(sid, ids, decision, REVIEW_COMMENTS[decision],
-                                                                       by=REVIEWERS[sid]))
-            if decision == "accept":
-                supplier.review_accepted += decided.decided
-            else:
-                supplier.review_rejected += decided.decided
+    decisions = [ReviewDecisionRequest(sid, ids, decision, REVIEW_COMMENTS[decision], by=REVIEWERS[sid])
+                 for decision, ids in (("accept", accept), ("reject", reject)) if ids]
+    for decided in review_service.decide_reviews(run.runtime, decisions) if decisions else ():
+        if decided.decision == "accept":
+            supplier.review_accepted += decided.decided
+        else:
+            supplier.review_rejected += decided.decided
 
 
 def play_day(run: DemoRun, day: date, offset: int) -> None:

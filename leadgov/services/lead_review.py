@@ -5,13 +5,16 @@
 name, an email address or a phone number (the email's domain at most), and the days left to decide.
 ``decide_review``: one person's decision (accept or reject, who, a comment) on a batch of one supplier's
 leads, on the runtime's day, in one transaction: every lead must be in review and within its deadline,
-else the whole batch is ``Refused`` and nothing is stored. A rejection opens the lead's replacement claim
-on the decision day; an acceptance puts the lead on the statement of the decision's month.
+else the whole batch is ``Refused`` and nothing is stored. ``decide_reviews``: several such decisions (the
+flow's form: the leads to accept and those to reject) in one transaction, all stored or none. A rejection
+opens the lead's replacement claim on the decision day; an acceptance puts the lead on the statement of the
+decision's month.
 The daily check rejects the leads left past their deadline (``leadgov.services.replacements``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -132,35 +135,36 @@ def list_reviews(runtime: Runtime, request: ReviewListRequest) -> ReviewList:
     return ReviewList(as_of, tuple(leads))
 
 
-def store_decision(runtime: Runtime, request: ReviewDecisionRequest) -> ReviewDecisionResult:
-    """In one transaction: check every lead is waiting and within its deadline, store the decision,
-    then the claims it opens or fills."""
+def store_decisions(runtime: Runtime, requests: tuple[ReviewDecisionRequest, ...]) -> tuple[ReviewDecisionResult, ...]:
+    """In one transaction, for each decision in turn: check every lead is waiting and within its deadline,
+    store the decision, then the claims it opens or fills. One lead refused refuses them all."""
     decided_on = runtime.clock.today()
-    decided_by = (request.by or runtime.actor).strip()
-    decision = ReviewDecision(request.decision)
+    results = []
     with runtime.sessions() as session:
-        try:
-            leads = lead_review.named_for_decision(session, request.supplier_id, request.lead_ids, decided_on)
-            decided = lead_review.decide(session, leads.assign(decided_on=decided_on), decision,
-                                         decided_by=decided_by, comment=request.comment.strip())
-        except lead_review.ReviewRefusal as exc:
-            raise Refused(str(exc)) from None
-    frame = decided.leads.sort_values(["decided_on", "lead_id"])
-    return ReviewDecisionResult(
-        supplier_id=request.supplier_id, decision=decision.value, decided_by=decided_by, decided_on=decided_on,
-        comment=request.comment.strip(),
-        leads=tuple(DecidedLead(str(r["lead_id"]), frame_day(r["delivered_on"]), frame_day(r["due_on"]))
-                    for r in frame.merge(leads[["lead_pk", "delivered_on"]], on="lead_pk").to_dict("records")),
-        claims=decided.claims)
+        for request in requests:
+            decided_by = (request.by or runtime.actor).strip()
+            decision = ReviewDecision(request.decision)
+            try:
+                leads = lead_review.named_for_decision(session, request.supplier_id, request.lead_ids, decided_on)
+                decided = lead_review.decide(session, leads.assign(decided_on=decided_on), decision,
+                                             decided_by=decided_by, comment=request.comment.strip())
+            except lead_review.ReviewRefusal as exc:
+                raise Refused(str(exc)) from None
+            frame = decided.leads.sort_values(["decided_on", "lead_id"])
+            results.append(ReviewDecisionResult(
+                supplier_id=request.supplier_id, decision=decision.value, decided_by=decided_by,
+                decided_on=decided_on, comment=request.comment.strip(),
+                leads=tuple(DecidedLead(str(r["lead_id"]), frame_day(r["delivered_on"]), frame_day(r["due_on"]))
+                            for r in frame.merge(leads[["lead_pk", "delivered_on"]], on="lead_pk").to_dict("records")),
+                claims=decided.claims))
+    return tuple(results)
 
 
 # --- the job -----------------------------------------------------------------------------------
 
 
-def decide_review(runtime: Runtime, request: ReviewDecisionRequest, *,
-                  steps: StepRunner = run_directly) -> ReviewDecisionResult:
-    """Accept or reject leads in review, with who decided and why; ``Refused`` before anything is stored
-    when the request is incomplete or a lead cannot be decided."""
+def _checked(request: ReviewDecisionRequest) -> ReviewDecisionRequest:
+    """The request with its lead ids trimmed and distinct; ``Refused`` when it is incomplete."""
     if request.decision not in tuple(ReviewDecision):
         raise Refused(f"unknown decision {request.decision!r}: accept or reject")
     lead_ids = tuple(dict.fromkeys(i.strip() for i in request.lead_ids if i.strip()))
@@ -170,7 +174,28 @@ def decide_review(runtime: Runtime, request: ReviewDecisionRequest, *,
         raise Refused("a review decision needs a comment: say why the lead is accepted or rejected")
     if request.by is not None and not request.by.strip():
         raise Refused("a review decision needs who decides it (--by)")
-    result: ReviewDecisionResult = steps(store_decision, runtime,
-                                         ReviewDecisionRequest(request.supplier_id, lead_ids, request.decision,
-                                                               request.comment, request.by))
+    return ReviewDecisionRequest(request.supplier_id, lead_ids, request.decision, request.comment, request.by)
+
+
+def decide_reviews(runtime: Runtime, requests: Sequence[ReviewDecisionRequest], *,
+                   steps: StepRunner = run_directly) -> tuple[ReviewDecisionResult, ...]:
+    """Several decisions on leads in review (say, the leads to accept and those to reject), stored in one
+    transaction: ``Refused`` before anything is stored when one is incomplete, names a lead another one
+    names too, or names a lead that cannot be decided."""
+    checked = tuple(_checked(r) for r in requests)
+    if not checked:
+        raise Refused("name at least one lead id to decide")
+    named = [(r.supplier_id, i) for r in checked for i in r.lead_ids]
+    twice = sorted({i for s, i in named if named.count((s, i)) > 1})
+    if twice:
+        raise Refused(f"lead {', '.join(twice)} named in more than one decision: decide each lead once")
+    results: tuple[ReviewDecisionResult, ...] = steps(store_decisions, runtime, checked)
+    return results
+
+
+def decide_review(runtime: Runtime, request: ReviewDecisionRequest, *,
+                  steps: StepRunner = run_directly) -> ReviewDecisionResult:
+    """Accept or reject leads in review, with who decided and why; ``Refused`` before anything is stored
+    when the request is incomplete or a lead cannot be decided."""
+    (result,) = decide_reviews(runtime, (request,), steps=steps)
     return result

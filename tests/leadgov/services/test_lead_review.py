@@ -23,6 +23,7 @@ from leadgov.services.lead_review import (
     ReviewDecisionRequest,
     ReviewListRequest,
     decide_review,
+    decide_reviews,
     list_reviews,
 )
 from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
@@ -147,6 +148,37 @@ def test_a_batch_with_a_lead_not_in_review_is_refused_whole(db_url, lead_ids, me
     deliver(db_url)
     with pytest.raises(Refused, match=message):
         decide(db_url, date(2027, 3, 30), "accept", *lead_ids)
+    assert leads(db_url)["L-00002"] == ("review", None)
+    with session_scope(db_url) as session:
+        assert session.scalars(select(LeadReviewDecision)).all() == []
+
+
+def both(accept: tuple[str, ...], reject: tuple[str, ...]) -> list[ReviewDecisionRequest]:
+    return [ReviewDecisionRequest("acme-leads", accept, "accept", "sized by phone", "Claire Martin"),
+            ReviewDecisionRequest("acme-leads", reject, "reject", "webmail only", "Claire Martin")]
+
+
+def test_the_accept_and_reject_lists_of_one_form_are_stored_together(db_url):
+    deliver(db_url)
+    accepted, rejected = decide_reviews(runtime(db_url, date(2027, 3, 30)), both(("L-00002",), ("L-00003",)))
+    assert (accepted.decision, [x.lead_id for x in accepted.leads]) == ("accept", ["L-00002"])
+    assert (rejected.decision, [x.lead_id for x in rejected.leads], rejected.claims.opened) == ("reject",
+                                                                                                ["L-00003"], 1)
+    assert leads(db_url)["L-00002"] == ("accepted", date(2027, 3, 30))
+    assert leads(db_url)["L-00003"] == ("rejected", date(2027, 3, 30))
+
+
+@pytest.mark.parametrize(("accept", "reject", "message"), [
+    (("L-00002",), ("L-00004",), "lead L-00004 of acme-leads cannot be decided: it is rejected, not in review"),
+    (("L-00002", "L-00003"), ("L-00003",), "lead L-00003 named in more than one decision"),
+])
+def test_a_refused_list_stores_the_other_list_neither(db_url, accept, reject, message):
+    """One transaction for the form: the acceptances are not kept when the rejections are refused."""
+    deliver(db_url)
+    before = leads(db_url), claims(db_url)
+    with pytest.raises(Refused, match=message):
+        decide_reviews(runtime(db_url, date(2027, 3, 30)), both(accept, reject))
+    assert (leads(db_url), claims(db_url)) == before
     assert leads(db_url)["L-00002"] == ("review", None)
     with session_scope(db_url) as session:
         assert session.scalars(select(LeadReviewDecision)).all() == []
