@@ -171,10 +171,11 @@ def erase_leads(session: Session, lead_pks: Iterable[int]) -> dict[str, int]:
         _erase_review_comments(session, chunk)
         _erase_details(session, tuple_(LeadReason.delivery_id, LeadReason.row_number).in_(
             select(Lead.delivery_id, Lead.row_number).where(Lead.id.in_(chunk))))
-        places = pd.DataFrame(session.execute(select(Lead.id, Lead.delivery_id, Lead.row_number)
+        places = pd.DataFrame(session.execute(select(Lead.id, Lead.delivery_id, Lead.row_number,
+                                                     not_erased().label("held"))
                                               .where(Lead.id.in_(chunk))).all(),
-                              columns=["id", "delivery_id", "row_number"])
-        held = set(session.scalars(select(Lead.id).where(Lead.id.in_(chunk), not_erased())).all())
+                              columns=["id", "delivery_id", "row_number", "held"])
+        held = set(places.loc[places["held"].astype(bool), "id"].astype(int))
         session.execute(update(Lead).where(Lead.id.in_(held)).values(**_ERASED_VALUES), execution_options=_NO_SYNC)
         records = erase_raw_records(session, places)  # a lead that held only its raw record is erased too
         held |= set(places.merge(records, on=["delivery_id", "row_number"])["id"].astype(int))

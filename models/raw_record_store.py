@@ -20,8 +20,8 @@ from leadgov.models.db import chunks
 from leadgov.models.raw_record import BLOCK_ROWS, RawRecordBlock
 
 _WRITE = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))  # the fastest level
-#: Blocks decoded at once by a search.
-_SEARCH_BATCH = 16
+#: Blocks read and decoded at once (a search reads them all, this many at a time).
+_DECODE_BATCH = 16
 _NO_SYNC = {"synchronize_session": False}
 
 
@@ -95,7 +95,7 @@ def _blocks_holding(session: Session, rows: pd.DataFrame) -> list[int]:
 
 
 def _decoded(session: Session, ids: Sequence[int]) -> Iterator[tuple[RawRecordBlock, pa.Table]]:
-    for chunk in chunks(ids, _SEARCH_BATCH):
+    for chunk in chunks(ids, _DECODE_BATCH):
         for block in session.scalars(select(RawRecordBlock).where(RawRecordBlock.id.in_(chunk))).all():
             yield block, decode_block(block.records)
 
@@ -154,7 +154,7 @@ def delete_raw_records(session: Session, deliveries: Select[int]) -> None:
 
 def search_raw_records(session: Session, needles: Iterable[str]) -> pd.DataFrame:
     """Rows whose raw record, lower-cased, contains one of ``needles`` (lower-cased text): delivery_id,
-    row_number, raw_record. Every block is decoded, ``_SEARCH_BATCH`` at a time (a person's request is
+    row_number, raw_record. Every block is decoded, ``_DECODE_BATCH`` at a time (a person's request is
     rare; the records carry no index, on purpose)."""
     needles = sorted(set(needles))
     found: list[pd.DataFrame] = []

@@ -86,3 +86,19 @@ def test_a_block_gives_back_every_text_and_row_number_exactly(texts, first):
     table = store.decode_block(store.encode_block(numbers, store._as_arrow(pd.Series(texts, dtype=object))))
     assert table.column("row_number").to_pylist() == numbers.tolist()
     assert table.column("raw_record").to_pylist() == texts
+
+
+def test_erasing_a_lead_that_holds_only_its_raw_record_counts_it_and_blanks_the_record(db_url):
+    """A lead whose columns were all emptied still holds its row as delivered: it is erased (and counted)."""
+    from sqlalchemy import update
+
+    from leadgov.models.gdpr_store import ERASED_COLUMNS, erase_leads
+
+    delivery_id = ingest(db_url, [lead(1), lead(2)]).delivery_id
+    with session_scope(db_url) as session:
+        session.execute(update(Lead).where(Lead.row_number == 1).values(dict.fromkeys(ERASED_COLUMNS)))
+        first, second = session.scalars(select(Lead.id).order_by(Lead.row_number)).all()
+        counts = [erase_leads(session, [first])["leads"], erase_leads(session, [first])["leads"]]
+        records = store.raw_records_at(session, places([(delivery_id, 1), (delivery_id, 2)]))
+    assert counts == [1, 0]  # erased once, then nothing left to erase
+    assert records.iloc[0] is None and records.iloc[1] is not None
