@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +45,9 @@ class Delivery(Base):
     over_cap_count: Mapped[int] = mapped_column(Integer)
 
 
+_DECIDED_SQL = "decided_on IS NOT NULL"
+
+
 class Lead(Base):
     """One delivered row: normalised fields, identity keys and the verdict (its raw record is kept in
     ``models.raw_record``).
@@ -61,6 +65,11 @@ class Lead(Base):
         UniqueConstraint("delivery_id", "row_number"),
         Index("ix_lead_supplier_id_lead_id", "supplier_id", "lead_id"),
         Index("ix_lead_supplier_id_delivered_on", "supplier_id", "delivered_on"),
+        # Partial: only the few leads settled after their delivery have an entry, so storing a delivery
+        # (whose leads have none) costs nothing, and a month's statement finds its cohort through two
+        # index ranges instead of walking every lead of the supplier (``models.ledger_store.billing_condition``).
+        Index("ix_lead_supplier_id_decided_on", "supplier_id", "decided_on",
+              sqlite_where=text(_DECIDED_SQL), postgresql_where=text(_DECIDED_SQL)),
         allowed("status", LeadStatus),
     )
 
