@@ -9,6 +9,7 @@ field" are enforced: ``prepare`` leaves such values NA.
 from collections.abc import Callable, Iterable
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -206,19 +207,34 @@ def naf_predicate(include: Iterable[str] | None, exclude: Iterable[str] | None) 
 
 
 def field_failures(facts: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """The (row, code, column) triples where a per-field rule fails, from pandera's failure cases."""
-    try:
-        schema.validate(facts, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        if cases["index"].isna().any():
-            broken = sorted(set(cases.loc[cases["index"].isna(), "check"].astype(str)))
-            raise RuntimeError(f"validation rules could not run: {', '.join(broken)}") from errors
-        return pd.DataFrame(
-            {
-                "row": cases["index"].astype("int64").to_numpy(),
-                "code": cases["check"].astype(str).to_numpy(),
-                "column": cases["column"].astype(str).to_numpy(),
-            }
-        )
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str), "column": pd.Series(dtype=str)})
+    """The (row, code, column) triples where a per-field rule fails, column by column and check by
+    check in the schema's order, rows ascending.
+
+    Each check is run as pandera runs it (``Check.__call__``: NA values skipped where the check says
+    so), on its column; a lazy ``schema.validate`` gives the same triples (compared in
+    tests/leadgov/validation/test_field_failures.py) but builds a report of every failing
+    check's cases first, about 6 ms per failing check whatever the delivery's size: most of a weekly
+    file's validation."""
+    missing = [name for name in schema.columns if name not in facts.columns]
+    if missing:
+        raise RuntimeError(f"validation rules could not run: no column {', '.join(missing)}")
+    found: list[pd.DataFrame] = []
+    broken: list[str] = []
+    for name, column in schema.columns.items():
+        for check in column.checks:
+            try:
+                passed = check(facts[name]).check_output
+            except Exception:  # noqa: BLE001 - a rule that cannot run is reported with its code below
+                broken.append(str(check.name))
+                continue
+            rows = passed.index[~passed.to_numpy(dtype=bool)]
+            if len(rows):
+                found.append(pd.DataFrame({"row": np.sort(rows.to_numpy(dtype="int64")), "code": str(check.name),
+                                           "column": name}))
+    if broken:
+        raise RuntimeError(f"validation rules could not run: {', '.join(sorted(set(broken)))}")
+    if not found:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str),
+                             "column": pd.Series(dtype=str)})
+    return pd.concat(found, ignore_index=True)
+
