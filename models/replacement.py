@@ -2,11 +2,13 @@
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadgov.models.base import Base, BigIntPK
 from leadgov.models.statuses import ClaimOrigin, ClaimStatus, allowed
+
+_FILLED_SQL = "filled_by_lead_pk IS NOT NULL"
 
 
 class ReplacementClaim(Base):
@@ -23,6 +25,8 @@ class ReplacementClaim(Base):
     __table_args__ = (
         Index("ix_replacement_claim_supplier_id_status", "supplier_id", "status"),
         Index("ix_replacement_claim_supplier_id_lead_id", "supplier_id", "lead_id"),
+        Index("ix_replacement_claim_filled_by_lead_pk", "filled_by_lead_pk",
+              sqlite_where=text(_FILLED_SQL), postgresql_where=text(_FILLED_SQL)),
         allowed("status", ClaimStatus),
         allowed("origin", ClaimOrigin),
     )
@@ -37,9 +41,9 @@ class ReplacementClaim(Base):
     month: Mapped[str] = mapped_column(String(7))
     due_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(15))
-    #: Indexed: a statement joins the claims its cohort's leads filled (without it, every cohort lead
-    #: scanned the claim table).
-    filled_by_lead_pk: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), index=True)
+    #: Indexed (``ix_replacement_claim_filled_by_lead_pk``, partial: a claim is opened unfilled, so
+    #: opening claims writes nothing to it): a statement joins the claims its cohort's leads filled.
+    filled_by_lead_pk: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))
     filled_on: Mapped[date | None]
     overdue_on: Mapped[date | None]
     credited_on: Mapped[date | None]
