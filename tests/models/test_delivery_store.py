@@ -1,12 +1,13 @@
 """Session-taking functions of the delivery store, on SQLite and PostgreSQL."""
 
 import numpy as np
+import pytest
 from factories import ingest, lead
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from leadgov.models import Lead
 from leadgov.models.db import session_scope
-from leadgov.models.delivery_store import lead_pks
+from leadgov.models.delivery_store import lead_pks, looked_up_lead_pks
 
 
 def test_lead_pks_follow_the_asked_row_numbers(db_url):
@@ -16,6 +17,49 @@ def test_lead_pks_follow_the_asked_row_numbers(db_url):
         asked = np.array([5, 2, 3])
         assert lead_pks(session, delivery_id, asked).tolist() == [stored[5], stored[2], stored[3]]
         assert lead_pks(session, delivery_id, np.array([], dtype="int64")).tolist() == []
+
+
+def _statements(session, action) -> list[str]:
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_lead_pks_are_computed_from_an_unbroken_run_of_ids_as_the_index_gives_them(db_url):
+    """Lead ids that run against the rows' order (descending) do not change it: ids follow insertion."""
+    first = ingest(db_url, [lead(n) for n in range(1, 4)], name="first.csv").delivery_id
+    delivery_id = ingest(db_url, [lead(n, lead_id=f"Z-{100 - n:03d}") for n in range(10, 40)], name="b.csv").delivery_id
+    asked = np.array([30, 1, 17, 2, 2, 29, 5])
+    with session_scope(db_url) as session:
+        looked_up = looked_up_lead_pks(session, delivery_id, asked)
+        sent = _statements(session, lambda: lead_pks(session, delivery_id, asked))
+        assert lead_pks(session, delivery_id, asked).tolist() == looked_up.tolist()
+        assert len(sent) == 1 and "CROSS JOIN" not in sent[0], sent  # computed, not looked up
+        assert set(looked_up).isdisjoint(looked_up_lead_pks(session, first, np.array([1, 2, 3])))
+        with pytest.raises(KeyError, match="has no row 31"):
+            lead_pks(session, delivery_id, np.array([1, 31]))
+
+
+def test_lead_pks_are_looked_up_when_another_insert_took_ids_in_between(db_url):
+    delivery_id = ingest(db_url, [lead(n) for n in range(1, 8)]).delivery_id
+    with session_scope(db_url) as session:
+        # as if another transaction had taken an id between rows 3 and 4 (a shared sequence)
+        session.execute(update(Lead).where(Lead.delivery_id == delivery_id, Lead.row_number >= 4)
+                        .values(id=Lead.id + 1000))
+    asked = np.array([7, 1, 4, 3])
+    with session_scope(db_url) as session:
+        stored = dict(session.execute(select(Lead.row_number, Lead.id).where(Lead.delivery_id == delivery_id)).all())
+        assert lead_pks(session, delivery_id, asked).tolist() == [stored[7], stored[1], stored[4], stored[3]]
+        assert stored[4] - stored[3] == 1001
 
 
 def test_accepted_by_company_counts_this_suppliers_accepted_leads_of_the_window(db_url):
