@@ -267,3 +267,18 @@ def record_postgres_migration_once() -> tuple[Statement, ...]:
     if not _RECORDED:
         _RECORDED.append(record_postgres_migration())
     return _RECORDED[0]
+
+
+def statements_sent(engine: Engine, action) -> list[str]:  # noqa: ANN001 - any callable
+    """The SQL statements ``engine`` sent while ``action()`` ran."""
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from databases import statements_sent
 from factories import ingest, lead
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from leadgov.models import Lead
 from leadgov.models.db import session_scope
@@ -19,21 +20,6 @@ def test_lead_pks_follow_the_asked_row_numbers(db_url):
         assert lead_pks(session, delivery_id, np.array([], dtype="int64")).tolist() == []
 
 
-def _statements(session, action) -> list[str]:
-    sent: list[str] = []
-
-    def record(_connection, _cursor, statement, *_args) -> None:
-        sent.append(statement)
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return sent
-
-
 def test_lead_pks_are_computed_from_an_unbroken_run_of_ids_as_the_index_gives_them(db_url):
     """Lead ids that run against the rows' order (descending) do not change it: ids follow insertion."""
     first = ingest(db_url, [lead(n) for n in range(1, 4)], name="first.csv").delivery_id
@@ -41,7 +27,7 @@ def test_lead_pks_are_computed_from_an_unbroken_run_of_ids_as_the_index_gives_th
     asked = np.array([30, 1, 17, 2, 2, 29, 5])
     with session_scope(db_url) as session:
         looked_up = looked_up_lead_pks(session, delivery_id, asked)
-        sent = _statements(session, lambda: lead_pks(session, delivery_id, asked))
+        sent = statements_sent(session.get_bind(), lambda: lead_pks(session, delivery_id, asked))
         assert lead_pks(session, delivery_id, asked).tolist() == looked_up.tolist()
         assert len(sent) == 1 and "CROSS JOIN" not in sent[0], sent  # computed, not looked up
         assert set(looked_up).isdisjoint(looked_up_lead_pks(session, first, np.array([1, 2, 3])))

@@ -2,7 +2,7 @@
 
 import pytest
 from alembic import command
-from sqlalchemy import event
+from databases import statements_sent
 
 from leadgov.models.db import get_engine
 from leadgov.models.migrate import alembic_config, current_revisions, head_revisions, upgrade
@@ -11,18 +11,7 @@ pytestmark = pytest.mark.migrations
 
 
 def statements_of(url: str, action) -> list[str]:
-    sent: list[str] = []
-    engine = get_engine(url)
-
-    def record(_connection, _cursor, statement, *_args) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return sent
+    return statements_sent(get_engine(url), action)
 
 
 def test_a_database_at_the_head_is_only_read(db_url):
