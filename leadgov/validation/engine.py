@@ -164,7 +164,6 @@ def describe_failures(failures: pd.DataFrame, values: pd.DataFrame, contract: Co
 def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contract: Contract,
             delivered_on: date) -> str | pd.Series:
     kind, _, field = column.partition("__")
-    v = values.loc[rows]
     q = contract.qualification
     if kind == "missing":
         return f"{field} missing"
@@ -177,8 +176,12 @@ def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contra
             "lead_id": "lead_id already used by this supplier",
         }.get(field, f"{field} unreadable")
 
+    def at(col: str) -> pd.Series:
+        """One column at the failing rows (not every column: most details are fixed texts)."""
+        return values[col].loc[rows]
+
     def text(col: str) -> pd.Series:
-        return v[col].astype(str)
+        return at(col).astype(str)
 
     match code, column:
         case "NO_CONSENT", _:
@@ -199,7 +202,7 @@ def _detail(code: str, column: str, rows: pd.Index, values: pd.DataFrame, contra
         case "STUDENT", _:
             return "job title names a student, intern or apprentice"
         case "STALE", _:
-            age: pd.Series = (pd.Timestamp(delivered_on) - v["collected_at"].dt.normalize()).dt.days
+            age: pd.Series = (pd.Timestamp(delivered_on) - at("collected_at").dt.normalize()).dt.days
             return ("collected " + age.astype(str)
                     + f" days before delivery (max {contract.exploitability.max_age_days})")
         case "GENERIC_EMAIL", _:
