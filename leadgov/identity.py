@@ -20,12 +20,17 @@ def siphash_key(hmac_key: str) -> str:
 
 
 def identity_keys(values: pd.Series, hmac_key: str) -> pd.Series:
-    """Signed 64-bit keys (database BIGINT) of the non-missing values; NA where missing."""
+    """Signed 64-bit keys (database BIGINT) of the non-missing values; NA where missing.
+
+    Each value is hashed as it is (``categorize=False``): categorizing first hashes each distinct value
+    once, which pays only when values repeat, and a delivery's emails and phones mostly do not (a
+    million emails: 0.12 s against 0.8-1.1 s). Both give every value the same key
+    (tests/leadgov/test_identity.py), so keys stored before are found."""
     keys = pd.Series(pd.NA, index=values.index, dtype="Int64")
     present = values.notna()
     if present.any():
         raw = pd.util.hash_array(
-            values[present].to_numpy(dtype=object), hash_key=siphash_key(hmac_key), categorize=True
+            values[present].to_numpy(dtype=object), hash_key=siphash_key(hmac_key), categorize=False
         )
         keys[present] = raw.view(np.int64)
     return keys
