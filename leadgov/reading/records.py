@@ -133,9 +133,33 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def _trim(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Trimmed text, with empty cells as missing (the spec's "empty or whitespace-only")."""
+    """Trimmed text, with empty cells as missing (the spec's "empty or whitespace-only").
+
+    A column that trimming leaves as it is (most are) keeps the raw cells' text buffers, which the raw
+    records hold anyway, under a validity bitmap of its own: a million-lead file's canonical frame then
+    adds bitmaps, not a second copy of its text (``_trimmed_reference`` is the plain version; a property
+    test compares them)."""
     trimmed = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    if pc.any(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(column))).as_py():
+        return _trimmed_reference(column)  # some cell had surrounding whitespace: a trimmed copy
+    del trimmed
+    return pa.chunked_array([_blank_as_missing(chunk) for chunk in column.chunks], type=column.type)
+
+
+def _trimmed_reference(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed)
+
+
+def _blank_as_missing(chunk: pa.Array) -> pa.Array:
+    """``chunk`` (already trimmed) with its empty cells missing, sharing its offsets and text."""
+    blank = pc.fill_null(pc.equal(chunk, ""), False)
+    if not pc.any(blank).as_py():
+        return chunk
+    keep = pc.and_not(pc.is_valid(chunk), blank)
+    if chunk.offset or keep.offset or keep.null_count:  # a bitmap that would not line up: copy instead
+        return pc.if_else(blank, pa.scalar(None, chunk.type), chunk)
+    return pa.Array.from_buffers(chunk.type, len(chunk), [keep.buffers()[1], *chunk.buffers()[1:]])
 
 
 def _all_blank(column: pa.ChunkedArray) -> bool:
