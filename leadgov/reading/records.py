@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -152,14 +153,23 @@ def _trimmed_reference(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _blank_as_missing(chunk: pa.Array) -> pa.Array:
-    """``chunk`` (already trimmed) with its empty cells missing, sharing its offsets and text."""
+    """``chunk`` (already trimmed) with its empty cells missing, sharing its text.
+
+    Arrow's CSV reader leaves a column's first offset past the header's text; some kernels read such
+    arrays wrong (``ascii_lower`` garbles them), so the offsets are rebased to start at 0, over the same
+    text from that point."""
     blank = pc.fill_null(pc.equal(chunk, ""), False)
-    if not pc.any(blank).as_py():
-        return chunk
     keep = pc.and_not(pc.is_valid(chunk), blank)
     if chunk.offset or keep.offset or keep.null_count:  # a bitmap that would not line up: copy instead
         return pc.if_else(blank, pa.scalar(None, chunk.type), chunk)
-    return pa.Array.from_buffers(chunk.type, len(chunk), [keep.buffers()[1], *chunk.buffers()[1:]])
+    validity, offsets, text = chunk.buffers()
+    if pc.any(blank).as_py():
+        validity = keep.buffers()[1]
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    ends = np.frombuffer(offsets, dtype=width, count=len(chunk) + 1)
+    if ends[0]:
+        offsets, text = pa.py_buffer(ends - ends[0]), text.slice(int(ends[0]))
+    return pa.Array.from_buffers(chunk.type, len(chunk), [validity, offsets, text])
 
 
 def _all_blank(column: pa.ChunkedArray) -> bool:
