@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadgov.normalise.text import blank_to_null
 from leadgov.reading.fields import CANONICAL_FIELDS, TEXT_DTYPE
 from leadgov.reading.headers import _display_header
 from leadgov.reading.json_escape import _json_escaped
@@ -142,14 +143,13 @@ def _trim(column: pa.ChunkedArray) -> pa.ChunkedArray:
     test compares them)."""
     trimmed = pc.utf8_trim_whitespace(column)
     if pc.any(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(column))).as_py():
-        return _trimmed_reference(column)  # some cell had surrounding whitespace: a trimmed copy
+        return blank_to_null(trimmed)  # some cell had surrounding whitespace: the trimmed copy
     del trimmed
     return pa.chunked_array([_blank_as_missing(chunk) for chunk in column.chunks], type=column.type)
 
 
 def _trimmed_reference(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    trimmed = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed)
+    return blank_to_null(pc.utf8_trim_whitespace(column))
 
 
 def _blank_as_missing(chunk: pa.Array) -> pa.Array:
@@ -161,7 +161,7 @@ def _blank_as_missing(chunk: pa.Array) -> pa.Array:
     blank = pc.fill_null(pc.equal(chunk, ""), False)
     keep = pc.and_not(pc.is_valid(chunk), blank)
     if chunk.offset or keep.offset or keep.null_count:  # a bitmap that would not line up: copy instead
-        return pc.if_else(blank, pa.scalar(None, chunk.type), chunk)
+        return blank_to_null(chunk)
     validity, offsets, text = chunk.buffers()
     if pc.any(blank).as_py():
         validity = keep.buffers()[1]
