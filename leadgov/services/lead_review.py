@@ -14,6 +14,7 @@ The daily check rejects the leads left past their deadline (``leadgov.services.r
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -185,8 +186,8 @@ def decide_reviews(runtime: Runtime, requests: Sequence[ReviewDecisionRequest], 
     checked = tuple(_checked(r) for r in requests)
     if not checked:
         raise Refused("name at least one lead id to decide")
-    named = [(r.supplier_id, i) for r in checked for i in r.lead_ids]
-    twice = sorted({i for s, i in named if named.count((s, i)) > 1})
+    named = Counter((r.supplier_id, i) for r in checked for i in r.lead_ids)
+    twice = sorted({i for (_, i), times in named.items() if times > 1})
     if twice:
         raise Refused(f"lead {', '.join(twice)} named in more than one decision: decide each lead once")
     results: tuple[ReviewDecisionResult, ...] = steps(store_decisions, runtime, checked)
