@@ -361,9 +361,11 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
     )
     rows = lead_rows(checked, result, delivery.id)
     store.insert_leads(session, rows)
+    suppressed = suppressed_rows(result.verdicts["reasons"])
+    store.mark_erased(session, delivery.id, rows["row_number"].to_numpy()[suppressed])
     raw_record_store.insert_raw_records(session, delivery_id=delivery.id, row_numbers=rows["row_number"].to_numpy(),
-                                        records=checked.raw_records.texts,
-                                        erased=suppressed_rows(result.verdicts["reasons"]))
+                                        records=checked.raw_records.texts, values=checked.prepared.values,
+                                        erased=suppressed)
     identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
                                delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
                                keys={"email": rows["email_key"], "phone": rows["phone_key"]})
@@ -403,7 +405,8 @@ def suppressed_rows(reasons: pd.Series) -> np.ndarray:
 
 def erase_suppressed(rows: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     """Leads rejected SUPPRESSED are stored already erased (docs/gdpr.md): the person objected
-    or was erased, so only the verdict is kept, not their data again (nor their raw record: ``_store``)."""
+    or was erased, so only the verdict is kept, not their data again (nor their raw record and supplied
+    values, and the lead is marked erased: ``_store``)."""
     suppressed = suppressed_rows(reasons)
     if not suppressed.any():
         return rows

@@ -4,7 +4,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
-    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -12,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,8 +49,9 @@ _DECIDED_SQL = "decided_on IS NOT NULL"
 
 
 class Lead(Base):
-    """One delivered row: normalised fields, identity keys and the verdict (its raw record is kept in
-    ``models.raw_record``).
+    """One delivered row: its ids, the normalised values queries read (SIREN, email, phone), identity
+    keys and the verdict. Its raw record and its other supplied values (company, person, target, consent)
+    are kept in its delivery's blocks (``models.raw_record``), which no query needs to join.
 
     Every column holding a supplier's value is unbounded text: a delivery decides what is
     rejected, the database never truncates or refuses a value (PostgreSQL would, in a VARCHAR(n)).
@@ -85,30 +86,13 @@ class Lead(Base):
     phone_key: Mapped[int | None] = mapped_column(BigInteger)
 
     lead_id: Mapped[str | None] = mapped_column(Text)
-    collected_at: Mapped[datetime | None]
-    company_name: Mapped[str | None] = mapped_column(Text)
     siren: Mapped[str | None] = mapped_column(Text)
-    naf_code: Mapped[str | None] = mapped_column(Text)
-    employees: Mapped[int | None] = mapped_column(BigInteger)
-    legal_form: Mapped[str | None] = mapped_column(Text)
-    postal_code: Mapped[str | None] = mapped_column(Text)
-    department: Mapped[str | None] = mapped_column(String(3))
-    country: Mapped[str | None] = mapped_column(Text)
-    first_name: Mapped[str | None] = mapped_column(Text)
-    last_name: Mapped[str | None] = mapped_column(Text)
-    job_title: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(Text)
-    budget_eur: Mapped[float | None] = mapped_column(Float)
-    project_horizon_months: Mapped[int | None] = mapped_column(BigInteger)
-    need: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(Text)
-    campaign: Mapped[str | None] = mapped_column(Text)
-    consent_at: Mapped[datetime | None]
-    consent_proof: Mapped[str | None] = mapped_column(Text)
     replaces_lead_id: Mapped[str | None] = mapped_column(Text)
-    notice_sent_at: Mapped[datetime | None]
+    #: Whether the lead's data was erased (an erasure, the retention purge, or stored SUPPRESSED): its
+    #: values, keys, raw record and supplied values are gone; its ids and verdict stay (``models.gdpr_store``).
+    erased: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: The day a person settled this lead after its delivery: a review decision (or the review deadline),
     #: or the approval of the pilot that held it (PILOT_HOLD). A lead with a day is billed on that day's
     #: month's statement instead of its delivery month's (``models.ledger_store.billing_condition``).

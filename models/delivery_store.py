@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Date, bindparam, func, select, text, update
+from sqlalchemy import Boolean, Date, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import rows_frame
@@ -32,14 +32,11 @@ if TYPE_CHECKING:  # the model is the domain's; the store only names it
 
 CHUNK_ROWS = 20_000
 
-#: Lead columns written by ``insert_leads``, in order.
+#: Lead columns written by ``insert_leads``, in order (the other supplied values go to the delivery's
+#: blocks: ``models.raw_record_store.insert_raw_records``).
 LEAD_COLUMNS = (
-    "delivery_id", "supplier_id", "row_number", "delivered_on", "status", "primary_reason",
-    "flags", "email_key", "phone_key", "lead_id", "collected_at", "company_name", "siren",
-    "naf_code", "employees", "legal_form", "postal_code", "department", "country", "first_name",
-    "last_name", "job_title", "email", "phone", "language", "budget_eur",
-    "project_horizon_months", "need", "source", "campaign", "consent_at", "consent_proof",
-    "replaces_lead_id", "notice_sent_at",
+    "delivery_id", "supplier_id", "row_number", "delivered_on", "status", "primary_reason", "flags",
+    "email_key", "phone_key", "lead_id", "siren", "email", "phone", "replaces_lead_id",
 )  # fmt: skip
 REASON_COLUMNS = ("delivery_id", "row_number", "code", "detail")
 
@@ -319,6 +316,18 @@ def insert_leads(session: Session, leads: "DataFrame[LeadRows]") -> None:
     """
     leads = leads.loc[:, list(LEAD_COLUMNS)]
     bulk_insert(session, Lead.__tablename__, leads.loc[:, leads.notna().any().to_numpy()])
+
+
+def mark_erased(session: Session, delivery_id: int, row_numbers: np.ndarray) -> None:
+    """Mark these leads of a delivery being stored as erased (those stored SUPPRESSED: few), in one
+    statement, so that storing the others never binds the flag."""
+    if not len(row_numbers):
+        return
+    sql = text(f"UPDATE lead SET erased = :erased WHERE delivery_id = :delivery AND row_number IN "
+               f"(SELECT k.value FROM {_values_source(session, 'rows', 'bigint')})")
+    session.execute(sql.bindparams(bindparam("erased", type_=Boolean)),
+                    {"erased": True, "delivery": delivery_id,
+                     "rows": _bind_list(session, np.asarray(row_numbers, dtype="int64"))})
 
 
 def insert_reasons(session: Session, reasons: pd.DataFrame) -> None:

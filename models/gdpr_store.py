@@ -5,12 +5,12 @@ at all) and work set-based: one statement per contract version for the retention
 chunk of leads for an erasure, never one per lead.
 
 What "erased" means for a lead (docs/gdpr.md): every value its supplier delivered is set to NULL
-(``ERASED_COLUMNS``: the personal columns, the other supplied values, which are free text that may
-quote the person, and the identity keys), but its ids (``lead_id``, ``replaces_lead_id``); the
-details of its reasons become ``ERASED_DETAIL`` (a detail may quote a value). Its verdict, reason
-codes, outcome events (but their ``note``), review decisions (but their ``comment``), claims and
-billing lines stay, so counts and invoices are unchanged. Its raw record (``models.raw_record``) is set
-to NULL in its block; the ingest always stores one, so a NULL raw record marks an erased lead.
+(``ERASED_COLUMNS`` of the lead table: email, phone, SIREN and the identity keys; its raw record and
+every supplied value in its delivery's block: ``models.raw_record``), but its ids (``lead_id``,
+``replaces_lead_id``), and the lead is marked ``erased``; the details of its reasons become
+``ERASED_DETAIL`` (a detail may quote a value). Its verdict, reason codes, outcome events (but their
+``note``), review decisions (but their ``comment``), claims and billing lines stay, so counts and
+invoices are unchanged.
 """
 
 import json
@@ -29,30 +29,29 @@ from leadgov.models.identity import IdentityRun
 from leadgov.models.identity_store import rebuild_runs
 from leadgov.models.lead_review import LeadReviewDecision
 from leadgov.models.outcome import OutcomeEvent
-from leadgov.models.raw_record_store import delete_raw_records, erase_raw_records, raw_records_at, search_raw_records
+from leadgov.models.raw_record_store import (
+    delete_raw_records,
+    erase_raw_records,
+    raw_records_at,
+    search_raw_records,
+    supplied_values_at,
+)
 from leadgov.models.supplier import ContractVersion, Supplier
 from leadgov.models.suppression import SuppressionEntry
 
-#: The lead columns that hold the person's data (or may: free text written by or about them).
-PERSONAL_COLUMNS = ("first_name", "last_name", "job_title", "email", "phone", "need", "consent_proof")
-#: The other values a supplier delivers for a lead: company, target and consent fields. Free text
-#: (a source, a legal form, a country) may quote the person, so an erasure takes them too.
-SUPPLIED_COLUMNS = ("collected_at", "company_name", "siren", "naf_code", "employees", "legal_form", "postal_code",
-                    "department", "country", "language", "budget_eur", "project_horizon_months", "source",
-                    "campaign", "consent_at", "notice_sent_at")
-#: Keyed hashes of the email and phone: pseudonymous personal data, erased with the values.
-KEY_COLUMNS = ("email_key", "phone_key")
-#: Every lead column an erasure sets to NULL: all but the ids, the delivery and the verdict.
-ERASED_COLUMNS = PERSONAL_COLUMNS + SUPPLIED_COLUMNS + KEY_COLUMNS
+#: The lead table's columns of values a supplier delivered, and the keyed hashes of the email and phone
+#: (pseudonymous personal data): an erasure sets them to NULL. The lead's other supplied values are in
+#: its delivery's block, erased there (``models.raw_record.SUPPLIED_VALUES``).
+ERASED_COLUMNS = ("siren", "email", "phone", "email_key", "phone_key")
 #: The detail of an erased lead's reasons: the code stays, the detail quoted the lead's values.
 ERASED_DETAIL = "erased with the lead's data"
-_ERASED_VALUES = {name: None for name in ERASED_COLUMNS}
+_ERASED_VALUES: dict[str, object] = {**dict.fromkeys(ERASED_COLUMNS), "erased": True}
 _NO_SYNC = {"synchronize_session": False}
 
 
 def not_erased() -> ColumnElement[bool]:
-    """SQL condition: the lead still holds some personal data (a value or an identity key)."""
-    return or_(*(getattr(Lead, name).isnot(None) for name in ERASED_COLUMNS))
+    """SQL condition: the lead still holds its data (it was neither erased nor stored SUPPRESSED)."""
+    return Lead.erased.is_(False)
 
 
 def _erase_details(session: Session, reasons: ColumnElement[bool]) -> None:
@@ -227,16 +226,13 @@ def add_suppression(session: Session, entries: list[dict[str, object]]) -> None:
 
 # --- access ------------------------------------------------------------------------------------
 
-_EXPORT_LEAD_COLUMNS = (
-    "lead_id", "row_number", "delivered_on", "status", "primary_reason", "flags", "collected_at", "company_name",
-    "siren", "naf_code", "employees", "legal_form", "postal_code", "department", "country", "first_name",
-    "last_name", "job_title", "email", "phone", "language", "budget_eur", "project_horizon_months", "need",
-    "source", "campaign", "consent_at", "consent_proof", "notice_sent_at", "replaces_lead_id",
-)  # fmt: skip
+_EXPORT_LEAD_COLUMNS = ("lead_id", "row_number", "delivered_on", "status", "primary_reason", "flags", "siren", "email",
+                        "phone", "replaces_lead_id")
 
 
 def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
-    """Everything stored on these leads, with their supplier, delivery and contract version."""
+    """Everything stored on these leads, with their supplier, delivery and contract version, their
+    supplied values and raw record."""
     pks = sorted({int(pk) for pk in lead_pks})
     columns = ["lead_pk", "supplier_id", "supplier_name", "delivery_id", "file_name", "contract_version_id",
                "contract_id", "contract_sha256", *_EXPORT_LEAD_COLUMNS]
@@ -251,6 +247,7 @@ def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:
             .join(ContractVersion, ContractVersion.id == Delivery.contract_version_id)
             .where(Lead.id.in_(chunk))).all()
     leads = pd.DataFrame(rows, columns=columns).sort_values("lead_pk").reset_index(drop=True)
+    leads = pd.concat([leads, supplied_values_at(session, leads)], axis=1)
     leads["raw_record"] = raw_records_at(session, leads)
     return leads
 

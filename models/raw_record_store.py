@@ -1,4 +1,5 @@
-"""Writing, reading, searching and erasing raw records (``models.raw_record``), block by block.
+"""Writing, reading, searching and erasing raw records and supplied values (``models.raw_record``), block
+by block.
 
 Functions take a session and never commit. Every read names the blocks it needs by delivery and row
 range first (a small query), then decodes only those; a search decodes every block, one batch of
@@ -17,7 +18,7 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import chunks
-from leadgov.models.raw_record import BLOCK_ROWS, RawRecordBlock
+from leadgov.models.raw_record import BLOCK_ROWS, SUPPLIED_VALUES, RawRecordBlock
 
 _WRITE = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))  # the fastest level
 #: Blocks read and decoded at once (a search reads them all, this many at a time).
@@ -26,11 +27,25 @@ _NO_SYNC = {"synchronize_session": False}
 
 
 def encode_block(row_numbers: np.ndarray, records: pa.Array | pa.ChunkedArray) -> bytes:
-    """One block's bytes: an Arrow IPC stream of (row_number int32, raw_record text), zstd-compressed. The
+    """A block's records: an Arrow IPC stream of (row_number int32, raw_record text), zstd-compressed. The
     text keeps its Arrow type, 32- or 64-bit offsets (a block of a hostile file may pass 2 GB), not copied."""
     if not pa.types.is_string(records.type) and not pa.types.is_large_string(records.type):
         records = records.cast(pa.large_string())
-    table = pa.table({"row_number": pa.array(np.asarray(row_numbers, dtype=np.int32)), "raw_record": records})
+    return _stream(pa.table({"row_number": _row_numbers(row_numbers), "raw_record": records}))
+
+
+def encode_values(row_numbers: np.ndarray, values: pa.Table) -> bytes:
+    """A block's supplied values: an Arrow IPC stream of row_number int32 and the ``SUPPLIED_VALUES``
+    columns (``values``: a table of those columns, in that schema), zstd-compressed."""
+    return _stream(pa.Table.from_arrays([_row_numbers(row_numbers), *values.columns],
+                                        names=["row_number", *values.column_names]))
+
+
+def _row_numbers(row_numbers: np.ndarray) -> pa.Array:
+    return pa.array(np.asarray(row_numbers, dtype=np.int32))
+
+
+def _stream(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema, options=_WRITE) as writer:
         writer.write_table(table)
@@ -39,8 +54,24 @@ def encode_block(row_numbers: np.ndarray, records: pa.Array | pa.ChunkedArray) -
 
 
 def decode_block(blob: bytes) -> pa.Table:
-    """A block's (row_number, raw_record) table."""
+    """A block's (row_number, raw_record) table, or its (row_number, supplied values...) table."""
     return pa.ipc.open_stream(pa.py_buffer(blob)).read_all()
+
+
+def supplied_table(values: pd.DataFrame) -> pa.Table:
+    """``values``' ``SUPPLIED_VALUES`` columns as an Arrow table of that schema (a column it lacks: NULL).
+    Text stays text, whole numbers whole, times naive and floored to the microsecond."""
+    arrays = []
+    for field in SUPPLIED_VALUES:
+        if field.name not in values.columns:
+            arrays.append(pa.nulls(len(values), field.type))
+            continue
+        column = values[field.name]
+        if pa.types.is_timestamp(field.type):
+            column = column.dt.floor("us")
+        arrays.append(pa.array(column.array, from_pandas=True).cast(field.type) if len(column)
+                      else pa.array([], field.type))
+    return pa.Table.from_arrays(arrays, schema=SUPPLIED_VALUES)
 
 
 def _as_arrow(records: pd.Series) -> pa.ChunkedArray:
@@ -54,29 +85,42 @@ RecordTexts = Callable[[int, int], pa.ChunkedArray]
 
 
 def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: RecordTexts,
-                       erased: np.ndarray | None = None) -> None:
-    """Store a delivery's raw records as blocks of ``BLOCK_ROWS`` rows, in one statement: ``records``
-    gives the texts of the rows of ``row_numbers`` (file order), a block's at a time, so that a million
-    records (about 600 MB) are never all in memory; a row ``erased`` (True) is stored already erased (NULL).
-    Blocks are built and compressed on every core (Arrow's kernels and zstd free the GIL)."""
+                       values: pd.DataFrame, erased: np.ndarray | None = None) -> None:
+    """Store a delivery's raw records and supplied values as blocks of ``BLOCK_ROWS`` rows, in one
+    statement: ``records`` gives the texts of the rows of ``row_numbers`` (file order), a block's at a
+    time, so that a million records (about 600 MB) are never all in memory; ``values`` holds the rows'
+    supplied values (``SUPPLIED_VALUES`` columns, aligned with ``row_numbers``; others are ignored). A row
+    ``erased`` (True) is stored already erased (NULL record and values). Blocks are built and compressed
+    on every core (Arrow's kernels and zstd free the GIL)."""
     numbers = np.asarray(row_numbers, dtype=np.int64)
     if not len(numbers):
         return
     gone = np.zeros(len(numbers), dtype=bool) if erased is None else np.asarray(erased, dtype=bool)
+    supplied = values.loc[:, [c for c in SUPPLIED_VALUES.names if c in values.columns]]
 
-    def block(bounds: tuple[int, int]) -> bytes:
+    def block(bounds: tuple[int, int]) -> tuple[bytes, bytes]:
         start, stop = bounds
         texts = records(start, stop - start)
+        table = supplied_table(supplied.iloc[start:stop])
         if gone[start:stop].any():
-            texts = pc.if_else(pa.array(gone[start:stop]), pa.scalar(None, texts.type), texts)
-        return encode_block(numbers[start:stop], texts)
+            mask = pa.array(gone[start:stop])
+            texts = pc.if_else(mask, pa.scalar(None, texts.type), texts)
+            table = _blanked(table, mask)
+        return encode_block(numbers[start:stop], texts), encode_values(numbers[start:stop], table)
 
     bounds = [(start, min(start + BLOCK_ROWS, len(numbers))) for start in range(0, len(numbers), BLOCK_ROWS)]
     with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1)) as pool:
         encoded = list(pool.map(block, bounds))
     session.execute(insert(RawRecordBlock), [
         {"delivery_id": delivery_id, "first_row": int(numbers[start]), "last_row": int(numbers[stop - 1]),
-         "records": blob} for (start, stop), blob in zip(bounds, encoded, strict=True)])
+         "records": blob, "supplied_values": values_blob}
+        for (start, stop), (blob, values_blob) in zip(bounds, encoded, strict=True)])
+
+
+def _blanked(table: pa.Table, rows: pa.Array) -> pa.Table:
+    """``table`` with every column NULL at ``rows`` (a boolean mask)."""
+    return pa.Table.from_arrays([pc.if_else(rows, pa.scalar(None, column.type), column) for column in table.columns],
+                                schema=table.schema)
 
 
 def _blocks_holding(session: Session, rows: pd.DataFrame) -> list[int]:
@@ -94,10 +138,11 @@ def _blocks_holding(session: Session, rows: pd.DataFrame) -> list[int]:
     return sorted(set(wanted))
 
 
-def _decoded(session: Session, ids: Sequence[int]) -> Iterator[tuple[RawRecordBlock, pa.Table]]:
+def _decoded(session: Session, ids: Sequence[int], part: str = "records") -> Iterator[tuple[RawRecordBlock, pa.Table]]:
+    """The blocks of ``ids``, each with its decoded ``part`` (``records`` or ``supplied_values``)."""
     for chunk in chunks(ids, _DECODE_BATCH):
         for block in session.scalars(select(RawRecordBlock).where(RawRecordBlock.id.in_(chunk))).all():
-            yield block, decode_block(block.records)
+            yield block, decode_block(getattr(block, part))
 
 
 def raw_records_at(session: Session, rows: pd.DataFrame) -> pd.Series:
@@ -118,24 +163,71 @@ def raw_records_at(session: Session, rows: pd.DataFrame) -> pd.Series:
     return result
 
 
+def supplied_values_at(session: Session, rows: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The supplied values (``columns`` of ``SUPPLIED_VALUES``, all by default) of each row of ``rows``
+    (``delivery_id``, ``row_number``), aligned with ``rows``' index: NULL when erased or never stored.
+    Text comes back as ``object`` (None when missing), whole numbers as ``Int64``, amounts as
+    ``Float64``, times as ``datetime64[us]``."""
+    names = list(SUPPLIED_VALUES.names if columns is None else columns)
+    schema = pa.schema([SUPPLIED_VALUES.field(name) for name in names])
+    found: list[pa.Table] = []
+    positions: list[np.ndarray] = []
+    if not rows.empty:
+        keys = pd.MultiIndex.from_frame(rows[["delivery_id", "row_number"]].astype("int64"))
+        for block, table in _decoded(session, _blocks_holding(session, rows), "supplied_values"):
+            stored = pd.MultiIndex.from_arrays([np.full(table.num_rows, block.delivery_id, dtype=np.int64),
+                                                table.column("row_number").to_numpy().astype(np.int64)])
+            position = stored.get_indexer(keys)
+            hit = np.flatnonzero(position >= 0)
+            if len(hit):
+                found.append(table.select(names).take(pa.array(position[hit])))
+                positions.append(hit)
+    values = pa.concat_tables(found).cast(schema) if found else schema.empty_table()
+    order = np.full(len(rows), -1, dtype=np.int64)
+    if positions:
+        order[np.concatenate(positions)] = np.arange(values.num_rows)
+    values = values.take(pa.array(order, mask=order < 0))  # a row found nowhere: NULL values
+    return pd.DataFrame({name: _pandas(values.column(name), rows.index) for name in names}, index=rows.index)
+
+
+def _pandas(column: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """A supplied value column as pandas, on ``index``: see ``supplied_values_at``."""
+    if pa.types.is_timestamp(column.type):
+        return pd.Series(column.to_pandas().array, index=index)
+    if pa.types.is_integer(column.type):
+        return pd.Series(column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array, index=index)
+    if pa.types.is_floating(column.type):
+        return pd.Series(column.to_pandas(types_mapper={pa.float64(): pd.Float64Dtype()}.get).array, index=index)
+    return pd.Series(column.to_pylist(), dtype=object, index=index)
+
+
 def erase_raw_records(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
-    """Set the raw records of these (``delivery_id``, ``row_number``) to NULL, rewriting the blocks
-    that hold them: the (``delivery_id``, ``row_number``) whose record held something."""
+    """Set the raw records and supplied values of these (``delivery_id``, ``row_number``) to NULL,
+    rewriting the blocks that hold them: the (``delivery_id``, ``row_number``) whose record or values
+    held something."""
     erased: list[pd.DataFrame] = []
     if rows.empty:
         return _places(erased)
     wanted = rows[["delivery_id", "row_number"]].astype("int64")
     for block, table in list(_decoded(session, _blocks_holding(session, rows))):
+        values = decode_block(block.supplied_values)
+        if not values.column("row_number").equals(table.column("row_number")):
+            raise ValueError(f"raw record block {block.id}: its records and supplied values are not of the same rows")
         drop = wanted.loc[wanted["delivery_id"] == block.delivery_id, "row_number"].to_numpy()
-        hit = pc.and_(pc.is_in(table.column("row_number"), pa.array(drop.astype(np.int32))),
-                      pc.is_valid(table.column("raw_record")))
+        held = pc.is_valid(table.column("raw_record"))
+        for column in values.columns[1:]:
+            held = pc.or_(held, pc.is_valid(column))
+        hit = pc.and_(pc.is_in(table.column("row_number"), pa.array(drop.astype(np.int32))), held)
         if not pc.any(hit).as_py():
             continue
+        numbers = table.column("row_number")
         erased.append(pd.DataFrame({"delivery_id": block.delivery_id,
-                                    "row_number": table.column("row_number").filter(hit).to_numpy().astype("int64")}))
+                                    "row_number": numbers.filter(hit).to_numpy().astype("int64")}))
         records = pc.if_else(hit, pa.scalar(None, pa.large_string()), table.column("raw_record")).combine_chunks()
+        kept = _blanked(values.drop_columns(["row_number"]), hit.combine_chunks())
         session.execute(update(RawRecordBlock).where(RawRecordBlock.id == block.id)
-                        .values(records=encode_block(table.column("row_number").to_numpy(), records)),
+                        .values(records=encode_block(numbers.to_numpy(), records),
+                                supplied_values=encode_values(values.column("row_number").to_numpy(), kept)),
                         execution_options=_NO_SYNC)
     return _places(erased)
 

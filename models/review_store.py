@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from leadgov.models.db import changed_rows, chunks, frame_day, query_frame, rows_frame
 from leadgov.models.delivery import Delivery, Lead, LeadReason
 from leadgov.models.lead_review import LeadReviewDecision
+from leadgov.models.raw_record_store import supplied_values_at
 from leadgov.models.statuses import LeadStatus, ReviewDecision
 
 #: What a review list may show of a lead: never a name, an email address or a phone number. The email's
-#: domain is derived from the stored email by the caller and the email itself dropped at once.
-LISTED = (Lead.company_name, Lead.siren, Lead.naf_code, Lead.employees, Lead.legal_form, Lead.department,
-          Lead.country, Lead.job_title, Lead.budget_eur, Lead.project_horizon_months, Lead.source,
-          Lead.collected_at)
+#: domain is derived from the stored email by the caller and the email itself dropped at once. SIREN and
+#: email are columns of the lead table; the others are supplied values, read from the delivery's blocks.
+LISTED = ("company_name", "siren", "naf_code", "employees", "legal_form", "department", "country", "job_title",
+          "budget_eur", "project_horizon_months", "source", "collected_at")
 LEAD_COLUMNS = ["lead_pk", "supplier_id", "lead_id", "delivery_id", "row_number", "contract_version_id",
                 "delivered_on", "status", "decided_on", "primary_reason", "replaces_lead_id"]
 _LEAD_FIELDS = (Lead.id, Lead.supplier_id, Lead.lead_id, Lead.delivery_id, Lead.row_number,
@@ -27,13 +28,17 @@ _LEAD_FIELDS = (Lead.id, Lead.supplier_id, Lead.lead_id, Lead.delivery_id, Lead.
 def waiting_leads(session: Session, supplier_id: str | None = None, *, listed: bool = False) -> pd.DataFrame:
     """Every lead still in review (``LEAD_COLUMNS``; with ``listed``, also the ``LISTED`` fields and
     ``email``), oldest delivery first."""
-    extra = (*LISTED, Lead.email) if listed else ()
+    extra = (Lead.siren, Lead.email) if listed else ()
     query = (select(*_LEAD_FIELDS, *extra).join(Delivery, Delivery.id == Lead.delivery_id)
              .where(Lead.status == LeadStatus.REVIEW.value)
              .order_by(Lead.delivered_on, Lead.supplier_id, Lead.delivery_id, Lead.row_number))
     if supplier_id is not None:
         query = query.where(Lead.supplier_id == supplier_id)
-    return query_frame(session, query, [*LEAD_COLUMNS, *(c.key for c in extra)])
+    leads = query_frame(session, query, [*LEAD_COLUMNS, *(c.key for c in extra)])
+    if not listed:
+        return leads
+    values = supplied_values_at(session, leads, [name for name in LISTED if name != "siren"])
+    return pd.concat([leads, values], axis=1).loc[:, [*LEAD_COLUMNS, *LISTED, "email"]]
 
 
 def leads_named(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> pd.DataFrame:

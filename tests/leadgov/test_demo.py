@@ -2,12 +2,14 @@
 
 import re
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from leadgov.models import Lead, LeadReason, LeadReviewDecision, alert_store, incident_store
 from leadgov.models.committee_store import list_deliveries
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import decisions
+from leadgov.models.raw_record_store import supplied_values_at
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.models.supplier import Supplier
 
@@ -46,8 +48,11 @@ def test_demo_plays_the_quarter(demo_run):
         states = {s.id: s.state for s in session.query(Supplier)}
         verdicts = {s: [d.verdict for d in decisions(session, s)] for s in states}
         packs = {(d.report, d.medium, d.status) for d in list_deliveries(session)}
-        notices = session.execute(select(func.count(Lead.id), func.count(Lead.notice_sent_at))
-                                  .where(Lead.supplier_id == "datapulse")).one()
+        datapulse = pd.DataFrame(session.execute(select(Lead.delivery_id, Lead.row_number)
+                                                 .where(Lead.supplier_id == "datapulse")).all(),
+                                 columns=["delivery_id", "row_number"])
+        sent = supplied_values_at(session, datapulse, ["notice_sent_at"])["notice_sent_at"]
+        notices = (len(datapulse), int(sent.notna().sum()))
         no_notice = session.scalar(select(func.count(LeadReason.id)).where(LeadReason.code == "NO_NOTICE"))
         no_consent = session.scalar(select(func.count(LeadReason.id)).join(
             Lead, (Lead.delivery_id == LeadReason.delivery_id) & (Lead.row_number == LeadReason.row_number))

@@ -251,10 +251,13 @@ def test_the_euro_column_refuses_a_float_hidden_in_objects():
 
 
 def test_lead_rows_allow_the_lead_tables_personal_columns_only():
-    """Not strict, so that the supplier's normalised fields pass; but only columns of the lead table."""
+    """Not strict, so that the supplier's normalised fields the lead table holds pass; but only columns of
+    the lead table: the other supplied values go to the delivery's blocks."""
     assert LeadRows.to_schema().strict is False
-    with_person = lead_rows_frame().assign(first_name="Camille", last_name="Martin", phone="+33612345678")
+    with_person = lead_rows_frame().assign(email="camille.martin@nexalog.fr", phone="+33612345678", siren="732829320")
     LeadRows.validate(with_person)
+    with pytest.raises(SchemaError, match="lead_table_columns"):
+        LeadRows.validate(lead_rows_frame().assign(first_name="Camille"))
 
 
 def test_a_frame_with_gaps_in_its_index_keeps_its_values():

@@ -75,12 +75,14 @@ def fresh(n: int, day: date, **overrides) -> dict:
 
 def leads_table(db_url) -> pd.DataFrame:
     """Every column of every lead, by id, and its raw record (kept in blocks beside the lead table)."""
-    from leadgov.models.raw_record_store import raw_records_at
+    from leadgov.models.raw_record_store import raw_records_at, supplied_values_at
 
     with session_scope(db_url) as session:
         rows = session.execute(select(Lead.__table__).order_by(Lead.id)).mappings().all()
         frame = pd.DataFrame([dict(r) for r in rows], dtype=object)
         frame["raw_record"] = raw_records_at(session, frame) if len(frame) else pd.Series(dtype=object)
+        if len(frame):  # the supplied values, kept in the blocks too
+            frame = frame.join(supplied_values_at(session, frame).astype(object))
     return frame
 
 
@@ -101,8 +103,9 @@ def import_events(db_url, rows, supplier_id="acme-leads"):
 
 
 def erased(frame: pd.DataFrame) -> pd.Series:
-    """Which leads hold no personal data at all (every personal column, supplied value and key NULL)."""
-    return frame[ERASED_COLUMNS + SUPPLIED_COLUMNS].isna().all(axis=1)
+    """Which leads hold no personal data at all (every personal column, supplied value and key NULL), and
+    say so."""
+    return frame[ERASED_COLUMNS + SUPPLIED_COLUMNS].isna().all(axis=1) & frame["erased"].astype(bool)
 
 
 def holds_personal(frame: pd.DataFrame) -> pd.Series:
@@ -186,7 +189,7 @@ def test_purge_erases_only_leads_past_their_contracts_retention(db_url):
     assert erased(after[old]).all()
     assert holds_personal(after[~old]).all()  # younger leads and the other contract's leads untouched
     pd.testing.assert_frame_equal(after[~old], before[~old])
-    unchanged = [c for c in before.columns if c not in ERASED_COLUMNS + SUPPLIED_COLUMNS]
+    unchanged = [c for c in before.columns if c not in [*ERASED_COLUMNS, *SUPPLIED_COLUMNS, "erased"]]
     pd.testing.assert_frame_equal(after[unchanged], before[unchanged])  # ids, delivery, verdicts, day
     assert after.loc[old, "consent_at"].isna().all() and after.loc[old, "source"].isna().all()
     for model, rows in kept_tables.items():  # billing lines, deliveries' counts, claims

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 from factories import HMAC_KEY, contract_dict, lead, to_csv
@@ -28,7 +29,7 @@ from leadgov.cli import app
 from leadgov.config.settings import Settings
 from leadgov.models import Delivery, Lead, LeadReason, OutboxAlert
 from leadgov.models.db import session_scope
-from leadgov.models.raw_record_store import decode_block, raw_records_at
+from leadgov.models.raw_record_store import decode_block, raw_records_at, supplied_values_at
 from leadgov.services.deliveries import DeliveryRequest, ResultFilesNotWritten, process_delivery, write_files
 from leadgov.services.gdpr import PersonRequest, erase_person
 from leadgov.services.inbox import InboxRequest, process_inbox
@@ -61,7 +62,7 @@ ZOE_VALUES = re.compile(
 #: The lead columns an erased lead keeps: what billing, claims and audits need (ids, delivery,
 #: verdict, the day of the decision). Stated here, not imported, so that the test can fail.
 KEPT_COLUMNS = {"id", "delivery_id", "supplier_id", "row_number", "delivered_on", "status", "primary_reason", "flags",
-                "lead_id", "replaces_lead_id"}
+                "lead_id", "replaces_lead_id", "erased"}
 
 
 def settings(db_url: str, **values) -> Settings:
@@ -102,10 +103,17 @@ def text_cells(db_url: str) -> dict[str, str]:
             for number, row in enumerate(session.execute(select(*columns)).all()):
                 cells |= {f"{table.name}.{c.name}#{number}": v for c, v in zip(columns, row, strict=True)
                           if isinstance(v, str)}
-        if "raw_record_block" in schema.tables:  # raw records: compressed blocks, read as their texts
-            for block, records in session.execute(text("SELECT id, records FROM raw_record_block")).all():
-                texts = decode_block(bytes(records)).column("raw_record").to_pylist()
-                cells |= {f"raw_record_block.raw_record#{block}.{i}": v for i, v in enumerate(texts) if v is not None}
+        if "raw_record_block" in schema.tables:  # raw records and supplied values: compressed blocks, read as text
+            values = "supplied_values" in schema.tables["raw_record_block"].c
+            for block, *blobs in session.execute(text(
+                    f"SELECT id, records{', supplied_values' if values else ''} FROM raw_record_block")).all():
+                for blob in blobs:
+                    table = decode_block(bytes(blob))
+                    for name in table.column_names[1:]:
+                        if pa.types.is_large_string(table.schema.field(name).type) or pa.types.is_string(
+                                table.schema.field(name).type):
+                            cells |= {f"raw_record_block.{name}#{block}.{i}": v
+                                      for i, v in enumerate(table.column(name).to_pylist()) if v is not None}
     return cells
 
 
@@ -133,8 +141,9 @@ def test_erase_leaves_no_supplier_value_of_the_person_in_the_database_or_regener
     imported = import_outcomes(runtime(db_url), OutcomesImportRequest(outcomes))
     assert imported.imported.stored == 1, imported
     seen = {place.split("#")[0] for place in leaks(text_cells(db_url))}  # the scan sees her before the erasure
-    assert seen >= {"lead.company_name", "lead.legal_form", "lead.country", "lead.source", "lead.campaign",
-                    "lead.email", "raw_record_block.raw_record", "lead_reason.detail", "outcome_event.note"}
+    assert seen >= {"raw_record_block.company_name", "raw_record_block.legal_form", "raw_record_block.country",
+                    "raw_record_block.source", "raw_record_block.campaign", "lead.email", "raw_record_block.raw_record",
+                    "lead_reason.detail", "outcome_event.note"}
 
     erased = erase_person(runtime(db_url), PersonRequest(emails=("zoe.zorglub@zorglub-conseil.fr",)))
     assert erased.leads_erased == 1
@@ -142,10 +151,13 @@ def test_erase_leaves_no_supplier_value_of_the_person_in_the_database_or_regener
     assert leaks(text_cells(db_url)) == {}
     with session_scope(db_url) as session:
         rows = [dict(r) for r in session.execute(select(Lead.__table__).order_by(Lead.row_number)).mappings()]
-        records = raw_records_at(session, pd.DataFrame(rows))
+        places = pd.DataFrame(rows)
+        records = raw_records_at(session, places)
+        values = supplied_values_at(session, places).astype(object).where(lambda v: v.notna(), None)
         reasons = session.execute(select(LeadReason.code).where(LeadReason.row_number == 1)
                                   .order_by(LeadReason.id)).scalars().all()
-    zoe, other = rows[0] | {"raw_record": records.iloc[0]}, rows[1] | {"raw_record": records.iloc[1]}
+    zoe, other = ({**rows[i], **values.iloc[i].to_dict(), "raw_record": records.iloc[i]} for i in (0, 1))
+    assert zoe["erased"] is True and other["erased"] is False
     assert {name for name, value in zoe.items() if value is not None} <= KEPT_COLUMNS
     assert (zoe["lead_id"], zoe["status"], zoe["primary_reason"]) == ("ZG-0077", "rejected", "OUT_OF_TARGET_GEO")
     assert {"UNAUTHORIZED_SOURCE", "OUT_OF_TARGET_SIZE", "OUT_OF_TARGET_SECTOR"} <= set(reasons)  # codes kept
@@ -172,6 +184,8 @@ def test_a_delivery_of_an_erased_person_stores_nothing_of_them(db_url, tmp_path)
     later = process_delivery(runtime(db_url), DeliveryRequest(contract, file, DAY).with_files_in(tmp_path / "out"))
     assert "SUPPRESSED" in later.verdicts["reasons"].iloc[0].split(";")
     assert leaks(text_cells(db_url)) == {}
+    with session_scope(db_url) as session:  # stored erased: the retention and a later erasure count it no more
+        assert dict(session.execute(select(Lead.lead_id, Lead.erased)).all()) == {"L-00002": False, "ZG-0077": True}
     outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in (later.result_file, later.return_file)}
     assert leaks(outputs) == {}
 
@@ -201,7 +215,9 @@ def test_leads_erased_before_the_upgrade_lose_their_supplied_values_too(db_url, 
     after = leads_of(db_url)
     assert {name for name, value in after["ZG-0077"].items() if value is not None} <= KEPT_COLUMNS
     # 0011 adds the notice and 0012 the decision day: NULL for leads stored before
-    assert after["L-00002"] == {**other_before, "notice_sent_at": None, "decided_on": None}
+    # 0022 says whether a lead was erased
+    assert after["L-00002"] == {**other_before, "notice_sent_at": None, "decided_on": None, "erased": False}
+    assert after["ZG-0077"]["erased"] is True
 
 
 def leads_of(db_url: str) -> dict[str, dict]:
@@ -212,6 +228,10 @@ def leads_of(db_url: str) -> dict[str, dict]:
         if "raw_record" not in table.c:  # since 0020, raw records are kept in blocks beside the leads
             records = raw_records_at(session, pd.DataFrame(rows))
             rows = [row | {"raw_record": record} for row, record in zip(rows, records, strict=True)]
+        if "company_name" not in table.c:  # since 0022, so are the other supplied values
+            values = supplied_values_at(session, pd.DataFrame(rows)).astype(object)
+            values = values.where(values.notna(), None).to_dict("records")
+            rows = [row | value for row, value in zip(rows, values, strict=True)]
         return {row["lead_id"]: row for row in rows}
 
 

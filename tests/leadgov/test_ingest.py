@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from leadgov.identity import identity_keys, value_hmac
 from leadgov.models import ContractVersion, Delivery, Lead, LeadReason, SuppressionEntry, delivery_store
 from leadgov.models.db import session_scope
+from leadgov.models.raw_record_store import supplied_values_at
 from leadgov.models.supplier import ContractConflict
 
 ACME = make_contract_file()
@@ -47,7 +48,9 @@ def test_delivery_records_counts_and_contract_version(db_url):
         stored = session.scalars(select(Lead).order_by(Lead.row_number)).all()
         assert stored[0].phone == "+33612340001" and stored[0].email == "camille.martin1@nexalog.fr"
         assert stored[1].primary_reason == "OUT_OF_TARGET_SIZE" and stored[0].status == "accepted"
-        assert stored[0].collected_at.isoformat() == "2027-02-27T10:00:00"
+        values = supplied_values_at(session, pd.DataFrame({"delivery_id": [delivery.id] * 2, "row_number": [1, 2]}))
+        assert values["collected_at"].iloc[0].isoformat() == "2027-02-27T10:00:00"
+        assert values["employees"].tolist() == [int(lead(1)["employees"]), 1]
 
 
 def test_duplicate_previous_within_window_boundary_included(db_url):
@@ -141,9 +144,14 @@ def test_contract_versions(db_url):
 
 
 def test_a_column_no_lead_fills_is_stored_null_and_a_filled_one_as_delivered(db_url):
-    """insert_leads leaves out the columns the delivery never fills: they must still read NULL."""
-    ingest(db_url, [lead(1, campaign=None), lead(2, campaign=None)])
-    ingest(db_url, [lead(3, campaign="printemps"), lead(4, campaign=None)], day=DELIVERED_ON + timedelta(days=1))
+    """insert_leads leaves out the columns the delivery never fills, and a block the values no lead fills:
+    they must still read NULL."""
+    ingest(db_url, [lead(1, campaign=None, siren=None), lead(2, campaign=None, siren=None)])
+    ingest(db_url, [lead(3, campaign="printemps"), lead(4, campaign=None, siren=None)],
+           day=DELIVERED_ON + timedelta(days=1))
     with session_scope(db_url) as session:
-        stored = dict(session.execute(select(Lead.lead_id, Lead.campaign)).all())
-    assert stored == {"L-00001": None, "L-00002": None, "L-00003": "printemps", "L-00004": None}
+        rows = session.execute(select(Lead.lead_id, Lead.siren, Lead.delivery_id, Lead.row_number)).all()
+        campaigns = supplied_values_at(session, pd.DataFrame(rows), ["campaign"])["campaign"].tolist()
+    stored = {r.lead_id: (campaign, r.siren) for r, campaign in zip(rows, campaigns, strict=True)}
+    assert stored == {"L-00001": (None, None), "L-00002": (None, None), "L-00003": ("printemps", lead(3)["siren"]),
+                      "L-00004": (None, None)}

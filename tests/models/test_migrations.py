@@ -93,7 +93,7 @@ def test_leads_stored_before_notice_sent_at_keep_their_data_and_have_no_notice(d
         connection.execute(text(
             "INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, email) "
             "VALUES (1, 's', 1, '2027-02-01', 'accepted', 'a@b.fr')"))
-    upgrade(db_url)
+    command.upgrade(alembic_config(db_url), "0021")  # 0022 moves the notice to the delivery's blocks
     with get_engine(db_url).connect() as connection:
         assert connection.execute(text("SELECT email, notice_sent_at FROM lead")).all() == [("a@b.fr", None)]
     command.downgrade(alembic_config(db_url), "0010")
@@ -170,3 +170,63 @@ def test_who_decided_comes_with_0017_and_earlier_rows_keep_null(db_url):
             ("objected", None)]
     command.downgrade(alembic_config(db_url), "0012")
     assert "requested_by" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("suppression_entry")}
+
+
+def test_supplied_values_move_to_the_blocks_with_0022_and_back_with_its_downgrade(db_url):
+    """0022 moves every lead's supplied values into its delivery's blocks, row by row, and marks erased the
+    leads that held nothing (no value, no key, no raw record); its downgrade puts the values back."""
+    from datetime import datetime
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    from alembic import command
+    from sqlalchemy import text
+
+    from leadgov.models.migrate import alembic_config
+    from leadgov.models.raw_record_store import encode_block, supplied_values_at
+
+    command.downgrade(alembic_config(db_url), "0021")
+    columns = "delivery_id, supplier_id, row_number, delivered_on, status, lead_id, email, email_key"
+    values = ("company_name", "employees", "budget_eur", "collected_at", "need", "department")
+    with get_engine(db_url).begin() as connection:
+        _one_delivery(connection)
+        connection.execute(text(
+            f"INSERT INTO lead ({columns}, {', '.join(values)}) VALUES "
+            "(1, 's', 1, '2027-02-01', 'accepted', 'A', 'a@b.fr', 7, 'Nexalog', 120, 2500.5, "
+            "'2027-01-31 10:00:00.000001', 'Un CRM', '75'), "
+            "(1, 's', 2, '2027-02-01', 'rejected', 'B', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+            "(1, 's', 3, '2027-02-01', 'rejected', 'C', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+            "(1, 's', 4, '2027-02-01', 'accepted', 'D', NULL, NULL, 'Alone SA', NULL, NULL, NULL, NULL, NULL), "
+            "(1, 's', 5, '2027-02-01', 'rejected', 'E', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"))
+        records = encode_block(np.array([1, 2, 4, 5]),
+                               pa.array(['{"a": 1}', None, '{"d": 4}', '{"e": ""}'], pa.large_string()))
+        connection.execute(text("INSERT INTO raw_record_block (delivery_id, first_row, last_row, records) "
+                                "VALUES (1, 1, 5, :records)"), {"records": records})
+    upgrade(db_url)
+    lead_columns = {c["name"] for c in inspect(get_engine(db_url)).get_columns("lead")}
+    assert not set(values) & lead_columns and "erased" in lead_columns
+    with get_engine(db_url).connect() as connection:
+        erased = connection.execute(text("SELECT lead_id, erased FROM lead ORDER BY row_number")).all()
+    from leadgov.models.db import session_scope
+
+    with session_scope(db_url) as session:
+        moved = supplied_values_at(session, pd.DataFrame({"delivery_id": [1] * 4, "row_number": [1, 2, 3, 4]}))
+    # E held nothing but its raw record (every cell blank): not erased
+    assert [(lead_id, bool(flag)) for lead_id, flag in erased] == [("A", False), ("B", True), ("C", True),
+                                                                     ("D", False), ("E", False)]
+    assert moved.loc[0, ["company_name", "employees", "budget_eur", "need", "department"]].tolist() == [
+        "Nexalog", 120, 2500.5, "Un CRM", "75"]
+    assert moved.loc[0, "collected_at"] == pd.Timestamp(datetime(2027, 1, 31, 10, 0, 0, 1))
+    assert moved.loc[1:2].isna().all(axis=None)  # B erased; C had no record (erased): nothing carried over
+    assert moved.loc[3, "company_name"] == "Alone SA"
+
+    command.downgrade(alembic_config(db_url), "0021")
+    assert "supplied_values" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("raw_record_block")}
+    assert "erased" not in {c["name"] for c in inspect(get_engine(db_url)).get_columns("lead")}
+    with get_engine(db_url).connect() as connection:
+        back = connection.execute(text(f"SELECT lead_id, {', '.join(values)} FROM lead ORDER BY row_number")).all()
+    assert [tuple(str(v) if v is not None else None for v in row) for row in back] == [
+        ("A", "Nexalog", "120", "2500.5", "2027-01-31 10:00:00.000001", "Un CRM", "75"),
+        ("B", None, None, None, None, None, None), ("C", None, None, None, None, None, None),
+        ("D", "Alone SA", None, None, None, None, None), ("E", None, None, None, None, None, None)]

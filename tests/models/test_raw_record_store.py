@@ -1,11 +1,13 @@
-"""Raw records in compressed blocks: every record comes back as delivered, by its delivery and row,
-whatever the block it fell in; an erasure blanks exactly the rows asked and rewrites their blocks; a
-search finds a text in any block; the retention purge drops a delivery's blocks."""
+"""Raw records and supplied values in compressed blocks: every record and value comes back as delivered,
+by its delivery and row, whatever the block it fell in; an erasure blanks exactly the rows asked and
+rewrites their blocks; a search finds a text in any block; the retention purge drops a delivery's blocks."""
 
 import json
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from factories import ingest, lead
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 from leadgov.models import raw_record_store as store
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
-from leadgov.models.raw_record import RawRecordBlock
+from leadgov.models.raw_record import SUPPLIED_VALUES, RawRecordBlock
 
 
 def places(rows: list[tuple[int, int]]) -> pd.DataFrame:
@@ -50,9 +52,79 @@ def test_an_erasure_blanks_exactly_the_rows_asked_and_says_which_held_something(
         erased = store.erase_raw_records(session, places([(delivery_id, 2), (delivery_id, 5), (delivery_id, 99)]))
         again = store.erase_raw_records(session, places([(delivery_id, 2)]))
         records = store.raw_records_at(session, places([(delivery_id, n) for n in range(1, 8)]))
+        values = store.supplied_values_at(session, places([(delivery_id, n) for n in range(1, 8)]))
     assert sorted(erased["row_number"].tolist()) == [2, 5]
     assert again.empty  # nothing held any more
     assert records.isna().tolist() == [False, True, False, False, True, False, False]
+    assert values.isna().all(axis=1).tolist() == [False, True, False, False, True, False, False]
+    assert values.notna().any(axis=1).tolist() == [True, False, True, True, False, True, True]
+
+
+def test_supplied_values_come_back_as_normalised_by_delivery_and_row(db_url, small_blocks):
+    rows = [lead(n, company_name=f"Société {n}", employees=str(10 * n), campaign="printemps") for n in range(1, 8)]
+    rows[3]["campaign"] = None
+    delivery_id = ingest(db_url, rows).delivery_id
+    with session_scope(db_url) as session:
+        wanted = places([(delivery_id, 7), (delivery_id, 4), (delivery_id, 99), (delivery_id, 1)])
+        values = store.supplied_values_at(session, wanted.set_index(pd.Index([5, 5, 6, 7])))
+        some = store.supplied_values_at(session, wanted, ["employees", "collected_at"])
+    assert values.index.tolist() == [5, 5, 6, 7]  # aligned with the rows asked, a repeated index included
+    assert list(values.columns) == SUPPLIED_VALUES.names and list(some.columns) == ["employees", "collected_at"]
+    assert values["company_name"].tolist() == ["Société 7", "Société 4", None, "Société 1"]
+    assert values["employees"].tolist()[:2] == [70, 40] and values["employees"].isna().tolist()[2]
+    assert values["campaign"].iloc[1] is None and values["campaign"].iloc[0] == "printemps"
+    assert str(values["collected_at"].dtype).startswith("datetime64") and values["collected_at"].iloc[2] is pd.NaT
+    assert values["collected_at"].iloc[0] == pd.Timestamp(lead(7)["collected_at"])
+    assert values.iloc[2].isna().all()  # no such row
+    pd.testing.assert_frame_equal(some, values.loc[:, ["employees", "collected_at"]].set_axis(wanted.index))
+
+
+#: Generated supplied values: any text, whole numbers of 64 bits, amounts (NaN is missing), times of any
+#: year to the nanosecond (stored to the microsecond, floored), and missing values everywhere.
+_TIMES = st.one_of(st.none(), st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)).map(
+    lambda t: pd.Timestamp(t) + pd.Timedelta(nanoseconds=789)))
+_VALUES = {
+    "text": st.one_of(st.none(), st.text(max_size=20)),
+    "int": st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1)),
+    "float": st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    "time": _TIMES,
+}
+
+
+def _kind(field) -> str:
+    if pa.types.is_timestamp(field.type):
+        return "time"
+    if pa.types.is_integer(field.type):
+        return "int"
+    return "float" if pa.types.is_floating(field.type) else "text"
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), size=st.integers(min_value=1, max_value=12), first=st.integers(min_value=1, max_value=10_000))
+def test_a_block_gives_back_every_supplied_value_exactly(data, size, first):
+    """The values' encoding is exact for every type the normaliser gives (its pandas dtypes), a column
+    the delivery lacks reads NULL, and times are floored to the microsecond."""
+    present = data.draw(st.lists(st.sampled_from(SUPPLIED_VALUES.names), unique=True))
+    dtypes = {"text": "str", "int": "Int64", "float": "Float64", "time": "datetime64[ns]"}
+    columns = {}
+    for name in present:
+        kind = _kind(SUPPLIED_VALUES.field(name))
+        cells = data.draw(st.lists(_VALUES[kind], min_size=size, max_size=size))
+        columns[name] = pd.Series(cells, dtype=dtypes[kind] if kind != "text" else object).astype(dtypes[kind])
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(size))
+    numbers = np.arange(first, first + size)
+    table = store.decode_block(store.encode_values(numbers, store.supplied_table(frame)))
+    assert table.column("row_number").to_pylist() == numbers.tolist()
+    for name in SUPPLIED_VALUES.names:
+        got = table.column(name).to_pylist()
+        if name not in columns:
+            assert got == [None] * size
+            continue
+        kind = _kind(SUPPLIED_VALUES.field(name))
+        wanted = [None if pd.isna(v) else v for v in columns[name].astype(object)]
+        if kind == "time":
+            wanted = [None if v is None else v.floor("us").to_pydatetime() for v in wanted]
+        assert got == wanted, name
 
 
 def test_a_search_finds_a_text_in_any_block_whatever_its_case(db_url, small_blocks):
@@ -96,9 +168,13 @@ def test_erasing_a_lead_that_holds_only_its_raw_record_counts_it_and_blanks_the_
 
     delivery_id = ingest(db_url, [lead(1), lead(2)]).delivery_id
     with session_scope(db_url) as session:
-        session.execute(update(Lead).where(Lead.row_number == 1).values(dict.fromkeys(ERASED_COLUMNS)))
+        # as if it had been marked erased with its record and values left behind: they are erased all the same
+        session.execute(update(Lead).where(Lead.row_number == 1)
+                        .values({**dict.fromkeys(ERASED_COLUMNS), "erased": True}))
         first, second = session.scalars(select(Lead.id).order_by(Lead.row_number)).all()
         counts = [erase_leads(session, [first])["leads"], erase_leads(session, [first])["leads"]]
         records = store.raw_records_at(session, places([(delivery_id, 1), (delivery_id, 2)]))
+        values = store.supplied_values_at(session, places([(delivery_id, 1), (delivery_id, 2)]))
     assert counts == [1, 0]  # erased once, then nothing left to erase
     assert records.iloc[0] is None and records.iloc[1] is not None
+    assert values.iloc[0].isna().all() and values.iloc[1].notna().any()
