@@ -136,9 +136,10 @@ class LeadRows(pa.DataFrameModel):
     """A delivery's leads as ``leadgov.ingest.lead_rows`` builds them for
     ``models.delivery_store.insert_leads``: the key columns, typed here.
 
-    Not strict: beside them come the lead's normalised fields (company, person, consent...), as
-    many as the supplier delivers, typed by normalisation; the frame may hold any column of the
-    lead table and no other (``lead_table_columns``). Never validated while a delivery is stored
+    Not strict: beside them come the lead's normalised values the lead table holds (lead id, SIREN,
+    email, phone, replaced lead id), typed by normalisation; the frame may hold any column of the
+    lead table and no other (``lead_table_columns``: the other supplied values go to the delivery's
+    blocks, ``models.raw_record``). Never validated while a delivery is stored
     (a million rows): the tests validate the rows of real deliveries.
     """
 

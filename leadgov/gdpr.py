@@ -239,8 +239,9 @@ class PersonRequest:
 
 
 def erase(session: Session, who: Person, hmac_key: str, asked: Asked | None = None) -> PersonRequest:
-    """Erase the person's personal data from every lead of theirs (personal columns, raw record,
-    identity keys), their outcome notes and their keys in the identity runs, and suppress them."""
+    """Erase the person's personal data from every lead of theirs (the values and identity keys of
+    the lead table, the raw record and supplied values of its delivery's block), their outcome notes and
+    their keys in the identity runs, and suppress them."""
     found = find_person(session, who)
     suppressed = suppress(session, found, ERASED, hmac_key, asked)
     erased = store.erase_leads(session, found.leads["lead_pk"])

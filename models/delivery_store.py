@@ -310,7 +310,7 @@ def insert_leads(session: Session, leads: "DataFrame[LeadRows]") -> None:
     """Store a delivery's leads; ``leads`` has exactly ``LEAD_COLUMNS`` (``leadgov.frames.LeadRows``,
     not validated here: a million rows).
 
-    A column no lead of the delivery fills (a supplier that sends no campaign, say) is left out
+    A column no lead of the delivery fills (a supplier that sends no replaced lead ids, say) is left out
     of the statement: the lead columns have no default, so the database stores NULL as it would
     have, and a million NULLs are not converted and bound one by one.
     """
