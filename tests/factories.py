@@ -162,3 +162,20 @@ def contract_on_disk(folder: Path, contract: ContractFile | None = None, name: s
     path = folder / name
     path.write_text(contract.text, encoding="utf-8")
     return path
+
+
+def service_runtime(db_url: str, day: date, tmp_path: Path | None = None, *, actor: str | None = None,
+                    clock: Any = None, **settings: Any):
+    """The runtime a door builds (``leadgov.services.runtime.build_runtime``), for a test: on ``db_url``, its
+    clock saying ``day`` (09:00 in Paris; ``clock`` replaces it), no ``.env`` read, no Slack (alerts stay in
+    the outbox), files written under ``tmp_path`` when given, ``actor`` as the user behind the run
+    (default: the process's). ``settings`` override any other setting (``locale``, ``hmac_key``...)."""
+    from leadgov.config.settings import Settings
+    from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
+
+    values: dict[str, Any] = {"database_url": db_url, "hmac_key": HMAC_KEY, "slack_bot_token": None,
+                              "slack_webhook_url": None}
+    if tmp_path is not None:
+        values["output_dir"] = tmp_path
+    return build_runtime(Settings(_env_file=None, **{**values, **settings}), clock=clock or FixedClock(day),
+                         notifier=OutboxNotifier(None), actor=actor)

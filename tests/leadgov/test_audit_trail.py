@@ -5,11 +5,10 @@ in the quarterly review's decision log. SQLite and PostgreSQL (the ``db_url`` fi
 from datetime import date, datetime
 from html import unescape
 
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from factories import ingest, lead, make_contract_file, outcomes_csv, service_runtime
 from typer.testing import CliRunner
 
 from leadgov.cli import app
-from leadgov.config.settings import Settings
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import record_decision
 from leadgov.services.billing import StatementRequest, bill_statement
@@ -17,7 +16,6 @@ from leadgov.services.gdpr import PersonRequest, erase_person, export_person, ob
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, contest, import_outcomes
 from leadgov.services.release import ReleaseRequest, release_statement
 from leadgov.services.review import ReviewRequest, review_report
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 CONTRACT = make_contract_file(**{"replacement.max_replacement_share": 1.0, "billing.model": "per_lead"})
 EMAIL = "camille.martin2@nexalog.fr"  # lead(2)'s email, as the factory writes it
@@ -25,9 +23,7 @@ EMAIL = "camille.martin2@nexalog.fr"  # lead(2)'s email, as the factory writes i
 
 def runtime(db_url, day: date, tmp_path=None, actor: str = "jdupont"):
     """A runtime on ``db_url`` whose clock says ``day`` and whose user is ``actor``, without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None, **({"output_dir": tmp_path} if tmp_path else {}))
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None), actor=actor)
+    return service_runtime(db_url, day, tmp_path, actor=actor)
 
 
 def exported_events(db_url, day: date) -> list[dict]:

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import yaml
-from factories import HMAC_KEY, contract_dict, lead, to_csv
+from factories import HMAC_KEY, contract_dict, lead, service_runtime, to_csv
 from sqlalchemy import MetaData, String, Table, Text, func, select, text, update
 from typer.testing import CliRunner
 
@@ -35,7 +35,6 @@ from leadgov.services.gdpr import PersonRequest, erase_person
 from leadgov.services.inbox import InboxRequest, process_inbox
 from leadgov.services.outcomes import OutcomesImportRequest, import_outcomes
 from leadgov.services.returns import ReturnsReportRequest, returns_report
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 from leadgov.services.steps import run_directly
 
 runner = CliRunner()
@@ -71,7 +70,7 @@ def settings(db_url: str, **values) -> Settings:
 
 
 def runtime(db_url: str, day: date = DAY):
-    return build_runtime(settings(db_url), clock=FixedClock(day), notifier=OutboxNotifier(None))
+    return service_runtime(db_url, day)
 
 
 def contract_file(folder: Path, **overrides) -> Path:

@@ -5,11 +5,10 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from factories import HMAC_KEY, contract_on_disk, ingest, lead, make_contract_file, outcomes_csv
+from factories import contract_on_disk, ingest, lead, make_contract_file, outcomes_csv, service_runtime
 from sqlalchemy import select
 
 from leadgov.claims import check_overdue
-from leadgov.config.settings import Settings
 from leadgov.governance import supplier_kpis
 from leadgov.models import BillingStatement
 from leadgov.models.claim_store import list_claims
@@ -18,7 +17,6 @@ from leadgov.outcomes import import_outcomes
 from leadgov.periods import parse_period
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.pilot import StartPilotRequest, start_pilot
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 from leadgov.statements import CreditLine, StoredStatement
 
 TZ = "Europe/Paris"
@@ -39,9 +37,7 @@ def claims(db_url) -> dict[str, dict]:
 
 def runtime_on(db_url, day: date):
     """A runtime on ``db_url`` whose clock says ``day``, without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+    return service_runtime(db_url, day)
 
 
 def bill(db_url, month: str, as_of: date) -> StoredStatement:

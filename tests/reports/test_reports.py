@@ -11,10 +11,9 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from factories import HMAC_KEY, contract_on_disk, ingest, lead, make_contract_file, outcomes_csv
+from factories import contract_on_disk, ingest, lead, make_contract_file, outcomes_csv, service_runtime
 
 import leadgov.reports
-from leadgov.config.settings import Settings
 from leadgov.explanations import explain
 from leadgov.formatting import format_money, format_number, format_rate
 from leadgov.governance import supplier_kpis
@@ -26,7 +25,6 @@ from leadgov.services.billing import StatementReportRequest, StatementRequest, b
 from leadgov.services.pilot import PilotRequest, StartPilotRequest, pilot_report, start_pilot
 from leadgov.services.returns import ReturnsReportRequest, returns_report
 from leadgov.services.review import ReviewRequest, review_report
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 HOSTILE = "ACME <script>alert(1)</script> & Fils"
@@ -38,9 +36,7 @@ CLOCK = date(2027, 4, 21)
 
 def runtime(db_url, locale="fr"):
     """A runtime on ``db_url`` whose clock says ``CLOCK``, without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, locale=locale,
-                        slack_bot_token=None, slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(CLOCK), notifier=OutboxNotifier(None))
+    return service_runtime(db_url, CLOCK, locale=locale)
 
 
 def week_rows(week: int, first: int) -> list[dict]:

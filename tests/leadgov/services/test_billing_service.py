@@ -4,10 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from factories import ingest, lead, make_contract_file, outcomes_csv, service_runtime
 from sqlalchemy import select, update
 
-from leadgov.config.settings import Settings
 from leadgov.models import BillingStatement, ContractVersion, ReplacementClaim
 from leadgov.models.alert_store import list_alerts
 from leadgov.models.db import session_scope
@@ -21,19 +20,13 @@ from leadgov.services.billing import (
     close_month,
     statement_report,
 )
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01"}
 PER_LEAD = make_contract_file(**{"replacement.max_replacement_share": 1.0, "billing.model": "per_lead"})
 
 
-def runtime(db_url, day: date, tmp_path=None):
-    """A runtime on ``db_url`` whose clock says ``day``, without Slack, writing under ``tmp_path``."""
-    extra = {"output_dir": tmp_path} if tmp_path is not None else {}
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None, **extra)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 def revisions(db_url) -> list[tuple]:

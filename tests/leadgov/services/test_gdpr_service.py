@@ -7,10 +7,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, make_contract_file
+from factories import HMAC_KEY, ingest, lead, make_contract_file, service_runtime
 from sqlalchemy import func, select
 
-from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import Lead, SuppressionEntry
 from leadgov.models.db import session_scope
@@ -26,7 +25,7 @@ from leadgov.services.gdpr import (
     purge_expired,
     rekey,
 )
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime, local_user
+from leadgov.services.runtime import local_user
 
 DAY = date(2027, 3, 1)
 SHORT = make_contract_file(**{"contract_id": "SHORT-2027", "supplier.id": "shortco", "supplier.name": "Short Co",
@@ -36,9 +35,7 @@ PERSON = lead(1)
 
 def runtime(db_url, day: date = DAY, *, key: str = HMAC_KEY, region: str = "FR"):
     """A runtime on ``db_url`` whose clock says ``day`` (09:00 in Paris), with ``key``, without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=key, default_phone_region=region,
-                        slack_bot_token=None, slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+    return service_runtime(db_url, day, hmac_key=key, default_phone_region=region)
 
 
 def with_email(db_url) -> int:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import date
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, make_contract_file
+from factories import HMAC_KEY, ingest, lead, make_contract_file, service_runtime
 from sqlalchemy import select
 
 from leadgov.config.settings import Settings
@@ -35,9 +35,7 @@ DELIVERED = date(2027, 3, 29)  # due 2027-04-08 (10 days), in the next month
 
 
 def runtime(db_url, day: date, actor: str = "jdupont"):
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None), actor=actor)
+    return service_runtime(db_url, day, actor=actor)
 
 
 def deliver(db_url):

@@ -5,26 +5,20 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, outcomes_csv
+from factories import ingest, lead, outcomes_csv, service_runtime
 from sqlalchemy import func, select
 
-from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import OutcomeEvent, ReplacementClaim
 from leadgov.models.db import session_scope
 from leadgov.models.statuses import ClaimStatus
 from leadgov.reading import UnreadableFile
 from leadgov.services.outcomes import ContestRequest, OutcomesImportRequest, contest, import_outcomes
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 SUPPLIER = "acme-leads"
 
 
-def runtime(db_url, day: date, **settings):
-    """A runtime on ``db_url`` whose clock says ``day`` 09:00 in Paris, without Slack."""
-    values = {"database_url": db_url, "hmac_key": HMAC_KEY, "slack_bot_token": None, "slack_webhook_url": None,
-              **settings}
-    return build_runtime(Settings(_env_file=None, **values), clock=FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 def count(db_url, model) -> int:

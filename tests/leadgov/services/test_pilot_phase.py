@@ -7,10 +7,9 @@ cohort, report and alert; and a pilot that is waited for until it matures."""
 from datetime import date, timedelta
 
 import pytest
-from factories import HMAC_KEY, contract_on_disk, ingest, lead, make_contract_file
+from factories import contract_on_disk, ingest, lead, make_contract_file, service_runtime
 from sqlalchemy import select
 
-from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
@@ -29,7 +28,7 @@ from leadgov.services.pilot import (
     start_pilot,
     wait_for_maturity,
 )
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
+from leadgov.services.runtime import FixedClock
 
 SUPPLIER = "acme-leads"
 START = date(2027, 3, 1)
@@ -47,10 +46,7 @@ def fresh(n: int, day: date, **overrides) -> dict:
     return lead(n, collected_at=stamp, consent_at=stamp, **overrides)
 
 
-def runtime(db_url, day: date, tmp_path, clock: FixedClock | None = None):
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None, output_dir=tmp_path)
-    return build_runtime(settings, clock=clock or FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 def start(db_url, tmp_path, day: date = START, contract=CONTRACT):
@@ -241,7 +237,7 @@ def test_the_wait_checks_daily_and_ends_once_the_contest_window_closed(db_url, t
     start(db_url, tmp_path)
     ingest(db_url, [fresh(n, START) for n in (1, 2, 3)], day=START, contract=CONTRACT)  # full on 1 March
     clock = FixedClock(date(2027, 3, 2))
-    rt = runtime(db_url, clock.day, tmp_path, clock)
+    rt = runtime(db_url, clock.day, tmp_path, clock=clock)
     slept, told = [], []
 
     def sleep(seconds: float) -> None:  # a day passes between two checks

@@ -5,10 +5,9 @@ from datetime import date, datetime
 
 import pytest
 import yaml
-from factories import HMAC_KEY, contract_dict, contract_on_disk, ingest, lead, outcomes_csv
+from factories import contract_dict, contract_on_disk, ingest, lead, outcomes_csv, service_runtime
 from sqlalchemy import select
 
-from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models import OutboxAlert
 from leadgov.models.db import session_scope
@@ -26,7 +25,6 @@ from leadgov.services.pilot import (
     pilot_report,
     start_pilot,
 )
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 START = date(2027, 3, 1)
@@ -35,11 +33,7 @@ START = date(2027, 3, 1)
 MATURED_ON = date(2027, 4, 7)
 
 
-def runtime(db_url, day: date, tmp_path):
-    """A runtime on ``db_url`` whose clock says ``day`` (09:00 in Paris), without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None, output_dir=tmp_path)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 @pytest.fixture

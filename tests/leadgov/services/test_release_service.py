@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from factories import HMAC_KEY, ingest, lead
+from factories import HMAC_KEY, ingest, lead, service_runtime
 from sqlalchemy import select
 
 from leadgov.config.settings import Settings
@@ -20,10 +20,7 @@ from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 MONTH = "2027-03"
 
 
-def runtime(db_url, day: date):
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 def bill(db_url, day: date):

@@ -2,23 +2,17 @@
 
 from datetime import date
 
-from factories import HMAC_KEY, ingest, lead
+from factories import ingest, lead, service_runtime
 from sqlalchemy import select
 
-from leadgov.config.settings import Settings
 from leadgov.models import ReplacementClaim
 from leadgov.models.db import session_scope
 from leadgov.services.replacements import OverdueClaim, ReplacementCheckRequest, check_replacements
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 OVERDUE = "REPLACEMENT_OVERDUE|acme-leads|overdue:2027-03-12"
 
 
-def runtime(db_url, day: date):
-    """A runtime on ``db_url`` whose clock says ``day``, without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 def statuses(db_url) -> list[tuple[str, str]]:

@@ -5,10 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, make_contract_file, outcomes_csv
+from factories import ingest, lead, make_contract_file, outcomes_csv, service_runtime
 from sqlalchemy import select
 
-from leadgov.config.settings import Settings
 from leadgov.models import OutboxAlert
 from leadgov.models.db import session_scope
 from leadgov.models.pilot import record_decision
@@ -17,7 +16,6 @@ from leadgov.periods import BadPeriod
 from leadgov.review import DEFAULT_COMMITTEE_CHANNEL, committee_of
 from leadgov.services.billing import StatementRequest, bill_statement
 from leadgov.services.review import ReviewRequest, quarterly_review, review_report
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 
 TZ = "Europe/Paris"
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01",
@@ -27,9 +25,7 @@ ACME = make_contract_file(**{"alerts.committee_channel": "#board", "replacement.
 
 def runtime(db_url, day: date, tmp_path, locale: str = "fr"):
     """A runtime on ``db_url`` whose clock says ``day``, without Slack, writing under ``tmp_path``."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None, output_dir=tmp_path, locale=locale)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+    return service_runtime(db_url, day, tmp_path, locale=locale)
 
 
 def review_alerts(db_url) -> list[tuple[str, str, str]]:

@@ -4,27 +4,21 @@ weeks only, every supplier not terminated, each alert once."""
 from datetime import date
 
 import pytest
-from factories import HMAC_KEY, ingest, lead, make_contract_file
+from factories import ingest, lead, make_contract_file, service_runtime
 from sqlalchemy import update
 
 from leadgov.alerts.types import AlertType
-from leadgov.config.settings import Settings
 from leadgov.errors import Refused
 from leadgov.models.db import session_scope
 from leadgov.models.supplier import Supplier
 from leadgov.periods import finished_weeks
-from leadgov.services.runtime import FixedClock, OutboxNotifier, build_runtime
 from leadgov.services.weekly import RaisedAlert, WeeklyChecksRequest, weekly_checks
 
 BETA = {"supplier.id": "beta-leads", "supplier.name": "Beta Leads", "contract_id": "BETA-2027-01"}
 MISSING_DAYS = [f"day:2027-03-0{d}" for d in range(2, 6)]  # Tuesday to Friday of 2027-W09
 
 
-def runtime(db_url, day: date):
-    """A runtime on ``db_url`` whose clock says ``day``, without Slack."""
-    settings = Settings(_env_file=None, database_url=db_url, hmac_key=HMAC_KEY, slack_bot_token=None,
-                        slack_webhook_url=None)
-    return build_runtime(settings, clock=FixedClock(day), notifier=OutboxNotifier(None))
+runtime = service_runtime  # on db_url, the clock saying day, no Slack (tests/factories.py)
 
 
 def test_a_finished_week_below_target_raises_its_alerts_once(db_url):
