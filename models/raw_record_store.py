@@ -145,21 +145,27 @@ def _decoded(session: Session, ids: Sequence[int], part: str = "records") -> Ite
             yield block, decode_block(getattr(block, part))
 
 
+def _located(session: Session, rows: pd.DataFrame, part: str) -> Iterator[tuple[pa.Table, np.ndarray, np.ndarray]]:
+    """For each block holding some of ``rows`` (``delivery_id``, ``row_number``): its decoded ``part``
+    (``records`` or ``supplied_values``), the positions in ``rows`` it holds, and their rows in the block."""
+    if rows.empty:
+        return
+    keys = pd.MultiIndex.from_frame(rows[["delivery_id", "row_number"]].astype("int64"))
+    for block, table in _decoded(session, _blocks_holding(session, rows), part):
+        stored = pd.MultiIndex.from_arrays([np.full(table.num_rows, block.delivery_id, dtype=np.int64),
+                                            table.column("row_number").to_numpy().astype(np.int64)])
+        position = stored.get_indexer(keys)
+        hit = np.flatnonzero(position >= 0)
+        if len(hit):
+            yield table, hit, position[hit]
+
+
 def raw_records_at(session: Session, rows: pd.DataFrame) -> pd.Series:
     """The raw record (text, or None when erased or never stored) of each row of ``rows``
     (``delivery_id``, ``row_number``), aligned with ``rows``' index."""
     result = pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    if rows.empty:
-        return result
-    keys = pd.MultiIndex.from_frame(rows[["delivery_id", "row_number"]].astype("int64"))
-    for block, table in _decoded(session, _blocks_holding(session, rows)):
-        found = pd.MultiIndex.from_arrays([np.full(table.num_rows, block.delivery_id, dtype=np.int64),
-                                           table.column("row_number").to_numpy().astype(np.int64)])
-        position = found.get_indexer(keys)
-        hit = position >= 0
-        if hit.any():
-            texts = np.asarray(table.column("raw_record").to_pylist(), dtype=object)
-            result.iloc[np.flatnonzero(hit)] = texts[position[hit]]
+    for table, at, inside in _located(session, rows, "records"):
+        result.iloc[at] = np.asarray(table.column("raw_record").take(pa.array(inside)).to_pylist(), dtype=object)
     return result
 
 
@@ -171,21 +177,13 @@ def supplied_values_at(session: Session, rows: pd.DataFrame, columns: Sequence[s
     names = list(SUPPLIED_VALUES.names if columns is None else columns)
     schema = pa.schema([SUPPLIED_VALUES.field(name) for name in names])
     found: list[pa.Table] = []
-    positions: list[np.ndarray] = []
-    if not rows.empty:
-        keys = pd.MultiIndex.from_frame(rows[["delivery_id", "row_number"]].astype("int64"))
-        for block, table in _decoded(session, _blocks_holding(session, rows), "supplied_values"):
-            stored = pd.MultiIndex.from_arrays([np.full(table.num_rows, block.delivery_id, dtype=np.int64),
-                                                table.column("row_number").to_numpy().astype(np.int64)])
-            position = stored.get_indexer(keys)
-            hit = np.flatnonzero(position >= 0)
-            if len(hit):
-                found.append(table.select(names).take(pa.array(position[hit])))
-                positions.append(hit)
+    order = np.full(len(rows), -1, dtype=np.int64)  # each row's place in the found values, -1 where none
+    taken = 0
+    for table, at, inside in _located(session, rows, "supplied_values"):
+        order[at] = taken + np.arange(len(at))
+        taken += len(at)
+        found.append(table.select(names).take(pa.array(inside)))
     values = pa.concat_tables(found).cast(schema) if found else schema.empty_table()
-    order = np.full(len(rows), -1, dtype=np.int64)
-    if positions:
-        order[np.concatenate(positions)] = np.arange(values.num_rows)
     values = values.take(pa.array(order, mask=order < 0))  # a row found nowhere: NULL values
     return pd.DataFrame({name: _pandas(values.column(name), rows.index) for name in names}, index=rows.index)
 
