@@ -362,7 +362,7 @@ def export_person(session: Session, who: Person, hmac_key: str, *, generated_at:
                         "contract_id": row["contract_id"], "contract_version_id": _plain(row["contract_version_id"]),
                         "contract_sha256": row["contract_sha256"]},
             "replaces_lead_id": row["replaces_lead_id"],
-            "erased": row["raw_record"] is None,
+            "erased": bool(row["erased"]),
             "raw_record": _raw(row["raw_record"]),
             "outcome_events": [{key: _plain(value) for key, value in e.items() if key != "lead_pk"}
                                for e in events[events["lead_pk"] == pk].to_dict("records")],

@@ -227,7 +227,7 @@ def add_suppression(session: Session, entries: list[dict[str, object]]) -> None:
 # --- access ------------------------------------------------------------------------------------
 
 _EXPORT_LEAD_COLUMNS = ("lead_id", "row_number", "delivered_on", "status", "primary_reason", "flags", "siren", "email",
-                        "phone", "replaces_lead_id")
+                        "phone", "replaces_lead_id", "erased")
 
 
 def leads_for_export(session: Session, lead_pks: Iterable[int]) -> pd.DataFrame:

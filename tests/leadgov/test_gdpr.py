@@ -396,6 +396,24 @@ def test_export_after_erasure_shows_only_the_suppression(db_url):
     assert data["leads"] == [] and data["suppression"][0]["reason"] == "erased"
 
 
+def test_the_export_of_an_erased_lead_says_erased_and_holds_none_of_its_values(db_url):
+    """What the export reads of a lead erased by the retention purge (which no search finds any more): the
+    lead's own flag, and nothing of its values or raw record; a lead kept says so too."""
+    from leadgov.models import gdpr_store
+
+    ingest(db_url, [lead(1), lead(2)], DAY)
+    with session_scope(db_url) as session:
+        first, second = session.scalars(select(Lead.id).order_by(Lead.row_number)).all()
+        gdpr_store.erase_leads(session, [first])
+        leads = gdpr_store.leads_for_export(session, [first, second]).set_index("lead_id")
+    assert leads.loc["L-00001", "erased"] and not leads.loc["L-00002", "erased"]
+    held = leads.drop(columns=["lead_pk", "supplier_id", "supplier_name", "delivery_id", "file_name",
+                               "contract_version_id", "contract_id", "contract_sha256", "row_number",
+                               "delivered_on", "status", "primary_reason", "flags", "replaces_lead_id", "erased"])
+    assert held.loc["L-00001"].isna().all()
+    assert held.loc["L-00002", ["email", "company_name", "raw_record"]].notna().all()
+
+
 # --- key rotation ------------------------------------------------------------------------------
 
 NEW_KEY = "the-new-key"
