@@ -139,17 +139,13 @@ def _trim(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
     A column that trimming leaves as it is (most are) keeps the raw cells' text buffers, which the raw
     records hold anyway, under a validity bitmap of its own: a million-lead file's canonical frame then
-    adds bitmaps, not a second copy of its text (``_trimmed_reference`` is the plain version; a property
-    test compares them)."""
+    adds bitmaps, not a second copy of its text (tests/leadgov/test_reading_trim.py compares it with the
+    plain trimmed copy)."""
     trimmed = pc.utf8_trim_whitespace(column)
     if pc.any(pc.not_equal(pc.binary_length(trimmed), pc.binary_length(column))).as_py():
         return blank_to_null(trimmed)  # some cell had surrounding whitespace: the trimmed copy
     del trimmed
     return pa.chunked_array([_blank_as_missing(chunk) for chunk in column.chunks], type=column.type)
-
-
-def _trimmed_reference(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return blank_to_null(pc.utf8_trim_whitespace(column))
 
 
 def _blank_as_missing(chunk: pa.Array) -> pa.Array:
