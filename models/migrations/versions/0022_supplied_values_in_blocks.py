@@ -20,6 +20,7 @@ becomes.
 """
 from alembic import op
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
@@ -91,7 +92,8 @@ def upgrade() -> None:
 
 def _fill_blocks(connection: sa.Connection) -> None:
     """Each block's values, from the lead rows of its records, in their order (a row of the block with
-    no lead, which cannot happen, gets NULL values)."""
+    no lead, which cannot happen, gets NULL values): the rows' columns become Arrow columns, taken in the
+    block's order at once."""
     for block_id, delivery_id, first_row, last_row, records in connection.execute(
             sa.select(block.c.id, block.c.delivery_id, block.c.first_row, block.c.last_row, block.c.records)
             .order_by(block.c.id)).all():
@@ -99,13 +101,13 @@ def _fill_blocks(connection: sa.Connection) -> None:
         rows = connection.execute(
             sa.select(lead.c.row_number, *(lead.c[name] for name in VALUES))
             .where(lead.c.delivery_id == delivery_id, lead.c.row_number.between(first_row, last_row))).all()
-        position = {int(row[0]): i for i, row in enumerate(rows)}
-        found = [position.get(int(n)) for n in numbers]
-        columns = [pa.array(numbers.astype(np.int32))]
-        for index, name in enumerate(VALUES, start=1):
-            columns.append(pa.array([None if at is None else rows[at][index] for at in found], SCHEMA.field(name).type))
-        connection.execute(sa.update(block).where(block.c.id == block_id)
-                           .values(supplied_values=_encode(pa.Table.from_arrays(columns, schema=SCHEMA))))
+        columns = list(zip(*rows, strict=True)) or [()] * (len(VALUES) + 1)
+        stored = pa.Table.from_arrays([pa.array(columns[i], SCHEMA.field(name).type)
+                                       for i, name in enumerate(VALUES, start=1)], names=list(VALUES))
+        found = pd.Index(np.asarray(columns[0], dtype=np.int64)).get_indexer(numbers)  # -1: no such lead
+        values = stored.take(pa.array(found, mask=found < 0))
+        table = pa.Table.from_arrays([pa.array(numbers.astype(np.int32)), *values.columns], schema=SCHEMA)
+        connection.execute(sa.update(block).where(block.c.id == block_id).values(supplied_values=_encode(table)))
 
 
 def _mark_erased(connection: sa.Connection) -> None:
