@@ -221,3 +221,26 @@ def test_leads_settled_after_delivery_are_billed_in_the_month_of_the_decision(db
     assert bill(db_url, "2027-03", date(2027, 5, 1)).billable_lead_ids == ("L-00005",)
     assert bill(db_url, "2027-04", date(2027, 5, 1)).billable_lead_ids == ("L-00001", "L-00003")
     assert bill(db_url, "2027-05", date(2027, 6, 1)).billable_lead_ids == ()  # L-00004 never billed
+
+
+def test_per_appointment_bills_the_appointments_held_in_the_month_by_leads_of_other_months(db_url):
+    """A month's per-appointment statement bills the leads whose first appointment was held in it,
+    wherever they were delivered (``ledger_store.held_elsewhere``), but never a lead over the weekly
+    cap, nor one held in February."""
+    contract = make_contract_file(**NO_CAP, **{"billing.model": "per_appointment", "volumes.weekly_max": 2,
+                                               "volumes.weekly_target": 2})
+    february, march = date(2027, 2, 22), date(2027, 3, 10)
+    # 22 February: L1 and L2 accepted, L3 over the weekly cap of 2 (accepted, flagged OVER_WEEKLY_CAP)
+    ingest(db_url, [fresh(1, february), fresh(2, february), fresh(3, february)], day=february, contract=contract,
+           name="february.csv")
+    ingest(db_url, [fresh(4, march)], day=march, contract=contract, name="march.csv")
+    data = outcomes_csv([
+        {"lead_id": "L-00001", "event": "appointment_held", "at": "2027-03-05 10:00"},  # February lead, March
+        {"lead_id": "L-00002", "event": "appointment_held", "at": "2027-02-26 10:00"},  # February's statement
+        {"lead_id": "L-00003", "event": "appointment_held", "at": "2027-03-05 11:00"},  # over the cap: never
+        {"lead_id": "L-00004", "event": "appointment_held", "at": "2027-03-12 10:00"},  # March lead, March
+    ])
+    with session_scope(db_url) as session:
+        import_outcomes(session, data, "outcomes.csv", TZ)
+    assert bill(db_url, "2027-03", date(2027, 4, 1)).billable_lead_ids == ("L-00001", "L-00004")
+    assert bill(db_url, "2027-02", date(2027, 4, 1)).billable_lead_ids == ("L-00002",)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
-from leadgov.models.ledger_store import _CLAIM_FIELDS, billing_condition
+from leadgov.models.ledger_store import _CLAIM_FIELDS, billing_condition, held_elsewhere
 from leadgov.models.replacement import ReplacementClaim
 from leadgov.periods import month_of
 
@@ -34,3 +34,14 @@ def test_the_claims_a_cohort_filled_are_found_by_index(sqlite_database, tmp_path
         steps = plan(session, query)
     assert "SCAN replacement_claim" not in steps, steps
     assert "ix_replacement_claim_filled_by_lead_pk" in steps, steps
+
+
+def test_appointments_held_by_other_months_leads_start_from_the_supplier_s_events(sqlite_database, tmp_path):
+    """The statement's appointments of leads from other months: from the supplier's held events by
+    their index, each lead by its key; never a walk through every lead the supplier delivered."""
+    query = held_elsewhere("acme-leads", month_of(date(2027, 3, 10)), "Europe/Paris")
+    with session_scope(sqlite_database(tmp_path / "plan.db")) as session:
+        steps = plan(session, query)
+    assert "ix_outcome_event_supplier_id_event (supplier_id=? AND event=?)" in steps, steps
+    assert "SEARCH lead USING INTEGER PRIMARY KEY (rowid=?)" in steps, steps
+    assert "lead USING INDEX" not in steps and "SCAN lead" not in steps, steps
