@@ -108,13 +108,31 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
 
 
 @dataclass(frozen=True)
+class DeliveryReceipt:
+    """What is kept of a delivered file once its bytes are read: its name, the day it was received
+    and the hash its bytes are recognised by."""
+
+    file_name: str
+    delivered_on: date
+    sha256: str
+
+
+@dataclass(frozen=True)
 class DeliveryFile:
-    """A delivery as received: its bytes, its name and the day it was received."""
+    """A delivery as received: its bytes, its name and the day it was received.
+
+    The bytes are needed by the read only: nothing after the check holds them (``CheckedDelivery``
+    keeps the ``receipt``), so a caller that lets go of the file frees them before the store, the
+    stage that sets the peak (272 MB at a million leads)."""
 
     data: bytes
     file_name: str
     delivered_on: date
     sha256: str
+
+    @property
+    def receipt(self) -> DeliveryReceipt:
+        return DeliveryReceipt(self.file_name, self.delivered_on, self.sha256)
 
     @classmethod
     def from_path(cls, path: Path, delivered_on: date, max_bytes: int, *, follow_links: bool = True) -> "DeliveryFile":
@@ -127,9 +145,9 @@ class DeliveryFile:
 
 @dataclass(frozen=True)
 class CheckedDelivery:
-    """A delivery after the pure half: normalised values and per-field reasons."""
+    """A delivery after the pure half: normalised values and per-field reasons (not its bytes)."""
 
-    file: DeliveryFile
+    receipt: DeliveryReceipt
     contract: ContractFile
     prepared: PreparedLeads
     field_reasons: pd.DataFrame
@@ -199,7 +217,7 @@ def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: C
     refuse_personal_ids(normalised.prepared.values, contract.contract, file.file_name)
     raw = normalised.raw
     return CheckedDelivery(
-        file=file, contract=contract, prepared=normalised.prepared,
+        receipt=file.receipt, contract=contract, prepared=normalised.prepared,
         field_reasons=field_reasons(normalised.prepared, contract.contract, file.delivered_on),
         email_keys=normalised.email_keys, phone_keys=normalised.phone_keys,
         raw_records=raw.raw_records,
@@ -224,7 +242,7 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
     """Everything the database knows that the identity rules need, in a few set-based queries."""
     c = checked.contract.contract
     supplier_id = c.supplier.id
-    day = checked.file.delivered_on
+    day = checked.receipt.delivered_on
     since = day - timedelta(days=c.exclusions.dedup_window_days)
     values = checked.prepared.values
     found: dict[str, set[str]] = {}
@@ -309,7 +327,7 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
     store.lock_deliveries(session, c.supplier.id)
     refuse_if_terminated(session, c.supplier.id)
     version_id = register_contract(session, checked.contract)
-    already = already_ingested(session, c.supplier.id, checked.file.sha256, timings)
+    already = already_ingested(session, c.supplier.id, checked.receipt.sha256, timings)
     if already is not None:
         return already
     with timed(timings, "deduplicate"):
@@ -345,7 +363,7 @@ def claim_leads(checked: CheckedDelivery, result: ValidationResult) -> pd.DataFr
     return pd.DataFrame({
         "row_number": verdicts["row_number"], "lead_id": verdicts["lead_id"], "status": verdicts["status"],
         "replaces_lead_id": checked.prepared.values["replaces_lead_id"], "reason": verdicts["primary_reason"],
-        "delivered_on": checked.file.delivered_on,
+        "delivered_on": checked.receipt.delivered_on,
     }, index=verdicts.index)
 
 
@@ -353,8 +371,8 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
     counts = result.counts()
     delivery = store.insert_delivery(
         session, supplier_id=checked.contract.contract.supplier.id, contract_version_id=version_id,
-        file_name=checked.file.file_name, file_sha256=checked.file.sha256,
-        delivered_on=checked.file.delivered_on, encoding=checked.encoding,
+        file_name=checked.receipt.file_name, file_sha256=checked.receipt.sha256,
+        delivered_on=checked.receipt.delivered_on, encoding=checked.encoding,
         delimiter=checked.delimiter, delivered_count=counts["delivered"],
         accepted_count=counts["accepted"], rejected_count=counts["rejected"],
         over_cap_count=counts["over_cap"],
@@ -387,7 +405,7 @@ def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: i
         delivery_id=delivery_id,
         supplier_id=checked.contract.contract.supplier.id,
         row_number=verdicts["row_number"],
-        delivered_on=checked.file.delivered_on.isoformat(),
+        delivered_on=checked.receipt.delivered_on.isoformat(),
         status=verdicts["status"],
         primary_reason=verdicts["primary_reason"],
         flags=verdicts["flags"],
@@ -446,4 +464,5 @@ def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile
         return already
     crm = crm_people(crm_data, settings, "CRM export") if crm_data is not None else None
     checked = check_delivery(file, contract, settings, crm=crm, timings=timings)
+    del file  # read: a caller that passed its only reference frees the bytes before the store
     return store_delivery(session, checked, settings, dry_run=dry_run, timings=timings)
