@@ -12,7 +12,7 @@ import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import cast
@@ -31,10 +31,11 @@ from leadgov.models import delivery_store as store
 from leadgov.models import identity_store, raw_record_store
 from leadgov.models import pilot as pilot_store
 from leadgov.models.gdpr_store import ERASED_COLUMNS, ERASED_DETAIL
+from leadgov.models.raw_record_store import EncodedBlock
 from leadgov.models.statuses import LeadStatus
 from leadgov.models.supplier import ensure_supplier, refuse_if_terminated, register_contract_version
 from leadgov.normalise import emails, phones
-from leadgov.reading import RawDelivery, RawRecords, ReadOptions, UnreadableFile, read_crm_export, read_delivery
+from leadgov.reading import RawDelivery, ReadOptions, UnreadableFile, read_crm_export, read_delivery
 from leadgov.reasons import LeadFlag, RejectionReason
 from leadgov.validation.engine import ValidationResult, build_verdicts, decide, field_reasons, order_reasons
 from leadgov.validation.lead_ids import refuse_personal_ids
@@ -107,6 +108,12 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
+#: The normalised values the store reads once a delivery is checked: the lead table's own (``lead_rows``),
+#: which the identity rules, the company cap and the claims read too. The other supplied values are
+#: kept in the delivery's blocks only.
+STORE_VALUES = ("lead_id", "siren", "email", "phone", "replaces_lead_id")
+
+
 @dataclass(frozen=True)
 class DeliveryReceipt:
     """What is kept of a delivered file once its bytes are read: its name, the day it was received
@@ -117,18 +124,30 @@ class DeliveryReceipt:
     sha256: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DeliveryFile:
     """A delivery as received: its bytes, its name and the day it was received.
 
-    The bytes are needed by the read only: nothing after the check holds them (``CheckedDelivery``
-    keeps the ``receipt``), so a caller that lets go of the file frees them before the store, the
-    stage that sets the peak (272 MB at a million leads)."""
+    The bytes are handed over once (``take``), to the read: the file then forgets them, so that they
+    are freed as soon as they are parsed, whoever still holds the file (the service until its last
+    step; a flow keeps each task's result until its run ends). That is 272 MB at a million leads, all
+    the way through the normalisation, the stage that sets the peak. After the read, only the
+    ``receipt`` is needed."""
 
-    data: bytes
+    data: InitVar[bytes]
     file_name: str
     delivered_on: date
     sha256: str
+    _unread: list[bytes] = field(init=False, repr=False)
+
+    def __post_init__(self, data: bytes) -> None:
+        object.__setattr__(self, "_unread", [data])
+
+    def take(self) -> bytes:
+        """The bytes, handed over to the one read of the file; a second read is a bug (ValueError)."""
+        if not self._unread:
+            raise ValueError(f"{self.file_name}: the delivery's bytes were already read (a file is read once)")
+        return self._unread.pop()
 
     @property
     def receipt(self) -> DeliveryReceipt:
@@ -145,15 +164,19 @@ class DeliveryFile:
 
 @dataclass(frozen=True)
 class CheckedDelivery:
-    """A delivery after the pure half: normalised values and per-field reasons (not its bytes)."""
+    """A delivery after the pure half: per-field reasons, what the store reads of its normalised values,
+    and its blocks. Neither its bytes, its raw cells nor the values only the blocks hold: a million
+    leads' raw cells and supplied values are about 600 MB, their blocks 150 MB."""
 
     receipt: DeliveryReceipt
     contract: ContractFile
-    prepared: PreparedLeads
+    #: The normalised values the store still reads (``STORE_VALUES``); the others are in ``blocks``.
+    values: pd.DataFrame
     field_reasons: pd.DataFrame
     email_keys: pd.Series
     phone_keys: pd.Series
-    raw_records: RawRecords
+    #: The rows as delivered and their supplied values, compressed (``raw_record_store.encode_blocks``).
+    blocks: tuple[EncodedBlock, ...]
     encoding: str
     delimiter: str | None
     crm: CrmPeople | None = None
@@ -199,7 +222,7 @@ class NormalisedDelivery:
 
 def read_file(file: DeliveryFile, contract: ContractFile) -> RawDelivery:
     """Stage *read*: bytes to raw canonical text columns (or the whole file refused)."""
-    return read_delivery(file.data, read_options(contract), source=file.file_name)
+    return read_delivery(file.take(), read_options(contract), source=file.file_name)
 
 
 def normalise(raw: RawDelivery, file: DeliveryFile, contract: ContractFile, settings: Settings) -> NormalisedDelivery:
@@ -210,32 +233,40 @@ def normalise(raw: RawDelivery, file: DeliveryFile, contract: ContractFile, sett
                               identity_keys(prepared.values["phone"], key))
 
 
-def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: ContractFile, *,
-                 crm: CrmPeople | None = None) -> CheckedDelivery:
-    """Stage *validate*: the per-field rules of the contract's schema (a file whose lead ids are
-    emails or phones is refused whole first)."""
+def check_fields(normalised: NormalisedDelivery, file: DeliveryFile, contract: ContractFile) -> pd.DataFrame:
+    """Stage *validate*: the per-field rules of the contract's schema, as (row, code, detail) (a file
+    whose lead ids are emails or phones is refused whole first)."""
     refuse_personal_ids(normalised.prepared.values, contract.contract, file.file_name)
-    raw = normalised.raw
-    return CheckedDelivery(
-        receipt=file.receipt, contract=contract, prepared=normalised.prepared,
-        field_reasons=field_reasons(normalised.prepared, contract.contract, file.delivered_on),
-        email_keys=normalised.email_keys, phone_keys=normalised.phone_keys,
-        raw_records=raw.raw_records,
-        encoding=raw.encoding, delimiter=raw.delimiter, crm=crm,
-    )
+    return field_reasons(normalised.prepared, contract.contract, file.delivered_on)
+
+
+def encode(normalised: NormalisedDelivery) -> tuple[EncodedBlock, ...]:
+    """Stage *encode*: the rows as delivered and their supplied values compressed into the delivery's
+    blocks now, before the store, so that the raw cells and the values only the blocks keep are let
+    go of with the check (a lead's row number is its position in the file, from 1)."""
+    values = normalised.prepared.values
+    return raw_record_store.encode_blocks(values.index.to_numpy() + 1, normalised.raw.raw_records.texts, values)
 
 
 def check_delivery(file: DeliveryFile, contract: ContractFile, settings: Settings, *,
                    crm: CrmPeople | None = None,
                    timings: Timings | None = None) -> CheckedDelivery:
-    """The pure half: read, normalise and apply the per-field rules; no database needed."""
+    """The pure half: read, normalise, apply the per-field rules and encode the blocks; no database
+    needed."""
     with timed(timings, "read"):
         raw = read_file(file, contract)
     with timed(timings, "normalise"):
         normalised = normalise(raw, file, contract, settings)
     with timed(timings, "validate"):
-        return check_fields(normalised, file, contract, crm=crm)
-
+        reasons = check_fields(normalised, file, contract)
+    with timed(timings, "encode"):
+        blocks = encode(normalised)
+    values = normalised.prepared.values
+    return CheckedDelivery(
+        receipt=file.receipt, contract=contract, values=values.loc[:, [c for c in STORE_VALUES if c in values]],
+        field_reasons=reasons, email_keys=normalised.email_keys, phone_keys=normalised.phone_keys, blocks=blocks,
+        encoding=raw.encoding, delimiter=raw.delimiter, crm=crm,
+    )
 
 
 def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
@@ -244,7 +275,7 @@ def known_people(session: Session, checked: CheckedDelivery) -> KnownPeople:
     supplier_id = c.supplier.id
     day = checked.receipt.delivered_on
     since = day - timedelta(days=c.exclusions.dedup_window_days)
-    values = checked.prepared.values
+    values = checked.values
     found: dict[str, set[str]] = {}
     for column, keys in (("email", checked.email_keys), ("phone", checked.phone_keys)):
         matches = identity_store.identity_matches(session, kind=column, keys=keys.dropna().unique(),
@@ -332,9 +363,9 @@ def store_delivery(session: Session, checked: CheckedDelivery, settings: Setting
         return already
     with timed(timings, "deduplicate"):
         known = known_people(session, checked)
-        people = people_failures(checked.prepared.values, known, checked.email_keys,
+        people = people_failures(checked.values, known, checked.email_keys,
                                  checked.phone_keys, settings.hmac_key.get_secret_value())
-        result = erase_suppressed_details(decide(checked.prepared.values, c, known, checked.field_reasons, people))
+        result = erase_suppressed_details(decide(checked.values, c, known, checked.field_reasons, people))
     if dry_run:
         return IngestOutcome(None, False, result, timings or {})
     with timed(timings, "store"):
@@ -362,7 +393,7 @@ def claim_leads(checked: CheckedDelivery, result: ValidationResult) -> pd.DataFr
     verdicts = result.verdicts
     return pd.DataFrame({
         "row_number": verdicts["row_number"], "lead_id": verdicts["lead_id"], "status": verdicts["status"],
-        "replaces_lead_id": checked.prepared.values["replaces_lead_id"], "reason": verdicts["primary_reason"],
+        "replaces_lead_id": checked.values["replaces_lead_id"], "reason": verdicts["primary_reason"],
         "delivered_on": checked.receipt.delivered_on,
     }, index=verdicts.index)
 
@@ -381,9 +412,8 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
     store.insert_leads(session, rows)
     suppressed = suppressed_rows(result.verdicts["reasons"])
     store.mark_erased(session, delivery.id, rows["row_number"].to_numpy()[suppressed])
-    raw_record_store.insert_raw_records(session, delivery_id=delivery.id, row_numbers=rows["row_number"].to_numpy(),
-                                        records=checked.raw_records.texts, values=checked.prepared.values,
-                                        erased=suppressed)
+    raw_record_store.insert_blocks(session, delivery_id=delivery.id, blocks=checked.blocks,
+                                   erased=rows["row_number"].to_numpy()[suppressed])
     identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
                                delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
                                keys={"email": rows["email_key"], "phone": rows["phone_key"]})
@@ -398,7 +428,7 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
 def lead_rows(checked: CheckedDelivery, result: ValidationResult, delivery_id: int) -> DataFrame[LeadRows]:
     """The lead table's columns for every row of the delivery (``LeadRows``: validated by the
     tests, never here, at a million rows)."""
-    v = checked.prepared.values
+    v = checked.values
     verdicts = result.verdicts
     columns: dict[str, object] = {c: v[c] for c in store.LEAD_COLUMNS if c in v.columns}  # references, no copy
     columns.update(
@@ -464,5 +494,4 @@ def ingest_delivery(session: Session, file: DeliveryFile, contract: ContractFile
         return already
     crm = crm_people(crm_data, settings, "CRM export") if crm_data is not None else None
     checked = check_delivery(file, contract, settings, crm=crm, timings=timings)
-    del file  # read: a caller that passed its only reference frees the bytes before the store
     return store_delivery(session, checked, settings, dry_run=dry_run, timings=timings)

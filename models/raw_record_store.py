@@ -9,6 +9,7 @@ blocks at a time, so memory stays bounded by the batch, not the database.
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -84,37 +85,83 @@ def _as_arrow(records: pd.Series) -> pa.ChunkedArray:
 RecordTexts = Callable[[int, int], pa.ChunkedArray]
 
 
-def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: RecordTexts,
-                       values: pd.DataFrame, erased: np.ndarray | None = None) -> None:
-    """Store a delivery's raw records and supplied values as blocks of ``BLOCK_ROWS`` rows, in one
-    statement: ``records`` gives the texts of the rows of ``row_numbers`` (file order), a block's at a
-    time, so that a million records (about 600 MB) are never all in memory; ``values`` holds the rows'
-    supplied values (``SUPPLIED_VALUES`` columns, aligned with ``row_numbers``; others are ignored). A row
-    ``erased`` (True) is stored already erased (NULL record and values). Blocks are built and compressed
-    on every core (Arrow's kernels and zstd free the GIL)."""
+@dataclass(frozen=True)
+class EncodedBlock:
+    """A block as stored, not yet given its delivery: rows ``first_row`` to ``last_row`` (row numbers),
+    their records and supplied values compressed (``encode_block``, ``encode_values``)."""
+
+    first_row: int
+    last_row: int
+    records: bytes
+    supplied_values: bytes
+
+
+def encode_blocks(row_numbers: np.ndarray, records: RecordTexts, values: pd.DataFrame) -> tuple[EncodedBlock, ...]:
+    """A delivery's raw records and supplied values as blocks of ``BLOCK_ROWS`` rows, with no database:
+    ``records`` gives the texts of the rows of ``row_numbers`` (file order), a block's at a time, so
+    that a million records (about 600 MB) are never all in memory; ``values`` holds the rows' supplied
+    values (``SUPPLIED_VALUES`` columns, aligned with ``row_numbers``; others are ignored). Built and
+    compressed on every core (Arrow's kernels and zstd free the GIL)."""
     numbers = np.asarray(row_numbers, dtype=np.int64)
     if not len(numbers):
-        return
-    gone = np.zeros(len(numbers), dtype=bool) if erased is None else np.asarray(erased, dtype=bool)
+        return ()
     supplied = values.loc[:, [c for c in SUPPLIED_VALUES.names if c in values.columns]]
 
-    def block(bounds: tuple[int, int]) -> tuple[bytes, bytes]:
+    def block(bounds: tuple[int, int]) -> EncodedBlock:
         start, stop = bounds
-        texts = records(start, stop - start)
-        table = supplied_table(supplied.iloc[start:stop])
-        if gone[start:stop].any():
-            mask = pa.array(gone[start:stop])
-            texts = pc.if_else(mask, pa.scalar(None, texts.type), texts)
-            table = _blanked(table, mask)
-        return encode_block(numbers[start:stop], texts), encode_values(numbers[start:stop], table)
+        return EncodedBlock(int(numbers[start]), int(numbers[stop - 1]),
+                            encode_block(numbers[start:stop], records(start, stop - start)),
+                            encode_values(numbers[start:stop], supplied_table(supplied.iloc[start:stop])))
 
     bounds = [(start, min(start + BLOCK_ROWS, len(numbers))) for start in range(0, len(numbers), BLOCK_ROWS)]
     with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 1)) as pool:
-        encoded = list(pool.map(block, bounds))
-    session.execute(insert(RawRecordBlock), [
-        {"delivery_id": delivery_id, "first_row": int(numbers[start]), "last_row": int(numbers[stop - 1]),
-         "records": blob, "supplied_values": values_blob}
-        for (start, stop), (blob, values_blob) in zip(bounds, encoded, strict=True)])
+        return tuple(pool.map(block, bounds))
+
+
+def insert_blocks(session: Session, *, delivery_id: int, blocks: Sequence[EncodedBlock],
+                  erased: np.ndarray | None = None) -> None:
+    """Store a delivery's encoded blocks, in one statement. The rows numbered in ``erased`` are stored
+    already erased (NULL record and values): the few blocks holding them are rewritten first."""
+    gone = np.asarray([] if erased is None else erased, dtype=np.int64)
+    if len(gone):
+        blocks = [_without(block, gone) for block in blocks]
+    if blocks:
+        session.execute(insert(RawRecordBlock), [
+            {"delivery_id": delivery_id, "first_row": b.first_row, "last_row": b.last_row, "records": b.records,
+             "supplied_values": b.supplied_values} for b in blocks])
+
+
+def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: RecordTexts,
+                       values: pd.DataFrame, erased: np.ndarray | None = None) -> None:
+    """``encode_blocks`` then ``insert_blocks``; ``erased``: a mask aligned with ``row_numbers``."""
+    numbers = np.asarray(row_numbers, dtype=np.int64)
+    gone = None if erased is None else numbers[np.asarray(erased, dtype=bool)]
+    insert_blocks(session, delivery_id=delivery_id, blocks=encode_blocks(numbers, records, values), erased=gone)
+
+
+def _without(block: EncodedBlock, rows: np.ndarray) -> EncodedBlock:
+    """``block`` with the record and values of the rows numbered in ``rows`` NULL (itself when it
+    holds none of them)."""
+    if not ((rows >= block.first_row) & (rows <= block.last_row)).any():
+        return block
+    table, values = decode_block(block.records), decode_block(block.supplied_values)
+    hit = pc.is_in(table.column("row_number"), pa.array(rows.astype(np.int32)))
+    if not pc.any(hit).as_py():
+        return block
+    records, kept = _rewritten(table, values, hit)
+    return replace(block, records=records, supplied_values=kept)
+
+
+def _rewritten(table: pa.Table, values: pa.Table, hit: pa.ChunkedArray | pa.Array) -> tuple[bytes, bytes]:
+    """A block's records (``table``) and supplied values (``values``), encoded again with the rows of
+    ``hit`` NULL."""
+    numbers = table.column("row_number")
+    texts = table.column("raw_record")
+    records = pc.if_else(hit, pa.scalar(None, texts.type), texts).combine_chunks()
+    hits = hit.combine_chunks() if isinstance(hit, pa.ChunkedArray) else hit
+    kept = _blanked(values.drop_columns(["row_number"]), hits)
+    return (encode_block(numbers.to_numpy(), records),
+            encode_values(values.column("row_number").to_numpy(), kept))
 
 
 def _blanked(table: pa.Table, rows: pa.Array) -> pa.Table:
@@ -218,15 +265,11 @@ def erase_raw_records(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
         hit = pc.and_(pc.is_in(table.column("row_number"), pa.array(drop.astype(np.int32))), held)
         if not pc.any(hit).as_py():
             continue
-        numbers = table.column("row_number")
         erased.append(pd.DataFrame({"delivery_id": block.delivery_id,
-                                    "row_number": numbers.filter(hit).to_numpy().astype("int64")}))
-        records = pc.if_else(hit, pa.scalar(None, pa.large_string()), table.column("raw_record")).combine_chunks()
-        kept = _blanked(values.drop_columns(["row_number"]), hit.combine_chunks())
+                                    "row_number": table.column("row_number").filter(hit).to_numpy().astype("int64")}))
+        records, kept = _rewritten(table, values, hit)
         session.execute(update(RawRecordBlock).where(RawRecordBlock.id == block.id)
-                        .values(records=encode_block(numbers.to_numpy(), records),
-                                supplied_values=encode_values(values.column("row_number").to_numpy(), kept)),
-                        execution_options=_NO_SYNC)
+                        .values(records=records, supplied_values=kept), execution_options=_NO_SYNC)
     return _places(erased)
 
 

@@ -238,12 +238,13 @@ def _write(write: Callable[[pd.DataFrame, Path, str], Path], verdicts: pd.DataFr
         raise OSError(exc.errno, exc.strerror or type(exc).__name__, str(path)) from exc
 
 
-def write_files(runtime: Runtime, request: DeliveryRequest, contract: ContractFile,
+def write_files(runtime: Runtime, received: ReceivedDelivery,
                 outcome: IngestOutcome) -> tuple[Path | None, Path | None]:
     """The result file and the supplier's return file, where the request asks for them. An
     ``OSError`` names the file that could not be written."""
-    locale = contract.contract.locale
+    locale = received.contract.contract.locale
     verdicts = outcome.result.verdicts
+    request = received.request
     return (_write(write_result_file, verdicts, request.result_file, locale),
             _write(write_return_file, verdicts, request.return_file, locale))
 
@@ -262,25 +263,23 @@ def process_delivery(runtime: Runtime, request: DeliveryRequest, *,
     """Receive, check, store, write the files and raise the alerts of one delivery. The alerts are
     raised even when the files cannot be written; ``ResultFilesNotWritten`` then follows them."""
     received = steps(receive, runtime, request)
-    contract, file_name = received.contract, received.file.file_name
     outcome = steps(find_stored, runtime, received)
     crm_checked = False
     if outcome is None:
         crm = steps(read_crm, runtime, received)
         crm_checked = crm is not None
         checked = steps(check, runtime, received, crm)
-        del received  # the bytes are read: freed before the store, whose peak they would add to
         outcome = steps(store, runtime, checked, request.dry_run)
     unwritten: OSError | None = None
     try:
-        result_file, return_file = steps(write_files, runtime, request, contract, outcome)
+        result_file, return_file = steps(write_files, runtime, received, outcome)
     except OSError as exc:  # after the commit: the alerts are still due
         result_file = return_file = None
         unwritten = exc
     alerts = steps(raise_alerts, runtime, outcome.delivery_id) if outcome.delivery_id is not None else AlertRun()
     counts = outcome.result.counts()
     result = DeliveryResult(
-        supplier_id=contract.contract.supplier.id, file_name=file_name, delivered_on=request.delivered_on,
+        supplier_id=received.supplier_id, file_name=received.file.file_name, delivered_on=request.delivered_on,
         delivery_id=outcome.delivery_id, already_ingested=outcome.already_ingested, dry_run=request.dry_run,
         counts=DeliveryCounts(**counts), reasons=dict(outcome.result.reason_counts()), crm_checked=crm_checked,
         result_file=result_file, return_file=return_file, alerts=alerts, verdicts=outcome.result.verdicts,

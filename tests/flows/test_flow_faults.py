@@ -92,7 +92,7 @@ def test_an_unreachable_database_retries_the_first_database_task_then_fails_clea
 
     use_settings(monkeypatch, database_url=UNREACHABLE)
     no_backoff(monkeypatch, "open_runtime")
-    state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).data), return_state=True)
+    state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).take()), return_state=True)
 
     assert state.is_failed()
     flow_run_id = state.state_details.flow_run_id
@@ -128,7 +128,7 @@ def test_a_connection_lost_in_the_middle_of_storing_is_retried_and_stored_once(l
 
     monkeypatch.setattr(delivery_store, "insert_leads", connection_lost)
     try:
-        state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).data), return_state=True)
+        state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).take()), return_state=True)
     finally:
         admin.dispose()
 
@@ -158,11 +158,11 @@ def test_a_contract_conflict_at_storing_fails_without_retries(leadgov_env, monke
     """Refused by the database's content (same contract_id, other terms, no supersedes): not an
     outage, so the storing task runs once."""
     no_backoff(monkeypatch, "deduplicate_and_store")
-    assert validate_delivery(request_for(leadgov_env, delivery_file(ROWS).data)).get("delivery_id") == 1
+    assert validate_delivery(request_for(leadgov_env, delivery_file(ROWS).take())).get("delivery_id") == 1
     changed = leadgov_env / "changed.yaml"
     changed.write_text(yaml.safe_dump(contract_dict(**{"billing.unit_price_eur": 50.0}), allow_unicode=True),
                        encoding="utf-8")
-    state = validate_delivery(request_for(leadgov_env, delivery_file([lead(4)]).data, changed), return_state=True)
+    state = validate_delivery(request_for(leadgov_env, delivery_file([lead(4)]).take(), changed), return_state=True)
 
     assert state.is_failed()
     assert task_runs(state.state_details.flow_run_id)["deduplicate_and_store"] == (1, "FAILED")
@@ -172,7 +172,7 @@ def test_a_contract_conflict_at_storing_fails_without_retries(leadgov_env, monke
 def test_a_file_over_the_size_limit_is_refused_without_retries(leadgov_env, monkeypatch):
     use_settings(monkeypatch, max_file_bytes="100")
     no_backoff(monkeypatch, "receive_file")
-    state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).data), return_state=True)
+    state = validate_delivery(request_for(leadgov_env, delivery_file(ROWS).take()), return_state=True)
 
     assert state.is_failed() and "100-byte limit" in state.message
     assert task_runs(state.state_details.flow_run_id)["receive_file"] == (1, "FAILED")

@@ -93,7 +93,7 @@ def make_inbox(root, suppliers: dict[str, dict[str, bytes]], contracts: dict[str
 
 
 def csv_of(rows, **overrides) -> bytes:
-    return delivery_file(rows, contract=make_contract_file(**overrides).contract).data
+    return delivery_file(rows, contract=make_contract_file(**overrides).contract).take()
 
 
 def listing(folder) -> list[str]:

@@ -43,7 +43,7 @@ def csv_of(supplier: str, rows: list[dict], day: date) -> bytes:
     overrides = BETA if supplier == "beta-leads" else {}
     collected = f"{day - timedelta(days=2)} 10:00"
     rows = [r | {k: collected for k in ("collected_at", "consent_at") if r[k]} for r in rows]
-    return delivery_file(rows, day, contract=make_contract_file(**overrides).contract).data
+    return delivery_file(rows, day, contract=make_contract_file(**overrides).contract).take()
 
 
 def sequence() -> list[tuple[date, str, str, bytes]]:

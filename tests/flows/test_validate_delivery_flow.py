@@ -13,7 +13,7 @@ from leadgov.flows.validate_delivery import DeliveryParameters, validate_deliver
 def write_delivery(folder, rows):
     file = delivery_file(rows)
     path = folder / "acme-2027-03-01.csv"
-    path.write_bytes(file.data)
+    path.write_bytes(file.take())
     return path
 
 

@@ -24,7 +24,7 @@ def workdir(tmp_path, monkeypatch):
 
 def delivery(folder, rows, name="acme.csv"):
     path = folder / name
-    path.write_bytes(delivery_file(rows).data)
+    path.write_bytes(delivery_file(rows).take())
     return path
 
 

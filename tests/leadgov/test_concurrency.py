@@ -176,7 +176,7 @@ def race(folder: Path, url: str, contract: Path, deliveries: list[Path]) -> list
 
 def write_delivery(folder: Path, rows: list[dict], name: str) -> Path:
     path = folder / name
-    path.write_bytes(delivery_file(rows, name=name).data)
+    path.write_bytes(delivery_file(rows, name=name).take())
     return path
 
 

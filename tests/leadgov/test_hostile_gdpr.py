@@ -392,7 +392,7 @@ def test_an_inbox_file_stored_but_whose_files_cannot_be_written_waits_and_the_re
     request = InboxRequest(inbox_dir=inbox.parent, contracts_dir=contracts, out_dir=tmp_path / "out",
                            delivered_on=DAY)
 
-    def disk_full(_runtime, _request, _contract, _outcome):
+    def disk_full(_runtime, _received, _outcome):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "acme-leads" / "d.result.csv"))
 
     with monkeypatch.context() as patch:

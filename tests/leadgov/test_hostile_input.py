@@ -71,7 +71,7 @@ def as_file(data: bytes, name: str = "hostile.csv", delivered_on: date = DELIVER
 
 def csv_bytes(rows: list[dict]) -> bytes:
     """``rows`` as the acme supplier writes them (its headers, ';', UTF-8)."""
-    return delivery_file(rows).data
+    return delivery_file(rows).take()
 
 
 def counts(db_url: str) -> dict[str, int]:
@@ -164,7 +164,7 @@ def test_delivery_over_the_size_limit_is_refused_before_being_read(tmp_path, mon
             DeliveryFile.from_path(path, DELIVERED_ON, max_bytes=size - 1)
     message = str(caught.value)
     assert message == f"huge.csv: {size} bytes is more than the {size - 1}-byte limit (LEADGOV_MAX_FILE_BYTES)"
-    assert DeliveryFile.from_path(path, DELIVERED_ON, max_bytes=size).data == path.read_bytes()  # at the limit: read
+    assert DeliveryFile.from_path(path, DELIVERED_ON, max_bytes=size).take() == path.read_bytes()  # at the limit: read
 
 
 def test_cli_validate_refuses_a_delivery_over_LEADGOV_MAX_FILE_BYTES(db_url, tmp_path, env):

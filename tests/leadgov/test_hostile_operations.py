@@ -236,7 +236,7 @@ def test_a_value_too_large_for_the_database_says_value_too_large(db_url, tmp_pat
     contract.parent.mkdir(parents=True)
     contract.write_text(BASE_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
     delivery = tmp_path / "d.csv"
-    delivery.write_bytes(delivery_file([lead(1)]).data)
+    delivery.write_bytes(delivery_file([lead(1)]).take())
 
     def small_limit(dbapi_connection, _record) -> None:
         dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 4096)
@@ -325,7 +325,7 @@ def test_what_a_delivery_leaves_on_disk_is_private(tmp_path, usual_umask):
     contract = tmp_path / "contract.yaml"
     contract.write_text(BASE_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
     delivery = tmp_path / "d.csv"
-    delivery.write_bytes(delivery_file([lead(1), lead(2, email="not-an-email")]).data)
+    delivery.write_bytes(delivery_file([lead(1), lead(2, email="not-an-email")]).take())
     database = tmp_path / "data" / "leadgov.db"
     url = f"sqlite:///{database}"
     try:
@@ -356,7 +356,7 @@ def test_inbox_files_leadgov_moves_are_private(tmp_path, usual_umask):
     (contracts / "acme-leads.yaml").write_text(BASE_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
     (inbox / "acme-leads").mkdir(parents=True)
     good, bad = inbox / "acme-leads" / "a.csv", inbox / "acme-leads" / "b.csv"
-    good.write_bytes(delivery_file([lead(1)]).data)
+    good.write_bytes(delivery_file([lead(1)]).take())
     bad.write_bytes(b"")  # an empty file: refused whole
     stamp = datetime(2027, 3, 1, 12).timestamp()  # the inbox's day is the file's: within the contract's period
     for path in (good, bad):

@@ -351,7 +351,7 @@ def test_validate_still_reads_a_file_through_a_link_given_on_the_command_line(tm
     """Only the inbox refuses links: an operator naming a file chooses it."""
     link = tmp_path / "link.csv"
     link.symlink_to(secret)
-    assert DeliveryFile.from_path(link, DELIVERED_ON, 10**6).data == secret.read_bytes()
+    assert DeliveryFile.from_path(link, DELIVERED_ON, 10**6).take() == secret.read_bytes()
     with pytest.raises(UnreadableFile, match="symbolic link"):
         DeliveryFile.from_path(link, DELIVERED_ON, 10**6, follow_links=False)
 

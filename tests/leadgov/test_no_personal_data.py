@@ -191,7 +191,7 @@ def slack_text(server) -> dict[str, str]:
 
 def validate(outputs, tmp_path: Path, contract: Path, *extra: str):
     path = tmp_path / "acme-2027-03-01.csv"
-    path.write_bytes(delivery_file(ROWS, name=path.name).data)
+    path.write_bytes(delivery_file(ROWS, name=path.name).take())
     return cli(outputs, "validate", "--contract", str(contract), "--delivery", str(path), "--delivered-on",
                DELIVERED_ON.isoformat(), "--out", str(tmp_path / "result.csv"),
                "--returns", str(tmp_path / "returns.csv"), *extra)
@@ -220,7 +220,7 @@ def test_validation_outcomes_billing_and_alerts_hold_no_personal_data(env, all_l
     assert any("HTTP 500" in text for text in while_down.values())  # kept, with its last error
     validate(outputs, tmp_path, contract, "--format", "json")  # the same file again: stored results
     later = tmp_path / "acme-2027-03-02.csv"  # A and B again: DUPLICATE_PREVIOUS (an identity look-up)
-    later.write_bytes(delivery_file([person(7, "A"), person(8, "B")], name=later.name).data)
+    later.write_bytes(delivery_file([person(7, "A"), person(8, "B")], name=later.name).take())
     again = cli(outputs, "validate", "--contract", str(contract), "--delivery", str(later), "--delivered-on",
                 "2027-03-02", "--out", str(tmp_path / "later.csv"))
     assert "DUPLICATE_PREVIOUS" in again.output
@@ -253,7 +253,7 @@ def test_sqlalchemy_debug_rows_hold_no_personal_data(env, all_logs):
     validate({}, tmp_path, contract)
     all_logs.clear()
     later = tmp_path / "acme-2027-03-02.csv"  # A again: the identity look-up reads A's stored email
-    later.write_bytes(delivery_file([person(7, "A")], name=later.name).data)
+    later.write_bytes(delivery_file([person(7, "A")], name=later.name).take())
     cli({}, "validate", "--contract", str(contract), "--delivery", str(later), "--delivered-on", "2027-03-02",
         "--out", str(tmp_path / "later.csv"))
     rows = {k: v for k, v in records_text(all_logs, rows=True).items() if k.split()[2].startswith("sqlalchemy")}
@@ -272,7 +272,7 @@ def test_result_and_return_files_name_lead_ids_not_people(env, all_logs):
 
 def test_a_refused_file_names_its_line_not_its_values(env, all_logs):
     tmp_path, contract = env
-    data = delivery_file(ROWS).data.decode("utf-8").splitlines()
+    data = delivery_file(ROWS).take().decode("utf-8").splitlines()
     data[3] = data[3] + ';"unterminated ' + PEOPLE["A"][2]  # a broken line holding a known email
     path = tmp_path / "broken.csv"
     path.write_text("\n".join(data) + "\n", encoding="utf-8")
@@ -357,7 +357,7 @@ def test_validate_delivery_flow_holds_no_personal_data(prefect_server, env, all_
 
     tmp_path, contract = env
     path = tmp_path / "acme-2027-03-01.csv"
-    path.write_bytes(delivery_file(ROWS, name=path.name).data)
+    path.write_bytes(delivery_file(ROWS, name=path.name).take())
     request = DeliveryParameters(contract_path=str(contract), delivery_path=str(path), delivered_on=DELIVERED_ON,
                               out_dir=str(tmp_path / "out"))
     state = validate_delivery(request, return_state=True)

@@ -156,7 +156,7 @@ def test_validate_fits_80_columns(narrow, tmp_path, sqlite_database, monkeypatch
         lead(21, email="nope"), lead(22, employees="1"), lead(23, siren="123"), lead(24, consent_at=""),
         lead(25, email=lead(1)["email"]), lead(26, naf_code="01.11Z"), lead(27, postal_code="ABCDE")]
     path = Path("acme-leads-2027-03-01-weekly-delivery-with-a-long-name.csv")
-    path.write_bytes(delivery_file(rows, MARCH).data)
+    path.write_bytes(delivery_file(rows, MARCH).take())
     text = readable(leadgov(url, "validate", "--contract", str(BASE_CONTRACT), "--delivery", str(path),
                             "--delivered-on", "2027-03-01", "--out", "result.csv", "--returns", "returns.csv"))
     assert "INVALID_EMAIL" in text
@@ -174,9 +174,9 @@ def test_inbox_run_fits_80_columns(narrow, tmp_path, sqlite_database):
     contract = make_contract_file(**NORTHWIND).contract
     rows = [lead(n, lead_id=f"NW-2027-03-{n:06d}") for n in range(1, 15)] + [lead(15, email="bad")]
     (inbox / NORTHWIND["supplier.id"] / "northwind-prospection-b2b-weekly-2027-03-01.csv").write_bytes(
-        delivery_file(rows, MARCH, contract=contract).data)
+        delivery_file(rows, MARCH, contract=contract).take())
     (inbox / "acme-leads" / "acme-leads-weekly-delivery-2027-03-01.csv").write_bytes(
-        delivery_file([lead(n) for n in range(30, 40)], MARCH).data)
+        delivery_file([lead(n) for n in range(30, 40)], MARCH).take())
     (inbox / "acme-leads" / "acme-leads-weekly-delivery-2027-03-01-corrupted.csv").write_bytes(
         bytes(range(256)) * 20)
     stamp = datetime(2027, 3, 1, 18, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()

@@ -70,7 +70,7 @@ def alerts_line(result) -> str:
 def validate(folder, rows):
     """``leadgov validate`` of ``rows`` delivered on 2027-03-01 under the example contract."""
     path = folder / "acme-2027-03-01.csv"
-    path.write_bytes(delivery_file(rows).data)
+    path.write_bytes(delivery_file(rows).take())
     return leadgov("validate", "--contract", str(BASE_CONTRACT), "--delivery", str(path),
                    "--delivered-on", "2027-03-01", "--out", str(folder / "result.csv"))
 
