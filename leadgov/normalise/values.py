@@ -60,8 +60,17 @@ def parse_integers(s: pd.Series) -> pd.DataFrame:
     readable = pc.and_(readable, pc.less_equal(pc.utf8_length(digits), _MAX_INT_DIGITS))
     readable = pc.fill_null(readable, False)
     numbers = pc.cast(pc.if_else(readable, digits, pa.scalar(None, digits.type)), pa.int64())
-    value = pd.Series(pd.array(numbers, dtype="Int64"), index=s.index)
+    value = pd.Series(_masked_integers(numbers), index=s.index)
     return _frame(value, present, readable)
+
+
+def _masked_integers(numbers: pa.Array) -> pd.arrays.IntegerArray:
+    """An Arrow int64 array as pandas' Int64, from its values and its nulls: ``pd.array(numbers,
+    dtype="Int64")`` goes through a Python object per value when there are nulls (0.35 s a
+    million, against 3 ms)."""
+    values = pc.fill_null(numbers, 0).to_numpy(zero_copy_only=False)
+    return pd.arrays.IntegerArray(values.astype(np.int64, copy=False),
+                                  pc.is_null(numbers).to_numpy(zero_copy_only=False))
 
 
 def _separator_reused(int_part: pa.Array, sep: pa.Array) -> pa.Array:

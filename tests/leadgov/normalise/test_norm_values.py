@@ -152,3 +152,13 @@ def test_mixed_shapes_and_offsets_in_one_column():
     assert values == [pd.Timestamp("2027-03-01 11:00"), pd.Timestamp("2027-03-01 10:00"),
                       pd.Timestamp("2027-07-01 10:00"), None, pd.Timestamp("2027-07-01 10:00")]  # fmt: skip
     assert invalid == [False, False, False, True, False]
+
+
+@pytest.mark.parametrize("cells", [[], [None, None], ["", "abc"], ["9" * 18, None, "0"]])
+def test_integers_of_empty_unreadable_and_large_columns_are_int64_with_their_nas(cells):
+    """Built from Arrow's values and nulls, not value by value: the same Int64 column as pandas makes
+    from the Python values."""
+    out = parse_integers(pd.Series(cells, dtype="str"))
+    expected = pd.array([int(c) if c and c.isdigit() else None for c in cells], dtype="Int64")
+    assert out["value"].array.equals(expected)
+    assert str(out["value"].dtype) == "Int64"
