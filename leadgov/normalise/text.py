@@ -32,6 +32,9 @@ _DASHES = r"\-\x{2010}-\x{2015}\x{2212}\x{fe58}\x{fe63}\x{ff0d}"
 #: i.e. Unicode's White_Space characters (RE2).
 SPACE = r"[\t\n\v\f\r \p{Z}\x{85}]"
 _SPACES = SPACE + "+"
+#: Python's ``\s`` (the characters ``str.isspace`` says are spaces) as an RE2 class body: RE2's own ``\s``
+#: is ASCII only (tests/leadgov/normalise/test_text.py compares the two on every code point).
+PYTHON_SPACES = r"\t\n\v\f\r\x1c-\x1f \p{Z}\x{85}"
 #: Anything that is not a letter or a digit separates words (RE2).
 _NON_WORD = r"[^\p{L}\p{N}]+"
 

@@ -7,6 +7,7 @@ from datetime import date
 from functools import partial
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from leadgov.config.contract import Contract
 from leadgov.normalise import company_ids, emails, phones, text
@@ -152,8 +153,11 @@ def _prepare_place(raw: pd.DataFrame) -> Columns:
 
 
 def normalise_naf_codes(codes: pd.Series) -> pd.Series:
-    """``62.01Z`` and ``6201z`` are the same code: upper case, no dots or spaces (codes and patterns)."""
-    return codes.str.upper().str.replace(r"[.\s]", "", regex=True)
+    """``62.01Z`` and ``6201z`` are the same code: upper case, no dots or spaces (codes and patterns).
+    In Arrow's kernels: pandas runs this replacement in Python, a value at a time (0.8 s a million)."""
+    upper = pc.utf8_upper(text.as_arrow(codes))
+    return text.to_str_series(pc.replace_substring_regex(upper, f"[.{text.PYTHON_SPACES}]", ""), codes.index,
+                              codes.name)
 
 
 def _prepare_text(raw: pd.DataFrame) -> Columns:

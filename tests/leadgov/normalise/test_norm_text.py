@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from leadgov.normalise.text import contains_keyword, fold, words
+from leadgov.normalise.text import PYTHON_SPACES, contains_keyword, fold, words
+from leadgov.validation.prepare import normalise_naf_codes
 
 
 def as_list(s: pd.Series) -> list:
@@ -71,3 +76,19 @@ def test_keywords_with_regex_characters_are_literal():
 def test_object_and_str_dtypes_give_the_same_result():
     raw = ["Été", "Œil-de-bœuf", None, "x"]
     assert as_list(words(pd.Series(raw, dtype=object))) == as_list(words(pd.Series(raw, dtype="str")))
+
+
+def test_python_spaces_is_the_class_of_the_characters_python_calls_spaces():
+    """``PYTHON_SPACES`` (RE2) matches exactly the code points ``str.isspace`` accepts."""
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]  # surrogates are not text
+    matched = pc.match_substring_regex(pa.array(chars), f"^[{PYTHON_SPACES}]$").to_pylist()
+    assert [c for c, hit in zip(chars, matched, strict=True) if hit != c.isspace()] == []
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    "0123456789azAZ.ßéﬁ \t\n\x0b\x0c\r\x1c\x1f\x85\xa0\u2007\u202f\u3000\u200b-_")))))
+def test_naf_codes_are_normalised_as_pandas_normalises_them_value_by_value(codes):
+    """Arrow's kernels give what ``str.upper().str.replace(r"[.\\s]", "")`` gives (the plain pandas way)."""
+    series = pd.Series(codes, dtype="str")
+    expected = series.str.upper().str.replace(r"[.\s]", "", regex=True)
+    pd.testing.assert_series_equal(normalise_naf_codes(series), expected)
