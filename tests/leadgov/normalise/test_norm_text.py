@@ -92,3 +92,13 @@ def test_naf_codes_are_normalised_as_pandas_normalises_them_value_by_value(codes
     series = pd.Series(codes, dtype="str")
     expected = series.str.upper().str.replace(r"[.\s]", "", regex=True)
     pd.testing.assert_series_equal(normalise_naf_codes(series), expected)
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["Directeur (DSI) - Paris", "SARL", "s.a.r.l.", "Œuvre-ﬁne",
+                                                      "DIRECTRICE", "  ", "-", "Gérant"]), st.text()), max_size=40))
+def test_words_of_repeated_values_are_the_words_of_each_row(cells):
+    """Computed once per distinct value and taken back to the rows (``per_distinct``): the same as
+    computing every row."""
+    series = pd.Series(cells, dtype="str")
+    each = [words(pd.Series([cell], dtype="str")).iloc[0] for cell in cells]  # one value: computed on its row
+    pd.testing.assert_series_equal(words(series), pd.Series(each, dtype="str"))
