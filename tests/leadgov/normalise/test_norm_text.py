@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadgov.normalise import text
 from leadgov.normalise.text import PYTHON_SPACES, contains_keyword, fold, words
 from leadgov.validation.prepare import normalise_naf_codes
 
@@ -102,3 +103,11 @@ def test_words_of_repeated_values_are_the_words_of_each_row(cells):
     series = pd.Series(cells, dtype="str")
     each = [words(pd.Series([cell], dtype="str")).iloc[0] for cell in cells]  # one value: computed on its row
     pd.testing.assert_series_equal(words(series), pd.Series(each, dtype="str"))
+
+
+@pytest.mark.parametrize("cells", [["DSI", "Gérant", "CEO", "CTO"] + ["DSI"] * 6,  # a varied start: row by row
+                                   ["DSI", "DSI", None, "DSI"] + ["Gérant", "CEO", None, "ceo", "DSI"]])
+def test_words_are_the_same_whether_the_start_of_the_column_repeats_or_not(cells, monkeypatch):
+    monkeypatch.setattr(text, "_DISTINCT_PROBE", 4)
+    each = [words(pd.Series([cell], dtype="str")).iloc[0] for cell in cells]
+    pd.testing.assert_series_equal(words(pd.Series(cells, dtype="str")), pd.Series(each, dtype="str"))
