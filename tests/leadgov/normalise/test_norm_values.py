@@ -6,8 +6,13 @@ import random
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from leadgov.normalise import values as values_module
 from leadgov.normalise.values import (
     department_from_postal_code,
     is_french_postal_code,
@@ -162,3 +167,42 @@ def test_integers_of_empty_unreadable_and_large_columns_are_int64_with_their_nas
     expected = pd.array([int(c) if c and c.isdigit() else None for c in cells], dtype="Int64")
     assert out["value"].array.equals(expected)
     assert str(out["value"].dtype) == "Int64"
+
+
+def dates_by_extraction(cells: list[str | None]) -> pd.DataFrame:
+    """The reference for ``parse_datetimes(..., "auto")``: every value's groups extracted by the general
+    ISO or French pattern (``_ISO``, ``_FRENCH``), with no fixed-place slicing."""
+    present = pa.array([None if c is None or not c.strip() else c.strip() for c in cells], pa.large_string())
+    ns, readable = np.zeros(len(cells), dtype=np.int64), np.zeros(len(cells), dtype=bool)
+    for pattern, convert in ((values_module._ISO, lambda t: values_module._iso_ns(t, TZ)),
+                             (values_module._FRENCH, values_module._french_ns)):
+        rows = np.flatnonzero(pc.fill_null(pc.match_substring_regex(present, pattern), False).to_numpy(False))
+        ns[rows], readable[rows] = convert(present.take(rows))
+    wall = np.where(readable, ns, np.iinfo(np.int64).min).view("datetime64[ns]")
+    return pd.DataFrame({"value": wall, "invalid": pc.is_valid(present).to_numpy(zero_copy_only=False) & ~readable})
+
+
+def date_like(day: str, month: str, year: str, time: str) -> tuple[str, str]:
+    """ISO-like and French-like patterns built from these parts (hypothesis generates their values)."""
+    offset = r"(Z|[+-][01][0-9](:?[0-6][0-9])?)"
+    return (rf"{year}-{month}-{day}([T ]{time}([.,][0-9]{{1,9}})?{offset}?)?", rf"{day}/{month}/{year}( {time})?")
+
+
+#: Mostly readable values, and values at the edges: impossible days, months and times, one-digit fields,
+#: years outside what a datetime holds.
+USUAL = date_like(r"(0[1-9]|1[0-9]|2[0-8])", r"(0[1-9]|1[0-2])", r"20[0-9]{2}",
+                  r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+EDGES = date_like(r"(0[0-9]|[12][0-9]|3[0-2]|[0-9])", r"(0[0-9]|1[0-3]|[0-9])", r"(1677|1678|2261|2262|19[0-9]{2})",
+                  r"([01][0-9]|2[0-5]|[0-9]):([0-5][0-9]|60)(:([0-5][0-9]|6[01]))?")
+DATE_LIKE = st.one_of(*(st.from_regex(pattern, fullmatch=True) for pattern in (*USUAL, *EDGES)))
+
+
+@given(st.lists(st.one_of(st.none(), DATE_LIKE, st.text(alphabet="0123456789-/: T", max_size=20)), max_size=30))
+def test_dates_at_fixed_places_are_read_as_the_general_patterns_read_them(cells):
+    """The usual values are sliced at fixed places instead of extracted (``_FIXED_ISO``, ``_FIXED_FRENCH``):
+    the same datetimes and the same unreadable values as extracting every value by the general patterns,
+    impossible dates and times, one-digit days, fractions and offsets included."""
+    out = parse_datetimes(pd.Series(cells, dtype="str"), "auto", TZ)
+    expected = dates_by_extraction(cells)
+    assert out["value"].to_numpy().tolist() == expected["value"].to_numpy().tolist()
+    assert out["invalid"].tolist() == expected["invalid"].tolist()
