@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the model is the domain's; the store only names it
 CHUNK_ROWS = 20_000
 
 #: Lead columns written by ``insert_leads``, in order (the other supplied values go to the delivery's
-#: blocks: ``models.raw_record_store.insert_raw_records``).
+#: blocks: ``models.raw_record_store.encode_blocks``).
 LEAD_COLUMNS = (
     "delivery_id", "supplier_id", "row_number", "delivered_on", "status", "primary_reason", "flags",
     "email_key", "phone_key", "lead_id", "siren", "email", "phone", "replaces_lead_id",

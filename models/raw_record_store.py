@@ -131,14 +131,6 @@ def insert_blocks(session: Session, *, delivery_id: int, blocks: Sequence[Encode
              "supplied_values": b.supplied_values} for b in blocks])
 
 
-def insert_raw_records(session: Session, *, delivery_id: int, row_numbers: np.ndarray, records: RecordTexts,
-                       values: pd.DataFrame, erased: np.ndarray | None = None) -> None:
-    """``encode_blocks`` then ``insert_blocks``; ``erased``: a mask aligned with ``row_numbers``."""
-    numbers = np.asarray(row_numbers, dtype=np.int64)
-    gone = None if erased is None else numbers[np.asarray(erased, dtype=bool)]
-    insert_blocks(session, delivery_id=delivery_id, blocks=encode_blocks(numbers, records, values), erased=gone)
-
-
 def _without(block: EncodedBlock, rows: np.ndarray) -> EncodedBlock:
     """``block`` with the record and values of the rows numbered in ``rows`` NULL (itself when it
     holds none of them)."""

@@ -60,6 +60,29 @@ def test_an_erasure_blanks_exactly_the_rows_asked_and_says_which_held_something(
     assert values.notna().any(axis=1).tolist() == [True, False, True, True, False, True, True]
 
 
+def test_rows_stored_erased_are_blanked_in_their_own_block_only(db_url, small_blocks):
+    """``insert_blocks`` with rows to store erased (a lead rejected SUPPRESSED): their record and values are
+    NULL, every other row keeps both, and a block holding none of them is stored as it was encoded."""
+    delivery_id = ingest(db_url, [lead(1)]).delivery_id
+    numbers = np.arange(101, 108)  # rows of their own beside the delivery's row 1: three blocks of 3, 3, 1
+    texts = pa.chunked_array([pa.array([f'{{"Ref": "R{n}"}}' for n in numbers], pa.large_string())])
+    values = pd.DataFrame({"company_name": [f"Société {n}" for n in numbers], "employees": pd.array(numbers, "Int64")})
+    blocks = store.encode_blocks(numbers, lambda start, count: texts.slice(start, count), values)
+    with session_scope(db_url) as session:
+        store.insert_blocks(session, delivery_id=delivery_id, blocks=blocks, erased=np.array([102, 106]))
+        stored = dict(session.execute(select(RawRecordBlock.first_row, RawRecordBlock.records)
+                                      .where(RawRecordBlock.delivery_id == delivery_id)).all())
+        wanted = places([(delivery_id, int(n)) for n in numbers])
+        records = store.raw_records_at(session, wanted)
+        got = store.supplied_values_at(session, wanted, ["company_name", "employees"])
+    gone = [n in (102, 106) for n in numbers]
+    assert records.isna().tolist() == gone and got.isna().all(axis=1).tolist() == gone
+    assert records.iloc[0] == '{"Ref": "R101"}' and got["company_name"].iloc[2] == "Société 103"
+    assert got["employees"].iloc[6] == 107
+    assert stored[107] == blocks[2].records  # no erased row in it: untouched
+    assert stored[101] != blocks[0].records
+
+
 def test_supplied_values_come_back_as_normalised_by_delivery_and_row(db_url, small_blocks):
     rows = [lead(n, company_name=f"Société {n}", employees=str(10 * n), campaign="printemps") for n in range(1, 8)]
     rows[3]["campaign"] = None
