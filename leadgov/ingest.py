@@ -108,12 +108,6 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-#: The normalised values the store reads once a delivery is checked: the lead table's own (``lead_rows``),
-#: which the identity rules, the company cap and the claims read too. The other supplied values are
-#: kept in the delivery's blocks only.
-STORE_VALUES = ("lead_id", "siren", "email", "phone", "replaces_lead_id")
-
-
 @dataclass(frozen=True)
 class DeliveryReceipt:
     """What is kept of a delivered file once its bytes are read: its name, the day it was received
@@ -170,7 +164,9 @@ class CheckedDelivery:
 
     receipt: DeliveryReceipt
     contract: ContractFile
-    #: The normalised values the store still reads (``STORE_VALUES``); the others are in ``blocks``.
+    #: The normalised values the lead table holds (``delivery_store.LEAD_COLUMNS``: lead id, SIREN, email,
+    #: phone, replaced lead id), which the identity rules, the company cap and the claims read too; the
+    #: other supplied values are in ``blocks`` only.
     values: pd.DataFrame
     field_reasons: pd.DataFrame
     email_keys: pd.Series
@@ -263,7 +259,7 @@ def check_delivery(file: DeliveryFile, contract: ContractFile, settings: Setting
         blocks = encode(normalised)
     values = normalised.prepared.values
     return CheckedDelivery(
-        receipt=file.receipt, contract=contract, values=values.loc[:, [c for c in STORE_VALUES if c in values]],
+        receipt=file.receipt, contract=contract, values=values.loc[:, [c for c in store.LEAD_COLUMNS if c in values]],
         field_reasons=reasons, email_keys=normalised.email_keys, phone_keys=normalised.phone_keys, blocks=blocks,
         encoding=raw.encoding, delimiter=raw.delimiter, crm=crm,
     )
@@ -410,10 +406,9 @@ def _store(session: Session, checked: CheckedDelivery, result: ValidationResult,
     )
     rows = lead_rows(checked, result, delivery.id)
     store.insert_leads(session, rows)
-    suppressed = suppressed_rows(result.verdicts["reasons"])
-    store.mark_erased(session, delivery.id, rows["row_number"].to_numpy()[suppressed])
-    raw_record_store.insert_blocks(session, delivery_id=delivery.id, blocks=checked.blocks,
-                                   erased=rows["row_number"].to_numpy()[suppressed])
+    suppressed = rows["row_number"].to_numpy()[suppressed_rows(result.verdicts["reasons"])]
+    store.mark_erased(session, delivery.id, suppressed)
+    raw_record_store.insert_blocks(session, delivery_id=delivery.id, blocks=checked.blocks, erased=suppressed)
     identity_store.insert_runs(session, delivery_id=delivery.id, supplier_id=delivery.supplier_id,
                                delivered_on=delivery.delivered_on, row_numbers=result.verdicts["row_number"].to_numpy(),
                                keys={"email": rows["email_key"], "phone": rows["phone_key"]})
