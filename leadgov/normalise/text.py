@@ -33,7 +33,7 @@ _DASHES = r"\-\x{2010}-\x{2015}\x{2212}\x{fe58}\x{fe63}\x{ff0d}"
 SPACE = r"[\t\n\v\f\r \p{Z}\x{85}]"
 _SPACES = SPACE + "+"
 #: Python's ``\s`` (the characters ``str.isspace`` says are spaces) as an RE2 class body: RE2's own ``\s``
-#: is ASCII only (tests/leadgov/normalise/test_text.py compares the two on every code point).
+#: is ASCII only (tests/leadgov/normalise/test_norm_text.py compares the two on every code point).
 PYTHON_SPACES = r"\t\n\v\f\r\x1c-\x1f \p{Z}\x{85}"
 #: Anything that is not a letter or a digit separates words (RE2).
 _NON_WORD = r"[^\p{L}\p{N}]+"
@@ -86,11 +86,16 @@ def map_distinct(arr: pa.Array, func: Callable[[str], object], type_: pa.DataTyp
     Nulls stay null. Used for the per-value library calls that a fast path could not avoid."""
     if len(arr) == 0:
         return pa.array([], type_)
-    encoded = pc.dictionary_encode(arr)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
+    encoded = _dictionary(arr)
     mapped = pa.array([func(v) for v in encoded.dictionary.to_pylist()], type_)
     return pc.take(mapped, encoded.indices)
+
+
+def _dictionary(arr: pa.Array) -> pa.DictionaryArray:
+    """``arr`` as its distinct values (``dictionary``) and each row's place among them (``indices``,
+    null where the value is)."""
+    encoded = pc.dictionary_encode(arr)
+    return encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
 
 
 def _utf8_bytes(arr: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -185,9 +190,7 @@ def per_distinct(arr: pa.Array, func: Callable[[pa.Array], pa.Array]) -> pa.Arra
     ``_DISTINCT_PROBE`` rows are mostly different is not looked at further."""
     if len(arr) > _DISTINCT_PROBE and 2 * len(pc.unique(arr.slice(0, _DISTINCT_PROBE))) > _DISTINCT_PROBE:
         return func(arr)
-    encoded = pc.dictionary_encode(arr)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
+    encoded = _dictionary(arr)
     if 2 * len(encoded.dictionary) > len(arr):
         return func(arr)
     return pc.take(func(encoded.dictionary), encoded.indices)
