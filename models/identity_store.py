@@ -1,6 +1,8 @@
 """Writing and searching identity runs (see ``models.identity``), set-based and vectorised."""
 
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
@@ -43,31 +45,46 @@ def insert_runs(session: Session, *, delivery_id: int, supplier_id: str, deliver
 #: 80 MB of probe results, per kind).
 PROBE_KEYS = 1_000_000
 _RUNS_FETCHED = 16
+#: Batches probed at once, on threads: pandas' hash look-up runs without the GIL, so the next batch is
+#: read from the database while the last ones are probed (at most this many batches wait in memory).
+PROBE_THREADS = 2
 
 
 def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, until: date) -> pd.DataFrame:
     """(delivery_id, row_number) of stored keys of ``kind`` in the window that are in ``wanted``
-    (distinct): the window's runs are read and probed a batch at a time, against one hash table of
-    the delivery's keys."""
+    (distinct): the window's runs are read a batch at a time and each batch is probed, on a thread,
+    against one hash table of the delivery's keys."""
     runs = session.execute(
         select(IdentityRun.delivery_id, IdentityRun.keys, IdentityRun.rows).where(
             IdentityRun.kind == kind, IdentityRun.delivered_on.between(since, until))
         .execution_options(yield_per=_RUNS_FETCHED))
-    table = pd.Index(wanted)  # its hash table is built by the first probe and kept for the others
+    table = pd.Index(wanted)
+    table.get_indexer(table[:1])  # builds its hash table now: the threads then only read it
     parts: list[pd.DataFrame] = []
+    with ThreadPoolExecutor(max_workers=PROBE_THREADS) as pool:
+        pending: deque[Future[pd.DataFrame]] = deque()
+        for batch in _batches(runs):
+            if len(pending) == PROBE_THREADS:
+                parts.append(pending.popleft().result())
+            pending.append(pool.submit(_probed, table, batch))
+        parts += [probe.result() for probe in pending]
+    if not parts:
+        return pd.DataFrame({"delivery_id": [], "row_number": []}, dtype="int64")
+    return pd.concat(parts, ignore_index=True)
+
+
+def _batches(runs: Iterable[Row[int, bytes, bytes]]) -> Iterator[list[Row[int, bytes, bytes]]]:
+    """The runs in batches of at least ``PROBE_KEYS`` keys (the last one smaller)."""
     batch: list[Row[int, bytes, bytes]] = []
     size = 0
     for run in runs:
         batch.append(run)
         size += len(run.keys) // 8
         if size >= PROBE_KEYS:
-            parts.append(_probed(table, batch))
+            yield batch
             batch, size = [], 0
     if batch:
-        parts.append(_probed(table, batch))
-    if not parts:
-        return pd.DataFrame({"delivery_id": [], "row_number": []}, dtype="int64")
-    return pd.concat(parts, ignore_index=True)
+        yield batch
 
 
 def _probed(table: pd.Index, runs: Sequence[Row[int, bytes, bytes]]) -> pd.DataFrame:
