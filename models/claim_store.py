@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from leadgov.models.delivery import Lead
+from leadgov.models.delivery import Lead, delivered_between
 from leadgov.models.delivery_store import bulk_insert
 from leadgov.models.replacement import ReplacementClaim
 
@@ -29,9 +29,8 @@ def delivered_per_month(session: Session, supplier_id: str, months: Iterable[str
         return {}
     first, last = _months_range(months)
     rows = session.execute(
-        select(Lead.delivered_on, func.count()).where(
-            Lead.supplier_id == supplier_id, Lead.delivered_on.between(first, last)
-        ).group_by(Lead.delivered_on)
+        select(Lead.delivered_on, func.count()).where(delivered_between(supplier_id, first, last))
+        .group_by(Lead.delivered_on)
     ).all()
     counts: dict[str, int] = {}
     for day, n in rows:

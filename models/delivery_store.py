@@ -16,11 +16,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Boolean, Date, bindparam, func, select, text, update
+from sqlalchemy import Boolean, Text, bindparam, func, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import rows_frame
-from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.delivery import Delivery, Lead, LeadReason, delivered_between
 from leadgov.models.statuses import LeadStatus
 from leadgov.models.supplier import Supplier
 from leadgov.models.suppression import SuppressionEntry
@@ -109,8 +109,7 @@ def accepted_in_iso_week(session: Session, supplier_id: str, day: date) -> int:
     monday = day - timedelta(days=day.isoweekday() - 1)
     return session.scalar(
         select(func.count()).select_from(Lead).where(
-            Lead.supplier_id == supplier_id,
-            Lead.delivered_on.between(monday, monday + timedelta(days=6)),
+            delivered_between(supplier_id, monday, monday + timedelta(days=6)),
             Lead.status == "accepted",
             Lead.primary_reason.is_(None),
         )
@@ -122,22 +121,20 @@ def accepted_by_company(session: Session, supplier_id: str, sirens: Iterable[str
     """SIREN -> the supplier's leads of that company whose stored status is accepted, delivered in
     [since, until], for the given ``sirens`` (absent when none): one grouped statement.
 
-    It walks the supplier's leads of the window on the (supplier_id, delivered_on) index and keeps
-    those whose SIREN is in the delivery's set (a hash look-up, SQLite's ephemeral index or
+    It walks the leads of the supplier's deliveries in the window (``models.delivery.delivered_between``)
+    and keeps those whose SIREN is in the delivery's set (a hash look-up, SQLite's ephemeral index or
     PostgreSQL's hashed subplan); the SIREN has no index of its own, which would cost every stored
     lead a random insert into a tree of all the leads.
     """
     distinct = pd.Series(sirens, dtype="str").dropna().unique()
     if not len(distinct):
         return {}
-    sql = text(
-        "SELECT l.siren, COUNT(*) FROM lead AS l WHERE l.supplier_id = :supplier "
-        "AND l.delivered_on BETWEEN :since AND :until AND l.status = :accepted "
-        f"AND l.siren IN (SELECT k.value FROM {_values_source(session, 'sirens', 'text')}) GROUP BY l.siren"
-    ).bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date))
-    rows = session.execute(sql, {"supplier": supplier_id, "since": since, "until": until,
-                                 "accepted": LeadStatus.ACCEPTED.value, "sirens": _bind_list(session, distinct)})
-    return {siren: int(count) for siren, count in rows.all()}
+    wanted = select(literal_column("k.value", Text)).select_from(text(_values_source(session, "sirens", "text")))
+    rows = session.execute(
+        select(Lead.siren, func.count()).where(delivered_between(supplier_id, since, until),
+                                               Lead.status == LeadStatus.ACCEPTED.value, Lead.siren.in_(wanted))
+        .group_by(Lead.siren), {"sirens": _bind_list(session, distinct)})
+    return {str(siren): int(count) for siren, count in rows.all()}
 
 
 def suppression_candidates(session: Session, keys: Iterable[int]) -> tuple[frozenset[int], frozenset[str]]:

@@ -72,9 +72,9 @@ def contract_versions_in_use(session: Session) -> list[ContractVersion]:
 
 def _expired(version_id: int, supplier_id: str, cutoff: date) -> ColumnElement[bool]:
     """SQL condition: leads of deliveries run under ``version_id`` delivered before ``cutoff``."""
-    deliveries = select(Delivery.id).where(Delivery.contract_version_id == version_id,
-                                           Delivery.delivered_on < cutoff)
-    return and_(Lead.supplier_id == supplier_id, Lead.delivered_on < cutoff, Lead.delivery_id.in_(deliveries))
+    deliveries = select(Delivery.id).where(Delivery.supplier_id == supplier_id,
+                                           Delivery.contract_version_id == version_id, Delivery.delivered_on < cutoff)
+    return Lead.delivery_id.in_(deliveries)  # found through their deliveries, as models.delivery.delivered_between
 
 
 def _notes_of(leads_condition: ColumnElement[bool]) -> ColumnElement[bool]:

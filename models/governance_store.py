@@ -4,10 +4,10 @@ the span of a pilot cohort, and a quarter's contests. Functions take a session a
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
-from leadgov.models.delivery import Lead
+from leadgov.models.delivery import Delivery, Lead
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.supplier import ContractVersion
 
@@ -17,15 +17,22 @@ def contracted_supplier_ids(session: Session) -> list[str]:
     return sorted(session.scalars(select(ContractVersion.supplier_id).distinct()).all())
 
 
+#: A delivery holds at least one stored lead (one probe of the lead table's (delivery_id, row_number) index).
+_holds_a_lead = exists().where(Lead.delivery_id == Delivery.id)
+
+
 def suppliers_delivering(session: Session, start: date, end: date) -> list[str]:
-    """The suppliers that delivered at least one lead from ``start`` to ``end`` (inclusive), by id."""
-    return sorted(session.scalars(select(Lead.supplier_id).where(Lead.delivered_on.between(start, end))
+    """The suppliers that delivered at least one lead from ``start`` to ``end`` (inclusive), by id:
+    their deliveries of the period that hold a lead."""
+    return sorted(session.scalars(select(Delivery.supplier_id).where(Delivery.delivered_on.between(start, end),
+                                                                     _holds_a_lead)
                                   .distinct()).all())
 
 
 def first_delivery_day(session: Session, supplier_id: str) -> date | None:
-    """The day of the supplier's first stored delivery (None before any)."""
-    return session.scalar(select(func.min(Lead.delivered_on)).where(Lead.supplier_id == supplier_id))
+    """The day of the supplier's first stored delivery holding a lead (None before any)."""
+    return session.scalar(select(func.min(Delivery.delivered_on)).where(Delivery.supplier_id == supplier_id,
+                                                                        _holds_a_lead))
 
 
 @dataclass(frozen=True)

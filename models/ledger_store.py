@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from leadgov.config.contract import Contract
 from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger
 from leadgov.models.db import query_frame
-from leadgov.models.delivery import Lead, LeadReason
+from leadgov.models.delivery import Lead, LeadReason, delivered_between
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.pilot import Pilot, latest_pilot
 from leadgov.models.pilot import cohort_condition as pilot_cohort
@@ -31,8 +31,8 @@ def cohort_condition(
     if period.kind == "delivery":
         return and_(mine, Lead.delivery_id == period.delivery_id)
     if period.kind == "pilot":
-        return and_(mine, _pilot_condition(session, supplier_id, period.pilot_id))
-    return and_(mine, Lead.delivered_on.between(period.start, period.end))
+        return _pilot_condition(session, supplier_id, period.pilot_id)
+    return delivered_between(supplier_id, period.start, period.end)
 
 
 def _pilot_condition(session: Session, supplier_id: str, pilot_id: int | None) -> ColumnElement[bool]:
@@ -103,13 +103,15 @@ def billing_condition(supplier_id: str, month: Period) -> ColumnElement[bool]:
     and those a person settled in the month (``Lead.decided_on``: a review decision, or the approval
     of the pilot that held them). A lead still in review, or still held by its pilot (PILOT_HOLD
     without a decision: the pilot is undecided, or was not approved), belongs to no statement.
-    Every branch is NULL-free, so ``~billing_condition`` is exactly the leads outside the cohort."""
+    Every branch is NULL-free, so ``~billing_condition`` is exactly the leads outside the cohort.
+    Each branch has its index: the month's deliveries (``delivered_between``), and the supplier's
+    decision days."""
     first, last = month.dates
     settled_at_delivery = and_(Lead.decided_on.is_(None), Lead.status != LeadStatus.REVIEW.value,
                                or_(Lead.flags.is_(None), Lead.flags != LeadFlag.PILOT_HOLD.value))
-    return and_(Lead.supplier_id == supplier_id,
-                or_(and_(settled_at_delivery, Lead.delivered_on.between(first, last)),
-                    and_(Lead.decided_on.is_not(None), Lead.decided_on.between(first, last))))
+    return or_(and_(settled_at_delivery, delivered_between(supplier_id, first, last)),
+               and_(Lead.supplier_id == supplier_id, Lead.decided_on.is_not(None),
+                    Lead.decided_on.between(first, last)))
 
 
 def billing_cohort_size(session: Session, supplier_id: str, month: Period) -> int:
@@ -167,7 +169,7 @@ def daily_reject_counts(session: Session, supplier_id: str, first: date, last: d
     counted = or_(Lead.status == LeadStatus.REJECTED.value, and_(Lead.status == LeadStatus.ACCEPTED.value, contested))
     rows = session.execute(
         select(Lead.delivered_on, func.count(Lead.id), func.sum(case((counted, 1), else_=0)))
-        .where(Lead.supplier_id == supplier_id, Lead.delivered_on.between(first, last))
+        .where(delivered_between(supplier_id, first, last))
         .group_by(Lead.delivered_on).order_by(Lead.delivered_on)
     ).all()
     return [(day, int(delivered), int(rejected or 0)) for day, delivered, rejected in rows]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadgov.models.base import Base, utcnow
 from leadgov.models.db import changed_rows, chunks, query_frame
-from leadgov.models.delivery import Lead
+from leadgov.models.delivery import Lead, delivered_between
 from leadgov.models.statuses import UNDECIDED_PILOT, Decision, LeadStatus, PilotState, SupplierState, allowed
 from leadgov.models.supplier import Supplier
 from leadgov.reasons import LeadFlag
@@ -120,9 +120,8 @@ def create_pilot(session: Session, *, supplier_id: str, contract_version_id: int
 def cohort_condition(session: Session, pilot: Pilot) -> ColumnElement[bool]:
     """The pilot's cohort: the supplier's first ``size`` leads (by delivery day, then storage order)
     among those delivered from the start day and before ``window_end``. One query finds the cohort's
-    last lead; the condition is then a plain range on indexed columns."""
-    window = and_(Lead.supplier_id == pilot.supplier_id, Lead.delivered_on >= pilot.start_day,
-                  Lead.delivered_on < pilot.window_end)
+    last lead; the condition is then the window's deliveries and a range of (day, storage order)."""
+    window = delivered_between(pilot.supplier_id, pilot.start_day, pilot.window_end - timedelta(days=1))
     last = session.execute(select(Lead.delivered_on, Lead.id).where(window).order_by(Lead.delivered_on, Lead.id)
                            .offset(pilot.size - 1).limit(1)).first()
     if last is None:
@@ -169,9 +168,11 @@ def held_leads(session: Session, supplier_id: str, first: date, last: date) -> p
     """The supplier's leads a pilot held (PILOT_HOLD) that were delivered from ``first`` to ``last`` or
     approved in it (their ``decided_on``): lead_id, delivered_on, decided_on (None while held), in one
     query, by delivery day and storage order."""
-    in_span = or_(Lead.delivered_on.between(first, last), Lead.decided_on.between(first, last))
+    in_span = or_(delivered_between(supplier_id, first, last),
+                  and_(Lead.supplier_id == supplier_id, Lead.decided_on.is_not(None),
+                       Lead.decided_on.between(first, last)))
     return query_frame(session, select(Lead.lead_id, Lead.delivered_on, Lead.decided_on)
-                       .where(Lead.supplier_id == supplier_id, Lead.flags == LeadFlag.PILOT_HOLD.value, in_span)
+                       .where(Lead.flags == LeadFlag.PILOT_HOLD.value, in_span)
                        .order_by(Lead.delivered_on, Lead.id), ["lead_id", "delivered_on", "decided_on"])
 
 
@@ -183,8 +184,8 @@ def settle_holds(session: Session, pilot: Pilot, decision: Decision, day: date) 
     if decision != Decision.APPROVE:
         return 0
     result = session.execute(
-        update(Lead).where(Lead.supplier_id == pilot.supplier_id, Lead.flags == LeadFlag.PILOT_HOLD.value,
-                           Lead.decided_on.is_(None), Lead.delivered_on >= pilot.start_day)
+        update(Lead).where(delivered_between(pilot.supplier_id, pilot.start_day),
+                           Lead.flags == LeadFlag.PILOT_HOLD.value, Lead.decided_on.is_(None))
         .values(decided_on=day).execution_options(synchronize_session=False))
     return changed_rows(result)
 
