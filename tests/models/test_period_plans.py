@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from leadgov.models import claim_store, delivery_store, gdpr_store, governance_store, ledger_store
+from leadgov.models import delivery_store, gdpr_store, governance_store, ledger_store
 from leadgov.models import pilot as pilot_store
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
@@ -79,7 +79,6 @@ CASES: dict[str, Callable[[Session], object]] = {
     "accepted in the ISO week": lambda s: delivery_store.accepted_in_iso_week(s, SUPPLIER, DAY),
     "accepted by company": lambda s: delivery_store.accepted_by_company(s, SUPPLIER, ["123456789"],
                                                                        date(2026, 9, 1), DAY),
-    "delivered per month": lambda s: claim_store.delivered_per_month(s, SUPPLIER, ["2027-02", "2027-03"]),
     "suppliers delivering": lambda s: governance_store.suppliers_delivering(s, date(2027, 1, 1), DAY),
     "first delivery day": lambda s: governance_store.first_delivery_day(s, SUPPLIER),
     "a pilot's cohort": lambda s: s.execute(select(Lead.id).where(pilot_store.cohort_condition(s, pilot()))).all(),
