@@ -1,14 +1,20 @@
 """Session-taking functions of the delivery store, on SQLite and PostgreSQL."""
 
+import json
+import sqlite3
+
 import numpy as np
+import pyarrow as pa
 import pytest
 from databases import statements_sent
 from factories import ingest, lead
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from leadgov.models import Lead
 from leadgov.models.db import session_scope
-from leadgov.models.delivery_store import lead_pks, looked_up_lead_pks
+from leadgov.models.delivery_store import json_text, lead_pks, looked_up_lead_pks
 
 
 def test_lead_pks_follow_the_asked_row_numbers(db_url):
@@ -162,3 +168,32 @@ def test_a_column_the_csv_path_does_not_cover_takes_the_row_path():
     assert _arrow_table(pd.DataFrame({"a": pd.Series(["x", 1, date(2027, 1, 1)], dtype=object)})) is None  # mixed
     assert _arrow_table(pd.DataFrame({"a": pd.to_datetime(["2027-01-01"]).tz_localize("Europe/Paris")})) is None
     assert _arrow_table(pd.DataFrame({"a": pd.Series([None, None], dtype=object)})) is not None  # all NULL: text
+
+
+def _read_back(text: str) -> list[object]:
+    """What SQLite's ``json_each`` reads from the text, in order."""
+    with sqlite3.connect(":memory:") as connection:
+        return [row[0] for row in connection.execute("SELECT value FROM json_each(?) ORDER BY key", (text,))]
+
+
+@given(st.lists(st.text()))
+def test_texts_joined_by_arrow_read_back_as_json_dumps_writes_them(values):
+    """Any text, quotes, backslashes, control characters and non-ASCII included: the JSON Arrow joins
+    (or json.dumps, for a text JSON escapes) reads back as the values in Python, and SQLite reads
+    what it reads of json.dumps' text (which cuts a text at a NUL: its own limit, the same both ways)."""
+    text = json_text(pa.array(values, pa.string()))
+    assert json.loads(text) == values
+    assert _read_back(text) == _read_back(json.dumps(values))
+
+
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1)))
+def test_whole_numbers_joined_by_arrow_read_back(values):
+    text = json_text(pa.array(values, pa.int64()))
+    assert json.loads(text) == values
+    assert _read_back(text) == values
+
+
+def test_plain_text_is_joined_by_arrow_not_json_dumps(monkeypatch):
+    """The fast path is taken for text JSON writes as it is (json.dumps would escape the é)."""
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: pytest.fail("json.dumps called"))
+    assert json_text(pa.array(["L-1", "é"])) == '["L-1","é"]'
