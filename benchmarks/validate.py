@@ -713,6 +713,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"setup failed (exit code {child.exitcode})", file=sys.stderr)
                 return 2
             setup = json.loads(report_path.read_text())
+            if engine == "sqlite":
+                # The set-up's writes sit in the WAL (1.5 GB at 1M): left there, the measured delivery's
+                # commit would copy them into the database file with its own (1.5 s of "other" at 1M).
+                # A database that received its leads over months was checkpointed long ago.
+                start = time.perf_counter()
+                checkpointed_sqlite(url)
+                setup["timings"]["checkpoint"] = time.perf_counter() - start
             if args.setup_only:
                 args.keep = True
                 return 0
