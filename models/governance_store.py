@@ -17,22 +17,14 @@ def contracted_supplier_ids(session: Session) -> list[str]:
     return sorted(session.scalars(select(ContractVersion.supplier_id).distinct()).all())
 
 
-#: A delivery holds at least one stored lead (one probe of the lead table's (delivery_id, row_number) index).
-_holds_a_lead = exists().where(Lead.delivery_id == Delivery.id)
-
-
 def suppliers_delivering(session: Session, start: date, end: date) -> list[str]:
     """The suppliers that delivered at least one lead from ``start`` to ``end`` (inclusive), by id:
-    their deliveries of the period that hold a lead."""
+    their deliveries of the period that hold a lead (one probe of the lead table's
+    ``(delivery_id, row_number)`` index each)."""
+    holds_a_lead = exists().where(Lead.delivery_id == Delivery.id)
     return sorted(session.scalars(select(Delivery.supplier_id).where(Delivery.delivered_on.between(start, end),
-                                                                     _holds_a_lead)
+                                                                     holds_a_lead)
                                   .distinct()).all())
-
-
-def first_delivery_day(session: Session, supplier_id: str) -> date | None:
-    """The day of the supplier's first stored delivery holding a lead (None before any)."""
-    return session.scalar(select(func.min(Delivery.delivered_on)).where(Delivery.supplier_id == supplier_id,
-                                                                        _holds_a_lead))
 
 
 @dataclass(frozen=True)

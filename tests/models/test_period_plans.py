@@ -80,7 +80,6 @@ CASES: dict[str, Callable[[Session], object]] = {
     "accepted by company": lambda s: delivery_store.accepted_by_company(s, SUPPLIER, ["123456789"],
                                                                        date(2026, 9, 1), DAY),
     "suppliers delivering": lambda s: governance_store.suppliers_delivering(s, date(2027, 1, 1), DAY),
-    "first delivery day": lambda s: governance_store.first_delivery_day(s, SUPPLIER),
     "a pilot's cohort": lambda s: s.execute(select(Lead.id).where(pilot_store.cohort_condition(s, pilot()))).all(),
     "a pilot's held leads": lambda s: pilot_store.held_leads(s, SUPPLIER, date(2027, 3, 1), DAY),
     "settling a pilot's holds": lambda s: pilot_store.settle_holds(s, pilot(), Decision.APPROVE, DAY),
