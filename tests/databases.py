@@ -271,10 +271,15 @@ def record_postgres_migration_once() -> tuple[Statement, ...]:
 
 def statements_sent(engine: Engine, action) -> list[str]:  # noqa: ANN001 - any callable
     """The SQL statements ``engine`` sent while ``action()`` ran."""
-    sent: list[str] = []
+    return [statement for statement, _ in sent_with_parameters(engine, action)]
 
-    def record(_connection, _cursor, statement, *_args) -> None:  # noqa: ANN001
-        sent.append(statement)
+
+def sent_with_parameters(engine: Engine, action) -> list[tuple[str, object]]:  # noqa: ANN001 - any callable
+    """The SQL statements ``engine`` sent while ``action()`` ran, each with its parameters."""
+    sent: list[tuple[str, object]] = []
+
+    def record(_connection, _cursor, statement, parameters, *_args) -> None:  # noqa: ANN001
+        sent.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -10,12 +10,12 @@ statement it sent is read with the same parameters.
 """
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from databases import sent_with_parameters
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadgov.models import delivery_store, gdpr_store, governance_store, ledger_store
@@ -33,27 +33,9 @@ TZ = "Europe/Paris"
 WALKS_LEADS = re.compile(r"SCAN lead\b|ix_lead_supplier_id_lead_id")
 
 
-@contextmanager
-def recorded(session: Session) -> Iterator[list[tuple[str, object]]]:
-    """The statements the session sends meanwhile, with their parameters."""
-    statements: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001 - SQLAlchemy's signature
-        if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append((statement, parameters))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def plans(session: Session, run: Callable[[Session], object]) -> list[str]:
     """The plan of each statement about leads that ``run`` sent."""
-    with recorded(session) as statements:
-        run(session)
+    statements = sent_with_parameters(session.get_bind(), lambda: run(session))
     connection = session.connection()
     found = []
     for statement, parameters in statements:
