@@ -121,10 +121,15 @@ def _joined(texts: pa.Array, separator: str) -> str:
     return joined
 
 
+def _present_texts(values: Iterable[str]) -> pa.Array | pa.ChunkedArray:
+    """The texts of ``values`` that are not missing, as Arrow (what ``_bind_list`` takes as it is)."""
+    return pc.drop_null(pa.array(pd.Series(values, dtype="str"), pa.large_string()))
+
+
 def used_lead_ids(session: Session, supplier_id: str, lead_ids: Iterable[str]) -> frozenset[str]:
     """Which of ``lead_ids`` this supplier already delivered."""
-    ids = pa.array(lead_ids if isinstance(lead_ids, pd.Series | np.ndarray) else list(lead_ids), pa.large_string())
-    if not len(ids) or ids.null_count == len(ids):
+    ids = _present_texts(lead_ids)
+    if not len(ids):
         return frozenset()
     sql = text(
         f"SELECT DISTINCT l.lead_id FROM {_values_source(session, 'ids', 'text')} CROSS JOIN lead AS l "
@@ -158,14 +163,14 @@ def accepted_by_company(session: Session, supplier_id: str, sirens: Iterable[str
     PostgreSQL's hashed subplan); the SIREN has no index of its own, which would cost every stored
     lead a random insert into a tree of all the leads.
     """
-    distinct = pd.Series(sirens, dtype="str").dropna().unique()
-    if not len(distinct):
+    present = _present_texts(sirens)
+    if not len(present):
         return {}
     wanted = select(literal_column("k.value", Text)).select_from(text(_values_source(session, "sirens", "text")))
     rows = session.execute(
         select(Lead.siren, func.count()).where(delivered_between(supplier_id, since, until),
                                                Lead.status == LeadStatus.ACCEPTED.value, Lead.siren.in_(wanted))
-        .group_by(Lead.siren), {"sirens": _bind_list(session, distinct)})
+        .group_by(Lead.siren), {"sirens": _bind_list(session, present)})
     return {str(siren): int(count) for siren, count in rows.all()}
 
 
