@@ -232,3 +232,41 @@ def test_supplied_values_move_to_the_blocks_with_0022_and_back_with_its_downgrad
         ("A", "Nexalog", "120", "2500.5", "2027-01-31 10:00:00.000001", "Un CRM", "75"),
         ("B", None, None, None, None, None, None), ("C", None, None, None, None, None, None),
         ("D", "Alone SA", None, None, None, None, None), ("E", None, None, None, None, None, None)]
+
+
+def test_a_lead_points_at_its_delivery_and_supplier_with_one_key_from_0024(db_url):
+    """0024 replaces the lead's two keys (delivery, supplier) by one on (delivery, supplier): a lead whose
+    supplier is not its delivery's is refused, as is one of a delivery that does not exist, and stored
+    leads keep their rows through the upgrade and its downgrade."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from leadgov.models.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0023")
+    insert = ("INSERT INTO lead (delivery_id, supplier_id, row_number, delivered_on, status, lead_id) "
+              "VALUES ({delivery}, '{supplier}', {row}, '2027-02-01', 'accepted', 'L{row}')")
+    with get_engine(db_url).begin() as connection:
+        _one_delivery(connection)
+        connection.execute(text(
+            "INSERT INTO supplier (id, name, state, created_at) VALUES ('t', 'T', 'active', '2027-01-01')"))
+        connection.execute(text(insert.format(delivery=1, supplier="s", row=1)))
+    with get_engine(db_url).begin() as connection:  # before 0024: any known supplier passed
+        connection.execute(text(insert.format(delivery=1, supplier="t", row=2)))
+        connection.execute(text("DELETE FROM lead WHERE row_number = 2"))
+    upgrade(db_url)
+    keys = inspect(get_engine(db_url)).get_foreign_keys("lead")
+    assert [(k["constrained_columns"], k["referred_table"], k["referred_columns"]) for k in keys] == [
+        (["delivery_id", "supplier_id"], "delivery", ["id", "supplier_id"])]
+    for delivery, supplier in ((1, "t"), (2, "s")):  # another supplier's lead; a delivery that does not exist
+        with pytest.raises(IntegrityError), get_engine(db_url).begin() as connection:
+            connection.execute(text(insert.format(delivery=delivery, supplier=supplier, row=3)))
+    with get_engine(db_url).begin() as connection:
+        connection.execute(text(insert.format(delivery=1, supplier="s", row=3)))
+    command.downgrade(alembic_config(db_url), "0023")
+    with get_engine(db_url).connect() as connection:
+        assert connection.execute(text("SELECT lead_id FROM lead ORDER BY row_number")).scalars().all() == ["L1", "L3"]
+    keys = inspect(get_engine(db_url)).get_foreign_keys("lead")
+    assert sorted((k["constrained_columns"], k["referred_table"]) for k in keys) == [
+        (["delivery_id"], "delivery"), (["supplier_id"], "supplier")]
