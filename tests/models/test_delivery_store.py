@@ -158,6 +158,61 @@ def test_the_csv_copy_stores_what_the_row_by_row_copy_stores(pg_url, monkeypatch
     check()
 
 
+def test_many_rows_per_statement_store_what_one_row_per_statement_stores(tmp_path, monkeypatch):
+    """SQLite's INSERTs of several rows each (a few rows per statement and per chunk here, so that every
+    frame spans whole statements, a shorter last one and several chunks) store each row's values in the
+    frame's order, as one statement per row does."""
+    from hypothesis import HealthCheck, given, settings
+    from sqlalchemy import text
+
+    from leadgov.models import delivery_store
+
+    sqlite_url = f"sqlite:///{tmp_path / 'rows.db'}"
+    monkeypatch.setattr(delivery_store, "SQLITE_ROWS_PER_STATEMENT", 3)
+    monkeypatch.setattr(delivery_store, "CHUNK_ROWS", 7)
+    columns = {name: kind for name, kind in _COLUMNS.items() if name in ("t", "i", "f", "ts", "b")}
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(frame=_frames())
+    def check(frame):
+        frame = frame.loc[:, list(columns)]
+        with session_scope(sqlite_url) as session:
+            for table in ("many_rows", "row_by_row"):
+                session.execute(text(f"DROP TABLE IF EXISTS temp.{table}"))  # DDL is not rolled back here
+                session.execute(text(f"CREATE TEMP TABLE {table} (k INTEGER PRIMARY KEY, "
+                                     + ", ".join(f"{c} {kind}" for c, kind in columns.items()) + ")"))
+            delivery_store.bulk_insert(session, "many_rows", frame)
+            one = f"INSERT INTO row_by_row ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            session.connection().exec_driver_sql(
+                one, list(zip(*delivery_store._python_columns(frame, True), strict=True)))
+            stored = [session.execute(text(f"SELECT k, {', '.join(columns)} FROM {table} ORDER BY k")).all()
+                      for table in ("many_rows", "row_by_row")]
+            session.rollback()
+        assert stored[0] == stored[1]
+        assert [row[0] for row in stored[0]] == list(range(1, len(frame) + 1))  # ids in the frame's order
+
+    check()
+
+
+def test_rows_per_statement_stay_within_sqlites_limit_on_bound_values(tmp_path):
+    """A connection that binds fewer values per statement gets fewer rows per INSERT, not an error."""
+    import pandas as pd
+    from sqlalchemy import text
+
+    from leadgov.models import delivery_store
+
+    sqlite_url = f"sqlite:///{tmp_path / 'limited.db'}"
+    frame = pd.DataFrame({"a": range(1000), "b": [f"x{n}" for n in range(1000)]})
+    with session_scope(sqlite_url) as session:
+        session.execute(text("CREATE TEMP TABLE limited (a INTEGER, b TEXT)"))
+        session.connection().connection.driver_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 9)
+        assert delivery_store._rows_per_statement(session.connection(), 2) == 4
+        sent = statements_sent(session.get_bind(), lambda: delivery_store.bulk_insert(session, "limited", frame))
+        assert session.execute(text("SELECT COUNT(*), SUM(a) FROM limited")).one() == (1000, sum(range(1000)))
+        session.rollback()
+    assert sent and all(statement.count("?") <= 8 for statement in sent)
+
+
 def test_a_column_the_csv_path_does_not_cover_takes_the_row_path():
     from datetime import date
 
