@@ -248,6 +248,27 @@ def test_whole_numbers_joined_by_arrow_read_back(values):
     assert _read_back(text) == values
 
 
+def test_postgresql_reads_the_bound_lists_values_back(pg_url):
+    """PostgreSQL reads the JSON array ``_bind_list`` binds (Arrow's or json.dumps' text) as the distinct
+    values, for any text PostgreSQL can hold (no NUL) and any 64-bit integer."""
+    from hypothesis import HealthCheck, settings
+    from sqlalchemy import text
+
+    from leadgov.models.delivery_store import _bind_list, _values_source
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(texts=st.lists(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))),
+           numbers=st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1)))
+    def check(texts, numbers):
+        with session_scope(pg_url) as session:
+            for values, kind in ((texts, "text"), (numbers, "bigint")):
+                bound = _bind_list(pa.array(values, pa.string() if kind == "text" else pa.int64()))
+                read = session.execute(text(f"SELECT k.value FROM {_values_source(session, 'v', kind)}"), {"v": bound})
+                assert sorted(read.scalars().all()) == sorted(set(values)), kind
+
+    check()
+
+
 def test_plain_text_is_joined_by_arrow_not_json_dumps(monkeypatch):
     """The fast path is taken for text JSON writes as it is (json.dumps would escape the é)."""
     monkeypatch.setattr(json, "dumps", lambda *a, **k: pytest.fail("json.dumps called"))
