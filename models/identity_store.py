@@ -4,10 +4,11 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Row, delete, false, insert, select, text
+from sqlalchemy import Connection, Select, delete, false, insert, select, text
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import rows_frame
@@ -50,14 +51,20 @@ _RUNS_FETCHED = 16
 PROBE_THREADS = 2
 
 
+class StoredRun(NamedTuple):
+    """One stored run as the look-up reads it."""
+
+    delivery_id: int
+    keys: bytes
+    rows: bytes
+
+
 def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, until: date) -> pd.DataFrame:
     """(delivery_id, row_number) of stored keys of ``kind`` in the window that are in ``wanted``
     (distinct): the window's runs are read a batch at a time and each batch is probed, on a thread,
     against one hash table of the delivery's keys."""
-    runs = session.execute(
-        select(IdentityRun.delivery_id, IdentityRun.keys, IdentityRun.rows).where(
-            IdentityRun.kind == kind, IdentityRun.delivered_on.between(since, until))
-        .execution_options(yield_per=_RUNS_FETCHED))
+    runs = _read_runs(session, select(IdentityRun.delivery_id, IdentityRun.keys, IdentityRun.rows).where(
+        IdentityRun.kind == kind, IdentityRun.delivered_on.between(since, until)))
     table = pd.Index(wanted)
     table.get_indexer(table[:1])  # builds its hash table now: the threads then only read it
     parts: list[pd.DataFrame] = []
@@ -73,9 +80,26 @@ def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, 
     return pd.concat(parts, ignore_index=True)
 
 
-def _batches(runs: Iterable[Row[int, bytes, bytes]]) -> Iterator[list[Row[int, bytes, bytes]]]:
+def _read_runs(session: Session, query: Select[int, bytes, bytes]) -> Iterator[StoredRun]:
+    """The runs ``query`` selects, ``_RUNS_FETCHED`` at a time. PostgreSQL sends them in binary: as text,
+    each blob travels as hex that the driver then decodes (ten million keys: 0.93 s, in binary 0.4 s)."""
+    if session.get_bind().dialect.name != "postgresql":
+        for delivery_id, keys, rows in session.execute(query.execution_options(yield_per=_RUNS_FETCHED)):
+            yield StoredRun(delivery_id, keys, rows)
+        return
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    driver = session.connection().connection.driver_connection  # the session's own transaction
+    assert driver is not None  # a checked-out connection has its driver connection
+    with driver.cursor(name="leadgov_identity_runs", binary=True) as cursor:
+        cursor.itersize = _RUNS_FETCHED
+        cursor.execute(str(compiled), compiled.params)
+        for delivery_id, keys, rows in cursor:
+            yield StoredRun(delivery_id, keys, rows)
+
+
+def _batches(runs: Iterable[StoredRun]) -> Iterator[list[StoredRun]]:
     """The runs in batches of at least ``PROBE_KEYS`` keys (the last one smaller)."""
-    batch: list[Row[int, bytes, bytes]] = []
+    batch: list[StoredRun] = []
     size = 0
     for run in runs:
         batch.append(run)
@@ -87,7 +111,7 @@ def _batches(runs: Iterable[Row[int, bytes, bytes]]) -> Iterator[list[Row[int, b
         yield batch
 
 
-def _probed(table: pd.Index, runs: Sequence[Row[int, bytes, bytes]]) -> pd.DataFrame:
+def _probed(table: pd.Index, runs: Sequence[StoredRun]) -> pd.DataFrame:
     """The (delivery_id, row_number) of the keys of ``runs`` found in ``table``."""
     stored = np.concatenate([np.frombuffer(r.keys, dtype="<i8") for r in runs])
     hit = np.flatnonzero(table.get_indexer(pd.Index(stored, copy=False)) >= 0)
