@@ -128,7 +128,7 @@ class LeadReason(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(Integer)
     row_number: Mapped[int] = mapped_column(Integer)
-    code: Mapped[str] = mapped_column(String(40), index=True)
+    code: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
 
 

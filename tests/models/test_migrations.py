@@ -32,6 +32,8 @@ def test_upgrade_is_idempotent_and_names_constraints(db_url):
     # 0023: a period's leads are found through their deliveries, not on an index of the delivery day
     assert not {"ix_lead_supplier_id_delivered_on", "ix_lead_email_key_delivered_on",
                 "ix_lead_phone_key_delivered_on"} & indexes
+    # 0025: reasons are read through their leads, never by their code alone
+    assert {i["name"] for i in inspector.get_indexes("lead_reason")} == {"ix_lead_reason_delivery_id_row_number"}
 
 
 def test_identity_runs_are_built_from_leads_stored_before_them(db_url):
