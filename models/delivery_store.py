@@ -1,9 +1,9 @@
 """Session-taking functions that read and write deliveries, leads and their reasons.
 
-They never commit. Look-ups send the delivery's keys in one statement (a JSON array on SQLite,
-an array on PostgreSQL) and join them on indexed columns: one round-trip per look-up, never one
-per lead. Bulk writes go through the driver (INSERTs of many rows each on SQLite, COPY on PostgreSQL)
-in chunks, because the ORM would cost ten times more per row.
+They never commit. Look-ups send the delivery's keys in one statement (one JSON array, on both
+engines) and join them on indexed columns: one round-trip per look-up, never one per lead. Bulk
+writes go through the driver (INSERTs of many rows each on SQLite, COPY on PostgreSQL) in chunks,
+because the ORM would cost ten times more per row.
 """
 
 import json
@@ -299,6 +299,8 @@ def _sqlite_insert(connection: Connection, table: str, frame: pd.DataFrame) -> N
 
 
 def _rows_per_statement(connection: Connection, width: int) -> int:
+    """``SQLITE_ROWS_PER_STATEMENT``, or fewer when that many rows of ``width`` values would bind more
+    values than the connection allows (999 before SQLite 3.32)."""
     raw = connection.connection.driver_connection
     limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if isinstance(raw, sqlite3.Connection) else 999
     return max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
