@@ -9,9 +9,11 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
     select,
     text,
@@ -132,17 +134,10 @@ class LeadReason(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-def delivered_between(supplier_id: str | None, first: date | None = None,
-                      last: date | None = None) -> ColumnElement[bool]:
-    """The leads of the supplier (of every supplier: None) delivered from ``first`` to ``last``
-    (inclusive; an end left None is open), found through their deliveries: a few rows of the delivery
-    table, then each delivery's leads on the lead table's own ``(delivery_id, row_number)`` index.
-
-    The lead table has no index on the delivery day, which every stored lead would pay for (a
-    million-lead delivery spent 0.9 s of its 7.8 s lead insert on it). A query using this condition
-    leaves out ``Lead.supplier_id == ...`` (the deliveries are the supplier's): SQLite, which keeps no
-    statistics here, would take that equality for the cheaper path and walk the supplier's every lead
-    on ``(supplier_id, lead_id)`` (tests/models/test_period_plans.py)."""
+def deliveries_between(supplier_id: str | None, first: date | None = None,
+                       last: date | None = None) -> Select[int]:
+    """The ids of the supplier's deliveries (of every supplier: None) from ``first`` to ``last``
+    (inclusive; an end left None is open): a few rows of the delivery table."""
     deliveries = select(Delivery.id)
     if supplier_id is not None:
         deliveries = deliveries.where(Delivery.supplier_id == supplier_id)
@@ -150,4 +145,25 @@ def delivered_between(supplier_id: str | None, first: date | None = None,
         deliveries = deliveries.where(Delivery.delivered_on >= first)
     if last is not None:
         deliveries = deliveries.where(Delivery.delivered_on <= last)
-    return Lead.delivery_id.in_(deliveries)
+    return deliveries
+
+
+def delivered_between(supplier_id: str | None, first: date | None = None,
+                      last: date | None = None) -> ColumnElement[bool]:
+    """The leads of the supplier (of every supplier: None) delivered from ``first`` to ``last``
+    (inclusive; an end left None is open), found through their deliveries (``deliveries_between``),
+    then each delivery's leads on the lead table's own ``(delivery_id, row_number)`` index.
+
+    The lead table has no index on the delivery day, which every stored lead would pay for (a
+    million-lead delivery spent 0.9 s of its 7.8 s lead insert on it). A query using this condition
+    leaves out ``Lead.supplier_id == ...`` (the deliveries are the supplier's): SQLite, which keeps no
+    statistics here, would take that equality for the cheaper path and walk the supplier's every lead
+    on ``(supplier_id, lead_id)`` (tests/models/test_period_plans.py)."""
+    return Lead.delivery_id.in_(deliveries_between(supplier_id, first, last))
+
+
+def decided_between(supplier_id: str, first: date, last: date) -> ColumnElement[bool]:
+    """The supplier's leads a person settled after their delivery from ``first`` to ``last``
+    (``Lead.decided_on``, inclusive): a range of the partial index ``ix_lead_supplier_id_decided_on``,
+    whose own condition (a decision day is set) is stated so that the planner can take it."""
+    return and_(Lead.supplier_id == supplier_id, Lead.decided_on.is_not(None), Lead.decided_on.between(first, last))

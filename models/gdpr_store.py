@@ -15,7 +15,7 @@ invoices are unchanged.
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, t
 from sqlalchemy.orm import Session
 
 from leadgov.models.db import changed_rows, chunks
-from leadgov.models.delivery import Delivery, Lead, LeadReason
+from leadgov.models.delivery import Delivery, Lead, LeadReason, deliveries_between
 from leadgov.models.delivery_store import bulk_insert, is_sqlite
 from leadgov.models.identity import IdentityRun
 from leadgov.models.identity_store import rebuild_runs
@@ -72,9 +72,8 @@ def contract_versions_in_use(session: Session) -> list[ContractVersion]:
 
 def _expired(version_id: int, supplier_id: str, cutoff: date) -> ColumnElement[bool]:
     """SQL condition: leads of deliveries run under ``version_id`` delivered before ``cutoff``."""
-    deliveries = select(Delivery.id).where(Delivery.supplier_id == supplier_id,
-                                           Delivery.contract_version_id == version_id, Delivery.delivered_on < cutoff)
-    return Lead.delivery_id.in_(deliveries)  # found through their deliveries, as models.delivery.delivered_between
+    deliveries = deliveries_between(supplier_id, last=cutoff - timedelta(days=1))
+    return Lead.delivery_id.in_(deliveries.where(Delivery.contract_version_id == version_id))
 
 
 def _notes_of(leads_condition: ColumnElement[bool]) -> ColumnElement[bool]:

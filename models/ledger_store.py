@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from leadgov.config.contract import Contract
 from leadgov.ledger import CLAIM_COLUMNS, EVENT_COLUMNS, LEAD_COLUMNS, Ledger
 from leadgov.models.db import query_frame
-from leadgov.models.delivery import Lead, LeadReason, delivered_between
+from leadgov.models.delivery import Lead, LeadReason, decided_between, delivered_between
 from leadgov.models.outcome import OutcomeEvent
 from leadgov.models.pilot import Pilot, latest_pilot
 from leadgov.models.pilot import cohort_condition as pilot_cohort
@@ -110,8 +110,7 @@ def billing_condition(supplier_id: str, month: Period) -> ColumnElement[bool]:
     settled_at_delivery = and_(Lead.decided_on.is_(None), Lead.status != LeadStatus.REVIEW.value,
                                or_(Lead.flags.is_(None), Lead.flags != LeadFlag.PILOT_HOLD.value))
     return or_(and_(settled_at_delivery, delivered_between(supplier_id, first, last)),
-               and_(Lead.supplier_id == supplier_id, Lead.decided_on.is_not(None),
-                    Lead.decided_on.between(first, last)))
+               decided_between(supplier_id, first, last))
 
 
 def billing_cohort_size(session: Session, supplier_id: str, month: Period) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadgov.models.base import Base, utcnow
 from leadgov.models.db import changed_rows, chunks, query_frame
-from leadgov.models.delivery import Lead, delivered_between
+from leadgov.models.delivery import Lead, decided_between, delivered_between
 from leadgov.models.statuses import UNDECIDED_PILOT, Decision, LeadStatus, PilotState, SupplierState, allowed
 from leadgov.models.supplier import Supplier
 from leadgov.reasons import LeadFlag
@@ -168,9 +168,7 @@ def held_leads(session: Session, supplier_id: str, first: date, last: date) -> p
     """The supplier's leads a pilot held (PILOT_HOLD) that were delivered from ``first`` to ``last`` or
     approved in it (their ``decided_on``): lead_id, delivered_on, decided_on (None while held), in one
     query, by delivery day and storage order."""
-    in_span = or_(delivered_between(supplier_id, first, last),
-                  and_(Lead.supplier_id == supplier_id, Lead.decided_on.is_not(None),
-                       Lead.decided_on.between(first, last)))
+    in_span = or_(delivered_between(supplier_id, first, last), decided_between(supplier_id, first, last))
     return query_frame(session, select(Lead.lead_id, Lead.delivered_on, Lead.decided_on)
                        .where(Lead.flags == LeadFlag.PILOT_HOLD.value, in_span)
                        .order_by(Lead.delivered_on, Lead.id), ["lead_id", "delivered_on", "decided_on"])
