@@ -4,7 +4,7 @@ the span of a pilot cohort, and a quarter's contests. Functions take a session a
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from leadgov.models.delivery import Delivery, Lead
@@ -18,12 +18,11 @@ def contracted_supplier_ids(session: Session) -> list[str]:
 
 
 def suppliers_delivering(session: Session, start: date, end: date) -> list[str]:
-    """The suppliers that delivered at least one lead from ``start`` to ``end`` (inclusive), by id:
-    their deliveries of the period that hold a lead (one probe of the lead table's
-    ``(delivery_id, row_number)`` index each)."""
-    holds_a_lead = exists().where(Lead.delivery_id == Delivery.id)
+    """The suppliers that delivered at least one lead from ``start`` to ``end`` (inclusive), by id: their
+    deliveries of the period that hold a lead (every row of a delivery is a stored lead, counted in
+    ``delivered_count``; a header-only file is stored with none)."""
     return sorted(session.scalars(select(Delivery.supplier_id).where(Delivery.delivered_on.between(start, end),
-                                                                     holds_a_lead)
+                                                                     Delivery.delivered_count > 0)
                                   .distinct()).all())
 
 

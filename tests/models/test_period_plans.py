@@ -18,7 +18,7 @@ from databases import sent_with_parameters
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadgov.models import delivery_store, gdpr_store, governance_store, ledger_store
+from leadgov.models import delivery_store, gdpr_store, ledger_store
 from leadgov.models import pilot as pilot_store
 from leadgov.models.db import session_scope
 from leadgov.models.delivery import Lead
@@ -61,7 +61,6 @@ CASES: dict[str, Callable[[Session], object]] = {
     "accepted in the ISO week": lambda s: delivery_store.accepted_in_iso_week(s, SUPPLIER, DAY),
     "accepted by company": lambda s: delivery_store.accepted_by_company(s, SUPPLIER, ["123456789"],
                                                                        date(2026, 9, 1), DAY),
-    "suppliers delivering": lambda s: governance_store.suppliers_delivering(s, date(2027, 1, 1), DAY),
     "a pilot's cohort": lambda s: s.execute(select(Lead.id).where(pilot_store.cohort_condition(s, pilot()))).all(),
     "a pilot's held leads": lambda s: pilot_store.held_leads(s, SUPPLIER, date(2027, 3, 1), DAY),
     "settling a pilot's holds": lambda s: pilot_store.settle_holds(s, pilot(), Decision.APPROVE, DAY),
