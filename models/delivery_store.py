@@ -265,12 +265,10 @@ def _sqlite_datetime_texts(column: pd.Series) -> list[str | None]:
     return texts
 
 
-def _chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[tuple[object, ...]]]:
-    """The rows as tuples, CHUNK_ROWS at a time. (Converting the next chunk on a thread while
-    the driver writes this one was slower: both need the GIL, and the driver waits for it
-    after every row.)"""
+def _column_chunks(frame: pd.DataFrame, sqlite: bool) -> Iterator[list[Sequence[object]]]:
+    """The frame's columns as Python values (``_python_columns``), CHUNK_ROWS rows at a time."""
     for start in range(0, len(frame), CHUNK_ROWS):
-        yield list(zip(*_python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite), strict=True))
+        yield _python_columns(frame.iloc[start : start + CHUNK_ROWS], sqlite)
 
 
 def _sqlite_insert(connection: Connection, table: str, frame: pd.DataFrame) -> None:
@@ -285,8 +283,7 @@ def _sqlite_insert(connection: Connection, table: str, frame: pd.DataFrame) -> N
         return f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES {', '.join([values] * rows)}"
 
     many = sql(per)
-    for start in range(0, len(frame), CHUNK_ROWS):
-        columns = _python_columns(frame.iloc[start : start + CHUNK_ROWS], True)
+    for columns in _column_chunks(frame, sqlite=True):
         count = len(columns[0])
         grid = np.empty((count, width), dtype=object)
         for position, column in enumerate(columns):
@@ -302,20 +299,19 @@ def _rows_per_statement(connection: Connection, width: int) -> int:
     """``SQLITE_ROWS_PER_STATEMENT``, or fewer when that many rows of ``width`` values would bind more
     values than the connection allows (999 before SQLite 3.32)."""
     raw = connection.connection.driver_connection
-    limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if isinstance(raw, sqlite3.Connection) else 999
-    return max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
+    assert isinstance(raw, sqlite3.Connection)  # leadgov's SQLite driver is the standard library's
+    return max(1, min(SQLITE_ROWS_PER_STATEMENT, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
 
 
 def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
     """Append ``frame``'s rows to ``table`` (columns named as in the table) in the session's transaction."""
     if frame.empty:
         return
-    sqlite = is_sqlite(session)
-    names = ", ".join(frame.columns)
     connection = session.connection()
-    if sqlite:
+    if is_sqlite(session):
         _sqlite_insert(connection, table, frame)
         return
+    names = ", ".join(frame.columns)
     raw = connection.connection.driver_connection
     assert raw is not None  # a checked-out connection has its driver connection
     arrow = _arrow_table(frame)
@@ -325,8 +321,8 @@ def bulk_insert(session: Session, table: str, frame: pd.DataFrame) -> None:
                 copy.write(_csv_bytes(arrow.slice(start, CHUNK_ROWS)))
         return
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for rows in _chunks(frame, sqlite):
-            for row in rows:
+        for columns in _column_chunks(frame, sqlite=False):
+            for row in zip(*columns, strict=True):
                 copy.write_row(row)
 
 
