@@ -13,20 +13,22 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from leadgov.alerts.outbox import AlertRun, Budget, SendSummary, evaluate_alerts, send_committee, send_pending
-from leadgov.alerts.slack import SlackSender
 from leadgov.config.settings import Settings, get_settings
 from leadgov.errors import Refused
 from leadgov.mail import MailSender
 from leadgov.models.db import session_scope
 from leadgov.models.migrate import upgrade
 from leadgov.private_files import private_umask
+
+if TYPE_CHECKING:
+    from leadgov.alerts.slack import SlackSender
 
 
 class Clock(Protocol):
@@ -82,6 +84,17 @@ class Notifier(Protocol):
     def send_pending(self, sessions: SessionFactory) -> SendSummary: ...
 
 
+def slack_sender(settings: Settings) -> SlackSender | None:
+    """The Slack sender of the settings (``SlackSender.from_settings``), None when Slack is not set up.
+    slack-sdk and its HTTP stack are imported only when a token or a webhook is set: a command run
+    without Slack (an analyst's ``leadgov validate``) does not load them (docs/performance.md)."""
+    if not (settings.slack_bot_token or settings.slack_webhook_url):
+        return None
+    from leadgov.alerts.slack import SlackSender  # noqa: PLC0415 - only when Slack is set up (docstring)
+
+    return SlackSender.from_settings(settings)
+
+
 @dataclass(frozen=True)
 class OutboxNotifier:
     """The outboxes sent through slack-sdk and SMTP; a sender None (not configured) keeps what it
@@ -94,8 +107,7 @@ class OutboxNotifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OutboxNotifier:
-        return cls(SlackSender.from_settings(settings), MailSender.from_settings(settings),
-                   settings.send_budget_seconds)
+        return cls(slack_sender(settings), MailSender.from_settings(settings), settings.send_budget_seconds)
 
     def send_pending(self, sessions: SessionFactory) -> SendSummary:
         budget = Budget(self.budget_seconds)

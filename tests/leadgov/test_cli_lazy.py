@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -39,8 +40,8 @@ sys.stdout.write("\\n" + json.dumps(sorted(sys.modules)))
 """
 
 
-def imported_by(*argv: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADGOV_")}
+def imported_by(*argv: str, settings: dict[str, str] | None = None) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADGOV_")} | (settings or {})
     done = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True, env=env, check=True)
     return set(json.loads(done.stdout.rsplit("\n", 1)[1]))
 
@@ -67,6 +68,25 @@ def test_a_command_imports_its_module_only():
     assert "leadgov.cli.deliveries" in modules
     others = ("alerts", "demo", "gdpr", "governance", "inbox", "reports", "ui")
     assert [m for m in (f"leadgov.cli.{name}" for name in others) if m in modules] == []
+
+
+def test_validate_without_slack_set_up_does_not_load_slack_sdk(tmp_path):
+    """A command that sends nothing to Slack (none set up: its alerts wait in the outbox) does not import
+    slack-sdk and its HTTP stack (``services.runtime.slack_sender``); with a webhook set, it does."""
+    root = Path(__file__).resolve().parents[2]
+    argv = ("validate", "--contract", str(root / "config" / "contracts" / "acme-leads.yaml"),
+            "--delivery", str(root / "examples" / "acme-leads-2027-03-01.csv"), "--delivered-on", "2027-03-01",
+            "--crm", str(root / "examples" / "crm-export.csv"), "--out", str(tmp_path / "result.csv"))
+
+    def settings(name: str) -> dict[str, str]:
+        return {"LEADGOV_DATABASE_URL": f"sqlite:///{tmp_path / name}", "LEADGOV_DATA_DIR": str(tmp_path / "data"),
+                "LEADGOV_OUTPUT_DIR": str(tmp_path / "out"), "LEADGOV_ALLOW_DEV_KEY": "1"}
+
+    without = imported_by(*argv, settings=settings("without.db"))
+    assert "leadgov.services.deliveries" in without and (tmp_path / "result.csv").exists()
+    assert heavy_among(without) and not [m for m in without if m.split(".")[0] == "slack_sdk"]
+    webhook = settings("with.db") | {"LEADGOV_SLACK_WEBHOOK_URL": "http://127.0.0.1:9/hook"}
+    assert "slack_sdk" in imported_by(*argv, "--dry-run", settings=webhook)  # a dry run sends nothing
 
 
 def eager_app() -> typer.Typer:
