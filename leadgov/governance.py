@@ -16,6 +16,7 @@ from leadgov.claims import check_overdue
 from leadgov.config.contract import Contract, parse_contract
 from leadgov.errors import NoContract
 from leadgov.kpis import Kpis, compute_kpis
+from leadgov.ledger import Ledger
 from leadgov.models import billing_store, ledger_store
 from leadgov.models.billing import BillingStatement
 from leadgov.models.pilot import Pilot, latest_pilot
@@ -62,11 +63,15 @@ def period_contract(session: Session, supplier_id: str, period: Period) -> tuple
     return contract_for(session, supplier_id, period.end)
 
 
-def supplier_kpis(session: Session, supplier_id: str, period: Period, tz: str, as_of: date) -> Kpis:
-    """The supplier's KPIs for a period, under the contract in force at its end (a pilot: its own)."""
+def supplier_kpis(session: Session, supplier_id: str, period: Period, tz: str, as_of: date, *,
+                  ledger: Ledger | None = None) -> Kpis:
+    """The supplier's KPIs for a period, under the contract in force at its end (a pilot: its own).
+    ``ledger``: the period's ledger when the caller holds it already (a part of a larger one it loaded,
+    ``Ledger.of_delivery``, ``Ledger.delivered_between``); else it is loaded here."""
     _, contract = period_contract(session, supplier_id, period)
     condition = ledger_store.cohort_condition(session, supplier_id, period, contract)
-    ledger = ledger_store.load_ledger(session, supplier_id, period, tz, contract)
+    if ledger is None:
+        ledger = ledger_store.load_ledger(session, supplier_id, period, tz, contract)
     return compute_kpis(ledger, contract, period, as_of=as_of,
                         billed_eur=billed_amount(session, supplier_id, period, condition))
 

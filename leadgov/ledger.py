@@ -105,7 +105,17 @@ class Ledger:
         inclusive), with their reasons, events and claims: what loading that period gives, so that one
         load of a quarter serves its weeks (``governance.supplier_kpis_of``)."""
         days = self.leads["delivered_on"]
-        leads = self.leads.loc[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
+        return self._of_leads((days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last)))
+
+    def of_delivery(self, delivery_id: int) -> "Ledger":
+        """The part of this ledger that is one delivery's leads, with their reasons, events and claims:
+        what loading the delivery gives when this ledger holds its whole span (its week's ledger, so
+        that the alerts after a delivery load the week once: ``alerts.evaluate.after_delivery``)."""
+        return self._of_leads(self.leads["delivery_id"] == delivery_id)
+
+    def _of_leads(self, chosen: "pd.Series[bool]") -> "Ledger":
+        """The ledger of the leads ``chosen`` marks, with their reasons, events and claims."""
+        leads = self.leads.loc[chosen]
         pks = leads["lead_pk"]
 
         def of_leads(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from leadgov.config.contract import Contract
 from leadgov.governance import contract_for, draft_statement, supplier_kpis
 from leadgov.kpis import Kpis
 from leadgov.lead_review import with_due_days
+from leadgov.ledger import Ledger
 from leadgov.models import alert_store, incident_store, ledger_store, review_store
 from leadgov.models.delivery import Delivery
 from leadgov.models.replacement import ReplacementClaim
@@ -53,9 +54,10 @@ def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Pe
 
 
 def week_checks(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
-                *, finished: bool) -> tuple[Kpis, list[Alert]]:
-    """The week's KPIs and the alerts they raise (the weekly check also needs the KPIs: ``week_clears``)."""
-    kpis = supplier_kpis(session, supplier_id, week, tz, as_of)
+                *, finished: bool, ledger: Ledger | None = None) -> tuple[Kpis, list[Alert]]:
+    """The week's KPIs and the alerts they raise (the weekly check also needs the KPIs: ``week_clears``);
+    ``ledger``: the week's, when the caller loaded it already."""
+    kpis = supplier_kpis(session, supplier_id, week, tz, as_of, ledger=ledger)
     return kpis, rules.week_alerts(kpis, contract, finished=finished,
                                    earlier_reject_rates=earlier_reject_rates(session, supplier_id, week))
 
@@ -66,11 +68,14 @@ def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> 
     missing-delivery incident."""
     delivery = session.get_one(Delivery, delivery_id)
     _, contract = contract_for(session, delivery.supplier_id, delivery.delivered_on)
+    week = week_of(delivery.delivered_on)
+    week_ledger = ledger_store.load_ledger(session, delivery.supplier_id, week, tz)  # the delivery's leads too
     kpis = supplier_kpis(session, delivery.supplier_id, Period("delivery", f"delivery:{delivery_id}",
-                                                                 delivery_id=delivery_id), tz, as_of)
+                                                                 delivery_id=delivery_id), tz, as_of,
+                         ledger=week_ledger.of_delivery(delivery_id))
     alerts = rules.delivery_alerts(kpis, contract, delivery_id=delivery_id, delivered_on=delivery.delivered_on)
-    alerts += week_alerts(session, delivery.supplier_id, contract, week_of(delivery.delivered_on), tz, as_of,
-                          finished=False)
+    alerts += week_checks(session, delivery.supplier_id, contract, week, tz, as_of, finished=False,
+                          ledger=week_ledger)[1]
     alerts += budget_alerts(session, delivery.supplier_id, contract, delivery.delivered_on, tz)
     keys = record(session, alerts, today=as_of)
     close_incidents(session, contract, [incidents.delivered(delivery.delivered_on)])

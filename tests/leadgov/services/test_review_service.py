@@ -166,3 +166,27 @@ def test_one_load_for_a_quarter_and_its_weeks_gives_the_figures_of_one_load_each
         for supplier in ("acme-leads", "beta-leads"):
             one_load = supplier_kpis_of(session, supplier, periods, TZ, date(2027, 4, 20))
             assert one_load == [supplier_kpis(session, supplier, p, TZ, date(2027, 4, 20)) for p in periods]
+
+
+def test_a_deliverys_kpis_from_its_weeks_ledger_are_those_of_its_own_load(db_url, quarter):
+    """After a delivery the alerts load its week once and take the delivery's part from it
+    (``Ledger.of_delivery``): each delivery's figures must be the ones a load of the delivery gives."""
+    from leadgov.governance import supplier_kpis
+    from leadgov.models.delivery import Delivery
+    from leadgov.models.ledger_store import load_ledger
+    from leadgov.periods import Period, week_of
+
+    ingest(db_url, [lead(40 + i) for i in range(3)] + [lead(50, email="bad")], day=date(2027, 3, 3), contract=ACME,
+           name="wednesday.csv")  # the same week as the contested 1 March delivery, a rejected lead of its own
+    as_of = date(2027, 4, 20)
+    with session_scope(db_url) as session:
+        week = load_ledger(session, "acme-leads", week_of(date(2027, 3, 3)), TZ)
+        deliveries = session.scalars(select(Delivery.id).where(Delivery.supplier_id == "acme-leads")).all()
+        assert len(deliveries) == 2 and len(week.leads) == 14 and len(week.claims) == 4 and len(week.events) == 1
+        for delivery_id in deliveries:
+            period = Period("delivery", f"delivery:{delivery_id}", delivery_id=delivery_id)
+            part = week.of_delivery(delivery_id)
+            leads = set(part.leads["lead_pk"])
+            assert leads and all(set(frame["lead_pk"]) <= leads for frame in (part.reasons, part.events, part.claims))
+            assert supplier_kpis(session, "acme-leads", period, TZ, as_of, ledger=part) == supplier_kpis(
+                session, "acme-leads", period, TZ, as_of)
