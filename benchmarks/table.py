@@ -26,6 +26,10 @@ case            what runs                                                   figu
 measured at a reduced size is reported, under its usual key, with its size in ``sizes`` and its case in
 ``scaled``; its ``met`` is null, since the target is for the full size.
 
+``help`` and ``small`` run ``leadgov`` from an analyst's install (``benchmarks/cli.py``: without the
+development tools, its bytecode compiled; made on first use), or with ``--dev-venv`` from the development
+.venv (``install`` in the JSON line says which).
+
 The JSON line: every figure, ``targets`` (the issue's bounds, seconds and MB = MiB), ``met`` (figure <= its
 target; null when not measured at full size), ``all_met`` (true when every figure was measured at full size
 and met, false when one measured at full size missed, null otherwise), ``sizes``, ``scaled``, ``skipped``,
@@ -74,11 +78,12 @@ def plan(args: argparse.Namespace) -> tuple[dict[str, list[str]], dict[str, dict
     stored = args.stored if args.stored is not None else (QUICK_STORED if args.quick else FULL_STORED)
     rows_100k = args.quick_rows if args.quick else QUICK_ROWS
     pg_rows = args.quick_rows if args.quick else FULL_ROWS
+    install = ["--dev-venv"] if args.dev_venv else []  # the help and small cases' leadgov (benchmarks/cli.py)
     script = {name: [sys.executable, str(BENCHMARKS / f"{name}.py")]
               for name in ("cli", "validate", "alerts", "review")}
     commands = {
-        "help": [*script["cli"], "--runs", str(args.runs)],
-        "small": [*script["validate"], "--small", "--stored", str(stored), "--runs", str(args.runs)],
+        "help": [*script["cli"], "--runs", str(args.runs), *install],
+        "small": [*script["validate"], "--small", "--stored", str(stored), "--runs", str(args.runs), *install],
         "rows_100k": [*script["validate"], "--rows", str(rows_100k)],
         "rows_1m": [*script["validate"], "--rows", str(FULL_ROWS)],
         "pg_1m": [*script["validate"], "--rows", str(pg_rows), "--engine", "postgresql", "--pg-server", args.pg_server],
@@ -166,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"stored leads of the small case (default {FULL_STORED:,}; --quick {QUICK_STORED:,})")
     parser.add_argument("--pg-server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                         help="the PostgreSQL server pg_1m creates its database on")
+    parser.add_argument("--dev-venv", action="store_true",
+                        help="help and small: run the development .venv's leadgov instead of an analyst's install")
     args = parser.parse_args(argv)
 
     commands, sizes, scaled = plan(args)
@@ -196,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaled": [case for case in scaled if case in commands],
         "skipped": [case for case in CASES if case not in commands], "errors": errors, "cases_s": durations,
         "load_avg_before": round(load_before, 2), "load_avg_after": round(os.getloadavg()[0], 2),
-        "cpus": os.cpu_count(), "commit": commit(),
+        "cpus": os.cpu_count(), "commit": commit(), "install": "dev" if args.dev_venv else "analyst",
     }
     print(json.dumps(summary))
     return 1 if errors else 0

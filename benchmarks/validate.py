@@ -28,7 +28,10 @@ local server), named ``leadgov_bench_<pid>_<random>``, and drops it at the end u
 ``--stored`` (default 1,000,000) earlier leads, as a whole process (the installed console script, its
 interpreter start and imports included), ``--runs`` times, each on its own copy of the prepared
 database (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) so that every run stores
-the delivery into the same state. Its JSON line has ``"case": "small"`` and the median wall and CPU time.
+the delivery into the same state. The console script is an analyst's install's (``benchmarks/cli.py``:
+``analyst_install``, without the development tools, made on first use); ``--dev-venv`` runs the
+development .venv's instead. Its JSON line has ``"case": "small"``, the median wall and CPU time and
+``install`` (``analyst`` or ``dev``).
 """
 
 from __future__ import annotations
@@ -579,12 +582,13 @@ def run_process(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[flo
     return elapsed, usage.ru_utime + usage.ru_stime, rss, stdout
 
 
-def measure_small(url: str, csv_path: Path, rows: int, runs: int, server: str, work: Path) -> dict:
+def measure_small(url: str, csv_path: Path, rows: int, runs: int, server: str, work: Path, *,
+                  dev_venv: bool = False) -> dict:
     """``leadgov validate`` of the delivery as a whole process, ``runs`` times, each on its own copy of
     the prepared database; the figures of each run."""
     from cli import CRM_EXPORT, child_environment, leadgov_command  # noqa: PLC0415 - benchmarks/cli.py
 
-    leadgov = leadgov_command(None)
+    leadgov = leadgov_command(None, dev_venv=dev_venv)
     env = child_environment(work)
     env["LEADGOV_ALLOW_DEV_KEY"] = "1"  # the development key on a PostgreSQL database of synthetic leads
     copy = database_copier(url, server, work)
@@ -670,6 +674,9 @@ def main(argv: list[str] | None = None) -> int:
     small.add_argument("--stored", type=int, default=None,
                        help=f"--small: earlier leads in the database (default {SMALL_STORED:,})")
     small.add_argument("--runs", type=int, default=None, help="--small: runs (default 5; the median is kept)")
+    small.add_argument("--dev-venv", action="store_true",
+                       help="--small: run the development .venv's leadgov (test tools included) instead of an "
+                            "analyst's install")
     args = parser.parse_args(argv)
 
     if args.db and args.engine and engine_of(args.db) != args.engine:
@@ -688,8 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.rows is None:
             parser.error("--rows is required (unless --small)")
-        if args.stored is not None or args.runs is not None:
-            parser.error("--stored and --runs go with --small")
+        if args.stored is not None or args.runs is not None or args.dev_venv:
+            parser.error("--stored, --runs and --dev-venv go with --small")
         rows = args.rows
         history_leads = (10 if args.history is None else args.history) * rows
         runs = 0
@@ -728,8 +735,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.small:
                 print(f"setup (not measured): {', '.join(f'{k} {v:.1f}s' for k, v in setup['timings'].items())}",
                       flush=True)
-                figures = measure_small(url, csv_path, rows, runs, args.pg_server, work)
-                summary = report_small(engine, rows, setup, figures)
+                figures = measure_small(url, csv_path, rows, runs, args.pg_server, work, dev_venv=args.dev_venv)
+                summary = {**report_small(engine, rows, setup, figures),
+                           "install": "dev" if args.dev_venv else "analyst"}
             else:
                 result = measure(url, csv_path, rows, args.company_cap)
                 summary = {"engine": engine, **report(rows, setup, result)}
