@@ -1,6 +1,9 @@
 """Engines and sessions: one place that knows how to connect to SQLite or PostgreSQL."""
 
+import atexit
 import logging
+import os
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -61,10 +64,28 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: DBAPIConnection, _re
     cursor.close()
 
 
+#: The engines this module made, each with the process that made it (``_close_engines``).
+_ENGINES: "weakref.WeakKeyDictionary[Engine, int]" = weakref.WeakKeyDictionary()
+
+
+@atexit.register
+def _close_engines() -> None:
+    """When the process ends, close the pooled connections of the engines it made. Closing its last
+    connection is when SQLite folds the write-ahead log into the database file and removes it: left
+    open, every command left ``leadgov.db-wal`` and ``-shm`` beside the file, the last commits in the
+    log, and a copy of ``leadgov.db`` alone (a backup, a move to another machine) missed them. A forked
+    child leaves its parent's engines alone (closing them would close the parent's connections)."""
+    pid = os.getpid()
+    for engine, owner in list(_ENGINES.items()):
+        if owner == pid:
+            engine.dispose()
+
+
 @lru_cache(maxsize=16)
 def get_engine(url: str) -> Engine:
     """One engine per URL per process; a new SQLite file is created on first use, 0600 in folders
-    created 0700 (``leadgov.private_files``).
+    created 0700 (``leadgov.private_files``). Its connections are closed when the process ends
+    (``_close_engines``).
 
     ``hide_parameters``: a failed statement's error must not carry the leads' personal data.
     """
@@ -76,8 +97,10 @@ def get_engine(url: str) -> Engine:
             private_file(Path(parsed.database))  # 0600 in a 0700 folder, whatever the umask
         engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", partial(_sqlite_pragmas, _busy_timeout_ms(parsed)))
-        return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    _ENGINES[engine] = os.getpid()
+    return engine
 
 
 _ENGINE_LOG = logging.getLogger("sqlalchemy.engine.Engine")

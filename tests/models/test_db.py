@@ -1,5 +1,6 @@
 """Engine settings that the performance figures rely on (docs/performance.md)."""
 
+import pytest
 from sqlalchemy import text
 
 from leadgov.models.db import get_engine
@@ -57,3 +58,51 @@ def test_sqlite_datetime_texts_are_strftime_to_the_microsecond():
     expected = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy(dtype=object, na_value=None).tolist()
     assert _sqlite_datetime_texts(column) == expected
     assert expected[4] == "1969-12-31 23:59:59.999999" and expected[2] is None
+
+
+def test_a_command_leaves_one_database_file_with_everything_in_it(tmp_path):
+    """When a process ends its engines' connections are closed (``models.db._close_engines``): SQLite then
+    folds its write-ahead log into the database file and removes it, so a copy of the file alone (a
+    backup) holds the last commits. Before, every command left ``-wal`` and ``-shm`` files holding them."""
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = tmp_path / "leadgov.db"
+    subprocess.run([sys.executable, "-c", "from leadgov.cli import main; main()", "db", "upgrade", "--db",
+                    f"sqlite:///{path}"], check=True, capture_output=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leadgov.db"]
+    shutil.copyfile(path, tmp_path / "copy.db")
+    with sqlite3.connect(tmp_path / "copy.db") as copy:
+        assert copy.execute("SELECT COUNT(*) FROM alembic_version").fetchone() == (1,)
+
+
+FORKED = """
+import os, sys
+import pytest
+from sqlalchemy import text
+from leadgov.models.db import get_engine
+
+engine = get_engine(sys.argv[1])
+def backend():
+    with engine.connect() as connection:  # pool_pre_ping: a connection closed under it is replaced
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+before = backend()
+child = os.fork()
+if child == 0:
+    sys.exit(0)  # the child ends normally: its exit handlers run
+os.waitpid(child, 0)
+print(before == backend())
+"""
+
+
+@pytest.mark.postgres
+def test_a_forked_child_leaves_its_parents_connections_open(pg_url):
+    """A forked child shares its parent's sockets: closing the engines at its exit would end the parent's
+    connections, so it leaves the engines its parent made alone."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FORKED, pg_url], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "True"
