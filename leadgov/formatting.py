@@ -14,8 +14,11 @@ message is "18,5 %" in the report the committee prints.
   floating point would give. A value that rounds to zero loses its sign ("0,0 %", never "-0,0 %").
 - A missing value (None, or NaN / NaT / NA as pandas fills gaps) reads "n.d." (fr) or "n/a" (en),
   never 0: a rate of nothing is not 0 %.
+- A count agrees with its noun ("1 lead", "2 leads"): ``counted`` in English, ``Plural`` wordings in
+  both languages. French takes the singular for 0 and 1 ("0 lead retenu"), English for 1 only.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import SupportsFloat
@@ -118,3 +121,26 @@ def format_month(value: date | str | None, locale: str) -> str:
     else:
         year, month = int(str(value)[:4]), int(str(value)[5:7])
     return f"{(FR_MONTHS if locale == 'fr' else EN_MONTHS)[month - 1]} {year}"
+
+
+def is_one(count: int, locale: str) -> bool:
+    """Whether ``count`` takes the singular in ``locale`` (CLDR's "one"): 0 and 1 in French, 1 in English."""
+    return count in (0, 1) if locale == "fr" else count == 1
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A wording whose words agree with a count: ``one`` for a count that takes the singular
+    (``is_one``), ``other`` for the rest ("{count} lead retenu" / "{count} leads retenus")."""
+
+    one: str
+    other: str
+
+    def of(self, count: int, locale: str) -> str:
+        return self.one if is_one(count, locale) else self.other
+
+
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """``count`` and its English noun in agreement: "1 lead", "0 leads", "3 deliveries" (``nouns``, when
+    the plural is not ``noun`` + "s"). For the command line and the flows' artifacts, which are English."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"

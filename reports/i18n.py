@@ -1,5 +1,7 @@
 """Every sentence and label of the reports, per locale, in one place."""
 
+from leadgov.formatting import Plural
+
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "generated_by": "Généré par leadgov le {day}. Les chiffres viennent de la base leadgov ; les règles sont "
@@ -29,13 +31,8 @@ LABELS: dict[str, dict[str, str]] = {
         "billed_units": "Unités facturées", "credit_lines": "Avoirs (remplacements en retard)",
         "claim": "Réclamation", "none": "Aucun.",
         "pilot_holds": "Leads retenus par le pilote (PILOT_HOLD)",
-        "held_billed": "{count} leads retenus par le pilote, facturés à son approbation (le {day}) : sur ce relevé",
-        "held_later": "{count} leads retenus par le pilote, approuvé le {day} : facturés sur le relevé de ce mois-là",
-        "held_waiting": "{count} leads retenus par le pilote, facturés à son approbation : pilote pas encore décidé",
-        "held_not_billed": "{count} leads retenus par le pilote : non facturés (pilote non approuvé)",
         # pilot
-        "pilot_title": "Rapport de pilote : {supplier}", "pilot_subtitle": "Cohorte de {delivered} leads · "
-                       "livrés du {first} au {last} · contrat {contract}",
+        "pilot_title": "Rapport de pilote : {supplier}",
         "verdict": "Verdict", "threshold": "Seuil", "measured": "Mesuré", "ci": "IC 95 %", "held": "Tenu",
         "yes": "oui", "no": "non", "missed_thresholds": "Seuils manqués", "top_reasons": "Principaux motifs de rejet",
         "objections": "Objections récurrentes", "clauses": "Clauses à renégocier",
@@ -43,7 +40,6 @@ LABELS: dict[str, dict[str, str]] = {
         "decision": "Décision enregistrée", "no_decision": "Aucune décision enregistrée.",
         # review
         "review_title": "Revue trimestrielle des fournisseurs de leads : {quarter}",
-        "review_subtitle": "{count} fournisseurs · du {start} au {end}",
         "side_by_side": "Vue d'ensemble", "supplier": "Fournisseur", "volume_vs_contract": "Volume vs contrat",
         "reject_rate": "Taux de rejet", "duplicate_rate": "Doublons", "gdpr_incidents": "Incidents RGPD",
         "replacement_fill_rate": "Remplacements à temps", "first_contact_sla": "SLA premier appel",
@@ -81,8 +77,6 @@ LABELS: dict[str, dict[str, str]] = {
         "decisions": "Décisions", "contests_by_reason": "Contestations, par motif", "count": "Nombre",
         "first_last": "Du … au", "frozen_months_title": "Mois gelés",
         "termination": "Résiliation du contrat (décision de pilote)",
-        "review_decided_accept": "{count} leads en revue acceptés ({by})",
-        "review_decided_reject": "{count} leads en revue rejetés ({by})",
         "contract_version": "Nouvelle version du contrat {contract}{supersedes}",
         "supersedes": ", remplace {previous}",
         "freeze_DUPLICATE_RATE": "taux de doublons au-dessus du seuil de gel",
@@ -100,7 +94,6 @@ LABELS: dict[str, dict[str, str]] = {
         "vr_min": "{name} de {measured}, sous le seuil de {threshold}",
         "vr_ci": " (intervalle de confiance à 95 % : {low} à {high})",
         "vr_no_data": "{name} : aucune donnée (0 sur 0), seuil {threshold}",
-        "vr_volume": "{measured} leads livrés, sous le minimum de {threshold}",
         "vr_counts": " ({numerator} sur {denominator} dus, remplacés à temps)",
     },
     "en": {
@@ -129,19 +122,13 @@ LABELS: dict[str, dict[str, str]] = {
         "billed_units": "Billed units", "credit_lines": "Credit notes (late replacements)",
         "claim": "Claim", "none": "None.",
         "pilot_holds": "Leads held by the pilot (PILOT_HOLD)",
-        "held_billed": "{count} leads held by the pilot, billed on approval (on {day}): on this statement",
-        "held_later": "{count} leads held by the pilot, approved on {day}: billed on that month's statement",
-        "held_waiting": "{count} leads held by the pilot, billed on approval: the pilot is not decided yet",
-        "held_not_billed": "{count} leads held by the pilot: not billed (the pilot was not approved)",
-        "pilot_title": "Pilot report: {supplier}", "pilot_subtitle": "Cohort of {delivered} leads · delivered "
-                       "{first} to {last} · contract {contract}",
+        "pilot_title": "Pilot report: {supplier}",
         "verdict": "Verdict", "threshold": "Threshold", "measured": "Measured", "ci": "95% CI", "held": "Held",
         "yes": "yes", "no": "no", "missed_thresholds": "Missed thresholds", "top_reasons": "Top rejection reasons",
         "objections": "Recurring objections", "clauses": "Clauses to renegotiate",
         "verdict_note": "The verdict is a recommendation; the decision belongs to the contract owner.",
         "decision": "Recorded decision", "no_decision": "No decision recorded yet.",
         "review_title": "Quarterly lead supplier review: {quarter}",
-        "review_subtitle": "{count} suppliers · {start} to {end}",
         "side_by_side": "Side by side", "supplier": "Supplier", "volume_vs_contract": "Volume vs contract",
         "reject_rate": "Reject rate", "duplicate_rate": "Duplicates", "gdpr_incidents": "GDPR incidents",
         "replacement_fill_rate": "Replacements on time", "first_contact_sla": "First-contact SLA",
@@ -179,8 +166,6 @@ LABELS: dict[str, dict[str, str]] = {
         "decisions": "Decisions", "contests_by_reason": "Contests, by reason", "count": "Count",
         "first_last": "From … to", "frozen_months_title": "Frozen months",
         "termination": "Contract terminated (pilot decision)",
-        "review_decided_accept": "{count} leads in review accepted ({by})",
-        "review_decided_reject": "{count} leads in review rejected ({by})",
         "contract_version": "New version of contract {contract}{supersedes}",
         "supersedes": ", replacing {previous}",
         "freeze_DUPLICATE_RATE": "duplicate rate above the billing freeze limit",
@@ -197,8 +182,61 @@ LABELS: dict[str, dict[str, str]] = {
         "vr_min": "{name} {measured}, below the {threshold} limit",
         "vr_ci": " (95% confidence interval {low} to {high})",
         "vr_no_data": "{name}: no data (0 of 0), limit {threshold}",
-        "vr_volume": "{measured} leads delivered, below the minimum of {threshold}",
         "vr_counts": " ({numerator} of {denominator} owed, replaced on time)",
+    },
+}
+
+
+#: The sentences whose words agree with a count (``leadgov.formatting.Plural``: French takes the
+#: singular for 0 and 1, English for 1); a template writes them with ``tn(key, count, ...)``.
+PLURALS: dict[str, dict[str, Plural]] = {
+    "fr": {
+        "held_billed": Plural(
+            "{count} lead retenu par le pilote, facturé à son approbation (le {day}) : sur ce relevé",
+            "{count} leads retenus par le pilote, facturés à son approbation (le {day}) : sur ce relevé"),
+        "held_later": Plural(
+            "{count} lead retenu par le pilote, approuvé le {day} : facturé sur le relevé de ce mois-là",
+            "{count} leads retenus par le pilote, approuvé le {day} : facturés sur le relevé de ce mois-là"),
+        "held_waiting": Plural(
+            "{count} lead retenu par le pilote, facturé à son approbation : pilote pas encore décidé",
+            "{count} leads retenus par le pilote, facturés à son approbation : pilote pas encore décidé"),
+        "held_not_billed": Plural(
+            "{count} lead retenu par le pilote : non facturé (pilote non approuvé)",
+            "{count} leads retenus par le pilote : non facturés (pilote non approuvé)"),
+        "pilot_subtitle": Plural(
+            "Cohorte de {delivered} lead · livré du {first} au {last} · contrat {contract}",
+            "Cohorte de {delivered} leads · livrés du {first} au {last} · contrat {contract}"),
+        "review_subtitle": Plural("{count} fournisseur · du {start} au {end}",
+                                  "{count} fournisseurs · du {start} au {end}"),
+        "review_decided_accept": Plural("{count} lead en revue accepté ({by})",
+                                        "{count} leads en revue acceptés ({by})"),
+        "review_decided_reject": Plural("{count} lead en revue rejeté ({by})",
+                                        "{count} leads en revue rejetés ({by})"),
+        "vr_volume": Plural("{measured} lead livré, sous le minimum de {threshold}",
+                            "{measured} leads livrés, sous le minimum de {threshold}"),
+    },
+    "en": {
+        "held_billed": Plural(
+            "{count} lead held by the pilot, billed on approval (on {day}): on this statement",
+            "{count} leads held by the pilot, billed on approval (on {day}): on this statement"),
+        "held_later": Plural(
+            "{count} lead held by the pilot, approved on {day}: billed on that month's statement",
+            "{count} leads held by the pilot, approved on {day}: billed on that month's statement"),
+        "held_waiting": Plural(
+            "{count} lead held by the pilot, billed on approval: the pilot is not decided yet",
+            "{count} leads held by the pilot, billed on approval: the pilot is not decided yet"),
+        "held_not_billed": Plural(
+            "{count} lead held by the pilot: not billed (the pilot was not approved)",
+            "{count} leads held by the pilot: not billed (the pilot was not approved)"),
+        "pilot_subtitle": Plural("Cohort of {delivered} lead · delivered {first} to {last} · contract {contract}",
+                                 "Cohort of {delivered} leads · delivered {first} to {last} · contract {contract}"),
+        "review_subtitle": Plural("{count} supplier · {start} to {end}", "{count} suppliers · {start} to {end}"),
+        "review_decided_accept": Plural("{count} lead in review accepted ({by})",
+                                        "{count} leads in review accepted ({by})"),
+        "review_decided_reject": Plural("{count} lead in review rejected ({by})",
+                                        "{count} leads in review rejected ({by})"),
+        "vr_volume": Plural("{measured} lead delivered, below the minimum of {threshold}",
+                            "{measured} leads delivered, below the minimum of {threshold}"),
     },
 }
 
@@ -222,7 +260,7 @@ def verdict_reason(reason: str, locale: str) -> str:
     if reason.kind == "stop":
         text = words[f"vr_stop_{reason.name}"].format_map(values)
     elif reason.name == "volume":
-        text = words["vr_volume"].format_map(values)
+        text = PLURALS[locale]["vr_volume"].of(round(reason.measured or 0), locale).format_map(values)
     elif reason.measured is None:
         text = words["vr_no_data"].format_map(values)
     else:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from leadgov import formatting
 from leadgov.explanations import explain
-from leadgov.reports.i18n import LABELS, verdict_reason
+from leadgov.reports.i18n import LABELS, PLURALS, verdict_reason
 
 #: Unicode's Bidi_Control characters.
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -53,6 +53,7 @@ def render(template: str, locale: str, *, generated_on: date, **context: object)
     labels = LABELS[locale]
     tools = {
         "t": lambda key, **values: labels[key].format(**values) if values else labels[key],
+        "tn": lambda key, n, **values: PLURALS[locale][key].of(n, locale).format(**values),
         "money": lambda v: formatting.format_money(v, locale),
         "rate": lambda v: formatting.format_rate(v, locale),
         "number": lambda v: formatting.format_number(v, locale),

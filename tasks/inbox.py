@@ -6,6 +6,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadgov.formatting import counted
 from leadgov.reports.artifacts import Table, markdown
 from leadgov.services import inbox
 from leadgov.services.inbox import FileStatus, InboxResult
@@ -30,8 +31,8 @@ def inbox_markdown(result: InboxResult) -> str:
         f"Inbox validation of `{result.inbox_dir}`",
         Table(("supplier", "processed", "refused", "accepted", "rejected", "error"), rows,
               empty="No new file in the inbox."),
-        f"{result.processed} files processed, {result.refused} refused, {result.failed} failed, "
-        f"{len(result.failed_suppliers)} suppliers in error.",
+        f"{counted(result.processed, 'file')} processed, {result.refused} refused, {result.failed} failed, "
+        f"{counted(len(result.failed_suppliers), 'supplier')} in error.",
     )
 
 

@@ -7,6 +7,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadgov.formatting import counted
 from leadgov.reports.artifacts import Table, markdown
 from leadgov.services import lead_review
 from leadgov.services.lead_review import ReviewDecisionResult, ReviewList
@@ -28,8 +29,8 @@ def waiting_markdown(listed: ReviewList) -> str:
             for x in listed.leads]
     return markdown(
         f"Leads in review on {listed.as_of.isoformat()}",
-        f"{len(listed.leads)} leads wait for a decision. Past its last day, the daily check rejects a lead "
-        "(decided by deadline).",
+        f"{counted(len(listed.leads), 'lead')} waiting for a decision. Past its last day, the daily check rejects a "
+        "lead (decided by deadline).",
         Table(("supplier", "lead", "delivered", "decide by", "reasons", "details", "company", "job title",
                "email domain"), rows, empty="No lead waits for a decision."),
         "Decide below: **accept** bills the lead on the statement of this month; **reject** opens its "
@@ -51,7 +52,7 @@ def publish_review_decision(result: ReviewDecisionResult) -> None:
     the claims it opened or filled."""
     create_markdown_artifact(
         markdown(f"Review decision for {result.supplier_id}: **{result.decision}**",
-                 f"{result.decided} leads ({', '.join(x.lead_id for x in result.leads)}) decided by "
+                 f"{counted(result.decided, 'lead')} ({', '.join(x.lead_id for x in result.leads)}) decided by "
                  f"{result.decided_by} on {result.decided_on.isoformat()}.",
                  f"Comment: {result.comment}",
                  f"Claims opened: {result.claims.opened} (not owed, over the monthly cap: "

@@ -6,6 +6,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadgov.formatting import counted
 from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import replacements
 from leadgov.services.replacements import ReplacementCheckResult
@@ -21,8 +22,8 @@ def replacements_markdown(result: ReplacementCheckResult) -> str:
     """How many claims went overdue, per supplier, and the alerts."""
     return markdown(
         f"Replacement check of {result.as_of.isoformat()}",
-        f"{result.overdue} claims became overdue; {len(result.reviews_rejected)} leads left in review past "
-        "their deadline were rejected (decided by deadline).",
+        f"{counted(result.overdue, 'claim')} became overdue. Left in review past their deadline and rejected "
+        f"(decided by deadline): {counted(len(result.reviews_rejected), 'lead')}.",
         Table(("supplier", "claims gone overdue"), list(result.by_supplier().items()),
               empty="No supplier has a claim gone overdue."),
         alerts_line(result.alerts),

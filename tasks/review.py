@@ -6,6 +6,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadgov.formatting import counted
 from leadgov.reports.artifacts import alerts_line, markdown
 from leadgov.services import review
 from leadgov.services.review import ReviewResult
@@ -22,7 +23,7 @@ def review_markdown(result: ReviewResult) -> str:
     pdf = html.with_suffix(".pdf")
     return markdown(
         f"Quarterly review {result.quarter}",
-        f"Figures as of {result.as_of.isoformat()}, {len(result.suppliers)} suppliers.",
+        f"Figures as of {result.as_of.isoformat()}, {counted(len(result.suppliers), 'supplier')}.",
         f"Report: [{html.name}]({html.resolve().as_uri()}) · [{pdf.name}]({pdf.resolve().as_uri()}) (`{html.parent}`)",
         "Delivered to the committee (Slack channel and e-mails) with this message:",
         "\n".join(f"> {line}" for line in result.message.splitlines()),

@@ -6,6 +6,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadgov.formatting import counted
 from leadgov.reports.artifacts import Table, alerts_line, markdown
 from leadgov.services import weekly
 from leadgov.services.weekly import WeeklyChecksResult
@@ -19,7 +20,7 @@ def weekly_markdown(result: WeeklyChecksResult) -> str:
     """The weeks and suppliers checked, the new alerts per type, and the send summary."""
     return markdown(
         f"Weekly checks of {result.as_of.isoformat()}",
-        f"Finished weeks checked: {', '.join(result.weeks)}; {len(result.suppliers)} suppliers "
+        f"Finished weeks checked: {', '.join(result.weeks)}; {counted(len(result.suppliers), 'supplier')} "
         "(every supplier not terminated).",
         Table(("alert", "new"), sorted((str(kind), n) for kind, n in result.count_by_type().items()),
               empty="No new alert."),

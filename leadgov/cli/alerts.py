@@ -17,6 +17,7 @@ from leadgov.cli.common import (
     report_alerts,
     user_errors,
 )
+from leadgov.formatting import counted
 from leadgov.models.statuses import AlertStatus
 from leadgov.services.alerts import StoredAlert, outbox, send_alerts
 from leadgov.services.weekly import MAX_WEEKS, WeeklyChecksRequest, weekly_checks
@@ -54,7 +55,7 @@ def print_outbox(rows: tuple[StoredAlert, ...]) -> None:
         for r in entries:
             table.add_row(r.type, r.period, _figure(r.figure), _figure(r.threshold), _status(r))
         out.print(table)
-    out.print(f"{len(rows)} alerts")
+    out.print(counted(len(rows), "alert"))
 
 
 def _status(entry: StoredAlert) -> str:
@@ -83,5 +84,5 @@ def alerts_check(
     with user_errors():
         request = WeeklyChecksRequest(parse_as_of(as_of), weeks)
         result = weekly_checks(cli_runtime(db), request)
-    out.print(f"checked {len(result.suppliers)} suppliers as of {result.as_of}")
+    out.print(f"checked {counted(len(result.suppliers), 'supplier')} as of {result.as_of}")
     report_alerts(result.alerts)

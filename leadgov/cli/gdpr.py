@@ -23,6 +23,7 @@ from leadgov.cli.common import (
     user_errors,
 )
 from leadgov.errors import Refused
+from leadgov.formatting import counted
 from leadgov.services.gdpr import (
     PersonRequest,
     PersonResult,
@@ -70,11 +71,14 @@ def purge_command(
         print_json(data)
     else:
         verb = "would erase" if dry_run else "erased"
-        out.print(f"retention as of {result.as_of}: {verb} the personal data of {data['leads']} leads in "
-                  f"{data['deliveries']} deliveries, and {data['outcome_notes']} outcome notes", highlight=False)
+        out.print(f"retention as of {result.as_of}: {verb} the personal data of "
+                  f"{counted(result.total('leads'), 'lead')} in "
+                  f"{counted(result.total('deliveries'), 'delivery', 'deliveries')}, and "
+                  f"{counted(result.total('outcome_notes'), 'outcome note')}", highlight=False)
         for line in result.lines:
             out.print(f"  {line.supplier_id} · {line.contract_id} (version {line.contract_version_id}): "
-                      f"{line.retention_days} days, delivered before {line.delivered_before}: {line.leads} leads",
+                      f"{line.retention_days} days, delivered before {line.delivered_before}: "
+                      f"{counted(line.leads, 'lead')}",
                       highlight=False)
     for error in result.errors:
         err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
@@ -87,11 +91,13 @@ def _print_request(result: PersonResult, format: OutputFormat) -> None:
         print_json(result.as_dict())
         return
     if result.action == "erase":
-        out.print(f"erased the personal data of {result.leads_erased} leads ({result.leads_found} found, "
-                  f"{result.suppliers} suppliers) and {result.outcome_notes_erased} outcome notes; "
-                  f"{result.identity_runs_changed} identity runs updated", highlight=False)
+        out.print(f"erased the personal data of {counted(result.leads_erased, 'lead')} ({result.leads_found} found, "
+                  f"{counted(result.suppliers, 'supplier')}) and "
+                  f"{counted(result.outcome_notes_erased, 'outcome note')}; "
+                  f"{counted(result.identity_runs_changed, 'identity run')} updated", highlight=False)
     else:
-        out.print(f"{result.leads_found} leads of this person found ({result.suppliers} suppliers): kept",
+        out.print(f"{counted(result.leads_found, 'lead')} of this person found "
+                  f"({counted(result.suppliers, 'supplier')}): kept",
                   highlight=False)
     out.print(f"suppression list: {result.suppression_added} entries added, {result.suppression_already_listed} "
               f"already listed ({result.identifiers} emails and phones of this person); later deliveries of "
@@ -157,8 +163,10 @@ def rekey_command(
         print_json(result.as_dict())
         return
     verb = "would recompute" if dry_run else "recomputed"
-    out.print(f"{verb} the keys of {result.leads} leads, the identity runs of {result.deliveries} deliveries and "
-              f"{result.suppression_rekeyed} suppression entries; {result.suppression_lost} entries cannot be "
+    out.print(f"{verb} the keys of {counted(result.leads, 'lead')}, the identity runs of "
+              f"{counted(result.deliveries, 'delivery', 'deliveries')} and "
+              f"{counted(result.suppression_rekeyed, 'suppression entry', 'suppression entries')}; "
+              f"{counted(result.suppression_lost, 'entry', 'entries')} cannot be "
               "carried over", highlight=False)
     if not dry_run:
         out.print(f"now set LEADGOV_HMAC_KEY to the value of {new_key_env} everywhere leadgov runs", highlight=False)

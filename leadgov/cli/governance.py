@@ -24,7 +24,7 @@ from leadgov.cli.common import (
     user_errors,
 )
 from leadgov.csv_out import records_text
-from leadgov.formatting import format_money
+from leadgov.formatting import counted, format_money
 from leadgov.models.statuses import ClaimStatus
 from leadgov.outcomes import OutcomeImport
 from leadgov.periods import BadPeriod, parse_period
@@ -71,9 +71,10 @@ def print_import(result: OutcomeImport, format: OutputFormat) -> None:
     if format is OutputFormat.json:
         print_json(result.as_dict())
         return
-    out.print(f"{result.source}: {result.rows} rows: {result.stored} stored, {result.duplicated} "
-              f"duplicated (already stored), {result.refused} refused; {result.contests} contests, "
-              f"{result.claims.opened} replacement claims opened, {result.claims.not_owed_cap} over the monthly cap")
+    out.print(f"{result.source}: {counted(result.rows, 'row')}: {result.stored} stored, {result.duplicated} "
+              f"duplicated (already stored), {result.refused} refused; {counted(result.contests, 'contest')}, "
+              f"{counted(result.claims.opened, 'replacement claim')} opened, {result.claims.not_owed_cap} over the "
+              "monthly cap")
     if result.refusals:
         table = folding_table("line", "rule", "why")
         for r in result.refusals:
@@ -135,7 +136,7 @@ def print_claims(records: list[dict[str, object]]) -> None:
             if r["supplier_id"] == supplier:
                 table.add_row(*("" if r[c] is None else str(r[c]) for c in shown))
         out.print(table)
-    out.print(f"{len(records)} claims")
+    out.print(counted(len(records), "claim"))
 
 
 @replacements_app.command("check")
@@ -149,8 +150,8 @@ def replacements_check(
         request = ReplacementCheckRequest(parse_as_of(as_of))
         result = check_replacements(cli_runtime(db), request)
     if result.reviews_rejected:
-        out.print(f"{len(result.reviews_rejected)} leads in review rejected past their deadline")
-    out.print(f"{result.overdue} claims became overdue (as of {result.as_of})")
+        out.print(f"{counted(len(result.reviews_rejected), 'lead')} in review rejected past their deadline")
+    out.print(f"{counted(result.overdue, 'claim')} became overdue (as of {result.as_of})")
     report_alerts(result.alerts)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from leadgov.cli.common import DbOption, cli_runtime, err, out, report_alerts, user_errors
+from leadgov.formatting import counted
 from leadgov.reading.errors import printable
 from leadgov.services.inbox import FileStatus, InboxRequest, InboxResult, process_inbox
 
@@ -51,8 +52,8 @@ def print_inbox(result: InboxResult) -> None:
             outcome = ""
         out.print(f"  {f.status.value}: {'; '.join(x for x in (outcome, f.reason or '') if x)}", highlight=False)
     failed = f", {result.failed} failed (set aside in failed/)" if result.failed else ""
-    out.print(f"{result.processed} files processed, {result.refused} refused{failed}, "
-              f"{len(result.failed_suppliers)} suppliers in error")
+    out.print(f"{counted(result.processed, 'file')} processed, {result.refused} refused{failed}, "
+              f"{counted(len(result.failed_suppliers), 'supplier')} in error")
     for supplier in result.suppliers:
         if supplier.error:
             err.print(f"[red]error:[/red] {printable(supplier.supplier_id)}: {supplier.error}", highlight=False,

@@ -9,6 +9,7 @@ import typer
 from leadgov.cli.common import DbOption, cli_runtime, folding_table, out, print_json, user_errors
 from leadgov.cli.governance import ListFormat
 from leadgov.csv_out import records_text
+from leadgov.formatting import counted
 from leadgov.services.lead_review import (
     WAITING_COLUMNS,
     ReviewDecisionRequest,
@@ -49,7 +50,7 @@ def review_list(
                     table.add_row(str(r["lead_id"]), str(r["delivered_on"]),
                                   f"{r['due_on']} ({r['days_left']} d)", str(r["reasons"]), str(r["details"]))
             out.print(table)
-        out.print(f"{len(records)} leads in review (as of {listed.as_of})")
+        out.print(f"{counted(len(records), 'lead')} in review (as of {listed.as_of})")
 
 
 def _decide(decision: str, supplier: str, lead_ids: list[str], by: str | None, comment: str, db: str | None) -> None:
@@ -60,8 +61,8 @@ def _decide(decision: str, supplier: str, lead_ids: list[str], by: str | None, c
 
 def print_decision(result: ReviewDecisionResult) -> None:
     done = "accepted" if result.decision == "accept" else "rejected"
-    out.print(f"{result.decided} leads of {result.supplier_id} {done} by {result.decided_by} on {result.decided_on}: "
-              + ", ".join(x.lead_id for x in result.leads))
+    out.print(f"{counted(result.decided, 'lead')} of {result.supplier_id} {done} by {result.decided_by} on "
+              f"{result.decided_on}: " + ", ".join(x.lead_id for x in result.leads))
     c = result.claims
     if c.opened or c.not_owed_cap or c.filled:
         out.print(f"claims opened: {c.opened}, not owed (monthly cap): {c.not_owed_cap}, filled: {c.filled}")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from leadgov.cli.common import DbOption, cli_runtime, out, parse_day, user_errors
+from leadgov.formatting import counted
 
 pilot_app = typer.Typer(help="Supplier pilots.", no_args_is_help=True)
 
@@ -29,5 +30,6 @@ def pilot_start(
         day = parse_day(start_date, "--start-date") if start_date else None
         started = start_pilot(cli_runtime(db), StartPilotRequest(supplier, day, contract, by))
     out.print(f"pilot {started.pilot_id} of {started.supplier_id} started on {started.start_day} under "
-              f"{started.contract_id}: cohort of {started.size} leads within {started.max_duration_days} days",
+              f"{started.contract_id}: cohort of {counted(started.size, 'lead')} within "
+              f"{counted(started.max_duration_days, 'day')}",
               highlight=False, soft_wrap=True)

@@ -206,7 +206,7 @@ def test_check_replacements_moves_late_claims_overdue_with_alerts(env):
     [row] = table("replacements-check-table")
     assert row == {"claim_id": row["claim_id"], "supplier_id": "acme-leads", "lead_id": "L-00002",
                    "due_on": "2027-03-11", "overdue_on": "2027-03-12"}
-    assert "1 claims became overdue" in markdown("replacements-check-summary")
+    assert "1 claim became overdue" in markdown("replacements-check-summary")
 
     again = check_replacements(as_of=date(2027, 3, 21))
     assert again.overdue == 0 and count(env, OutboxAlert) == 1
@@ -236,7 +236,7 @@ def test_weekly_checks_raise_a_volume_shortfall_of_a_finished_week(env):
     rows = table("weekly-checks-alerts")
     assert {"type": "VOLUME_SHORTFALL", "supplier_id": "acme-leads", "period": "2027-W09"} in rows
     text = markdown("weekly-checks-summary")
-    assert "Finished weeks checked: 2027-W09; 1 suppliers" in text and "| VOLUME_SHORTFALL | 1 |" in text
+    assert "Finished weeks checked: 2027-W09; 1 supplier" in text and "| VOLUME_SHORTFALL | 1 |" in text
 
     again = weekly_checks(as_of=date(2027, 3, 9))  # the same finished week: nothing new
     assert again.alerts.new == () and count(env, OutboxAlert, OutboxAlert.type == "VOLUME_SHORTFALL") == 1

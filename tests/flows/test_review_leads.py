@@ -44,7 +44,7 @@ def test_pauses_with_the_waiting_leads_and_records_each_decision(leadgov_env):
     flow_run_id = wait_until_paused(tag, thread, box)
 
     waiting = run_artifacts(flow_run_id)["review-leads-acme-leads-waiting"].data
-    assert "3 leads wait for a decision" in waiting and "L-00002" in waiting and "gmail.com" in waiting
+    assert "3 leads waiting for a decision" in waiting and "L-00002" in waiting and "gmail.com" in waiting
     assert "camille" not in waiting.lower() and "06 12" not in waiting  # no email, no phone
     with pytest.raises(RuntimeError, match="Cannot resume this run"):  # the form requires a comment
         resume_flow_run(flow_run_id, run_input={"accept": ["L-00002"], "comment": "", "decided_by": "Claire"})
@@ -63,7 +63,7 @@ def test_pauses_with_the_waiting_leads_and_records_each_decision(leadgov_env):
             ("accept", "Claire Martin", "called the sales team"), ("reject", "Claire Martin", "called the sales team")]
     artifacts = run_artifacts(flow_run_id)
     assert "**accept**" in artifacts["review-leads-acme-leads-accept"].data
-    assert "1 leads (L-00003)" in artifacts["review-leads-acme-leads-reject"].data
+    assert "1 lead (L-00003)" in artifacts["review-leads-acme-leads-reject"].data
 
 
 def test_nothing_waiting_ends_without_pausing(leadgov_env):

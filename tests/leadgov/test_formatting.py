@@ -8,6 +8,8 @@ import pytest
 from leadgov import formatting
 from leadgov.alerts import messages
 from leadgov.formatting import (
+    Plural,
+    counted,
     format_count,
     format_date,
     format_eur,
@@ -16,6 +18,7 @@ from leadgov.formatting import (
     format_number,
     format_rate,
     is_missing,
+    is_one,
 )
 
 # --- money ---------------------------------------------------------------------------------------
@@ -144,3 +147,33 @@ def test_pandas_gaps_are_missing():
 def test_alerts_use_these_very_functions():
     for name in ("format_rate", "format_count", "format_eur", "format_date", "format_month"):
         assert getattr(messages, name) is getattr(formatting, name), name
+
+
+@pytest.mark.parametrize(("count", "fr", "en"), [(0, True, False), (1, True, True), (2, False, False),
+                                                 (21, False, False)])
+def test_a_count_takes_the_singular_for_0_and_1_in_french_and_for_1_in_english(count, fr, en):
+    assert (is_one(count, "fr"), is_one(count, "en")) == (fr, en)
+    wording = Plural("{n} lead retenu", "{n} leads retenus")
+    assert wording.of(count, "fr") == ("{n} lead retenu" if fr else "{n} leads retenus")
+
+
+def test_counted_writes_a_count_with_its_english_noun_in_agreement():
+    assert [counted(n, "lead") for n in (0, 1, 2)] == ["0 leads", "1 lead", "2 leads"]
+    assert [counted(n, "delivery", "deliveries") for n in (1, 3)] == ["1 delivery", "3 deliveries"]
+
+
+def test_every_plural_wording_of_the_reports_has_both_forms_in_both_languages_with_the_same_blanks():
+    """A sentence that agrees with a count (``reports.i18n.PLURALS``) exists in French and English, and
+    its singular and plural ask for the same values, so that no count writes a form that fails."""
+    from string import Formatter
+
+    from leadgov.reports.i18n import PLURALS
+
+    def blanks(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+    assert PLURALS["fr"].keys() == PLURALS["en"].keys()
+    for key in PLURALS["fr"]:
+        wanted = blanks(PLURALS["fr"][key].other)
+        assert all(blanks(form) == wanted for words in PLURALS.values()
+                   for form in (words[key].one, words[key].other)), key

@@ -110,7 +110,7 @@ def test_outcomes_import_table_lists_refusals(db_url, tmp_path):
     deliver(db_url)
     path = export(tmp_path, [{"lead_id": "NOPE", "event": "call_attempt", "at": "2027-03-02 10:00"}])
     text = printed(leadgov(db_url, "outcomes", "import", str(path)))
-    assert "1 rows: 0 stored, 0 duplicated (already stored), 1 refused; 0 contests" in text
+    assert "1 row: 0 stored, 0 duplicated (already stored), 1 refused; 0 contests" in text
     assert "UNKNOWN_LEAD" in text and "no lead NOPE delivered by acme-leads" in text
 
 
@@ -236,7 +236,7 @@ def test_replacements_check_marks_overdue_the_day_after_the_deadline(three_claim
     assert [c[0] for c in claims(three_claims, "--status", "open")] == [lid(1)]
     assert [c[0] for c in claims(three_claims, "--status", "overdue")] == [lid(19), lid(20)]
     again = printed(leadgov(three_claims, "replacements", "check", "--as-of", "2027-03-20"))
-    assert again == "1 claims became overdue (as of 2027-03-20)"  # only the contest claim is left to go overdue
+    assert again == "1 claim became overdue (as of 2027-03-20)"  # only the contest claim is left to go overdue
     assert [c[5] for c in claims(three_claims)] == ["2027-03-12", "2027-03-12", "2027-03-16"]
 
 

@@ -406,7 +406,7 @@ def test_the_inbox_command_exits_1_when_a_file_was_set_aside(inbox, monkeypatch)
     result = inbox.cli()
 
     assert result.exit_code == 1, result.output
-    assert "1 files processed, 0 refused, 1 failed (set aside in failed/)" in result.output
+    assert "1 file processed, 0 refused, 1 failed (set aside in failed/)" in result.output
     assert SECRET_EMAIL not in result.output  # the error's message stays in the reason file
     assert inbox.stored() == ["b.csv"]
 

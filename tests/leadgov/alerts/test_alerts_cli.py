@@ -212,7 +212,7 @@ def test_alerts_check_fires_missing_deliveries_and_a_shortfall(env, db_url, slac
     ingest(db_url, [lead(i) for i in range(1, 21)])  # Monday 1 March only: 20 leads, target 50
 
     result = leadgov("alerts", "check", "--as-of", "2027-03-08")
-    assert "checked 1 suppliers as of 2027-03-08" in ok(result)
+    assert "checked 1 supplier as of 2027-03-08" in ok(result)
     expected = [key("VOLUME_SHORTFALL", "2027-W09"), key("SLA_BREACH", "2027-W09")] + [
         key("DELIVERY_MISSING", f"day:2027-03-0{d}") for d in range(2, 6)]
     assert list(outbox(db_url)) == expected
@@ -264,7 +264,7 @@ def test_replacements_check_raises_replacement_overdue(env, db_url, slack_server
     assert "0 claims became overdue" in ok(early) and alerts_line(early) == ""
 
     result = leadgov("replacements", "check", "--as-of", "2027-03-12")
-    assert "1 claims became overdue" in ok(result)
+    assert "1 claim became overdue" in ok(result)
     assert alerts_line(result).startswith("alerts: 1 new; sent 1")
     assert outbox(db_url) == {key("REPLACEMENT_OVERDUE", "overdue:2027-03-12"): ("sent", 1)}
     assert "L-00002" in posted(slack_server)[0]["text"]

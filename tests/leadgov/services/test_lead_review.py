@@ -281,7 +281,7 @@ def test_the_review_commands_list_accept_and_reject(db_url):
     accepted = runner.invoke(app, ["review", "accept", "L-00002", "--supplier", "acme-leads", "--by", "Claire Martin",
                                    "--comment", "small but strategic", "--db", db_url])
     assert accepted.exit_code == 0, accepted.output
-    assert "1 leads of acme-leads accepted by Claire Martin" in accepted.output
+    assert "1 lead of acme-leads accepted by Claire Martin" in accepted.output
     again = runner.invoke(app, ["review", "reject", "L-00002", "L-00003", "--supplier", "acme-leads",
                                 "--comment", "no", "--db", db_url])
     assert again.exit_code == 2 and "L-00002 of acme-leads cannot be decided" in again.output
@@ -313,8 +313,8 @@ def test_review_decisions_are_in_the_quarterly_reviews_decision_log_summed_with_
         (date(2027, 3, 30), "accept", "Claire Martin", "the size is fine for this buyer", 1),
         (date(2027, 3, 31), "reject", "Léa Owner", "webmail: not workable", 1)]
     log = unescape(written.path.read_text(encoding="utf-8")).split("Journal des décisions")[1].split("</section>")[0]
-    assert "1 leads en revue acceptés (par Claire Martin) : the size is fine for this buyer" in log
-    assert "1 leads en revue rejetés (par Léa Owner) : webmail: not workable" in log
+    assert "1 lead en revue accepté (par Claire Martin) : the size is fine for this buyer" in log
+    assert "1 lead en revue rejeté (par Léa Owner) : webmail: not workable" in log
     assert "L-00002" not in log and "L-00003" not in log  # summed, never listed one by one
 
 

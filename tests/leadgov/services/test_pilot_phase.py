@@ -296,4 +296,4 @@ def test_the_statement_shows_held_leads_of_a_pilot_not_approved_as_not_billed(db
     assert [(h.state, h.lead_ids) for h in march.held] == [("not_billed", ("L-00004",))]
     assert "L-00004" not in march.billable_lead_ids
     html = " ".join(render_statement(march, generated_on=date(2027, 4, 3)).split())
-    assert "1 leads retenus par le pilote : non facturés (pilote non approuvé)" in html  # ACME's contract: French
+    assert "1 lead retenu par le pilote : non facturé (pilote non approuvé)" in html  # ACME's contract: French
