@@ -11,6 +11,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadgov.formatting import counted
 from leadgov.reports.artifacts import Table, markdown
 from leadgov.services import pilot
 from leadgov.services.pilot import PilotDecisionResult, PilotJudgement, PilotMaturity
@@ -37,7 +38,7 @@ def waiting_markdown(found: PilotMaturity) -> str:
         f"As of {found.as_of}, the contest window of the pilot's last delivery ({found.last_delivery}) is still "
         f"open until {found.contest_closes_on} included: no verdict yet, nothing recorded.",
         f"**The run waits and judges the pilot by itself from {found.matured_on}** (earlier if the cohort fills).",
-        f"Cohort so far: {found.cohort_leads} lead(s){' (full)' if found.cohort_full else ''}; "
+        f"Cohort so far: {counted(found.cohort_leads, 'lead')}{' (full)' if found.cohort_full else ''}; "
         f"pilot window from {found.start_date} to {found.window_last_day}.",
         *(["\n".join(f"- {note}" for note in found.notes)] if found.notes else []),
     )
@@ -66,8 +67,8 @@ def verdict_markdown(judgement: PilotJudgement, notes: tuple[str, ...] = ()) -> 
         (c.name, percent(c.measured), f"{'≤' if c.direction == 'max' else '≥'} {percent(c.threshold)}",
          f"{c.numerator} / {c.denominator}", interval(c.low, c.high), c.held) for c in v.checks])
     blocks: list[str | Table] = [
-        f"Pilot {a.pilot_id}, started {a.start_day}. As of {a.as_of}: {a.kpis.delivered} lead(s) delivered from "
-        f"{a.first} to {a.last} (pilot.size {a.size}). "
+        f"Pilot {a.pilot_id}, started {a.start_day}. As of {a.as_of}: {counted(a.kpis.delivered, 'lead')} "
+        f"delivered from {a.first} to {a.last} (pilot.size {a.size}). "
         "The verdict is a recommendation: the contract owner decides (approve, renegotiate, terminate).",
         checks,
         "## Reasons",
@@ -116,7 +117,7 @@ def publish_decision(decided: PilotDecisionResult) -> None:
     create_markdown_artifact(
         markdown(f"Pilot {decided.pilot_id} decision of {decided.supplier_id}: **{decided.decision}**",
                  f"Verdict {decided.verdict}; decided by {decided.decided_by}; the supplier is now `{decided.state}`; "
-                 f"{decided.released} held lead(s) billed on this month's statement.",
+                 f"{counted(decided.released, 'held lead')} billed on this month's statement.",
                  f"Comment: {decided.comment}"),
         key=pilot_key(decided.supplier_id, decided.pilot_id, "decision"),
         description=f"Pilot decision: {decided.decision}")

@@ -23,6 +23,7 @@ from leadgov.formatting import (  # noqa: F401  (re-exported: callers and tests 
     format_eur,
     format_month,
     format_rate,
+    is_one,
 )
 
 #: How a type's figure and threshold read: a share, a count or an amount in EUR.
@@ -78,8 +79,10 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.GDPR_BREACH: {
             "title": "Incident RGPD",
             "figure": "Leads concernés",
-            "summary": "{supplier}, {period} : {figure} lead(s) sans consentement ou information "
+            "summary": "{supplier}, {period} : {figure} leads sans consentement ou information "
                        "de la personne prouvés.",
+            "summary_one": "{supplier}, {period} : {figure} lead sans consentement ou information "
+                           "de la personne prouvés.",
             "next": "Ne plus appeler les leads concernés et prévenir le DPO.",
             "next_freeze": "Ne plus appeler les leads concernés et prévenir le DPO ; le relevé du mois sera gelé.",
         },
@@ -88,6 +91,8 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "figure": "Leads livrés",
             "summary": "{supplier}, {period} : {figure} leads livrés, sous le plancher de {threshold} "
                        "(80 % de l'objectif de {weekly_target}).",
+            "summary_one": "{supplier}, {period} : {figure} lead livré, sous le plancher de {threshold} "
+                           "(80 % de l'objectif de {weekly_target}).",
             "next": "Demander au fournisseur un plan de rattrapage pour la semaine suivante.",
         },
         AlertType.VOLUME_EXCESS: {
@@ -106,8 +111,10 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.REPLACEMENT_OVERDUE: {
             "title": "Remplacements en retard",
             "figure": "Réclamations",
-            "summary": "{supplier} : {figure} remplacement(s) non livré(s) à temps "
+            "summary": "{supplier} : {figure} remplacements non livrés à temps "
                        "(échéance {due_on}) : {lead_ids}.",
+            "summary_one": "{supplier} : {figure} remplacement non livré à temps "
+                           "(échéance {due_on}) : {lead_ids}.",
             "next": "Avoir sur le relevé de {credit_month} pour chaque lead qui avait été facturé.",
         },
         AlertType.SLA_BREACH: {
@@ -184,8 +191,9 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.REVIEW_WAITING: {
             "title": "Leads en attente de revue",
             "figure": "Leads en revue",
-            "summary": "{supplier} : {figure} lead(s) en revue, le plus ancien à décider "
+            "summary": "{supplier} : {figure} leads en revue, le plus ancien à décider "
                        "au plus tard le {oldest_due}.",
+            "summary_one": "{supplier} : {figure} lead en revue, à décider au plus tard le {oldest_due}.",
             "next": "Accepter ou rejeter ces leads (leadgov review) : passé ce délai, "
                     "la vérification quotidienne les rejette.",
         },
@@ -227,7 +235,8 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.GDPR_BREACH: {
             "title": "GDPR breach",
             "figure": "Leads concerned",
-            "summary": "{supplier}: {figure} lead(s) without proven consent or notice to the person for {period}.",
+            "summary": "{supplier}: {figure} leads without proven consent or notice to the person for {period}.",
+            "summary_one": "{supplier}: {figure} lead without proven consent or notice to the person for {period}.",
             "next": "Stop calling the leads concerned and inform the DPO.",
             "next_freeze": "Stop calling the leads concerned and inform the DPO; the month's statement will be frozen.",
         },
@@ -236,6 +245,8 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
             "figure": "Leads delivered",
             "summary": "{supplier}: {figure} leads delivered in {period}, below the floor of {threshold} "
                        "(80% of the {weekly_target} target).",
+            "summary_one": "{supplier}: {figure} lead delivered in {period}, below the floor of {threshold} "
+                           "(80% of the {weekly_target} target).",
             "next": "Ask the supplier for a catch-up plan for next week.",
         },
         AlertType.VOLUME_EXCESS: {
@@ -254,7 +265,8 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.REPLACEMENT_OVERDUE: {
             "title": "Replacements overdue",
             "figure": "Claims",
-            "summary": "{supplier}: {figure} replacement(s) not delivered in time (due {due_on}): {lead_ids}.",
+            "summary": "{supplier}: {figure} replacements not delivered in time (due {due_on}): {lead_ids}.",
+            "summary_one": "{supplier}: {figure} replacement not delivered in time (due {due_on}): {lead_ids}.",
             "next": "Credit note on the {credit_month} statement for each of these leads that was billed.",
         },
         AlertType.SLA_BREACH: {
@@ -330,7 +342,8 @@ WORDING: dict[str, dict[str, dict[str, str]]] = {
         AlertType.REVIEW_WAITING: {
             "title": "Leads waiting for review",
             "figure": "Leads in review",
-            "summary": "{supplier}: {figure} lead(s) in review, the oldest to be decided by {oldest_due}.",
+            "summary": "{supplier}: {figure} leads in review, the oldest to be decided by {oldest_due}.",
+            "summary_one": "{supplier}: {figure} lead in review, to be decided by {oldest_due}.",
             "next": "Accept or reject these leads (leadgov review): after that day, the daily check "
                     "rejects them.",
         },
@@ -482,13 +495,21 @@ def _names(template: str) -> list[str]:
     return [name for _, name, _, _ in Formatter().parse(template) if name]
 
 
+def _summary(alert: Alert, wording: dict[str, str], locale: str) -> str:
+    """The alert's summary; its singular form (``summary_one``, for an alert whose figure counts leads or
+    claims) when the figure takes the singular (``formatting.is_one``: 0 and 1 in French, 1 in English)."""
+    if "summary_one" in wording and alert.figure is not None and is_one(round(alert.figure), locale):
+        return wording["summary_one"]
+    return wording["summary"]
+
+
 def render(alert: Alert) -> Message:
     """The Slack message of ``alert`` in ``alert.locale``."""
     locale = alert.locale if alert.locale in WORDING else "en"
     words = WORDING[locale]
     labels, wording = words["labels"], words[alert.type]
     values = _values(alert, locale)
-    summary = wording["summary"].format_map(values)
+    summary = _summary(alert, wording, locale).format_map(values)
     next_step = _next_step(alert, wording, values)
     fields = [(labels["supplier"], values["supplier"]), (labels["period"], values["period"])]
     if values["figure"]:

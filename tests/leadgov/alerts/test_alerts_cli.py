@@ -241,7 +241,7 @@ def test_contest_no_consent_on_call_raises_a_gdpr_breach(env, db_url, slack_serv
     assert "contest NO_CONSENT_ON_CALL recorded" in ok(result)
     assert alerts_line(result).startswith("alerts: 1 new; sent 1")
     assert outbox(db_url) == {key("GDPR_BREACH", "contest:L-00002"): ("sent", 1)}
-    assert posted(slack_server)[0]["text"].startswith("ACME Leads SAS, contest:L-00002 : 1 lead(s) sans consentement")
+    assert posted(slack_server)[0]["text"].startswith("ACME Leads SAS, contest:L-00002 : 1 lead sans consentement")
 
 
 def test_outcomes_import_raises_a_gdpr_breach_per_no_consent_contest(env, db_url, tmp_path, slack_server):

@@ -267,9 +267,9 @@ def test_lead_ids_appear_and_nothing_else_unexpected():
     leaky = replace(OVERDUE, facts={**OVERDUE.facts, "email": "jane.doe@example.com", "phone": "+33612345678",
                                     "last_name": "Doe"})
     fr, en = render(leaky), render(in_("en", leaky))
-    assert fr.text == ("ACME Leads SAS : 2 remplacement(s) non livré(s) à temps (échéance 10/03/2027, 11/03/2027) : "
+    assert fr.text == ("ACME Leads SAS : 2 remplacements non livrés à temps (échéance 10/03/2027, 11/03/2027) : "
                        "L-00002, L-00009. Avoir sur le relevé de mars 2027 pour chaque lead qui avait été facturé.")
-    assert en.text == ("ACME Leads SAS: 2 replacement(s) not delivered in time (due 10 Mar 2027, 11 Mar 2027): "
+    assert en.text == ("ACME Leads SAS: 2 replacements not delivered in time (due 10 Mar 2027, 11 Mar 2027): "
                        "L-00002, L-00009. Credit note on the Mar 2027 statement for each of these leads "
                        "that was billed.")
     for message in (fr, en):
@@ -283,3 +283,19 @@ def test_many_lead_ids_are_cut_short():
     many = replace(OVERDUE, locale="en", figure=25, facts={**OVERDUE.facts, "lead_ids": ids})
     text = render(many).text
     assert "L-00020 (+5 more)" in text and "L-00021" not in text
+
+
+@pytest.mark.parametrize(("figure", "fr", "en"), [
+    (1, "ACME Leads SAS : 1 remplacement non livré à temps", "ACME Leads SAS: 1 replacement not delivered in time"),
+    (0, "ACME Leads SAS : 0 remplacement non livré à temps", "ACME Leads SAS: 0 replacements not delivered in time"),
+    (2, "ACME Leads SAS : 2 remplacements non livrés à temps", "ACME Leads SAS: 2 replacements not delivered in time"),
+])
+def test_a_summary_that_counts_agrees_with_its_figure(figure, fr, en):
+    """A summary counting leads or claims has a singular form (``summary_one``): French takes it for 0 and
+    1, English for 1 (``formatting.is_one``)."""
+    counted = replace(OVERDUE, figure=float(figure))
+    assert render(counted).text.startswith(fr) and render(in_("en", counted)).text.startswith(en)
+    for locale in ("fr", "en"):
+        ones = [kind for kind, words in WORDING[locale].items() if isinstance(words, dict) and "summary_one" in words]
+        assert {str(kind) for kind in ones} == {"GDPR_BREACH", "VOLUME_SHORTFALL", "REPLACEMENT_OVERDUE",
+                                                "REVIEW_WAITING"}, locale
