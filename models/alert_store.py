@@ -11,7 +11,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.base import utcnow
-from leadgov.models.db import changed_rows
+from leadgov.models.db import changed_rows, is_sqlite
 from leadgov.models.statuses import AlertStatus
 
 #: A worker that claimed an alert and vanished (killed mid-send) releases it after this long.
@@ -26,7 +26,7 @@ def add_alerts(session: Session, rows: list[dict[str, object]]) -> list[str]:
     workers racing on the same alert store it once); return the keys that were new."""
     if not rows:
         return []
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = sqlite if is_sqlite(session) else postgresql
     now = utcnow()
     statement = (dialect.insert(OutboxAlert)
                  .values([{**r, "status": "pending", "attempts": 0, "created_at": now} for r in rows])

@@ -112,6 +112,12 @@ def _no_result_rows(record: logging.LogRecord) -> bool:
     return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
 
 
+def is_sqlite(session: Session) -> bool:
+    """Whether the session is bound to SQLite (the other supported dialect is PostgreSQL): what a store
+    function asks before it writes SQL of one engine's own."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A unit of work: commits on success, rolls back on any error, always closes."""

@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Boolean, Connection, Text, bindparam, func, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
-from leadgov.models.db import rows_frame
+from leadgov.models.db import is_sqlite, rows_frame
 from leadgov.models.delivery import Delivery, Lead, LeadReason, delivered_between
 from leadgov.models.statuses import LeadStatus
 from leadgov.models.supplier import Supplier
@@ -44,11 +44,6 @@ LEAD_COLUMNS = (
     "email_key", "phone_key", "lead_id", "siren", "email", "phone", "replaces_lead_id",
 )  # fmt: skip
 REASON_COLUMNS = ("delivery_id", "row_number", "code", "detail")
-
-
-def is_sqlite(session: Session) -> bool:
-    """Whether the session is bound to SQLite (the other supported dialect is PostgreSQL)."""
-    return session.get_bind().dialect.name == "sqlite"
 
 
 def find_delivery(session: Session, supplier_id: str, file_sha256: str) -> Delivery | None:

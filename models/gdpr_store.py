@@ -22,9 +22,9 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from leadgov.models.db import changed_rows, chunks
+from leadgov.models.db import changed_rows, chunks, is_sqlite
 from leadgov.models.delivery import Delivery, Lead, LeadReason, deliveries_between
-from leadgov.models.delivery_store import bulk_insert, is_sqlite
+from leadgov.models.delivery_store import bulk_insert
 from leadgov.models.identity import IdentityRun
 from leadgov.models.identity_store import rebuild_runs
 from leadgov.models.lead_review import LeadReviewDecision

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Select, delete, false, insert, select, text
 from sqlalchemy.orm import Session
 
-from leadgov.models.db import rows_frame
+from leadgov.models.db import is_sqlite, rows_frame
 from leadgov.models.delivery import Lead
 from leadgov.models.identity import IdentityRun
 
@@ -83,7 +83,7 @@ def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, 
 def _read_runs(session: Session, query: Select[int, bytes, bytes]) -> Iterator[StoredRun]:
     """The runs ``query`` selects, ``_RUNS_FETCHED`` at a time. PostgreSQL sends them in binary: as text,
     each blob travels as hex that the driver then decodes (ten million keys: 0.93 s, in binary 0.4 s)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if is_sqlite(session):
         for delivery_id, keys, rows in session.execute(query.execution_options(yield_per=_RUNS_FETCHED)):
             yield StoredRun(delivery_id, keys, rows)
         return
@@ -138,7 +138,7 @@ def identity_matches(session: Session, *, kind: str, keys: Iterable[int], since:
 def _leads_at(session: Session, kind: str, hits: pd.DataFrame) -> Sequence[Sequence[object]]:
     """The value, supplier and status of the leads at (delivery_id, row_number), in one statement."""
     hits = hits.sort_values(["delivery_id", "row_number"])
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session):
         pairs = "[" + ",".join(f"[{d},{r}]" for d, r in zip(hits["delivery_id"], hits["row_number"], strict=True)) + "]"
         sql = text(f"SELECT l.{kind}, l.supplier_id, l.status FROM json_each(:pairs) AS k JOIN lead AS l "
                    "ON l.delivery_id = json_extract(k.value, '$[0]') AND l.row_number = json_extract(k.value, '$[1]')")

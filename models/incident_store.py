@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from leadgov.models.alert import OutboxAlert
 from leadgov.models.alert_store import takeable
 from leadgov.models.base import utcnow
-from leadgov.models.db import changed_rows
+from leadgov.models.db import changed_rows, is_sqlite
 from leadgov.models.incident import Incident
 from leadgov.models.statuses import AlertStatus, IncidentState
 
@@ -44,7 +44,7 @@ def attach(session: Session, *, alert: IncidentAlert) -> int:
     if incident is not None:
         _join(session, incident, alert)
         return incident.id
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = sqlite if is_sqlite(session) else postgresql
     opened = session.scalar(
         dialect.insert(Incident).values(
             type=alert.type, supplier_id=alert.supplier_id, channel=alert.channel, locale=alert.locale,
