@@ -143,4 +143,4 @@ class Plural:
 def counted(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and its English noun in agreement: "1 lead", "0 leads", "3 deliveries" (``nouns``, when
     the plural is not ``noun`` + "s"). For the command line and the flows' artifacts, which are English."""
-    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+    return f"{count} {noun if is_one(count, 'en') else (nouns or noun + 's')}"

@@ -188,7 +188,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 #: The sentences whose words agree with a count (``leadgov.formatting.Plural``: French takes the
-#: singular for 0 and 1, English for 1); a template writes them with ``tn(key, count, ...)``.
+#: singular for 0 and 1, English for 1). A template writes one with ``tn(key, count, ...)``, which puts
+#: the count, formatted, in its ``{count}`` (the pilot's ``vr_volume`` is written by ``verdict_reason``).
 PLURALS: dict[str, dict[str, Plural]] = {
     "fr": {
         "held_billed": Plural(
@@ -204,8 +205,8 @@ PLURALS: dict[str, dict[str, Plural]] = {
             "{count} lead retenu par le pilote : non facturé (pilote non approuvé)",
             "{count} leads retenus par le pilote : non facturés (pilote non approuvé)"),
         "pilot_subtitle": Plural(
-            "Cohorte de {delivered} lead · livré du {first} au {last} · contrat {contract}",
-            "Cohorte de {delivered} leads · livrés du {first} au {last} · contrat {contract}"),
+            "Cohorte de {count} lead · livré du {first} au {last} · contrat {contract}",
+            "Cohorte de {count} leads · livrés du {first} au {last} · contrat {contract}"),
         "review_subtitle": Plural("{count} fournisseur · du {start} au {end}",
                                   "{count} fournisseurs · du {start} au {end}"),
         "review_decided_accept": Plural("{count} lead en revue accepté ({by})",
@@ -228,8 +229,8 @@ PLURALS: dict[str, dict[str, Plural]] = {
         "held_not_billed": Plural(
             "{count} lead held by the pilot: not billed (the pilot was not approved)",
             "{count} leads held by the pilot: not billed (the pilot was not approved)"),
-        "pilot_subtitle": Plural("Cohort of {delivered} lead · delivered {first} to {last} · contract {contract}",
-                                 "Cohort of {delivered} leads · delivered {first} to {last} · contract {contract}"),
+        "pilot_subtitle": Plural("Cohort of {count} lead · delivered {first} to {last} · contract {contract}",
+                                 "Cohort of {count} leads · delivered {first} to {last} · contract {contract}"),
         "review_subtitle": Plural("{count} supplier · {start} to {end}", "{count} suppliers · {start} to {end}"),
         "review_decided_accept": Plural("{count} lead in review accepted ({by})",
                                         "{count} leads in review accepted ({by})"),

@@ -47,13 +47,18 @@ _ENV = Environment(
 )
 
 
+def _plural(key: str, count: int, locale: str, values: dict[str, object]) -> str:
+    """The wording ``key`` of ``PLURALS`` in the form ``count`` takes, the count formatted in its ``{count}``."""
+    return PLURALS[locale][key].of(count, locale).format(count=formatting.format_number(count, locale), **values)
+
+
 def render(template: str, locale: str, *, generated_on: date, **context: object) -> str:
     """The HTML of ``template`` in ``locale`` ("fr" or "en"), its footer dated ``generated_on``
     (the caller's clock: a report never reads the wall clock)."""
     labels = LABELS[locale]
     tools = {
         "t": lambda key, **values: labels[key].format(**values) if values else labels[key],
-        "tn": lambda key, n, **values: PLURALS[locale][key].of(n, locale).format(**values),
+        "tn": lambda key, count, **values: _plural(key, count, locale, values),
         "money": lambda v: formatting.format_money(v, locale),
         "rate": lambda v: formatting.format_rate(v, locale),
         "number": lambda v: formatting.format_number(v, locale),
