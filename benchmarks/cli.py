@@ -29,17 +29,17 @@ other processes compete for the CPUs (``load_avg``, the one-minute load average 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import contextlib
 import json
 import os
 import resource
+import runpy
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import venv
 from datetime import date
 from pathlib import Path
 
@@ -66,20 +66,12 @@ def analyst_install() -> Path:
     leadgov's own are compiled here, each time, as the checkout changes: a run would otherwise compile
     them all from source when PYTHONDONTWRITEBYTECODE is set, as it is on the machines measured here
     (0.09 s)."""
-    bin_dir = ANALYST_VENV / ("Scripts" if os.name == "nt" else "bin")
-    python, script = bin_dir / ("python.exe" if os.name == "nt" else "python"), bin_dir / "leadgov"
-    stamp = ANALYST_VENV / ".leadgov-install"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not (stamp.exists() and stamp.read_text() == wanted and script.exists()):
-        print(f"installing leadgov without its development tools into {ANALYST_VENV} (a minute or two) ...",
-              file=sys.stderr, flush=True)
-        shutil.rmtree(ANALYST_VENV, ignore_errors=True)
-        venv.EnvBuilder(with_pip=True).create(ANALYST_VENV)
-        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", str(ROOT)],
-                       check=True)
-        stamp.write_text(wanted)
+    run = runpy.run_path(str(ROOT / "run"), run_name="leadgov_run")  # the README's install, no test tools
+    with contextlib.redirect_stdout(sys.stderr):  # its progress lines: stdout ends with the JSON line
+        bin_dir = run["install"](ANALYST_VENV, extras="")
+    python = ANALYST_VENV / run["PYTHON"].relative_to(run["VENV"])
     subprocess.run([str(python), "-m", "compileall", "-q", str(ROOT / "leadgov")], check=True)
-    return script
+    return bin_dir / "leadgov"
 
 
 def leadgov_command(explicit: str | None, *, dev_venv: bool = False) -> list[str]:
