@@ -49,8 +49,8 @@ def earlier_reject_rates(session: Session, supplier_id: str, week: Period) -> li
 
 
 def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
-                *, finished: bool) -> list[Alert]:
-    return week_checks(session, supplier_id, contract, week, tz, as_of, finished=finished)[1]
+                *, finished: bool, ledger: Ledger | None = None) -> list[Alert]:
+    return week_checks(session, supplier_id, contract, week, tz, as_of, finished=finished, ledger=ledger)[1]
 
 
 def week_checks(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,
@@ -74,8 +74,8 @@ def after_delivery(session: Session, delivery_id: int, tz: str, as_of: date) -> 
                                                                  delivery_id=delivery_id), tz, as_of,
                          ledger=week_ledger.of_delivery(delivery_id))
     alerts = rules.delivery_alerts(kpis, contract, delivery_id=delivery_id, delivered_on=delivery.delivered_on)
-    alerts += week_checks(session, delivery.supplier_id, contract, week, tz, as_of, finished=False,
-                          ledger=week_ledger)[1]
+    alerts += week_alerts(session, delivery.supplier_id, contract, week, tz, as_of, finished=False,
+                          ledger=week_ledger)
     alerts += budget_alerts(session, delivery.supplier_id, contract, delivery.delivered_on, tz)
     keys = record(session, alerts, today=as_of)
     close_incidents(session, contract, [incidents.delivered(delivery.delivered_on)])
