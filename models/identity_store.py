@@ -46,6 +46,14 @@ def insert_runs(session: Session, *, delivery_id: int, supplier_id: str, deliver
 #: 80 MB of probe results, per kind).
 PROBE_KEYS = 1_000_000
 _RUNS_FETCHED = 16
+#: A look-up of few keys (a weekly file) first passes the stored keys through a bitmap of the wanted
+#: keys' low bits, this many slots per wanted key: about one stored key in this many (plus the
+#: matches) reaches the hash probe, which costs several times the bitmap's test (1M stored keys: 18-48
+#: -> 7-13 ms per kind). The keys are HMACs, so their low bits are evenly spread.
+FILTER_SLOTS_PER_KEY = 64
+#: Above this many slots (4 MiB of bitmap: 65,536 wanted keys) the bitmap would filter little for its
+#: size: a large delivery's keys go straight to the hash probe.
+FILTER_MAX_SLOTS = 1 << 22
 #: Batches probed at once, on threads: pandas' hash look-up runs without the GIL, so the next batch is
 #: read from the database while the last ones are probed (at most this many batches wait in memory).
 PROBE_THREADS = 2
@@ -67,13 +75,14 @@ def _matched_rows(session: Session, kind: str, wanted: np.ndarray, since: date, 
         IdentityRun.kind == kind, IdentityRun.delivered_on.between(since, until)))
     table = pd.Index(wanted)
     table.get_indexer(table[:1])  # builds its hash table now: the threads then only read it
+    bitmap = low_bits_filter(wanted)
     parts: list[pd.DataFrame] = []
     with ThreadPoolExecutor(max_workers=PROBE_THREADS) as pool:
         pending: deque[Future[pd.DataFrame]] = deque()
         for batch in _batches(runs):
             if len(pending) == PROBE_THREADS:
                 parts.append(pending.popleft().result())
-            pending.append(pool.submit(_probed, table, batch))
+            pending.append(pool.submit(_probed, table, batch, bitmap))
         parts += [probe.result() for probe in pending]
     if not parts:
         return pd.DataFrame({"delivery_id": [], "row_number": []}, dtype="int64")
@@ -111,10 +120,26 @@ def _batches(runs: Iterable[StoredRun]) -> Iterator[list[StoredRun]]:
         yield batch
 
 
-def _probed(table: pd.Index, runs: Sequence[StoredRun]) -> pd.DataFrame:
-    """The (delivery_id, row_number) of the keys of ``runs`` found in ``table``."""
+def low_bits_filter(wanted: np.ndarray) -> np.ndarray | None:
+    """A bitmap of the wanted keys' low bits (``FILTER_SLOTS_PER_KEY`` slots per key, a power of two):
+    a stored key whose slot is not set is not wanted. None for too many keys (``FILTER_MAX_SLOTS``)."""
+    slots = 1 << max(10, (len(wanted) * FILTER_SLOTS_PER_KEY - 1).bit_length())
+    if slots > FILTER_MAX_SLOTS:
+        return None
+    bitmap = np.zeros(slots, dtype=bool)
+    bitmap[wanted & (slots - 1)] = True  # two's complement: a negative key has its low bits too
+    return bitmap
+
+
+def _probed(table: pd.Index, runs: Sequence[StoredRun], bitmap: np.ndarray | None = None) -> pd.DataFrame:
+    """The (delivery_id, row_number) of the keys of ``runs`` found in ``table``; ``bitmap``
+    (``low_bits_filter`` of the same keys) only spares the hash probe the keys it rules out."""
     stored = np.concatenate([np.frombuffer(r.keys, dtype="<i8") for r in runs])
-    hit = np.flatnonzero(table.get_indexer(pd.Index(stored, copy=False)) >= 0)
+    if bitmap is None:
+        hit = np.flatnonzero(table.get_indexer(pd.Index(stored, copy=False)) >= 0)
+    else:
+        maybe = np.flatnonzero(bitmap[stored & (len(bitmap) - 1)])
+        hit = maybe[table.get_indexer(pd.Index(stored[maybe], copy=False)) >= 0]
     rows = np.concatenate([np.frombuffer(r.rows, dtype="<i4") for r in runs])
     ends = np.cumsum([len(r.keys) // 8 for r in runs])  # the run of each hit, without a delivery id per key
     deliveries = np.asarray([r.delivery_id for r in runs], dtype="int64")[np.searchsorted(ends, hit, side="right")]
