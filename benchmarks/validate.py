@@ -30,8 +30,9 @@ interpreter start and imports included), ``--runs`` times, each on its own copy 
 database (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) so that every run stores
 the delivery into the same state. The console script is an analyst's install's (``benchmarks/cli.py``:
 ``analyst_install``, without the development tools, made on first use); ``--dev-venv`` runs the
-development .venv's instead. Its JSON line has ``"case": "small"``, the median wall and CPU time and
-``install`` (``analyst`` or ``dev``).
+development .venv's instead. Before the runs, the setup stores the alerts the earlier deliveries raised
+(``_history_alerts``; ``--no-history-alerts`` leaves them out). Its JSON line has ``"case": "small"``, the
+median wall and CPU time, ``install`` (``analyst`` or ``dev``) and ``history_alerts``.
 """
 
 from __future__ import annotations
@@ -85,9 +86,10 @@ SMALL_STORED = 1_000_000
 
 
 def _setup(url: str, rows: int, history_leads: int, known_share: float, seed: int,
-           csv_path: str, report_path: str, hmac_key: str | None = None) -> None:
+           csv_path: str, report_path: str, hmac_key: str | None = None, history_alerts: bool = False) -> None:
     """Migrate, generate the delivery, plant ``history_leads`` earlier leads; write what the parent
-    needs to files. ``hmac_key``: the identity key the measured code will use (default: the settings')."""
+    needs to files. ``hmac_key``: the identity key the measured code will use (default: the settings').
+    ``history_alerts``: then store the alerts the earlier deliveries raised (``_history_alerts``)."""
     import numpy as np  # noqa: PLC0415
 
     from leadgov.config.contract import load_contract  # noqa: PLC0415
@@ -128,6 +130,10 @@ def _setup(url: str, rows: int, history_leads: int, known_share: float, seed: in
     planted["status"] = np.where(rng.random(count) < 0.85, "accepted", "rejected")
     history = _populate(url, contract, history_leads, planted)
     timings["history"] = time.perf_counter() - start
+    if history_alerts:
+        start = time.perf_counter()
+        history["alerts"] = _history_alerts(url, contract)
+        timings["history_alerts"] = time.perf_counter() - start
     if not url.startswith("sqlite"):
         start = time.perf_counter()
         _vacuum_analyze(url)
@@ -189,6 +195,32 @@ def _populate(url: str, contract, total: int, planted) -> dict[str, int]:
             index.create(bind=conn)
         rebuild_runs(conn, range(first, first + deliveries))  # each delivery's sorted identity keys
     return {"deliveries": deliveries, "leads": deliveries * per + len(planted), "planted": len(planted)}
+
+
+def _history_alerts(url: str, contract) -> list[str]:
+    """Store the alerts the contract's supplier already had when the measured file arrives, as the
+    production doors leave them: every stored delivery raised its alerts (``after_delivery``), and the
+    last earlier one (which runs under the contract, registered as its deliveries would have) leaves the
+    same open alerts for its week and month as the whole history would: the month's budget cap alert,
+    once reached, is stored, and later deliveries of the month skip its draft statement. The earlier
+    leads are written in SQL, without alerts: without this step every measured run would be the delivery
+    that first crosses the month's budget cap (``--no-history-alerts`` measures that). The keys stored."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from leadgov.alerts.evaluate import after_delivery  # noqa: PLC0415
+    from leadgov.config.settings import Settings  # noqa: PLC0415
+    from leadgov.ingest import register_contract  # noqa: PLC0415
+    from leadgov.models.db import get_engine, session_scope  # noqa: PLC0415
+    from leadgov.models.delivery import Delivery  # noqa: PLC0415
+
+    supplier_id = contract.contract.supplier.id
+    with session_scope(url) as session:
+        register_contract(session, contract)
+        last = session.execute(select(Delivery.id, Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)
+                               .order_by(Delivery.delivered_on.desc(), Delivery.id.desc()).limit(1)).one()
+        keys = after_delivery(session, last.id, Settings(database_url=url).timezone, last.delivered_on)
+    get_engine(url).dispose()
+    return keys
 
 
 def _vacuum_analyze(url: str) -> None:
@@ -674,6 +706,10 @@ def main(argv: list[str] | None = None) -> int:
     small.add_argument("--stored", type=int, default=None,
                        help=f"--small: earlier leads in the database (default {SMALL_STORED:,})")
     small.add_argument("--runs", type=int, default=None, help="--small: runs (default 5; the median is kept)")
+    small.add_argument("--no-history-alerts", dest="history_alerts", action="store_false",
+                       help="--small: leave the earlier deliveries without their alerts (the default stores them: "
+                            "see _history_alerts), so that every run is the delivery that first reaches the month's "
+                            "budget cap")
     small.add_argument("--dev-venv", action="store_true",
                        help="--small: run the development .venv's leadgov (test tools included) instead of an "
                             "analyst's install")
@@ -695,8 +731,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.rows is None:
             parser.error("--rows is required (unless --small)")
-        if args.stored is not None or args.runs is not None or args.dev_venv:
-            parser.error("--stored, --runs and --dev-venv go with --small")
+        if args.stored is not None or args.runs is not None or args.dev_venv or not args.history_alerts:
+            parser.error("--stored, --runs, --no-history-alerts and --dev-venv go with --small")
         rows = args.rows
         history_leads = (10 if args.history is None else args.history) * rows
         runs = 0
@@ -713,7 +749,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"setting up {rows:,} leads and {history_leads:,} earlier leads in {shown(url)} ...", flush=True)
             child = multiprocessing.get_context("spawn").Process(
                 target=_setup,
-                args=(url, rows, history_leads, args.known, args.seed, str(csv_path), str(report_path), hmac_key))
+                args=(url, rows, history_leads, args.known, args.seed, str(csv_path), str(report_path), hmac_key,
+                      args.small and args.history_alerts))
             child.start()
             child.join()
             if child.exitcode != 0:
@@ -737,7 +774,8 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
                 figures = measure_small(url, csv_path, rows, runs, args.pg_server, work, dev_venv=args.dev_venv)
                 summary = {**report_small(engine, rows, setup, figures),
-                           "install": "dev" if args.dev_venv else "analyst"}
+                           "install": "dev" if args.dev_venv else "analyst",
+                           "history_alerts": len(setup["history"]["alerts"]) if args.history_alerts else None}
             else:
                 result = measure(url, csv_path, rows, args.company_cap)
                 summary = {"engine": engine, **report(rows, setup, result)}
