@@ -26,7 +26,7 @@ from leadgov.outcomes import StoredContest
 from leadgov.periods import Period, finished_weeks, month_of, week_of
 from leadgov.statements import month_period_of
 
-#: How many earlier weeks are looked at to find the four the trend rule needs.
+#: How many earlier weeks are looked at to find the ``rules.TREND_WEEKS`` the trend rule needs.
 TREND_LOOKBACK_WEEKS = 8
 #: Claims gone overdue this long ago or less are (re)considered for REPLACEMENT_OVERDUE.
 OVERDUE_LOOKBACK = timedelta(days=90)
@@ -35,17 +35,31 @@ OVERDUE_QUIET = timedelta(days=7)
 
 
 def earlier_reject_rates(session: Session, supplier_id: str, week: Period) -> list[float | None]:
-    """Reject rates of the ``TREND_LOOKBACK_WEEKS`` weeks before ``week``, oldest first (None for a
-    week without leads): one grouped query, the same figure as each week's KPIs' ``reject_rate``."""
+    """Reject rates of the weeks before ``week``, oldest first (None for a week without leads), as far
+    back as the trend rule reads them (the last ``rules.TREND_WEEKS`` that have leads): the
+    ``TREND_WEEKS`` weeks just before when each has leads, in one grouped query, else the
+    ``TREND_LOOKBACK_WEEKS`` weeks before, in one more over the older ones. The same figure as each
+    week's KPIs' ``reject_rate``. A supplier that delivers every week has its older weeks left unread
+    (half the leads counted)."""
     start, _ = week.dates
-    weeks = [week_of(start - timedelta(weeks=back)) for back in range(TREND_LOOKBACK_WEEKS, 0, -1)]
-    delivered = dict.fromkeys(weeks, 0)
-    rejected = dict.fromkeys(weeks, 0)
-    for day, leads, refused in ledger_store.daily_reject_counts(session, supplier_id, weeks[0].dates[0],
-                                                                start - timedelta(days=1)):
+    recent = _weekly_reject_rates(session, supplier_id, start, rules.TREND_WEEKS)
+    if None not in recent:
+        return recent
+    older_start = start - timedelta(weeks=rules.TREND_WEEKS)
+    return _weekly_reject_rates(session, supplier_id, older_start, TREND_LOOKBACK_WEEKS - rules.TREND_WEEKS) + recent
+
+
+def _weekly_reject_rates(session: Session, supplier_id: str, before: date, weeks: int) -> list[float | None]:
+    """Reject rates of the ``weeks`` ISO weeks before the Monday ``before``, oldest first, in one grouped
+    query (None for a week without leads)."""
+    periods = [week_of(before - timedelta(weeks=back)) for back in range(weeks, 0, -1)]
+    delivered = dict.fromkeys(periods, 0)
+    rejected = dict.fromkeys(periods, 0)
+    for day, leads, refused in ledger_store.daily_reject_counts(session, supplier_id, periods[0].dates[0],
+                                                                before - timedelta(days=1)):
         delivered[week_of(day)] += leads
         rejected[week_of(day)] += refused
-    return [share(rejected[w], delivered[w]) for w in weeks]
+    return [share(rejected[w], delivered[w]) for w in periods]
 
 
 def week_alerts(session: Session, supplier_id: str, contract: Contract, week: Period, tz: str, as_of: date,

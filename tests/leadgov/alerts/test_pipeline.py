@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from databases import sent_with_parameters
 from factories import DELIVERED_ON, ingest, lead, make_contract_file, outcomes_csv
 from sqlalchemy import select
 
@@ -348,6 +349,30 @@ def test_the_trend_reads_each_earlier_week_s_reject_rate_as_its_kpis_do(db_url):
     rates = [k.reject_rate for k in kpis]
     assert None in rates and len({r for r in rates if r is not None}) >= 3  # an empty week, and rates that differ
     assert sum(k.contested for k in kpis) >= 2  # contests counted
+
+
+def test_a_supplier_delivering_every_week_has_its_trend_read_from_the_four_weeks_before(db_url):
+    # the four weeks before W10 each have leads, at different rates; six weeks before, a week that
+    # would move the trend: one grouped query over the four weeks only, each at its KPIs' rate
+    terms = contract(**MONDAYS, **{"volumes.weekly_max": 100})
+    n = 1
+    for back, (accepted, rejected) in {6: (1, 9), 4: (9, 1), 3: (8, 2), 2: (7, 3), 1: (9, 1)}.items():
+        day = DELIVERED_ON - timedelta(weeks=back)
+        deliver(db_url, leads(accepted, rejected, start=n, day=day), terms, day)
+        n += accepted + rejected
+    week = week_of(DELIVERED_ON)
+    start, _ = week.dates
+    recent = [week_of(start - timedelta(weeks=back)) for back in range(4, 0, -1)]
+    rates: list[float | None] = []
+    with session_scope(db_url) as session:
+        sent = sent_with_parameters(session.get_bind(),
+                                    lambda: rates.extend(evaluate.earlier_reject_rates(session, SUPPLIER, week)))
+        expected = [supplier_kpis(session, SUPPLIER, w, TZ, DELIVERED_ON).reject_rate for w in recent]
+    assert rates == expected == [0.1, 0.2, 0.3, 0.1]
+    assert len(sent) == 1
+    parameters = sent[0][1]
+    bounds = {str(v) for v in (parameters.values() if isinstance(parameters, dict) else parameters)}
+    assert {recent[0].dates[0].isoformat(), recent[-1].dates[1].isoformat()} <= bounds  # the four weeks, no more
 
 
 @pytest.mark.parametrize(("terms", "as_of", "week"), [
