@@ -17,6 +17,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from leadgov.cli import COMMANDS, app
+from leadgov.cli.lazy import COMMAND_GC_THRESHOLD
 
 runner = CliRunner()
 
@@ -154,9 +155,11 @@ def test_shell_completion_lists_the_commands_without_importing_them():
 
 
 #: Runs ``leadgov contract --help`` through the console script's entry point or through a CliRunner,
-#: then prints how many objects the cyclic collector skips (frozen) and whether it is on.
+#: then prints how many objects the cyclic collector skips (frozen), whether it is on and its youngest
+#: generation's threshold before and after.
 COLLECTOR = """
 import gc, sys
+initial = gc.get_threshold()[0]
 from leadgov.cli import app, main
 if sys.argv[1] == "main":
     sys.argv = ["leadgov", "contract", "--help"]
@@ -167,21 +170,25 @@ if sys.argv[1] == "main":
 else:
     from typer.testing import CliRunner
     CliRunner().invoke(app, ["contract", "--help"])
-sys.stdout.write("\\n%d %s" % (gc.get_freeze_count(), gc.isenabled()))
+sys.stdout.write("\\n%d %s %d %d" % (gc.get_freeze_count(), gc.isenabled(), initial, gc.get_threshold()[0]))
 """
 
 
-def collector_after(door: str) -> tuple[int, bool]:
+def collector_after(door: str) -> tuple[int, bool, bool]:
+    """(frozen objects, collector on, young threshold changed) after ``door`` ran ``leadgov contract --help``;
+    a changed threshold must be ``COMMAND_GC_THRESHOLD``."""
     done = subprocess.run([sys.executable, "-c", COLLECTOR, door], capture_output=True, text=True, check=True)
-    frozen, enabled = done.stdout.rsplit("\n", 1)[1].split()
-    return int(frozen), enabled == "True"
+    frozen, enabled, initial, threshold = done.stdout.rsplit("\n", 1)[1].split()
+    assert threshold in (initial, str(COMMAND_GC_THRESHOLD))
+    return int(frozen), enabled == "True", threshold != initial
 
 
 def test_the_console_script_keeps_a_commands_imports_out_of_the_collector():
-    frozen, enabled = collector_after("main")
+    frozen, enabled, raised = collector_after("main")
     assert frozen > 50_000  # the objects the deliveries module's imports created (SQLAlchemy, pandas...)
     assert enabled
+    assert raised  # the young generation collected less often
 
 
 def test_a_process_calling_into_the_cli_keeps_its_collector_untouched():
-    assert collector_after("runner") == (0, True)
+    assert collector_after("runner") == (0, True, False)
