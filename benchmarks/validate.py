@@ -32,7 +32,8 @@ the delivery into the same state. The console script is an analyst's install's (
 ``analyst_install``, without the development tools, made on first use); ``--dev-venv`` runs the
 development .venv's instead. Before the runs, the setup stores the alerts the earlier deliveries raised
 (``_history_alerts``; ``--no-history-alerts`` leaves them out). Its JSON line has ``"case": "small"``, the
-median wall and CPU time, ``install`` (``analyst`` or ``dev``) and ``history_alerts``.
+median wall and CPU time, ``install`` (``analyst`` or ``dev``) and ``history_alerts``; with
+``--instructions``, the instructions one more run executes, counted by valgrind's callgrind.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -614,28 +616,49 @@ def run_process(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[flo
     return elapsed, usage.ru_utime + usage.ru_stime, rss, stdout
 
 
+def counted_instructions(command: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """The instructions one run of ``command`` executes, counted by valgrind's callgrind: the same count
+    whatever else the machine is doing, where wall and CPU times move with it (a run takes about 50 times
+    its usual time)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions counts with valgrind, which is not installed (Debian: apt install valgrind)")
+    profile = cwd / "callgrind.out"
+    done = subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={profile}", *command],
+                          cwd=cwd, env=env, capture_output=True, text=True)
+    profile.unlink(missing_ok=True)
+    collected = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or collected is None:
+        raise SystemExit(f"valgrind {' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return int(collected.group(1))
+
+
 def measure_small(url: str, csv_path: Path, rows: int, runs: int, server: str, work: Path, *,
-                  dev_venv: bool = False) -> dict:
+                  dev_venv: bool = False, instructions: bool = False) -> dict:
     """``leadgov validate`` of the delivery as a whole process, ``runs`` times, each on its own copy of
-    the prepared database; the figures of each run."""
+    the prepared database; the figures of each run. ``instructions``: then one more run, on a copy of its
+    own, under callgrind (``counted_instructions``)."""
     from cli import CRM_EXPORT, child_environment, leadgov_command  # noqa: PLC0415 - benchmarks/cli.py
 
     leadgov = leadgov_command(None, dev_venv=dev_venv)
     env = child_environment(work)
     env["LEADGOV_ALLOW_DEV_KEY"] = "1"  # the development key on a PostgreSQL database of synthetic leads
     copy = database_copier(url, server, work)
-    figures: dict = {"wall": [], "cpu": [], "rss": [], "summary": [], "load": os.getloadavg()[0]}
+    figures: dict = {"wall": [], "cpu": [], "rss": [], "summary": [], "load": os.getloadavg()[0],
+                     "instructions": None}
+
+    def command(run: int) -> list[str]:
+        return [*leadgov, "validate", "--contract", str(CONTRACT_PATH), "--delivery", str(csv_path),
+                "--delivered-on", DELIVERY_DAY.isoformat(), "--crm", str(CRM_EXPORT),
+                "--out", str(work / f"result-{run}.csv"), "--format", "json"]
+
     for run in range(runs):
         run_url, remove = copy(run)
         try:
             if hasattr(os, "sync"):
                 os.sync()  # the copy's pages must reach the disk now, not while the process is timed
             env["LEADGOV_DATABASE_URL"] = run_url
-            wall, cpu, rss, stdout = run_process([
-                *leadgov, "validate", "--contract", str(CONTRACT_PATH), "--delivery", str(csv_path),
-                "--delivered-on", DELIVERY_DAY.isoformat(), "--crm", str(CRM_EXPORT),
-                "--out", str(work / f"result-{run}.csv"), "--format", "json",
-            ], work, env)
+            wall, cpu, rss, stdout = run_process(command(run), work, env)
         finally:
             remove()
         figures["load"] = max(figures["load"], os.getloadavg()[0])
@@ -644,6 +667,14 @@ def measure_small(url: str, csv_path: Path, rows: int, runs: int, server: str, w
         figures["rss"].append(rss)
         figures["summary"].append(json.loads(stdout))
         print(f"  run {run + 1}: {wall:.3f} s wall, {cpu:.3f} s CPU, peak RSS {rss:,.0f} MB", flush=True)
+    if instructions:
+        run_url, remove = copy(runs)
+        try:
+            env["LEADGOV_DATABASE_URL"] = run_url
+            figures["instructions"] = counted_instructions(command(runs), work, env)
+        finally:
+            remove()
+        print(f"  one more run under callgrind: {figures['instructions']:,} instructions", flush=True)
     return figures
 
 
@@ -674,7 +705,7 @@ def report_small(engine: str, rows: int, setup: dict, figures: dict) -> dict:
         "cpu_runs_s": [round(c, 3) for c in figures["cpu"]],
         "setup_s": round(sum(setup["timings"].values()), 1), "load_avg": round(figures["load"], 2),
         "accepted": last.get("accepted"), "rejected": last.get("rejected"), "reasons": last.get("reasons", {}),
-        "ok": not problems,
+        "instructions": figures["instructions"], "ok": not problems,
     }
 
 
@@ -710,6 +741,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="--small: leave the earlier deliveries without their alerts (the default stores them: "
                             "see _history_alerts), so that every run is the delivery that first reaches the month's "
                             "budget cap")
+    small.add_argument("--instructions", action="store_true",
+                       help="--small: also count the instructions of one more run with valgrind's callgrind (the "
+                            "same count however busy the machine is; about a minute)")
     small.add_argument("--dev-venv", action="store_true",
                        help="--small: run the development .venv's leadgov (test tools included) instead of an "
                             "analyst's install")
@@ -731,8 +765,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.rows is None:
             parser.error("--rows is required (unless --small)")
-        if args.stored is not None or args.runs is not None or args.dev_venv or not args.history_alerts:
-            parser.error("--stored, --runs, --no-history-alerts and --dev-venv go with --small")
+        if args.stored is not None or args.runs is not None or args.dev_venv or not args.history_alerts \
+                or args.instructions:
+            parser.error("--stored, --runs, --no-history-alerts, --instructions and --dev-venv go with --small")
         rows = args.rows
         history_leads = (10 if args.history is None else args.history) * rows
         runs = 0
@@ -772,7 +807,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.small:
                 print(f"setup (not measured): {', '.join(f'{k} {v:.1f}s' for k, v in setup['timings'].items())}",
                       flush=True)
-                figures = measure_small(url, csv_path, rows, runs, args.pg_server, work, dev_venv=args.dev_venv)
+                figures = measure_small(url, csv_path, rows, runs, args.pg_server, work, dev_venv=args.dev_venv,
+                                        instructions=args.instructions)
                 summary = {**report_small(engine, rows, setup, figures),
                            "install": "dev" if args.dev_venv else "analyst",
                            "history_alerts": len(setup["history"]["alerts"]) if args.history_alerts else None}
