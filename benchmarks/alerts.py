@@ -10,7 +10,8 @@ SQL (a few seconds).
 Measured, on the last supplier's last delivery, each five times (the median is printed):
 
 - ``trend_query_s`` / ``trend_statements``: the earlier weeks' reject rates the trend rule needs
-  (``leadgov.alerts.evaluate.earlier_reject_rates``): one grouped query however many weeks are stored;
+  (``leadgov.alerts.evaluate.earlier_reject_rates``): one grouped query however many weeks are stored
+  (every week here has leads: a second one runs only when one of the four weeks before has none);
 - ``after_delivery_s`` / ``after_delivery_statements``: everything evaluated after a delivery is stored
   (``evaluate.after_delivery``: the delivery's and its week's KPIs, the trend, the caps, the missing-delivery
   incident, the overdue claims), in one transaction that is rolled back so that every run does the same work.
