@@ -216,11 +216,13 @@ def _history_alerts(url: str, contract) -> list[str]:
     from leadgov.models.delivery import Delivery  # noqa: PLC0415
 
     supplier_id = contract.contract.supplier.id
+    keys: list[str] = []
     with session_scope(url) as session:
         register_contract(session, contract)
         last = session.execute(select(Delivery.id, Delivery.delivered_on).where(Delivery.supplier_id == supplier_id)
-                               .order_by(Delivery.delivered_on.desc(), Delivery.id.desc()).limit(1)).one()
-        keys = after_delivery(session, last.id, Settings(database_url=url).timezone, last.delivered_on)
+                               .order_by(Delivery.delivered_on.desc(), Delivery.id.desc()).limit(1)).first()
+        if last is not None:  # a small --stored can leave the supplier without an earlier delivery: no alert
+            keys = after_delivery(session, last.id, Settings(database_url=url).timezone, last.delivered_on)
     get_engine(url).dispose()
     return keys
 
@@ -620,11 +622,8 @@ def counted_instructions(command: list[str], cwd: Path, env: dict[str, str]) -> 
     """The instructions one run of ``command`` executes, counted by valgrind's callgrind: the same count
     whatever else the machine is doing, where wall and CPU times move with it (a run takes about 50 times
     its usual time)."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise SystemExit("--instructions counts with valgrind, which is not installed (Debian: apt install valgrind)")
     profile = cwd / "callgrind.out"
-    done = subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={profile}", *command],
+    done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}", *command],
                           cwd=cwd, env=env, capture_output=True, text=True)
     profile.unlink(missing_ok=True)
     collected = re.search(r"Collected : (\d+)", done.stderr)
@@ -762,6 +761,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = 5 if args.runs is None else args.runs
         if runs < 1:
             parser.error("--runs must be at least 1")
+        if args.instructions and shutil.which("valgrind") is None:  # refused before the setup, not after it
+            parser.error("--instructions counts with valgrind, which is not installed (Debian: apt install valgrind)")
     else:
         if args.rows is None:
             parser.error("--rows is required (unless --small)")
